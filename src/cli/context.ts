@@ -1,0 +1,81 @@
+// Shared plumbing of the CLI commands: settings from the global flags, output as text or JSON, and
+// one-line failures.
+import { Command } from 'commander';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { setLogLevel } from '../monitoring/logger.js';
+
+export interface GlobalFlags {
+  lake?: string;
+  temporalAddress?: string;
+  namespace?: string;
+  taskQueue?: string;
+  onlineStore?: string;
+  logLevel?: string;
+  json?: boolean;
+}
+
+export function addGlobalOptions(cmd: Command): Command {
+  return cmd
+    .option('--lake <uri>', 'lake root: a path, file://... or s3://bucket/prefix (env GOLD_LAKE)')
+    .option('--temporal-address <host:port>', 'Temporal frontend (env TEMPORAL_ADDRESS)')
+    .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
+    .option('--task-queue <name>', 'task queue (env GOLD_TASK_QUEUE)')
+    .option('--online-store <url>', "'embedded' or redis://... (env GOLD_ONLINE_STORE)")
+    .option('--log-level <level>', 'log level (env GOLD_LOG_LEVEL)')
+    .option('--json', 'print results as JSON');
+}
+
+export function globals(cmd: Command): GlobalFlags {
+  return cmd.optsWithGlobals<GlobalFlags>();
+}
+
+export function settingsFrom(cmd: Command): Settings {
+  const f = globals(cmd);
+  const s = loadSettings({
+    lake: f.lake,
+    temporalAddress: f.temporalAddress,
+    temporalNamespace: f.namespace,
+    taskQueue: f.taskQueue,
+    onlineStore: f.onlineStore,
+    logLevel: f.logLevel,
+  });
+  setLogLevel(s.logLevel);
+  return s;
+}
+
+/** Prints a result: JSON with --json, otherwise the human rendering. */
+export function output(cmd: Command, result: unknown, human: () => string): void {
+  process.stdout.write(globals(cmd).json ? `${JSON.stringify(result, null, 2)}\n` : `${human()}\n`);
+}
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** Wraps an action so that any failure is one line on stderr and a non-zero exit. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`gold: ${msg.split('\n')[0]}\n`);
+      process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+    }
+  };
+}
+
+export function parseDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw new CliError(`invalid date '${value}': expected YYYY-MM-DD`);
+  }
+  return value;
+}
+
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new CliError(`invalid ${name} '${value}': expected a positive whole number`);
+    return n;
+  };
+}

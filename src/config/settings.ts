@@ -1,0 +1,92 @@
+// Settings come from the environment (names in ../shared/spec/interfaces.md), overridable by CLI flags,
+// and are validated once at start so that a bad value fails with a message naming it.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  lake: z.string().min(1).refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(file|s3):\/\//i.test(v), {
+    message: 'must be a path, file://... or s3://bucket/prefix',
+  }),
+  home: z.string().min(1),
+  temporalAddress: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'),
+  temporalNamespace: z.string().min(1),
+  taskQueue: z.string().min(1),
+  onlineStore: z.string().refine((v) => v === 'embedded' || /^rediss?:\/\//.test(v), {
+    message: "must be 'embedded', redis://... or rediss://...",
+  }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  duckdbThreads: positiveInt,
+  duckdbMemory: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "must look like '4GB'"),
+  s3CacheDir: z.string().min(1),
+  s3CacheMaxBytes: positiveInt,
+  metricsPort: z.coerce.number().int().min(0).max(65535),
+});
+
+export type Settings = z.infer<typeof schema>;
+export type SettingsOverrides = Partial<Record<keyof Settings, string | number | undefined>>;
+
+/** Environment variable behind each setting. */
+export const SETTING_ENV: Record<keyof Settings, string> = {
+  lake: 'GOLD_LAKE',
+  home: 'GOLD_HOME',
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  taskQueue: 'GOLD_TASK_QUEUE',
+  onlineStore: 'GOLD_ONLINE_STORE',
+  logLevel: 'GOLD_LOG_LEVEL',
+  duckdbThreads: 'GOLD_DUCKDB_THREADS',
+  duckdbMemory: 'GOLD_DUCKDB_MEMORY',
+  s3CacheDir: 'GOLD_S3_CACHE_DIR',
+  s3CacheMaxBytes: 'GOLD_S3_CACHE_MAX_BYTES',
+  metricsPort: 'GOLD_METRICS_PORT',
+};
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.ProcessEnv = process.env): Settings {
+  const pick = (key: keyof Settings): string | number | undefined => {
+    const o = overrides[key];
+    if (o !== undefined && o !== '') return o;
+    const e = env[SETTING_ENV[key]];
+    return e === undefined || e === '' ? undefined : e;
+  };
+  const home = String(pick('home') ?? '.gold');
+  const raw = {
+    lake: pick('lake') ?? `${home}/lake`,
+    home,
+    temporalAddress: pick('temporalAddress') ?? '127.0.0.1:7233',
+    temporalNamespace: pick('temporalNamespace') ?? 'default',
+    taskQueue: pick('taskQueue') ?? 'gold',
+    onlineStore: pick('onlineStore') ?? 'embedded',
+    logLevel: pick('logLevel') ?? 'info',
+    duckdbThreads: pick('duckdbThreads') ?? 2,
+    duckdbMemory: pick('duckdbMemory') ?? '4GB',
+    s3CacheDir: pick('s3CacheDir') ?? `${home}/cache/s3`,
+    s3CacheMaxBytes: pick('s3CacheMaxBytes') ?? 8 * 1024 ** 3,
+    metricsPort: pick('metricsPort') ?? 9464,
+  };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path[0] as keyof Settings;
+    throw new SettingsError(`invalid setting ${SETTING_ENV[key]}=${JSON.stringify(raw[key])}: ${issue.message}`);
+  }
+  const s = parsed.data;
+  return { ...s, home: resolve(s.home), s3CacheDir: resolve(s.s3CacheDir) };
+}
+
+/** Settings that are safe to show or to put in workflow inputs: no secrets (credentials stay in the env). */
+export function redactedOnlineStore(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/** The settings as environment variables, to hand to a child process. */
+export function settingsEnv(s: Settings): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, env] of Object.entries(SETTING_ENV)) out[env] = String(s[k as keyof Settings]);
+  return out;
+}

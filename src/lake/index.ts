@@ -1,0 +1,6 @@
+export * from './lake.js';
+export * from './open.js';
+export * from './partition.js';
+export * from './paths.js';
+export { LocalLake } from './local-lake.js';
+export { S3Lake, s3ClientFromEnv } from './s3-lake.js';

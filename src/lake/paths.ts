@@ -1,0 +1,24 @@
+// Every place in the lake, built here and nowhere else.
+import { joinKey } from './lake.js';
+
+export const paths = {
+  silverEvents: 'silver/events',
+  silverDate: (date: string) => `silver/events/event_date=${date}`,
+  silverPartition: (date: string, eventType: string) => `silver/events/event_date=${date}/event_type=${eventType}`,
+  quarantine: (date: string) => `quarantine/silver/event_date=${date}`,
+  partials: (name: string, date: string) => `partials/${name}/feature_date=${date}`,
+  staging: (family: string, date: string, runId: string) => `staging/${family}/feature_date=${date}/run=${runId}`,
+  goldFamily: (family: string) => `gold/${family}`,
+  gold: (family: string, date: string) => `gold/${family}/feature_date=${date}`,
+  dlq: 'dlq',
+  dlqEntry: (id: string) => `dlq/${id}.json`,
+  registry: (family: string) => `registry/${family}`,
+  runs: (date: string) => `runs/feature_date=${date}`,
+  smoke: (id: string) => `_doctor/${id}`,
+  join: joinKey,
+} as const;
+
+/** Parses `name=value` folder names (hive partitions). */
+export function partitionValue(dir: string, name: string): string | undefined {
+  return dir.startsWith(`${name}=`) ? dir.slice(name.length + 1) : undefined;
+}

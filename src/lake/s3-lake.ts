@@ -1,0 +1,214 @@
+// The lake on S3 or an S3-compatible server, through the AWS SDK (path-style addressing, endpoint and
+// credentials from the SDK's standard variables). DuckDB cannot read S3 here (no httpfs), so reads go
+// through a local cache directory bounded in size.
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { LakeNotFoundError, joinKey, type Lake, type LakeEntry } from './lake.js';
+
+export interface S3LakeOptions {
+  cacheDir: string;
+  cacheMaxBytes: number;
+  client?: S3Client;
+}
+
+export function s3ClientFromEnv(): S3Client {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle: true,
+  });
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound');
+}
+
+export class S3Lake implements Lake {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  private cacheBytes: number | undefined;
+
+  constructor(readonly bucket: string, readonly prefix: string, readonly uri: string, private readonly opts: S3LakeOptions) {
+    this.client = opts.client ?? s3ClientFromEnv();
+  }
+
+  private full(key: string): string {
+    return joinKey(this.prefix, key);
+  }
+
+  private rel(fullKey: string): string {
+    return this.prefix === '' ? fullKey : fullKey.slice(this.prefix.length + 1);
+  }
+
+  async list(prefix: string): Promise<LakeEntry[]> {
+    const out: LakeEntry[] = [];
+    const p = this.full(prefix);
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: p === '' ? undefined : `${p}/`, ContinuationToken: token }),
+      );
+      for (const o of r.Contents ?? []) out.push({ key: this.rel(o.Key!), size: o.Size ?? 0 });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async listDirs(prefix: string): Promise<string[]> {
+    const out = new Set<string>();
+    const p = this.full(prefix);
+    const base = p === '' ? '' : `${p}/`;
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base || undefined, Delimiter: '/', ContinuationToken: token }),
+      );
+      for (const cp of r.CommonPrefixes ?? []) out.add(cp.Prefix!.slice(base.length).replace(/\/$/, ''));
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return [...out].sort();
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  async read(key: string): Promise<Buffer> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+      return Buffer.from(await r.Body!.transformToByteArray());
+    } catch (e) {
+      if (isNotFound(e)) throw new LakeNotFoundError(key, this.uri);
+      throw e;
+    }
+  }
+
+  async write(key: string, data: Buffer | string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: data }));
+  }
+
+  async writeIfAbsent(key: string, data: Buffer | string): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.full(key), Body: data, IfNoneMatch: '*' }));
+      return true;
+    } catch (e) {
+      if (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 412 || e.$metadata.httpStatusCode === 409)) return false;
+      throw e;
+    }
+  }
+
+  async upload(localPath: string, key: string): Promise<void> {
+    // lib-storage switches to a multipart upload above one part (16 MiB) and uploads parts in parallel.
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.full(key), Body: createReadStream(localPath) },
+      partSize: 16 * 1024 * 1024,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    await upload.done();
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.deleteKeys([this.full(key)]);
+  }
+
+  private async deleteKeys(fullKeys: string[]): Promise<void> {
+    for (let i = 0; i < fullKeys.length; i += 1000) {
+      const chunk = fullKeys.slice(i, i + 1000);
+      const r = await this.client.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      if (r.Errors && r.Errors.length > 0) throw new Error(`S3 delete failed for ${r.Errors[0]!.Key}: ${r.Errors[0]!.Message}`);
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = (await this.list(prefix)).map((e) => this.full(e.key));
+    await this.deleteKeys(keys);
+    return keys.length;
+  }
+
+  /** Downloads to the cache (keyed by ETag, so a rewritten object is fetched again) and returns the path. */
+  async localFile(key: string): Promise<string> {
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+    } catch (e) {
+      if (isNotFound(e)) throw new LakeNotFoundError(key, this.uri);
+      throw e;
+    }
+    const etag = (head.ETag ?? 'none').replace(/[^A-Za-z0-9_-]/g, '');
+    const path = join(this.opts.cacheDir, this.bucket, ...this.full(key).split('/'), etag);
+    try {
+      const st = await stat(path);
+      const now = new Date();
+      await utimes(path, now, now); // recency for the eviction below
+      if (st.size === (head.ContentLength ?? st.size)) return path;
+    } catch {
+      // not cached yet
+    }
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+    await writeFile(tmp, r.Body as NodeJS.ReadableStream);
+    await rename(tmp, path);
+    await this.evict(head.ContentLength ?? 0, path);
+    return path;
+  }
+
+  /** Keeps the cache under its bound by removing the least recently used files. */
+  private async evict(added: number, keep: string): Promise<void> {
+    const files: { path: string; size: number; mtime: number }[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const ent of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const full = join(dir, ent.name);
+        if (ent.isDirectory()) await walk(full);
+        else if (!ent.name.includes('.tmp-')) {
+          const st = await stat(full).catch(() => undefined);
+          if (st) files.push({ path: full, size: st.size, mtime: st.mtimeMs });
+        }
+      }
+    };
+    if (this.cacheBytes === undefined) {
+      await walk(this.opts.cacheDir);
+      this.cacheBytes = files.reduce((a, f) => a + f.size, 0);
+    } else {
+      this.cacheBytes += added;
+    }
+    if (this.cacheBytes <= this.opts.cacheMaxBytes) return;
+    if (files.length === 0) await walk(this.opts.cacheDir);
+    files.sort((a, b) => a.mtime - b.mtime);
+    let total = files.reduce((a, f) => a + f.size, 0);
+    for (const f of files) {
+      if (total <= this.opts.cacheMaxBytes) break;
+      if (f.path === keep) continue;
+      await rm(f.path, { force: true });
+      total -= f.size;
+    }
+    this.cacheBytes = total;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

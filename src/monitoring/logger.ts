@@ -1,0 +1,18 @@
+// Structured JSON logs (pino) on stderr, so that stdout stays for command results.
+import { pino, type Logger } from 'pino';
+
+let root: Logger | undefined;
+
+export function logger(): Logger {
+  root ??= pino(
+    { level: process.env.GOLD_LOG_LEVEL ?? 'info', base: { app: 'gold' }, redact: ['password', '*.password', 'secretAccessKey', '*.secretAccessKey'] },
+    pino.destination(2),
+  );
+  return root;
+}
+
+export function setLogLevel(level: string): void {
+  logger().level = level;
+}
+
+export type { Logger };

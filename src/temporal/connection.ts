@@ -1,0 +1,38 @@
+// Client connections to the Temporal frontend.
+import { Client, Connection } from '@temporalio/client';
+import type { Settings } from '../config/settings.js';
+
+export async function connectClient(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace'>, timeoutMs = 5000): Promise<Client> {
+  const connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: timeoutMs });
+  return new Client({ connection, namespace: settings.temporalNamespace });
+}
+
+/** True when the frontend answers. */
+export async function temporalReachable(address: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** How many workers poll a task queue for workflow tasks right now. */
+export async function workflowPollers(client: Client, taskQueue: string): Promise<number> {
+  const r = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+  });
+  return r.pollers?.length ?? 0;
+}
+
+export function webUiUrl(uiPort: number, namespace: string, workflowId?: string): string {
+  const base = `http://127.0.0.1:${uiPort}/namespaces/${encodeURIComponent(namespace)}/workflows`;
+  return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
+}
