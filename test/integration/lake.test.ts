@@ -1,0 +1,167 @@
+// The lake contract, run against a local folder and the real S3 server (SeaweedFS).
+import { randomBytes } from 'node:crypto';
+import { writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { commitPartition, committedFiles, COMMIT_MARKER, deletePartition, LakeNotFoundError, openLake, readManifest, type Lake } from '../../src/lake/index.js';
+import { S3Lake } from '../../src/lake/s3-lake.js';
+import { s3LakeUri, tempDir } from '../support/env.js';
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    total += e.isDirectory() ? dirSize(join(dir, e.name)) : statSync(join(dir, e.name)).size;
+  }
+  return total;
+}
+
+/** The lake with one operation made to fail, to simulate a crash at that point. */
+function crashingOn(lake: Lake, failWhen: (method: string, key: string) => boolean): Lake {
+  return new Proxy(lake, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const key = String(prop === 'upload' ? args[1] : args[0]);
+        if (failWhen(String(prop), key)) return Promise.reject(new Error(`simulated crash in ${String(prop)} ${key}`));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+const kinds: [string, () => Lake][] = [
+  ['local', () => openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 })],
+  ['s3', () => openLake(s3LakeUri(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 })],
+];
+
+describe.each(kinds)('lake on %s', (_kind, make) => {
+  const lakes: Lake[] = [];
+  const lake = (): Lake => {
+    const l = make();
+    lakes.push(l);
+    return l;
+  };
+  afterAll(async () => {
+    await Promise.all(lakes.map((l) => l.close()));
+  });
+
+  it('writes, reads, lists, deletes', async () => {
+    const l = lake();
+    await l.write('a/x=1/f.txt', 'one');
+    await l.write('a/x=2/f.txt', Buffer.from('two'));
+    await l.write('a/x=2/g/h.txt', 'deep');
+    expect((await l.read('a/x=1/f.txt')).toString()).toBe('one');
+    expect(await l.exists('a/x=1/f.txt')).toBe(true);
+    expect(await l.exists('a/x=3/f.txt')).toBe(false);
+    expect((await l.list('a')).map((e) => e.key)).toEqual(['a/x=1/f.txt', 'a/x=2/f.txt', 'a/x=2/g/h.txt']);
+    expect(await l.listDirs('a')).toEqual(['x=1', 'x=2']);
+    expect(await l.listDirs('nothing/here')).toEqual([]);
+    await expect(l.read('a/missing')).rejects.toBeInstanceOf(LakeNotFoundError);
+    expect(await l.deletePrefix('a/x=2')).toBe(2);
+    expect((await l.list('a')).map((e) => e.key)).toEqual(['a/x=1/f.txt']);
+    await l.delete('a/x=1/f.txt');
+    expect(await l.list('a')).toEqual([]);
+  });
+
+  it('creates an object once under concurrent conditional writes', async () => {
+    const l = lake();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => l.writeIfAbsent('reg/v1.json', `writer-${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    expect((await l.read('reg/v1.json')).toString()).toBe(`writer-${winner}`);
+  });
+
+  it('commits a partition atomically and replaces it whole', async () => {
+    const l = lake();
+    const dir = tempDir();
+    const f1 = join(dir, 'a.parquet');
+    const f2 = join(dir, 'b.parquet');
+    writeFileSync(f1, 'first');
+    writeFileSync(f2, 'second');
+    expect(await committedFiles(l, 'gold/f/feature_date=2026-01-01')).toBeNull();
+    const m1 = await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f1 }, { localPath: f2 }], { rows: 2 });
+    expect(m1.files).toHaveLength(2);
+    expect((await readManifest(l, 'gold/f/feature_date=2026-01-01'))!.meta).toEqual({ rows: 2 });
+    const keys1 = (await committedFiles(l, 'gold/f/feature_date=2026-01-01'))!;
+    expect(await Promise.all(keys1.map(async (k) => (await l.read(k)).toString()))).toEqual(['first', 'second']);
+
+    writeFileSync(f1, 'third');
+    await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f1 }], { rows: 1 });
+    const keys2 = (await committedFiles(l, 'gold/f/feature_date=2026-01-01'))!;
+    expect(keys2).toHaveLength(1);
+    expect((await l.read(keys2[0]!)).toString()).toBe('third');
+
+    // Two more commits: the first one's files are gone (one generation is kept for readers).
+    await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f2 }]);
+    await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f2 }]);
+    for (const k of [...keys1, ...keys2]) expect(await l.exists(k)).toBe(false);
+
+    await deletePartition(l, 'gold/f/feature_date=2026-01-01');
+    expect(await committedFiles(l, 'gold/f/feature_date=2026-01-01')).toBeNull();
+    expect(await l.list('gold/f/feature_date=2026-01-01')).toEqual([]);
+  });
+
+  it('a crash mid-commit leaves the previous partition visible and no partial one', async () => {
+    const l = lake();
+    const dir = tempDir();
+    const old = join(dir, 'old.parquet');
+    writeFileSync(old, 'old');
+    const prefix = 'gold/f/feature_date=2026-01-02';
+    await commitPartition(l, prefix, [{ localPath: old }]);
+
+    const files = [0, 1, 2].map((i) => {
+      const p = join(dir, `new-${i}.parquet`);
+      writeFileSync(p, `new-${i}`);
+      return { localPath: p };
+    });
+    // Crash after two data files are uploaded, before the marker.
+    let uploads = 0;
+    const crashAfterTwo = crashingOn(l, (method) => method === 'upload' && ++uploads > 2);
+    await expect(commitPartition(crashAfterTwo, prefix, files)).rejects.toThrow(/simulated crash/);
+    let visible = (await committedFiles(l, prefix))!;
+    expect(await Promise.all(visible.map(async (k) => (await l.read(k)).toString()))).toEqual(['old']);
+
+    // Crash on the marker itself: still the old partition.
+    const crashOnMarker = crashingOn(l, (method, key) => method === 'write' && key.endsWith(COMMIT_MARKER));
+    await expect(commitPartition(crashOnMarker, prefix, files)).rejects.toThrow(/simulated crash/);
+    visible = (await committedFiles(l, prefix))!;
+    expect(await Promise.all(visible.map(async (k) => (await l.read(k)).toString()))).toEqual(['old']);
+    const orphans = (await l.list(prefix)).length;
+    expect(orphans).toBeGreaterThan(2);
+
+    // The retry commits the new partition whole, and the crashed attempts' files are cleaned up.
+    await commitPartition(l, prefix, files);
+    visible = (await committedFiles(l, prefix))!;
+    expect(await Promise.all(visible.map(async (k) => (await l.read(k)).toString()))).toEqual(['new-0', 'new-1', 'new-2']);
+    expect((await l.list(prefix)).length).toBe(1 + 3 + 1); // marker, new files, the previous generation
+  });
+
+  it('uploads a large file (multipart on S3) and hands DuckDB a local copy', async () => {
+    const l = lake();
+    const dir = tempDir();
+    const big = join(dir, 'big.bin');
+    const data = randomBytes(40 * 1024 * 1024);
+    writeFileSync(big, data);
+    await l.upload(big, 'big/big.bin');
+    const local = await l.localFile('big/big.bin');
+    expect(readFileSync(local).equals(data)).toBe(true);
+    expect((await l.list('big'))[0]!.size).toBe(data.length);
+  });
+});
+
+describe('S3 lake cache', () => {
+  it('stays under its size bound and refetches rewritten objects', async () => {
+    const cacheDir = tempDir();
+    const l = openLake(s3LakeUri(), { s3CacheDir: cacheDir, s3CacheMaxBytes: 3 * 1024 * 1024 }) as S3Lake;
+    try {
+      for (let i = 0; i < 6; i++) await l.write(`c/${i}.bin`, randomBytes(1024 * 1024));
+      for (let i = 0; i < 6; i++) await l.localFile(`c/${i}.bin`);
+      expect(dirSize(cacheDir)).toBeLessThanOrEqual(3 * 1024 * 1024);
+      await l.write('c/5.bin', 'rewritten');
+      expect(readFileSync(await l.localFile('c/5.bin'), 'utf8')).toBe('rewritten');
+    } finally {
+      await l.close();
+    }
+  });
+});

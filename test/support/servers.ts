@@ -1,0 +1,116 @@
+// Real servers for tests: the Temporal CLI dev server and SeaweedFS (S3), as child processes on free
+// ports. Used by the global setup (one of each per test run) and by tests that must stop and restart
+// a server themselves.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { temporalReachable } from '../../src/temporal/connection.js';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/temporal/search-attributes.js';
+import { temporalCli, weedBin } from '../../src/tools/binaries.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A free port whose +10000 neighbour (SeaweedFS's gRPC port) is free too. */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = 20000 + Math.floor(Math.random() * 30000);
+    if ((await portFree(p)) && (await portFree(p + 10000))) return p;
+  }
+  throw new Error('no free port pair');
+}
+
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, log?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not start in ${timeoutMs / 1000}s${log ? `:\n${readFileSync(log, 'utf8').slice(-2000)}` : ''}`);
+}
+
+export interface TemporalServer {
+  address: string;
+  uiPort: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startTemporal(opts: { dbFile?: string; port?: number } = {}): Promise<TemporalServer> {
+  const port = opts.port ?? (await freePort());
+  const uiPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gold-temporal-'));
+  const log = join(dir, 'temporal.log');
+  const out = openSync(log, 'a');
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn',
+    ...SEARCH_ATTRIBUTE_FLAGS.flatMap((a) => ['--search-attribute', a]),
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : [])];
+  const child = spawn(temporalCli(), args, { stdio: ['ignore', out, out] });
+  const address = `127.0.0.1:${port}`;
+  await waitUntil('Temporal dev server', 60_000, () => temporalReachable(address, 1000), log);
+  return { address, uiPort, process: child, stop: () => stopChild(child) };
+}
+
+export interface S3Server {
+  endpoint: string;
+  bucket: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startS3(bucket = 'gold-test'): Promise<S3Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'gold-weed-'));
+  const [master, volume, filer, s3] = [await freePortPair(), await freePortPair(), await freePortPair(), await freePortPair()];
+  const log = join(dir, 'weed.log');
+  const out = openSync(log, 'a');
+  const child = spawn(
+    weedBin(),
+    ['server', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-master.port=${master}`, `-volume.port=${volume}`,
+      '-filer', `-filer.port=${filer}`, '-s3', `-s3.port=${s3}`, '-volume.max=20', '-master.volumeSizeLimitMB=256'],
+    { stdio: ['ignore', out, out] },
+  );
+  const endpoint = `http://127.0.0.1:${s3}`;
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await waitUntil('SeaweedFS S3', 60_000, async () => {
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (e) {
+      return (e as { name?: string }).name === 'BucketAlreadyOwnedByYou' || (e as { name?: string }).name === 'BucketAlreadyExists';
+    }
+  }, log);
+  client.destroy();
+  return { endpoint, bucket, process: child, stop: () => stopChild(child) };
+}
+
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
