@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { closeDlqEntry, getDlq, listDlq, recordDlqReplay, replayDlqEntry, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
+import { openLake, type Lake } from '../../lake/index.js';
+import { uiLink } from '../../orchestration/render.js';
+import { action, CliError, output, parseDate, settingsFrom } from '../context.js';
+
+function parseStatus(v: string): DlqStatus | 'all' {
+  if (v !== 'open' && v !== 'closed' && v !== 'all') throw new CliError(`invalid --status '${v}': expected open, closed or all`);
+  return v;
+}
+
+function oneLine(s: string, max: number): string {
+  const line = s.split('\n')[0]!;
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}
+
+function describeEntry(e: DlqEntry): string {
+  const lines = [
+    `${e.id}  ${e.status.toUpperCase()}`,
+    `  family      ${e.family}`,
+    `  date        ${e.date}`,
+    `  reason      ${e.reason}`,
+    `  run         ${e.runId}${e.workflowId ? ` (workflow ${e.workflowId})` : ''}`,
+    `  created     ${e.createdAt}`,
+    ...(e.closedAt ? [`  closed      ${e.closedAt} by ${e.closedBy}`] : []),
+    ...(e.dataPath ? [`  data kept   ${e.dataPath}`] : []),
+    `  error       ${e.error}`,
+    ...e.replays.map((r) => `  replayed    ${r.startedAt} as ${r.workflowId}`),
+  ];
+  if (e.sampleRows?.length) lines.push('  sample rows', ...e.sampleRows.map((r) => `    ${JSON.stringify(r)}`));
+  return lines.join('\n');
+}
+
+async function withLake<T>(cmd: Command, fn: (lake: Lake) => Promise<T>): Promise<T> {
+  const s = settingsFrom(cmd);
+  const lake = openLake(s.lake, s);
+  try {
+    return await fn(lake);
+  } finally {
+    await lake.close();
+  }
+}
+
+export function registerDlq(program: Command): void {
+  const dlq = program.command('dlq').description('the dead-letter queue of feature partitions that could not land');
+
+  dlq
+    .command('list')
+    .description('list entries, newest first')
+    .option('--status <status>', 'open, closed or all', parseStatus, 'open')
+    .option('--family <name>', 'only this family')
+    .option('--date <date>', 'only this feature date (YYYY-MM-DD)', parseDate)
+    .action(
+      action(async (opts: { status: DlqStatus | 'all'; family?: string; date?: string }, cmd: Command) => {
+        const entries = await withLake(cmd, (lake) => listDlq(lake, { status: opts.status === 'all' ? undefined : opts.status, family: opts.family, date: opts.date }));
+        output(cmd, entries, () =>
+          entries.length === 0
+            ? `no ${opts.status === 'all' ? '' : `${opts.status} `}DLQ entries`
+            : entries.map((e) => `${e.id.padEnd(44)} ${e.status.padEnd(6)} ${e.reason.padEnd(17)} ${e.createdAt.slice(0, 19)}  ${oneLine(e.error, 80)}`).join('\n'),
+        );
+      }),
+    );
+
+  dlq
+    .command('show <id>')
+    .description('show an entry: why it failed, where its data was kept, sample rows, replays')
+    .action(
+      action(async (id: string, _opts: unknown, cmd: Command) => {
+        const e = await withLake(cmd, (lake) => getDlq(lake, id));
+        output(cmd, e, () => describeEntry(e));
+      }),
+    );
+
+  dlq
+    .command('replay <id>')
+    .description("start the daily workflow for the entry's family and date (run kind 'replay'); it closes the entry when the family lands")
+    .action(
+      action(async (id: string, _opts: unknown, cmd: Command) => {
+        const s = settingsFrom(cmd);
+        const result = await withLake(cmd, async (lake) => {
+          const started = await replayDlqEntry(s, await getDlq(lake, id));
+          if (!started.alreadyRunning) await recordDlqReplay(lake, id, { workflowId: started.workflowId, startedAt: new Date().toISOString() });
+          return started;
+        });
+        output(cmd, result, () =>
+          `${result.alreadyRunning ? 'already running' : 'started'}: ${result.workflowId} (run ${result.runId}) on task queue ${s.taskQueue}\nfollow it in the Web UI: ${uiLink(s, result.workflowId)}`,
+        );
+      }),
+    );
+
+  dlq
+    .command('close <id>')
+    .description('close an entry by hand (when the partition was fixed another way)')
+    .option('--by <name>', 'who closes it', process.env.USER ?? 'cli')
+    .action(
+      action(async (id: string, opts: { by: string }, cmd: Command) => {
+        const e = await withLake(cmd, (lake) => closeDlqEntry(lake, id, { closedBy: opts.by }));
+        output(cmd, e, () => `closed ${e.id} (by ${e.closedBy} at ${e.closedAt})`);
+      }),
+    );
+}

@@ -1,0 +1,3 @@
+// The dead-letter queue of feature partitions that could not land, and their replay.
+export * from './entries.js';
+export { replayDlqEntry, replayWorkflowId, type ReplayStarted } from './replay.js';

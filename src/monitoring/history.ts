@@ -1,0 +1,30 @@
+// The metric history of a family: per feature date, the figures of its latest stored validation report
+// (row count, score, feature means and PSI). Monitoring's completeness, anomalies and drift trends read it.
+import { addDays } from '../features/time.js';
+import type { Lake } from '../lake/index.js';
+import { latestValidationReports } from './run-records.js';
+
+export interface MetricPoint {
+  date: string;
+  rows: number;
+  score: number;
+  passed: boolean;
+  means: Record<string, number>;
+  psi: Record<string, number>;
+}
+
+/** Points of the `days` dates ending at `endDate` that have a validation report, ascending. */
+export async function metricHistory(lake: Lake, family: string, endDate: string, days: number): Promise<MetricPoint[]> {
+  const dates = Array.from({ length: days }, (_, i) => addDays(endDate, i - days + 1));
+  const reports = await Promise.all(dates.map(async (d) => (await latestValidationReports(lake, d, family)).get(family)));
+  return reports
+    .filter((r) => r !== undefined)
+    .map((r) => ({
+      date: r.date,
+      rows: r.rows,
+      score: r.score,
+      passed: r.passed,
+      means: Object.fromEntries(r.features.filter((x) => x.mean !== undefined).map((x) => [x.name, x.mean!])),
+      psi: Object.fromEntries(r.features.filter((x) => x.psi !== undefined).map((x) => [x.name, x.psi!])),
+    }));
+}

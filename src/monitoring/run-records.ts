@@ -1,0 +1,96 @@
+// Run records and validation reports, kept in the lake next to each other per feature date, so that the
+// report page, monitoring and people can read what a run did after the fact:
+//   runs/feature_date=D/<runId>.json                       one record per run
+//   runs/feature_date=D/validation/<family>/<runId>.json    the validation report of a family in that run
+import { assertDate } from '../features/time.js';
+import { paths, type Lake } from '../lake/index.js';
+import type { ValidationReport } from '../quality/report.js';
+import { observeRun } from './metrics.js';
+
+export interface RunStepRecord {
+  step: string;
+  family?: string;
+  status: string;
+  attempts: number;
+  seconds?: number;
+  rows?: number;
+  qualityScore?: number;
+  dlqEntryId?: string;
+  error?: string;
+  detail?: string;
+}
+
+/** What a run reports about itself (the daily workflow's report has this shape). */
+export interface RunRecord {
+  date: string;
+  runId: string;
+  runKind: string;
+  status: string;
+  startedAt: number;
+  finishedAt?: number;
+  steps: RunStepRecord[];
+  slaMisses?: { kind: string; detail: string; at: number }[];
+  dlqEntries: string[];
+  familiesLanded: string[];
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkId(what: string, id: string): string {
+  if (!SAFE_ID.test(id)) throw new Error(`invalid ${what} '${id}': letters, digits, '.', '_' and '-' only`);
+  return id;
+}
+
+export function runRecordKey(date: string, runId: string): string {
+  return paths.join(paths.runs(assertDate(date)), `${checkId('run id', runId)}.json`);
+}
+
+export function validationReportKey(date: string, family: string, runId: string): string {
+  return paths.join(paths.runs(assertDate(date)), 'validation', checkId('family', family), `${checkId('run id', runId)}.json`);
+}
+
+/** Stores a run's record (replacing the same run's earlier one) and counts it in the metrics. */
+export async function writeRunMetrics(lake: Lake, date: string, runId: string, record: RunRecord): Promise<string> {
+  if (record.date !== date || record.runId !== runId) throw new Error(`run record of ${record.date}/${record.runId} written as ${date}/${runId}`);
+  const key = runRecordKey(date, runId);
+  await lake.write(key, JSON.stringify(record, null, 1));
+  observeRun(record);
+  return key;
+}
+
+async function readJson<T>(lake: Lake, key: string): Promise<T> {
+  const raw = await lake.read(key);
+  try {
+    return JSON.parse(raw.toString('utf8')) as T;
+  } catch {
+    throw new Error(`corrupt JSON in lake ${lake.uri}: ${key}`);
+  }
+}
+
+/** Every run record of a date, oldest first. */
+export async function readRunRecords(lake: Lake, date: string): Promise<RunRecord[]> {
+  const prefix = paths.runs(assertDate(date));
+  const keys = (await lake.list(prefix)).map((e) => e.key).filter((k) => !k.slice(prefix.length + 1).includes('/') && k.endsWith('.json'));
+  const records = await Promise.all(keys.map((k) => readJson<RunRecord>(lake, k)));
+  return records.sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** Stores a validation report under its date, family and run id; returns the key. */
+export async function writeValidationReport(lake: Lake, report: ValidationReport): Promise<string> {
+  if (!report.runId) throw new Error(`the validation report of ${report.family} for ${report.date} has no run id; it cannot be stored`);
+  const key = validationReportKey(report.date, report.family, report.runId);
+  await lake.write(key, JSON.stringify(report));
+  return key;
+}
+
+/** The latest validation report of each family for a date (by validation time), by family name. */
+export async function latestValidationReports(lake: Lake, date: string, family?: string): Promise<Map<string, ValidationReport>> {
+  const prefix = paths.join(paths.runs(assertDate(date)), 'validation', ...(family ? [checkId('family', family)] : []));
+  const keys = (await lake.list(prefix)).map((e) => e.key).filter((k) => k.endsWith('.json'));
+  const out = new Map<string, ValidationReport>();
+  for (const r of await Promise.all(keys.map((k) => readJson<ValidationReport>(lake, k)))) {
+    const seen = out.get(r.family);
+    if (!seen || seen.validatedAt < r.validatedAt) out.set(r.family, r);
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { daysBetween, onlineValueAge } from '../../src/monitoring/freshness.js';
+import type { MetricPoint } from '../../src/monitoring/history.js';
+import { anomalies, completeness, driftTrends, zScore } from '../../src/monitoring/trends.js';
+
+const point = (date: string, rows: number, mean: number, psi = 0.01): MetricPoint => ({ date, rows, score: 0.95, passed: true, means: { amount: mean }, psi: { amount: psi } });
+const day = (i: number) => `2024-03-${String(i).padStart(2, '0')}`;
+/** 14 ordinary days: rows 1000 +- 20, mean 100 +- 1. */
+const history = Array.from({ length: 14 }, (_, i) => point(day(i + 1), 1000 + ((i % 3) - 1) * 20, 100 + ((i % 2) * 2 - 1)));
+
+describe('monitoring trends', () => {
+  it('z-score: population standard deviation, constant histories handled', () => {
+    expect(zScore([1, 3], 5, 3)).toEqual({ mean: 2, stddev: 1, z: 3, anomalous: false });
+    expect(zScore([1, 3], 5.5, 3).anomalous).toBe(true);
+    expect(zScore([4, 4, 4], 4, 3)).toEqual({ mean: 4, stddev: 0, anomalous: false });
+    expect(zScore([4, 4, 4], 4.5, 3)).toEqual({ mean: 4, stddev: 0, anomalous: true });
+  });
+
+  it('flags a row count and a feature mean beyond 3 standard deviations, not ordinary values', () => {
+    expect(anomalies([...history, point(day(15), 1010, 100.5)], day(15), { sigmas: 3, minHistory: 5 })).toEqual([]);
+    const found = anomalies([...history, point(day(15), 700, 110)], day(15), { sigmas: 3, minHistory: 5 });
+    expect(found.map((a) => a.metric)).toEqual(['rows', 'mean:amount']);
+    expect(found[0]!.z!).toBeLessThan(-3);
+    expect(found[1]!.z!).toBeGreaterThan(3);
+  });
+
+  it('needs enough history before judging', () => {
+    expect(anomalies([...history.slice(0, 4), point(day(15), 10, 999)], day(15), { sigmas: 3, minHistory: 5 })).toEqual([]);
+    expect(anomalies(history, day(15), { sigmas: 3, minHistory: 5 })).toEqual([]); // no point for the date
+  });
+
+  it('completeness: rows against the mean of the earlier dates', () => {
+    const c = completeness([...history, point(day(15), 500, 100)], day(15));
+    expect(c.dates).toBe(14);
+    expect(c.recentAverage).toBeCloseTo(1000 - 20 / 14, 6);
+    expect(c.ratio).toBeCloseTo(500 / c.recentAverage!, 9);
+    expect(completeness([point(day(1), 5, 1)], day(1))).toEqual({ rows: 5, dates: 0 });
+  });
+
+  it('drift is sustained when PSI stays above the threshold on the last dates up to the date', () => {
+    const points = [...history.slice(0, 11), point(day(12), 1000, 100, 0.15), point(day(13), 1000, 100, 0.2), point(day(14), 1000, 100, 0.12)];
+    expect(driftTrends(points, day(14), { psiThreshold: 0.1, sustainedDates: 3 })[0]).toMatchObject({ feature: 'amount', sustained: true });
+    expect(driftTrends(points, day(14), { psiThreshold: 0.1, sustainedDates: 4 })[0]!.sustained).toBe(false);
+    expect(driftTrends(points, day(13), { psiThreshold: 0.1, sustainedDates: 3 })[0]!.sustained).toBe(false);
+    expect(driftTrends(points, day(14), { psiThreshold: 0.1, sustainedDates: 3 })[0]!.psi).toHaveLength(14);
+  });
+});
+
+describe('freshness', () => {
+  it('online value age against the TTL', () => {
+    const now = new Date('2024-03-03T12:00:00Z');
+    expect(onlineValueAge('2024-03-02T00:00:00Z', 2 * 86400, now)).toEqual({ ageSeconds: 36 * 3600, ttlSeconds: 172800, withinTtl: true });
+    expect(onlineValueAge(new Date('2024-03-01T00:00:00Z'), 2 * 86400, now).withinTtl).toBe(false);
+    expect(() => onlineValueAge('yesterday', 1, now)).toThrow(/invalid feature timestamp/);
+  });
+
+  it('days between dates', () => {
+    expect(daysBetween('2024-02-27', '2024-03-01')).toBe(3);
+    expect(daysBetween('2024-03-01', '2024-02-27')).toBe(-3);
+  });
+});
