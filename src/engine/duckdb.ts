@@ -74,14 +74,4 @@ export async function withEngine<T>(opts: EngineOptions, fn: (e: Engine) => Prom
   }
 }
 
-export function sqlStr(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-export function sqlList(items: string[]): string {
-  return `[${items.map(sqlStr).join(', ')}]`;
-}
-
-export function sqlIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+export { parquetScan, sqlIdent, sqlList, sqlStr } from './sql.js';

@@ -7,6 +7,7 @@ export const paths = {
   silverPartition: (date: string, eventType: string) => `silver/events/event_date=${date}/event_type=${eventType}`,
   quarantine: (date: string) => `quarantine/silver/event_date=${date}`,
   partials: (name: string, date: string) => `partials/${name}/feature_date=${date}`,
+  model: (name: string, date: string) => `models/${name}/feature_date=${date}`,
   staging: (family: string, date: string, runId: string) => `staging/${family}/feature_date=${date}/run=${runId}`,
   goldFamily: (family: string) => `gold/${family}`,
   gold: (family: string, date: string) => `gold/${family}/feature_date=${date}`,

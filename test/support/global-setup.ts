@@ -14,7 +14,13 @@ let temporal: TemporalServer | undefined;
 let s3: S3Server | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  [temporal, s3] = await Promise.all([startTemporal(), startS3()]);
+  const [t, s] = await Promise.allSettled([startTemporal(), startS3()]);
+  if (t.status === 'rejected' || s.status === 'rejected') {
+    // Stop the one that did start, so that a failed setup leaves no server behind.
+    await Promise.all([t.status === 'fulfilled' ? t.value.stop() : undefined, s.status === 'fulfilled' ? s.value.stop() : undefined]);
+    throw t.status === 'rejected' ? t.reason : (s as PromiseRejectedResult).reason;
+  }
+  [temporal, s3] = [t.value, s.value];
   project.provide('temporalAddress', temporal.address);
   project.provide('s3Endpoint', s3.endpoint);
   project.provide('s3Bucket', s3.bucket);

@@ -86,7 +86,7 @@ export async function startS3(bucket = 'gold-test'): Promise<S3Server> {
   const child = spawn(
     weedBin(),
     ['server', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-master.port=${master}`, `-volume.port=${volume}`,
-      '-filer', `-filer.port=${filer}`, '-s3', `-s3.port=${s3}`, '-volume.max=20', '-master.volumeSizeLimitMB=256'],
+      '-filer', `-filer.port=${filer}`, '-s3', `-s3.port=${s3}`, '-s3.port.iceberg=0', '-s3.port.lance=0', '-volume.max=20', '-master.volumeSizeLimitMB=256'],
     { stdio: ['ignore', out, out] },
   );
   const endpoint = `http://127.0.0.1:${s3}`;

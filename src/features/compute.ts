@@ -1,0 +1,108 @@
+// Computing one family for one date: views over the family's window of daily partials (and its
+// dependencies' staged outputs), its SQL, and the result staged in the lake as one atomic partition.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parquetScan, sqlIdent, sqlStr, withEngine, type Engine } from '../engine/duckdb.js';
+import { commitPartition, committedFiles, paths, readManifest } from '../lake/index.js';
+import { scratchFolder, type FeatureContext } from './context.js';
+import { FAMILIES } from './families/index.js';
+import { isHistory, type PartialName } from './partials/definitions.js';
+import { partitionLocalFiles, silverDates } from './partials/build.js';
+import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
+import { addDays, sqlAsOf, sqlDate } from './time.js';
+import type { FamilyDecl } from './types.js';
+
+export interface FamilyResult {
+  family: string;
+  date: string;
+  runId: string;
+  /** Lake key prefix of the staged partition. */
+  stagingPath: string;
+  files: string[];
+  rows: number;
+  seconds: number;
+}
+
+export class MissingInputError extends Error {
+  override name = 'MissingInputError';
+  readonly nonRetryable = true;
+  readonly type = 'MissingInput';
+}
+
+/** The SELECT list that puts a family's rows in declaration order with declared types. */
+export function familyColumns(f: FamilyDecl): string {
+  return [...f.keys.map((k) => `${sqlIdent(k.name)}::${k.type} AS ${sqlIdent(k.name)}`), ...f.features.map((x) => `${sqlIdent(x.name)}::${x.type} AS ${sqlIdent(x.name)}`)].join(', ');
+}
+
+async function createPartialViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string): Promise<void> {
+  const first = (await silverDates(ctx.lake))[0];
+  for (const [name, days] of Object.entries(f.partials) as [PartialName, number][]) {
+    const dates = isHistory(name) ? [date] : Array.from({ length: days }, (_, i) => addDays(date, -i)).filter((d) => first !== undefined && d >= first);
+    const files: string[] = [];
+    for (const d of dates) {
+      const prefix = paths.partials(name, d);
+      if (!(await readManifest(ctx.lake, prefix))) throw new MissingInputError(`partial ${name} for ${d} is missing (needed by ${f.name} for ${date}); compute the partials first`);
+      files.push(...(await partitionLocalFiles(ctx.lake, prefix)));
+    }
+    await db.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(name)} AS SELECT * FROM ${parquetScan(files)}`);
+  }
+}
+
+async function createModelViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string): Promise<void> {
+  for (const model of f.models ?? []) {
+    if (model === 'als') {
+      await ensureAlsModel(ctx, date);
+      const files = await alsModelFiles(ctx.lake, date);
+      await db.run(`CREATE OR REPLACE TEMP VIEW als_users AS SELECT * FROM read_parquet(${sqlStr(files.users)})`);
+      await db.run(`CREATE OR REPLACE TEMP VIEW als_videos AS SELECT * FROM read_parquet(${sqlStr(files.videos)})`);
+    }
+  }
+}
+
+async function createDependencyViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string, runId: string): Promise<void> {
+  for (const dep of f.dependsOn) {
+    const prefix = paths.staging(dep, date, runId);
+    const keys = await committedFiles(ctx.lake, prefix);
+    if (!keys) throw new MissingInputError(`${dep} for ${date} (run ${runId}) is not staged; ${f.name} depends on it`);
+    const files = await Promise.all(keys.map((k) => ctx.lake.localFile(k)));
+    await db.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(dep)} AS SELECT * FROM ${parquetScan(files)}`);
+  }
+}
+
+export interface ComputeFamilyOptions {
+  /** created_timestamp of the rows; fixed by the caller so that a retry writes the same rows. */
+  createdAt?: Date;
+}
+
+/** The family's rows for the date as a SELECT, over the views the caller created. */
+export function familyQuery(f: FamilyDecl, date: string, createdAt: Date): string {
+  const dependencies = f.dependsOn.map((n) => FAMILIES.find((x) => x.name === n)!);
+  const body = f.sql({ date: sqlDate(date), asOf: sqlAsOf(date), dependencies });
+  return `SELECT ${familyColumns(f)}, ${sqlAsOf(date)} AS feature_timestamp, ${sqlStr(createdAt.toISOString())}::TIMESTAMP AS created_timestamp
+    FROM (${body}) ORDER BY ${f.keys.map((k) => sqlIdent(k.name)).join(', ')}`;
+}
+
+/**
+ * Computes a family for a date and stages it at paths.staging(family, date, runId). Running it twice
+ * gives the same result (the staged partition is replaced whole). Partials must exist (ensurePartials),
+ * and the family's dependencies must be staged under the same run id.
+ */
+export async function computeFamily(ctx: FeatureContext, f: FamilyDecl, date: string, runId: string, opts: ComputeFamilyOptions = {}): Promise<FamilyResult> {
+  const t0 = Date.now();
+  const dir = await scratchFolder(ctx, 'family');
+  try {
+    return await withEngine(ctx.engine, async (db) => {
+      await createPartialViews(ctx, db, f, date);
+      await createModelViews(ctx, db, f, date);
+      await createDependencyViews(ctx, db, f, date, runId);
+      const file = join(dir, `${f.name}.parquet`);
+      await db.run(`COPY (${familyQuery(f, date, opts.createdAt ?? new Date())}) TO ${sqlStr(file)} (FORMAT parquet, COMPRESSION zstd)`);
+      const { rows } = await db.one<{ rows: number }>(`SELECT count(*)::BIGINT AS rows FROM read_parquet(${sqlStr(file)})`);
+      const stagingPath = paths.staging(f.name, date, runId);
+      const m = await commitPartition(ctx.lake, stagingPath, [{ localPath: file }], { family: f.name, version: f.version, date, runId, rows });
+      return { family: f.name, date, runId, stagingPath, files: m.files.map((x) => `${stagingPath}/${x.name}`), rows, seconds: (Date.now() - t0) / 1000 };
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

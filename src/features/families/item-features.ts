@@ -1,0 +1,77 @@
+import { CUMULATIVE, DAY_SECONDS, type FamilyDecl } from '../types.js';
+
+const count = (name: string, description: string) => ({ name, type: 'BIGINT', description, min: 0 }) as const;
+
+export const itemFeatures: FamilyDecl = {
+  name: 'item_features',
+  description: "A video's audience, completion and momentum over 1, 7 and 30 days and over all history.",
+  owner: 'ml-platform',
+  version: 1,
+  entity: 'video',
+  keys: [{ name: 'video_id', type: 'VARCHAR' }],
+  ttlSeconds: 2 * DAY_SECONDS,
+  partials: { video_day: 30, user_video_day: 30, video_history: 1 },
+  dependsOn: [],
+  features: [
+    count('view_count_1d', 'play_start events in the 1d window'),
+    count('view_count_7d', 'play_start events in the 7d window'),
+    count('view_count_30d', 'play_start events in the 30d window'),
+    { ...count('view_count_total', 'play_start events over all history'), severity: CUMULATIVE },
+    count('unique_viewers_7d', 'distinct user_id over play_start in 7d'),
+    count('unique_viewers_30d', 'distinct user_id over play_start in 30d'),
+    count('completion_count_30d', 'complete events in 30d'),
+    { name: 'completion_rate_30d', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.5, description: 'completion_count_30d / view_count_30d; null without views' },
+    { name: 'watch_time_30d', type: 'DOUBLE', min: 0, description: 'sum of watch_seconds in 30d' },
+    { name: 'avg_watch_time_30d', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.5, description: 'watch_time_30d / view_count_30d; null without views' },
+    count('like_count_30d', 'like events in 30d'),
+    count('share_count_30d', 'share events in 30d'),
+    { name: 'growth_rate_7d', type: 'DOUBLE', min: -1, description: '(view_count_7d - p) / max(p, 1), p = play_start count in [as_of - 14d, as_of - 7d)' },
+    { name: 'return_rate_30d', type: 'DOUBLE', min: 0, max: 1, nullable: true, maxNullShare: 0.5, description: 'users with play_start of the video on 2 or more distinct dates in 30d / unique_viewers_30d' },
+    { name: 'popularity_score', type: 'DOUBLE', min: 0, max: 1, description: 'ln(1 + view_count_30d) / ln(1 + the largest view_count_30d of the date); 0 when no video was played' },
+    { name: 'trending_score', type: 'DOUBLE', min: 0, max: 1, description: 'view_count_7d / (view_count_7d + p + 1), p as in growth_rate_7d: near 1 when last week dominates the week before' },
+  ],
+  rules: [
+    { name: 'windows_nested', description: 'views 1d <= 7d <= 30d <= total; viewers 7d <= 30d', sql: 'view_count_1d <= view_count_7d AND view_count_7d <= view_count_30d AND view_count_30d <= view_count_total AND unique_viewers_7d <= unique_viewers_30d' },
+    { name: 'viewers_le_views', description: 'distinct viewers never above views', sql: 'unique_viewers_30d <= view_count_30d' },
+  ],
+  sql: ({ date }) => `
+    WITH days AS (
+      SELECT video_id,
+        coalesce(sum(play_starts) FILTER (WHERE day = ${date}), 0)::BIGINT AS view_count_1d,
+        coalesce(sum(play_starts) FILTER (WHERE day > ${date} - 7), 0)::BIGINT AS view_count_7d,
+        coalesce(sum(play_starts) FILTER (WHERE day > ${date} - 30), 0)::BIGINT AS view_count_30d,
+        coalesce(sum(play_starts) FILTER (WHERE day > ${date} - 14 AND day <= ${date} - 7), 0)::BIGINT AS p,
+        coalesce(sum(completes) FILTER (WHERE day > ${date} - 30), 0)::BIGINT AS completion_count_30d,
+        coalesce(sum(watch_seconds) FILTER (WHERE day > ${date} - 30), 0) AS watch_time_30d,
+        coalesce(sum(likes) FILTER (WHERE day > ${date} - 30), 0)::BIGINT AS like_count_30d,
+        coalesce(sum(shares) FILTER (WHERE day > ${date} - 30), 0)::BIGINT AS share_count_30d,
+        count(*) FILTER (WHERE day > ${date} - 30) AS active_days_30d
+      FROM video_day WHERE day > ${date} - 30 GROUP BY video_id
+    ),
+    viewer_days AS (
+      SELECT video_id, user_id, count(*) AS play_days, max(day) AS last_day
+      FROM user_video_day WHERE day > ${date} - 30 AND play_starts > 0 GROUP BY video_id, user_id
+    ),
+    viewers AS (
+      SELECT video_id,
+        count(*) FILTER (WHERE last_day > ${date} - 7) AS unique_viewers_7d,
+        count(*) AS unique_viewers_30d,
+        count(*) FILTER (WHERE play_days >= 2) AS returning_30d
+      FROM viewer_days GROUP BY video_id
+    )
+    SELECT d.video_id,
+      d.view_count_1d, d.view_count_7d, d.view_count_30d, h.play_starts AS view_count_total,
+      coalesce(v.unique_viewers_7d, 0) AS unique_viewers_7d, coalesce(v.unique_viewers_30d, 0) AS unique_viewers_30d,
+      d.completion_count_30d,
+      CASE WHEN d.view_count_30d > 0 THEN d.completion_count_30d / d.view_count_30d END AS completion_rate_30d,
+      d.watch_time_30d,
+      CASE WHEN d.view_count_30d > 0 THEN d.watch_time_30d / d.view_count_30d END AS avg_watch_time_30d,
+      d.like_count_30d, d.share_count_30d,
+      (d.view_count_7d - d.p) / greatest(d.p, 1) AS growth_rate_7d,
+      CASE WHEN v.unique_viewers_30d > 0 THEN v.returning_30d / v.unique_viewers_30d END AS return_rate_30d,
+      coalesce(ln(1 + d.view_count_30d) / nullif(ln(1 + max(d.view_count_30d) OVER ()), 0), 0) AS popularity_score,
+      d.view_count_7d / (d.view_count_7d + d.p + 1) AS trending_score
+    FROM days d
+    JOIN video_history h USING (video_id)
+    LEFT JOIN viewers v USING (video_id)`,
+};

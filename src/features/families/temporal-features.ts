@@ -1,0 +1,66 @@
+import { DAY_SECONDS, type FamilyDecl } from '../types.js';
+
+const share = (name: string, description: string) => ({ name, type: 'DOUBLE', min: 0, max: 1, description }) as const;
+
+export const temporalFeatures: FamilyDecl = {
+  name: 'temporal_features',
+  description: "When a user watches: activity rhythm by UTC hour and weekday over 7 and 30 days.",
+  owner: 'ml-platform',
+  version: 1,
+  entity: 'user',
+  keys: [{ name: 'user_id', type: 'VARCHAR' }],
+  ttlSeconds: 2 * DAY_SECONDS,
+  partials: { user_day: 30, user_hour_day: 30 },
+  dependsOn: [],
+  features: [
+    { name: 'events_7d', type: 'BIGINT', min: 0, description: 'all events in 7d' },
+    { name: 'events_30d', type: 'BIGINT', min: 1, description: 'all events in 30d' },
+    { name: 'active_days_30d', type: 'BIGINT', min: 1, max: 30, description: 'distinct event dates in 30d' },
+    { name: 'events_per_active_day_30d', type: 'DOUBLE', min: 1, description: 'events_30d / active_days_30d' },
+    share('morning_share_30d', 'share of 30d events with UTC hour in [5, 12)'),
+    share('afternoon_share_30d', 'share of 30d events with UTC hour in [12, 17)'),
+    share('evening_share_30d', 'share of 30d events with UTC hour in [17, 22)'),
+    share('night_share_30d', 'share of 30d events with UTC hour in [22, 5)'),
+    share('weekend_share_30d', 'share of 30d events on Saturday or Sunday (UTC)'),
+    { name: 'preferred_hour_30d', type: 'BIGINT', min: 0, max: 23, description: 'UTC hour 0-23 with the most events in 30d; ties: smallest' },
+    { name: 'preferred_day_of_week_30d', type: 'BIGINT', min: 1, max: 7, description: 'ISO weekday 1 (Monday) - 7 with the most events in 30d; ties: smallest' },
+  ],
+  rules: [
+    { name: 'shares_sum_to_one', description: 'the four day-part shares sum to 1', sql: 'abs(morning_share_30d + afternoon_share_30d + evening_share_30d + night_share_30d - 1) < 1e-9' },
+    { name: 'windows_nested', description: 'events_7d <= events_30d', sql: 'events_7d <= events_30d' },
+  ],
+  sql: ({ date }) => `
+    WITH days AS (
+      SELECT user_id,
+        coalesce(sum(events) FILTER (WHERE day > ${date} - 7), 0)::BIGINT AS events_7d,
+        sum(events)::BIGINT AS events_30d,
+        count(*) AS active_days_30d,
+        coalesce(sum(events) FILTER (WHERE isodow(day) >= 6), 0) AS weekend_events
+      FROM user_day WHERE day > ${date} - 30 GROUP BY user_id
+    ),
+    weekdays AS (
+      SELECT user_id, arg_max(dow, (events, -dow)) AS preferred_day_of_week_30d
+      FROM (SELECT user_id, isodow(day) AS dow, sum(events) AS events FROM user_day WHERE day > ${date} - 30 GROUP BY ALL)
+      GROUP BY user_id
+    ),
+    hours AS (
+      SELECT user_id,
+        coalesce(sum(events) FILTER (WHERE hour >= 5 AND hour < 12), 0) AS morning,
+        coalesce(sum(events) FILTER (WHERE hour >= 12 AND hour < 17), 0) AS afternoon,
+        coalesce(sum(events) FILTER (WHERE hour >= 17 AND hour < 22), 0) AS evening,
+        coalesce(sum(events) FILTER (WHERE hour >= 22 OR hour < 5), 0) AS night,
+        arg_max(hour, (events, -hour)) AS preferred_hour_30d
+      FROM (SELECT user_id, hour, sum(events) AS events FROM user_hour_day WHERE day > ${date} - 30 GROUP BY ALL)
+      GROUP BY user_id
+    )
+    SELECT d.user_id, d.events_7d, d.events_30d, d.active_days_30d,
+      d.events_30d / d.active_days_30d AS events_per_active_day_30d,
+      h.morning / d.events_30d AS morning_share_30d,
+      h.afternoon / d.events_30d AS afternoon_share_30d,
+      h.evening / d.events_30d AS evening_share_30d,
+      h.night / d.events_30d AS night_share_30d,
+      d.weekend_events / d.events_30d AS weekend_share_30d,
+      h.preferred_hour_30d::BIGINT AS preferred_hour_30d,
+      w.preferred_day_of_week_30d::BIGINT AS preferred_day_of_week_30d
+    FROM days d JOIN hours h USING (user_id) JOIN weekdays w USING (user_id)`,
+};

@@ -1,0 +1,97 @@
+import { CUMULATIVE, DAY_SECONDS, type FamilyDecl } from '../types.js';
+
+const count = (name: string, description: string) => ({ name, type: 'BIGINT', description, min: 0 }) as const;
+const seconds = (name: string, description: string) => ({ name, type: 'DOUBLE', description, min: 0 }) as const;
+const ratio = (name: string, description: string) => ({ name, type: 'DOUBLE', description, min: 0, nullable: true }) as const;
+
+export const userFeatures: FamilyDecl = {
+  name: 'user_features',
+  description: "A user's viewing activity over 1, 7 and 30 days and over all history.",
+  owner: 'ml-platform',
+  version: 1,
+  entity: 'user',
+  keys: [{ name: 'user_id', type: 'VARCHAR' }],
+  ttlSeconds: 2 * DAY_SECONDS,
+  partials: { user_day: 30, user_session_day: 30, user_category_day: 30, user_video_day: 30, user_history: 1 },
+  dependsOn: [],
+  features: [
+    seconds('watch_time_1d', 'sum of watch_seconds in the 1d window'),
+    seconds('watch_time_7d', 'sum of watch_seconds in the 7d window'),
+    seconds('watch_time_30d', 'sum of watch_seconds in the 30d window'),
+    { ...seconds('watch_time_total', 'sum of watch_seconds over all history'), severity: CUMULATIVE },
+    count('video_count_1d', 'play_start events in the 1d window'),
+    count('video_count_7d', 'play_start events in the 7d window'),
+    count('video_count_30d', 'play_start events in the 30d window'),
+    count('unique_videos_30d', 'distinct video_id over play_start events in 30d'),
+    count('session_count_7d', 'distinct session_id over all events in 7d'),
+    count('session_count_30d', 'distinct session_id over all events in 30d'),
+    { name: 'avg_session_duration_30d', type: 'DOUBLE', min: 0, description: "mean over the user's sessions in 30d of (last - first event time) in seconds, from events inside the window" },
+    { ...ratio('completion_rate_30d', 'complete count / play_start count in 30d; null without play_start'), maxNullShare: 0.5 },
+    { ...ratio('interaction_rate_30d', '(like + share + add_to_list) count / play_start count in 30d; null without play_start'), maxNullShare: 0.5 },
+    { name: 'top_category_30d', type: 'VARCHAR', description: 'category with the largest watch_seconds in 30d (sums compared at 1e-6 s); ties: more events, then name' },
+    count('category_diversity_30d', 'distinct category over play_start events in 30d'),
+    { name: 'days_since_last_event', type: 'DOUBLE', min: 0, description: '(as_of - latest event time in history) in fractional days' },
+    { name: 'days_since_first_event', type: 'DOUBLE', min: 0, description: '(as_of - earliest event time in history) in fractional days', severity: CUMULATIVE },
+  ],
+  rules: [
+    { name: 'windows_nested', description: '1d <= 7d <= 30d <= total for watch time and play counts', sql: 'watch_time_1d <= watch_time_7d + 1e-6 AND watch_time_7d <= watch_time_30d + 1e-6 AND watch_time_30d <= watch_time_total + 1e-6 AND video_count_1d <= video_count_7d AND video_count_7d <= video_count_30d AND session_count_7d <= session_count_30d' },
+    { name: 'unique_le_count', description: 'distinct videos never above play starts', sql: 'unique_videos_30d <= video_count_30d' },
+    { name: 'first_before_last', description: 'the first event is not after the last', sql: 'days_since_first_event >= days_since_last_event' },
+  ],
+  sql: ({ date, asOf }) => `
+    WITH days AS (
+      SELECT user_id,
+        coalesce(sum(watch_seconds) FILTER (WHERE day = ${date}), 0) AS watch_time_1d,
+        coalesce(sum(watch_seconds) FILTER (WHERE day > ${date} - 7), 0) AS watch_time_7d,
+        sum(watch_seconds) AS watch_time_30d,
+        coalesce(sum(play_starts) FILTER (WHERE day = ${date}), 0)::BIGINT AS video_count_1d,
+        coalesce(sum(play_starts) FILTER (WHERE day > ${date} - 7), 0)::BIGINT AS video_count_7d,
+        sum(play_starts)::BIGINT AS video_count_30d,
+        sum(completes) AS completes_30d,
+        sum(interactions) AS interactions_30d
+      FROM user_day WHERE day > ${date} - 30 GROUP BY user_id
+    ),
+    videos AS (
+      SELECT user_id, count(DISTINCT video_id) AS unique_videos_30d
+      FROM user_video_day WHERE day > ${date} - 30 AND play_starts > 0 GROUP BY user_id
+    ),
+    session_spans AS (
+      SELECT user_id, session_id, max(day) AS last_day,
+        epoch_us(max(last_ts)) - epoch_us(min(first_ts)) AS duration_us
+      FROM user_session_day WHERE day > ${date} - 30 GROUP BY user_id, session_id
+    ),
+    sessions AS (
+      SELECT user_id,
+        count(*) FILTER (WHERE last_day > ${date} - 7) AS session_count_7d,
+        count(*) AS session_count_30d,
+        sum(duration_us)::DOUBLE / count(*) / 1e6 AS avg_session_duration_30d
+      FROM session_spans GROUP BY user_id
+    ),
+    cats AS (
+      SELECT user_id, category, sum(watch_seconds) AS watch, sum(events) AS events, sum(play_starts) AS plays
+      FROM user_category_day WHERE day > ${date} - 30 GROUP BY user_id, category
+    ),
+    top_cat AS (
+      SELECT user_id,
+        arg_max(category, (round(watch, 6), events, -rank_in_name)) AS top_category_30d,
+        count(*) FILTER (WHERE plays > 0) AS category_diversity_30d
+      FROM (SELECT *, dense_rank() OVER (PARTITION BY user_id ORDER BY category) AS rank_in_name FROM cats)
+      GROUP BY user_id
+    )
+    SELECT d.user_id,
+      d.watch_time_1d, d.watch_time_7d, d.watch_time_30d, h.watch_seconds AS watch_time_total,
+      d.video_count_1d, d.video_count_7d, d.video_count_30d,
+      coalesce(v.unique_videos_30d, 0) AS unique_videos_30d,
+      coalesce(s.session_count_7d, 0) AS session_count_7d, s.session_count_30d,
+      s.avg_session_duration_30d,
+      CASE WHEN d.video_count_30d > 0 THEN d.completes_30d / d.video_count_30d END AS completion_rate_30d,
+      CASE WHEN d.video_count_30d > 0 THEN d.interactions_30d / d.video_count_30d END AS interaction_rate_30d,
+      t.top_category_30d, t.category_diversity_30d,
+      (epoch_us(${asOf}) - epoch_us(h.last_ts)) / 1e6 / 86400 AS days_since_last_event,
+      (epoch_us(${asOf}) - epoch_us(h.first_ts)) / 1e6 / 86400 AS days_since_first_event
+    FROM days d
+    JOIN user_history h USING (user_id)
+    JOIN sessions s USING (user_id)
+    JOIN top_cat t USING (user_id)
+    LEFT JOIN videos v USING (user_id)`,
+};

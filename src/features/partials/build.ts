@@ -1,0 +1,181 @@
+// Building the daily partials of a date from its silver, and folding the history states forward.
+// Each committed partial records its lineage (the silver it was read from, the inputs of a history
+// state, a hash of its SQL), so that a change of silver or of a definition is detected and everything
+// downstream of it is recomputed, and nothing else.
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
+import { commitPartition, committedFiles, partitionValue, paths, readManifest, type Lake } from '../../lake/index.js';
+import { readSilver, type SilverReadReport } from '../../silver/reader.js';
+import { scratchFolder, type FeatureContext } from '../context.js';
+import { addDays, assertDate, sqlDate } from '../time.js';
+import { DAILY_PARTIALS, HISTORY_PARTIALS, type DailyPartialName, type HistoryPartialName } from './definitions.js';
+
+export class SilverGapError extends Error {
+  override name = 'SilverGapError';
+  readonly nonRetryable = true;
+  readonly type = 'SilverGap';
+}
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+const dailySqlHash = (n: DailyPartialName): string => sha(DAILY_PARTIALS[n].sql);
+const historySqlHash = (n: HistoryPartialName): string => sha(HISTORY_PARTIALS[n].sql);
+
+/** Dates that have a silver folder, ascending. */
+export async function silverDates(lake: Lake): Promise<string[]> {
+  return (await lake.listDirs(paths.silverEvents))
+    .map((d) => partitionValue(d, 'event_date'))
+    .filter((d): d is string => d !== undefined)
+    .sort();
+}
+
+/** Identifies a date's silver content: changes when any of its files or markers change. */
+export async function silverFingerprint(lake: Lake, date: string): Promise<string> {
+  const entries = await lake.list(paths.silverDate(date));
+  return sha(entries.map((e) => `${e.key}:${e.size}`).join('\n'));
+}
+
+export interface PartialsDayReport {
+  date: string;
+  /** The silver read when the daily partials were (re)computed; absent when they were up to date. */
+  silver?: SilverReadReport;
+  dailyComputed: boolean;
+  historyComputed: boolean;
+  rows: Record<string, number>;
+  seconds: number;
+}
+
+async function commitQuery(db: Engine, lake: Lake, dir: string, prefix: string, sql: string, meta: Record<string, unknown>): Promise<{ rows: number; commitId: string }> {
+  const file = join(dir, `${prefix.replace(/[^A-Za-z0-9]+/g, '_')}.parquet`);
+  await db.run(`COPY (${sql}) TO ${sqlStr(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  const { rows } = await db.one<{ rows: number }>(`SELECT count(*)::BIGINT AS rows FROM read_parquet(${sqlStr(file)})`);
+  const m = await commitPartition(lake, prefix, [{ localPath: file }], { ...meta, rows });
+  return { rows, commitId: m.commitId };
+}
+
+async function dailyUpToDate(lake: Lake, date: string, fingerprint: string): Promise<boolean> {
+  for (const name of Object.keys(DAILY_PARTIALS) as DailyPartialName[]) {
+    const m = await readManifest(lake, paths.partials(name, date));
+    if (!m || m.meta.silverFingerprint !== fingerprint || m.meta.sqlHash !== dailySqlHash(name)) return false;
+  }
+  return true;
+}
+
+async function commitIdOf(lake: Lake, prefix: string): Promise<string | null> {
+  return (await readManifest(lake, prefix))?.commitId ?? null;
+}
+
+async function historyUpToDate(lake: Lake, date: string, previousDate: string | null): Promise<boolean> {
+  for (const name of Object.keys(HISTORY_PARTIALS) as HistoryPartialName[]) {
+    const m = await readManifest(lake, paths.partials(name, date));
+    if (!m || m.meta.sqlHash !== historySqlHash(name)) return false;
+    const inputs = m.meta.inputs as { previous: string | null; today: string } | undefined;
+    const previous = previousDate ? await commitIdOf(lake, paths.partials(name, previousDate)) : null;
+    const today = await commitIdOf(lake, paths.partials(HISTORY_PARTIALS[name].from, date));
+    if (!inputs || inputs.previous !== previous || inputs.today !== today) return false;
+  }
+  return true;
+}
+
+async function localFiles(lake: Lake, prefix: string): Promise<string[]> {
+  const keys = await committedFiles(lake, prefix);
+  if (!keys) throw new Error(`partition not committed: ${lake.uri}/${prefix}`);
+  return Promise.all(keys.map((k) => lake.localFile(k)));
+}
+
+async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, date: string, fingerprint: string, runTime: Date | undefined): Promise<{ silver: SilverReadReport; rows: Record<string, number> }> {
+  const silver = await readSilver(db, ctx.lake, { from: date, to: date, runTime, table: 'events' });
+  const rows: Record<string, number> = {};
+  for (const [name, p] of Object.entries(DAILY_PARTIALS) as [DailyPartialName, (typeof DAILY_PARTIALS)[DailyPartialName]][]) {
+    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${p.sql}) ORDER BY ALL`, {
+      silverFingerprint: fingerprint,
+      sqlHash: dailySqlHash(name),
+      silverRowsAccepted: silver.rowsAccepted,
+    });
+    rows[name] = r.rows;
+  }
+  await db.run('DROP TABLE IF EXISTS events');
+  return { silver, rows };
+}
+
+async function buildHistory(ctx: FeatureContext, db: Engine, dir: string, date: string, previousDate: string | null): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const [name, h] of Object.entries(HISTORY_PARTIALS) as [HistoryPartialName, (typeof HISTORY_PARTIALS)[HistoryPartialName]][]) {
+    const todayPrefix = paths.partials(h.from, date);
+    await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, todayPrefix))}`);
+    if (previousDate) {
+      await db.run(`CREATE OR REPLACE TEMP VIEW previous AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, paths.partials(name, previousDate)))}`);
+    } else {
+      await db.run(`CREATE OR REPLACE TEMP VIEW previous AS SELECT * EXCLUDE (day) FROM today LIMIT 0`);
+    }
+    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${h.sql}) ORDER BY ALL`, {
+      sqlHash: historySqlHash(name),
+      inputs: {
+        previous: previousDate ? await commitIdOf(ctx.lake, paths.partials(name, previousDate)) : null,
+        today: await commitIdOf(ctx.lake, todayPrefix),
+      },
+    });
+    rows[name] = r.rows;
+  }
+  return rows;
+}
+
+export interface EnsurePartialsOptions {
+  /** The run's time, for the silver rule against timestamps in the future. */
+  runTime?: Date;
+  onDay?: (r: PartialsDayReport) => void;
+}
+
+/**
+ * Makes the partials of every silver date up to `date` exist and be current, oldest first (history
+ * states fold forward), recomputing only what is missing or stale. Silver must be contiguous from its
+ * first date to `date`: a gap would silently shorten windows, so it is an error naming the dates.
+ */
+export async function ensurePartials(ctx: FeatureContext, date: string, opts: EnsurePartialsOptions = {}): Promise<PartialsDayReport[]> {
+  assertDate(date);
+  const all = await silverDates(ctx.lake);
+  const dates = all.filter((d) => d <= date);
+  if (dates.length === 0 || dates[dates.length - 1] !== date) {
+    throw new SilverGapError(`no silver for ${date} in lake ${ctx.lake.uri} (silver dates: ${all.length ? `${all[0]}..${all[all.length - 1]}` : 'none'})`);
+  }
+  const gaps: string[] = [];
+  for (let d = dates[0]!, i = 0; d <= date; d = addDays(d, 1)) {
+    if (dates[i] === d) i++;
+    else gaps.push(d);
+  }
+  if (gaps.length > 0) throw new SilverGapError(`silver is missing for ${gaps.length} date(s) before ${date}: ${gaps.slice(0, 10).join(', ')}${gaps.length > 10 ? ', ...' : ''}`);
+
+  const reports: PartialsDayReport[] = [];
+  const dir = await scratchFolder(ctx, 'partials');
+  try {
+    await withEngine(ctx.engine, async (db) => {
+      for (const [i, d] of dates.entries()) {
+        const t0 = Date.now();
+        const previous = i > 0 ? dates[i - 1]! : null;
+        const fingerprint = await silverFingerprint(ctx.lake, d);
+        const report: PartialsDayReport = { date: d, dailyComputed: false, historyComputed: false, rows: {}, seconds: 0 };
+        if (!(await dailyUpToDate(ctx.lake, d, fingerprint))) {
+          const r = await buildDaily(ctx, db, dir, d, fingerprint, opts.runTime);
+          report.silver = r.silver;
+          report.rows = r.rows;
+          report.dailyComputed = true;
+        }
+        if (report.dailyComputed || !(await historyUpToDate(ctx.lake, d, previous))) {
+          Object.assign(report.rows, await buildHistory(ctx, db, dir, d, previous));
+          report.historyComputed = true;
+        }
+        report.seconds = (Date.now() - t0) / 1000;
+        if (report.dailyComputed || report.historyComputed) {
+          reports.push(report);
+          opts.onDay?.(report);
+        }
+      }
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return reports;
+}
+
+export { localFiles as partitionLocalFiles };

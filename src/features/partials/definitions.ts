@@ -1,0 +1,149 @@
+// Daily partial aggregates ("tiles"): each day's accepted silver events reduced once, per entity, to
+// what the windowed features need (sums, counts, the (entity, item) pairs that exact distinct counts
+// need, first/last times, per-hour counts). A family's window of N days is then merged from the last
+// N daily partials instead of rescanning raw events. History-wide values come from running states
+// folded forward one day at a time.
+//
+// Daily SQL reads the `events` table (one day of accepted silver, as the silver reader makes it); each
+// row also carries the `day` it belongs to. Watch seconds are summed as DECIMAL (microsecond precision):
+// exact sums do not depend on the order DuckDB's threads add them in, so a recomputation gives the same
+// bits.
+
+export interface DailyPartial {
+  kind: 'daily';
+  name: string;
+  description: string;
+  /** SELECT over `events` (one day), grouped by the partial's keys. */
+  sql: string;
+}
+
+export interface HistoryPartial {
+  kind: 'history';
+  name: string;
+  description: string;
+  /** The daily partial folded into the state. */
+  from: DailyPartialName;
+  /** SELECT over `previous` (the state of the day before; empty on the first day) and `today` (the daily partial). */
+  sql: string;
+}
+
+const INTERACTIONS = "event_type IN ('like', 'share', 'add_to_list')";
+
+export const DAILY_PARTIALS = {
+  user_day: {
+    kind: 'daily',
+    name: 'user_day',
+    description: 'per user and day: watch seconds, event counts by kind, first and last event time',
+    sql: `SELECT user_id,
+        sum(watch_seconds::DECIMAL(18, 6)) AS watch_seconds,
+        count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
+        count(*) FILTER (WHERE event_type = 'complete') AS completes,
+        count(*) FILTER (WHERE ${INTERACTIONS}) AS interactions,
+        count(*) AS events,
+        min(event_timestamp) AS first_ts,
+        max(event_timestamp) AS last_ts
+      FROM events GROUP BY user_id`,
+  },
+  user_hour_day: {
+    kind: 'daily',
+    name: 'user_hour_day',
+    description: 'per user, day and UTC hour: event count',
+    sql: `SELECT user_id, hour(event_timestamp)::TINYINT AS hour, count(*) AS events FROM events GROUP BY ALL`,
+  },
+  user_session_day: {
+    kind: 'daily',
+    name: 'user_session_day',
+    description: "per user, session and day: first and last event time (a session's span inside a window)",
+    sql: `SELECT user_id, session_id, min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts FROM events GROUP BY ALL`,
+  },
+  user_category_day: {
+    kind: 'daily',
+    name: 'user_category_day',
+    description: 'per user, category and day: watch seconds, events, play starts',
+    sql: `SELECT user_id, category, sum(watch_seconds::DECIMAL(18, 6)) AS watch_seconds, count(*) AS events,
+        count(*) FILTER (WHERE event_type = 'play_start') AS play_starts
+      FROM events GROUP BY ALL`,
+  },
+  user_video_day: {
+    kind: 'daily',
+    name: 'user_video_day',
+    description: 'per user, video and day: interactions (exact distinct counts, return visits, embeddings)',
+    sql: `SELECT user_id, video_id,
+        count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
+        count(*) FILTER (WHERE event_type = 'complete') AS completes,
+        count(*) FILTER (WHERE event_type = 'like') AS likes,
+        count(*) FILTER (WHERE event_type = 'share') AS shares,
+        count(*) FILTER (WHERE event_type = 'add_to_list') AS adds,
+        sum(watch_seconds::DECIMAL(18, 6)) AS watch_seconds,
+        count(*) AS events
+      FROM events GROUP BY ALL`,
+  },
+  video_day: {
+    kind: 'daily',
+    name: 'video_day',
+    description: 'per video and day: play starts, completes, watch seconds, likes, shares',
+    sql: `SELECT video_id,
+        count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
+        count(*) FILTER (WHERE event_type = 'complete') AS completes,
+        sum(watch_seconds::DECIMAL(18, 6)) AS watch_seconds,
+        count(*) FILTER (WHERE event_type = 'like') AS likes,
+        count(*) FILTER (WHERE event_type = 'share') AS shares,
+        count(*) AS events
+      FROM events GROUP BY video_id`,
+  },
+  session_day: {
+    kind: 'daily',
+    name: 'session_day',
+    description: "per session and day: span, counts, the distinct sets, device counts",
+    sql: `SELECT session_id,
+        min(user_id) AS user_id,
+        min(event_timestamp) AS first_ts,
+        max(event_timestamp) AS last_ts,
+        count(*) AS events,
+        count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
+        count(*) FILTER (WHERE event_type = 'complete') AS completes,
+        count(*) FILTER (WHERE ${INTERACTIONS}) AS interactions,
+        sum(watch_seconds::DECIMAL(18, 6)) AS watch_seconds,
+        list(DISTINCT event_type) AS event_types,
+        list(DISTINCT video_id) AS videos,
+        list(DISTINCT category) AS categories,
+        count(*) FILTER (WHERE device_type = 'mobile') AS n_mobile,
+        count(*) FILTER (WHERE device_type = 'tablet') AS n_tablet,
+        count(*) FILTER (WHERE device_type = 'tv') AS n_tv,
+        count(*) FILTER (WHERE device_type = 'web') AS n_web
+      FROM events GROUP BY session_id`,
+  },
+} as const satisfies Record<string, DailyPartial>;
+
+export type DailyPartialName = keyof typeof DAILY_PARTIALS;
+
+export const HISTORY_PARTIALS = {
+  user_history: {
+    kind: 'history',
+    name: 'user_history',
+    description: 'per user, over all history up to the day: first and last event time, total watch seconds',
+    from: 'user_day',
+    sql: `SELECT user_id, min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(watch_seconds) AS watch_seconds
+      FROM (SELECT user_id, first_ts, last_ts, watch_seconds FROM previous
+            UNION ALL SELECT user_id, first_ts, last_ts, watch_seconds FROM today)
+      GROUP BY user_id`,
+  },
+  video_history: {
+    kind: 'history',
+    name: 'video_history',
+    description: 'per video, over all history up to the day: play starts',
+    from: 'video_day',
+    sql: `SELECT video_id, sum(play_starts)::BIGINT AS play_starts
+      FROM (SELECT video_id, play_starts FROM previous UNION ALL SELECT video_id, play_starts FROM today)
+      GROUP BY video_id`,
+  },
+} as const satisfies Record<string, HistoryPartial>;
+
+export type HistoryPartialName = keyof typeof HISTORY_PARTIALS;
+export type PartialName = DailyPartialName | HistoryPartialName;
+
+export const PARTIAL_NAMES = [...Object.keys(DAILY_PARTIALS), ...Object.keys(HISTORY_PARTIALS)] as PartialName[];
+
+export function isHistory(name: PartialName): name is HistoryPartialName {
+  return name in HISTORY_PARTIALS;
+}

@@ -1,0 +1,83 @@
+// The declaration of a feature family (a feature view): everything the DAG, validation, the registry,
+// storage and serving need is read from here.
+import type { PartialName } from './partials/definitions.js';
+
+/** DuckDB types a feature can have. */
+export type FeatureType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'TIMESTAMP' | 'FLOAT[]' | 'VARCHAR[]';
+
+/** Models a family can read: `als` gives the views als_users (user_id, vector) and als_videos (video_id, vector, similar_videos, similar_scores). */
+export type ModelName = 'als';
+
+export type Severity = 'warn' | 'error';
+
+export interface FeatureDecl {
+  name: string;
+  type: FeatureType;
+  description: string;
+  /** Null allowed (ratios with a zero denominator). Default false. */
+  nullable?: boolean;
+  min?: number;
+  max?: number;
+  /** Allowed values of a VARCHAR feature. */
+  allowed?: readonly string[];
+  /** Largest share of nulls before the null check fires (default 0 when not nullable, 1 when nullable). */
+  maxNullShare?: number;
+  /** Severity of this feature's checks, per check name; defaults in src/quality. */
+  severity?: Partial<Record<string, Severity>>;
+}
+
+export interface KeyDecl {
+  name: string;
+  type: 'VARCHAR';
+}
+
+/** A rule over a row that involves several features, as a SQL predicate that must hold. */
+export interface RowRuleDecl {
+  name: string;
+  description: string;
+  sql: string;
+  severity?: Severity;
+}
+
+/** Literals a family's SQL is written with. */
+export interface SqlParams {
+  /** The feature date as a SQL DATE literal. */
+  date: string;
+  /** as_of(D) as a SQL TIMESTAMP literal. */
+  asOf: string;
+  /** The declarations of the families this one depends on (for generated SQL). */
+  dependencies: readonly FamilyDecl[];
+}
+
+export interface FamilyDecl {
+  name: string;
+  description: string;
+  owner: string;
+  /** Bump on a breaking change of the features (the registry refuses one otherwise). */
+  version: number;
+  entity: string;
+  keys: readonly KeyDecl[];
+  /** How long a row stays valid for point-in-time retrieval and online serving. */
+  ttlSeconds: number;
+  /** Daily partials read, with the window in days ending at the feature date. */
+  partials: Partial<Record<PartialName, number>>;
+  /** Models of the date this family reads (trained once per date; see src/features/models). */
+  models?: readonly ModelName[];
+  /** Families of the same date this one is computed from (views of the same names). */
+  dependsOn: readonly string[];
+  features: readonly FeatureDecl[];
+  rules?: readonly RowRuleDecl[];
+  /** Materialized to the online store (default true). */
+  online?: boolean;
+  /**
+   * The family's rows: a SELECT over views named after its partials and dependencies, producing the
+   * key columns then the features, in declaration order. feature_timestamp and created_timestamp are
+   * added by the runner.
+   */
+  sql(p: SqlParams): string;
+}
+
+export const DAY_SECONDS = 86_400;
+
+/** Severities for a feature that grows by design (totals, ages): its distribution shift is expected, not drift. */
+export const CUMULATIVE: Partial<Record<string, Severity>> = { psi: 'warn', ks: 'warn', mean_change: 'warn' };
