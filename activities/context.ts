@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Settings } from '../src/config/settings.js';
 import type { EngineOptions } from '../src/engine/duckdb.js';
 import { openLake, type Lake } from '../src/lake/index.js';
+import { openOnlineStore, type OnlineStore } from '../src/online/store.js';
 
 export interface ActivityContext {
   settings: Settings;
@@ -11,13 +12,23 @@ export interface ActivityContext {
   engine: EngineOptions;
   /** Local scratch space for staged files before they go to the lake. */
   scratchDir: string;
+  /** The online store, opened on first use and kept for the process. */
+  online(): OnlineStore;
+  close(): Promise<void>;
 }
 
 export function createActivityContext(settings: Settings): ActivityContext {
+  let store: OnlineStore | undefined;
+  const lake = openLake(settings.lake, settings);
   return {
     settings,
-    lake: openLake(settings.lake, settings),
+    lake,
     engine: { threads: settings.duckdbThreads, memoryLimit: settings.duckdbMemory, tempDir: join(settings.home, 'tmp', 'duckdb') },
     scratchDir: join(tmpdir(), 'gold-scratch'),
+    online: () => (store ??= openOnlineStore(settings.onlineStore, settings.home)),
+    async close() {
+      await store?.close();
+      await lake.close();
+    },
   };
 }

@@ -1,10 +1,12 @@
 // All activities of the gold worker, bound to one context.
 import type { ActivityContext } from './context.js';
+import { createDailyActivities } from './daily.js';
 import { smokeActivities } from './smoke.js';
 
 export function createActivities(ctx: ActivityContext) {
   return {
     ...smokeActivities(ctx),
+    ...createDailyActivities(ctx),
   };
 }
 

@@ -1,7 +1,7 @@
 // The doctor's smoke activity: a Parquet file written by DuckDB, committed to the lake, read back.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withEngine, sqlList, sqlStr } from '../src/engine/duckdb.js';
+import { parquetScan, withEngine, sqlStr } from '../src/engine/duckdb.js';
 import { commitPartition, committedFiles, deletePartition, paths } from '../src/lake/index.js';
 import type { ActivityContext } from './context.js';
 
@@ -25,7 +25,7 @@ export function smokeActivities(ctx: ActivityContext) {
           const keys = (await committedFiles(ctx.lake, prefix)) ?? [];
           const local = await Promise.all(keys.map((k) => ctx.lake.localFile(k)));
           const r = await db.one<{ rows: number; total: number }>(
-            `SELECT count(*)::BIGINT AS rows, sum(twice)::BIGINT AS total FROM read_parquet(${sqlList(local)})`,
+            `SELECT count(*)::BIGINT AS rows, sum(twice)::BIGINT AS total FROM ${parquetScan(local)}`,
           );
           await deletePartition(ctx.lake, prefix);
           return { lakePath: `${ctx.lake.uri}/${prefix}`, rowsWritten: 1000, rowsRead: r.rows, sumRead: r.total };

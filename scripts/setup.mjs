@@ -51,6 +51,14 @@ function build() {
   run(process.execPath, [tsc, '-p', 'tsconfig.json'], 'compiling TypeScript (tsc -p tsconfig.json)');
 }
 
+function ensureChromium() {
+  // The report test renders the HTML report in headless Chromium (Debian's package).
+  if (existsSync('/usr/bin/chromium')) return;
+  process.stdout.write('setup: installing chromium (for the report test)\n');
+  run('bash', [join(root, 'scripts', 'ensure-chromium.sh')], 'installing chromium with apt-get (scripts/ensure-chromium.sh)');
+}
+
 if (!process.env.GOLD_TEMPORAL_CLI || !process.env.GOLD_WEED_BIN) installTools();
+if (process.argv.includes('--test')) ensureChromium();
 build();
 process.stdout.write('setup: ok\n');

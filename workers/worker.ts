@@ -1,8 +1,8 @@
 // A gold worker: one process polling the task queue, with every workflow and activity registered.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, createActivityContext } from '../activities/index.js';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, createActivityContext, type Activities } from '../activities/index.js';
 import type { Settings } from '../src/config/settings.js';
 
 /** The workflows entry, compiled (dist) or source (tests run TypeScript directly). */
@@ -16,18 +16,33 @@ export interface GoldWorkerOptions {
   /** A pre-built bundle (tests bundle once per file). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
+  maxConcurrentWorkflowTasks?: number;
+  /** Poll activities only (a heavy-activity worker on its own queue), no workflows. */
+  activitiesOnly?: boolean;
+  /** Replace some activities (tests inject failures this way). */
+  overrideActivities?: (acts: Activities) => Partial<Activities>;
 }
 
 export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptions = {}): Promise<Worker> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: settings.temporalAddress }));
   const ctx = createActivityContext(settings);
+  const acts = createActivities(ctx);
   return Worker.create({
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
-    activities: createActivities(ctx),
+    ...(opts.activitiesOnly ? {} : opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: { ...acts, ...(opts.overrideActivities?.(acts) ?? {}) },
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
+    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 10,
     shutdownGraceTime: '30 seconds',
+  });
+}
+
+/** Installs the SDK runtime once per process, with its Prometheus metrics on a port (0: off). */
+export function installRuntime(sdkMetricsPort: number): void {
+  Runtime.install({
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(sdkMetricsPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } } : {}),
   });
 }

@@ -5,6 +5,17 @@ import { registerDev } from './commands/dev.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerWorker } from './commands/worker.js';
 import { registerDemo } from './commands/demo.js';
+import { registerCompute } from './commands/compute.js';
+import { registerRun } from './commands/run.js';
+import { registerBackfill } from './commands/backfill.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerDlq } from './commands/dlq.js';
+import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
+import { registerOnline } from './commands/online.js';
+import { registerSilver } from './commands/silver.js';
+import { registerTrainingSet } from './commands/training-set.js';
+import { registerRegistry } from './commands/registry.js';
 
 export function buildProgram(): Command {
   const program = addGlobalOptions(new Command('gold'))
@@ -15,6 +26,17 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerDoctor(program);
   registerDemo(program);
+  registerCompute(program);
+  registerRun(program);
+  registerBackfill(program);
+  registerSchedule(program);
+  registerDlq(program);
+  registerReport(program);
+  registerServe(program);
+  registerOnline(program);
+  registerSilver(program);
+  registerTrainingSet(program);
+  registerRegistry(program);
   return program;
 }
 

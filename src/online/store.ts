@@ -1,9 +1,63 @@
-// The online store: one interface, a Redis implementation for production and an embedded one
-// (LMDB under .gold/, no server) as the default.
+// The online store: one interface with a Redis implementation for production and an embedded one
+// (LMDB under <home>/online, no server) as the default. Both store one record per (view, version,
+// entity) (see record.ts), guard writes by timestamp, and share the read path below, so that the
+// same test suite holds for both (rows.ts).
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { open, type RootDatabase } from 'lmdb';
-import { redactedOnlineStore } from '../config/settings.js';
+import type { OnlineViewSpec } from './view.js';
+import { EmbeddedOnlineStore } from './embedded-store.js';
+import { RedisOnlineStore } from './redis-store.js';
+
+export interface OnlineWriteRow {
+  /** From encodeEntityKey. */
+  entityKey: string;
+  /** Epoch ms. */
+  featureTimestamp: number;
+  /** Epoch ms of the computation that produced the row; breaks ties at equal featureTimestamp. Default: now. */
+  createdTimestamp?: number;
+  /** In the view's feature order. */
+  values: unknown[];
+}
+
+/** A row already in stored form (materialization builds these in DuckDB). */
+export interface EncodedRow {
+  entityKey: string;
+  /** See record.ts; as text, or as its UTF-8 bytes. */
+  record: string | Buffer;
+}
+
+export interface WriteResult {
+  written: number;
+  /** Rows not written because the store holds a newer one for the entity. */
+  skippedOlder: number;
+  /** Rows not written because they were already past the view's TTL (they would never be served). */
+  skippedExpired: number;
+}
+
+export type ValueStatus = 'present' | 'not_found' | 'outside_ttl';
+
+export interface OnlineReadRequest {
+  view: OnlineViewSpec;
+  entityKeys: string[];
+  /** Feature names; default all, in the view's order. */
+  features?: string[];
+}
+
+export interface OnlineReadResult {
+  entityKey: string;
+  /** Applies to every value of the row: one record holds the entity's whole view. */
+  status: ValueStatus;
+  /** Epoch ms of the stored row (also when outside its TTL); null when not found. */
+  featureTimestamp: number | null;
+  /** The requested features in order; all null unless present. */
+  values: unknown[];
+}
+
+export interface OnlineStoreStats {
+  /** Keys in the Redis database / entries in the embedded store (all views). */
+  keys: number;
+  /** Memory used by Redis / size of the embedded store's data file. */
+  bytes: number;
+}
 
 export interface OnlineStore {
   readonly kind: 'redis' | 'embedded';
@@ -12,45 +66,18 @@ export interface OnlineStore {
   /** Throws with a reason when the store cannot be used. */
   ping(): Promise<void>;
   close(): Promise<void>;
-}
-
-export class RedisOnlineStore implements OnlineStore {
-  readonly kind = 'redis' as const;
-  readonly location: string;
-  readonly redis: Redis;
-
-  constructor(url: string) {
-    this.location = redactedOnlineStore(url);
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 3000 });
-  }
-
-  async ping(): Promise<void> {
-    if (this.redis.status === 'wait') await this.redis.connect();
-    const r = await this.redis.ping();
-    if (r !== 'PONG') throw new Error(`unexpected PING answer from ${this.location}: ${r}`);
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect();
-  }
-}
-
-export class EmbeddedOnlineStore implements OnlineStore {
-  readonly kind = 'embedded' as const;
-  readonly db: RootDatabase;
-
-  constructor(readonly location: string) {
-    this.db = open({ path: location, compression: false });
-  }
-
-  async ping(): Promise<void> {
-    await this.db.put('__ping__', Date.now());
-    if (typeof this.db.get('__ping__') !== 'number') throw new Error(`embedded online store at ${this.location} does not read back`);
-  }
-
-  async close(): Promise<void> {
-    await this.db.close();
-  }
+  /**
+   * Writes rows: a row older than the stored one of its entity (by featureTimestamp, then
+   * createdTimestamp) is skipped; equal or newer overwrites, so a recomputed date restates.
+   */
+  writeBatch(view: OnlineViewSpec, rows: readonly OnlineWriteRow[], now?: number): Promise<WriteResult>;
+  /** writeBatch for rows already encoded (see record.ts); same guard. */
+  writeRecords(view: OnlineViewSpec, rows: readonly EncodedRow[], now?: number): Promise<WriteResult>;
+  /** One result list per request, one result per entity key, in order (one round trip for Redis). */
+  read(requests: readonly OnlineReadRequest[], now?: number): Promise<OnlineReadResult[][]>;
+  /** Removes every entity of this view version; returns how many. */
+  deleteView(view: OnlineViewSpec): Promise<number>;
+  stats(): Promise<OnlineStoreStats>;
 }
 
 export function openOnlineStore(setting: string, home: string): OnlineStore {

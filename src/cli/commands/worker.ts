@@ -1,20 +1,33 @@
 import type { Command } from 'commander';
-import { createGoldWorker } from '../../../workers/worker.js';
+import { createGoldWorker, installRuntime } from '../../../workers/worker.js';
 import { logger } from '../../monitoring/logger.js';
+import { startMetricsServer } from '../../monitoring/metrics.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
 
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run a worker on the task queue until SIGINT/SIGTERM (finishes or hands back running activities)')
+    .description('run a worker on the task queue until SIGINT/SIGTERM (running activities get 30 s to finish, then are handed back for retry)')
     .option('--max-concurrent-activities <n>', 'activities run at once', parsePositiveInt('--max-concurrent-activities'))
+    .option('--max-concurrent-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt('--max-concurrent-workflow-tasks'))
+    .option('--activities-only', 'poll activities only (a heavy-activity worker, e.g. on its own task queue with --task-queue)')
     .action(
-      action(async (opts: { maxConcurrentActivities?: number }, cmd: Command) => {
+      action(async (opts: { maxConcurrentActivities?: number; maxConcurrentWorkflowTasks?: number; activitiesOnly?: boolean }, cmd: Command) => {
         const s = settingsFrom(cmd);
-        const worker = await createGoldWorker(s, { maxConcurrentActivities: opts.maxConcurrentActivities });
-        logger().info({ taskQueue: s.taskQueue, address: s.temporalAddress, namespace: s.temporalNamespace }, 'worker started');
-        // The SDK installs SIGINT/SIGTERM handlers that shut the worker down gracefully.
-        await worker.run();
+        // gold's metrics on GOLD_METRICS_PORT, the SDK's own runtime metrics on the next port; 0 turns both off.
+        installRuntime(s.metricsPort > 0 ? s.metricsPort + 1 : 0);
+        const metrics = s.metricsPort > 0 ? await startMetricsServer(s.metricsPort) : undefined;
+        const worker = await createGoldWorker(s, {
+          maxConcurrentActivities: opts.maxConcurrentActivities,
+          maxConcurrentWorkflowTasks: opts.maxConcurrentWorkflowTasks,
+          activitiesOnly: opts.activitiesOnly,
+        });
+        logger().info({ taskQueue: s.taskQueue, address: s.temporalAddress, namespace: s.temporalNamespace, metricsPort: s.metricsPort || undefined }, 'worker started');
+        try {
+          await worker.run();
+        } finally {
+          await metrics?.close();
+        }
         logger().info('worker stopped');
       }),
     );

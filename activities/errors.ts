@@ -1,0 +1,62 @@
+// Error classification for Temporal: bad input, schema and validation errors are non-retryable (a
+// retry would fail the same way); anything else (I/O, timeouts) is retried with backoff. Every failure
+// carries the attempt it happened on, for the run report.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+
+interface Classified {
+  nonRetryable?: boolean;
+  type?: string;
+}
+
+export function currentAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // called outside Temporal (the in-process runner)
+  }
+}
+
+export function toFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  const c = e as Error & Classified;
+  return ApplicationFailure.create({
+    message: e.message,
+    type: c.type ?? e.name,
+    nonRetryable: c.nonRetryable === true,
+    details: [{ attempt: currentAttempt() }],
+    cause: e,
+  });
+}
+
+/** Wraps every function of an activity object so that its failures are classified. */
+export function classified<T extends object>(acts: T): T {
+  const out = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(acts) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    out[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw toFailure(err);
+      }
+    };
+  }
+  return out as T;
+}
+
+/** Heartbeats every few seconds while fn runs, so that a dead worker is noticed within the heartbeat timeout. */
+export async function withHeartbeat<T>(fn: () => Promise<T>, details?: () => unknown): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn();
+  }
+  const timer = setInterval(() => ctx!.heartbeat(details?.()), 2000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}

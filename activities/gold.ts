@@ -1,0 +1,152 @@
+// Activities after computation: validate, commit gold, materialize online, the DLQ, the consistency
+// sample, run records and alerts.
+import { Context } from '@temporalio/activity';
+import { checkConsistency } from '../src/consistency/check.js';
+import { addDlqEntry, closeDlqEntry } from '../src/dlq/index.js';
+import { family } from '../src/features/families/index.js';
+import { onlineViewOf } from '../src/features/online-views.js';
+import { familyCodeVersion } from '../src/features/version.js';
+import { committedFiles, readManifest, paths } from '../src/lake/index.js';
+import { raiseAlert } from '../src/monitoring/alerts.js';
+import { monitorDate, raiseAlerts } from '../src/monitoring/monitor.js';
+import { logger } from '../src/monitoring/logger.js';
+import { observeValidation } from '../src/monitoring/metrics.js';
+import { writeRunMetrics, writeValidationReport } from '../src/monitoring/run-records.js';
+import { commitGold } from '../src/offline/gold.js';
+import { materializeParquet } from '../src/online/materialize.js';
+import { failedSampleRows, validateFamily } from '../src/quality/index.js';
+import { registerFamily, schemaVersions } from '../src/registry/index.js';
+import type { DailyActivities } from '../workflows/types.js';
+import type { ActivityContext } from './context.js';
+import { currentAttempt, withHeartbeat } from './errors.js';
+
+type GoldActivityNames = 'validateFeatureFamily' | 'commitFeatureFamily' | 'materializeFeatureFamily' | 'sendToDlq' | 'consistencySample' | 'recordRun' | 'raiseAlert' | 'closeDlqEntry';
+
+async function localFiles(ctx: ActivityContext, prefix: string): Promise<string[]> {
+  const keys = await committedFiles(ctx.lake, prefix);
+  if (!keys) throw Object.assign(new Error(`partition not committed: ${ctx.lake.uri}/${prefix}`), { nonRetryable: true, type: 'MissingInput' });
+  return Promise.all(keys.map((k) => ctx.lake.localFile(k)));
+}
+
+/** The heartbeat details of the previous attempt, for resuming where it stopped. */
+function lastHeartbeat<T>(): T | undefined {
+  try {
+    return Context.current().info.heartbeatDetails as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // outside Temporal (the in-process runner)
+  }
+}
+
+export function goldActivities(ctx: ActivityContext) {
+  const activities: Pick<DailyActivities, GoldActivityNames> = {
+    async validateFeatureFamily({ family: name, date, runId, stagingPath, quality }) {
+      const decl = family(name);
+      const files = await localFiles(ctx, stagingPath);
+      const report = await withHeartbeat(() => validateFamily(ctx.lake, ctx.engine, { family: decl, date, files, runId, scratchDir: ctx.scratchDir, config: quality }));
+      const reportPath = await writeValidationReport(ctx.lake, report);
+      observeValidation(report);
+      if (report.warned.length > 0) logger().warn({ family: name, date, warnings: report.warned.map((c) => c.message) }, 'validation warnings');
+      return {
+        passed: report.passed,
+        qualityScore: report.score,
+        errors: report.failed.map((c) => c.message),
+        warnings: report.warned.map((c) => c.message),
+        stagingPath: report.quarantine?.stagingPath ?? stagingPath,
+        reportPath,
+        sampleRows: failedSampleRows(report),
+        attempt: currentAttempt(),
+      };
+    },
+
+    async commitFeatureFamily({ family: name, date, runId, stagingPath }) {
+      const decl = family(name);
+      const reg = await registerFamily(ctx.lake, decl);
+      const r = await withHeartbeat(() =>
+        commitGold(ctx.lake, ctx.engine, { family: decl, date, stagingPath, runId, schemaVersion: reg.version, scratchDir: ctx.scratchDir, extraMeta: { codeVersion: familyCodeVersion(decl) } }),
+      );
+      return { goldPath: r.goldPath, rows: r.rows, skipped: r.skipped, attempt: currentAttempt() };
+    },
+
+    async materializeFeatureFamily({ family: name, goldPath }) {
+      const decl = family(name);
+      const manifest = await readManifest(ctx.lake, goldPath);
+      if (!manifest) throw Object.assign(new Error(`gold partition not committed: ${goldPath}`), { nonRetryable: true, type: 'MissingInput' });
+      if (decl.online === false) return { rows: 0, written: 0, skippedOlder: 0, attempt: currentAttempt() };
+      const view = onlineViewOf(decl, manifest.meta.schemaVersion as number);
+      const files = await localFiles(ctx, goldPath);
+      // The checkpoint is the heartbeat: a retry after a crash resumes from the last chunk reported
+      // for the same commit (writes are idempotent and guarded by feature_timestamp, so overlap is harmless).
+      const previous = lastHeartbeat<{ commitId: string; rowsDone: number }>();
+      const r = await materializeParquet(ctx.online(), view, files, {
+        engine: ctx.engine,
+        checkpoint: {
+          load: async () => (previous?.commitId === manifest.commitId ? previous.rowsDone : undefined),
+          save: async (rowsDone) => heartbeat({ commitId: manifest.commitId, rowsDone }),
+        },
+      });
+      return { rows: r.rows, written: r.written, skippedOlder: r.skippedOlder, attempt: currentAttempt() };
+    },
+
+    async sendToDlq(a) {
+      const entryId = await addDlqEntry(ctx.lake, { family: a.family, date: a.date, runId: a.runId, workflowId: a.workflowId, reason: a.reason, error: a.error, sampleRows: a.sampleRows, dataPath: a.dataPath ? `${ctx.lake.uri}/${a.dataPath}` : undefined });
+      await raiseAlert({ kind: 'dlq_entry', severity: 'error', family: a.family, date: a.date, runId: a.runId, message: `${a.family} ${a.date} sent to the DLQ (${a.reason}): ${a.error}` }, { webhookUrl: process.env.GOLD_ALERT_WEBHOOK });
+      return { entryId };
+    },
+
+    async consistencySample({ date, families, sample }) {
+      let checked = 0;
+      let mismatches = 0;
+      let missing = 0;
+      for (const name of families) {
+        const decl = family(name);
+        if (decl.online === false) continue;
+        const versions = await schemaVersions(ctx.lake, name);
+        const manifest = await readManifest(ctx.lake, paths.gold(name, date));
+        const view = onlineViewOf(decl, (manifest?.meta.schemaVersion as number | undefined) ?? Math.max(...versions));
+        const r = await checkConsistency(ctx.lake, ctx.online(), ctx.engine, { family: decl, view, date, sample });
+        checked += r.checked;
+        mismatches += r.mismatched;
+        missing += r.missing;
+      }
+      return { checked, mismatches, missing };
+    },
+
+    async recordRun({ report }) {
+      const path = await writeRunMetrics(ctx.lake, report.date, report.runId, report);
+      // Monitoring after every run: freshness, completeness, anomalies and drift trends of what landed.
+      if (report.familiesLanded.length > 0) {
+        const monitoring = await monitorDate(ctx.lake, report.date, report.familiesLanded);
+        await raiseAlerts(monitoring.alerts, { webhookUrl: process.env.GOLD_ALERT_WEBHOOK });
+      }
+      return { path };
+    },
+
+    async raiseAlert({ date, runId, kind, detail }) {
+      await raiseAlert({ kind, severity: 'warn', date, runId, message: detail }, { webhookUrl: process.env.GOLD_ALERT_WEBHOOK });
+    },
+
+    async closeDlqEntry({ id, runId }) {
+      await closeDlqEntry(ctx.lake, id, { closedBy: runId });
+    },
+  };
+
+  /** Whether a date's gold of these families was committed with the current code and schema. */
+  async function isCurrent(families: string[], date: string): Promise<boolean> {
+    for (const name of families) {
+      const m = await readManifest(ctx.lake, paths.gold(name, date));
+      const versions = await schemaVersions(ctx.lake, name);
+      if (!m || m.meta.codeVersion !== familyCodeVersion(family(name)) || m.meta.schemaVersion !== Math.max(...versions, 0)) return false;
+    }
+    return true;
+  }
+
+  return { activities, isCurrent };
+}

@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../../temporal/connection.js';
+import { startBackfill } from '../../orchestration/client.js';
+import { renderBackfill, uiLink } from '../../orchestration/render.js';
+import type { BackfillProgress } from '../../../workflows/types.js';
+import { action, CliError, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
+
+export const DRIFT_WARN_ONLY = { severity: { psi: 'warn', ks: 'warn', js: 'warn', mean_change: 'warn', row_count_change: 'warn' } } as const;
+
+const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** Follows a backfill with a live bar on stderr until it ends; returns its final progress. */
+async function follow(client: Client, workflowId: string, showBar: boolean): Promise<BackfillProgress> {
+  const handle = client.workflow.getHandle(workflowId);
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        { format: 'backfill |{bar}| {value}/{total} dates | {failed} failed | {running} running | {rate} dates/min | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  const done = handle.result().then(
+    (r: BackfillProgress) => r,
+    (e: unknown) => {
+      const details = (e as { cause?: { details?: unknown[] } }).cause?.details?.[0] as BackfillProgress | undefined;
+      if (details?.results) return details;
+      throw e;
+    },
+  );
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => undefined);
+  while (!finished) {
+    try {
+      const p = await handle.query<BackfillProgress>('progress');
+      const minutes = Math.max((Date.now() - p.startedAt) / 60_000, 1 / 60);
+      const payload = { failed: p.results.filter((r) => r.status === 'failed' || r.status === 'partial').length, running: p.running.length, rate: (p.results.length / minutes).toFixed(1) };
+      if (bar && !started) {
+        bar.start(p.total, p.results.length, payload);
+        started = true;
+      }
+      bar?.update(p.results.length, payload);
+    } catch {
+      // not queryable yet (first task not processed) or between runs of continue-as-new
+    }
+    await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  }
+  const final = await done;
+  if (bar && started) {
+    bar.update(final.results.length);
+    bar.stop();
+  }
+  return final;
+}
+
+export function registerBackfill(program: Command): void {
+  program
+    .command('backfill')
+    .description('start a partitioned, resumable backfill over a date range (or control one with --pause/--resume/--cancel/--status ID)')
+    .option('--from <date>', 'first feature date', parseDate)
+    .option('--to <date>', 'last feature date', parseDate)
+    .option('--families <list>', 'only these families (and what they depend on)', list)
+    .option('--concurrency <n>', 'dates running at once', parsePositiveInt('--concurrency'), 2)
+    .option('--force', 'recompute dates already committed with the same code and schema')
+    .option('--drift-warn-only', 'drift checks (PSI, KS, JS, mean and row-count change) warn instead of failing, e.g. while windows ramp up at the start of the data')
+    .option('--wait', 'show a live progress bar and end with a summary')
+    .option('--pause <id>', 'pause a running backfill (running dates finish, no new ones start)')
+    .option('--resume <id>', 'resume a paused backfill')
+    .option('--cancel <id>', 'cancel a backfill: no new dates start; running ones finish')
+    .option('--status <id>', "print a backfill's progress")
+    .action(
+      action(async (o: { from?: string; to?: string; families?: string[]; concurrency: number; force?: boolean; driftWarnOnly?: boolean; wait?: boolean; pause?: string; resume?: string; cancel?: string; status?: string }, cmd: Command) => {
+        const s = settingsFrom(cmd);
+        const client = await connectClient(s);
+        try {
+          const control = o.pause ?? o.resume ?? o.cancel;
+          if (control) {
+            const signal = o.pause ? 'pause' : o.resume ? 'resume' : 'cancel';
+            await client.workflow.getHandle(control).signal(signal);
+            output(cmd, { workflowId: control, signal }, () => `${signal} sent to ${control}`);
+            return;
+          }
+          if (o.status) {
+            const p = await client.workflow.getHandle(o.status).query<BackfillProgress>('progress');
+            output(cmd, p, () => `${renderBackfill(p)}\nrunning: ${p.running.join(', ') || 'none'}; pending: ${p.pending.length}${p.paused ? ' (paused)' : ''}`);
+            return;
+          }
+          if (!o.from || !o.to) throw new CliError('--from and --to are required to start a backfill');
+          if (o.from > o.to) throw new CliError(`--from ${o.from} is after --to ${o.to}`);
+          const started = await startBackfill(client, s, { from: o.from, to: o.to, families: o.families, concurrency: o.concurrency, force: o.force, quality: o.driftWarnOnly ? DRIFT_WARN_ONLY : undefined });
+          const link = uiLink(s, started.workflowId);
+          if (!o.wait) {
+            output(cmd, { workflowId: started.workflowId, ui: link }, () => `started ${started.workflowId}\nweb ui: ${link}`);
+            return;
+          }
+          if (!globals(cmd).json) process.stderr.write(`${started.workflowId}\nweb ui: ${link}\n`);
+          const final = await follow(client, started.workflowId, !globals(cmd).json && process.stderr.isTTY !== false);
+          output(cmd, final, () => renderBackfill(final));
+          if (final.results.some((r) => r.status === 'failed' || r.status === 'partial') || final.cancelled) process.exitCode = 1;
+        } finally {
+          await client.connection.close();
+        }
+      }),
+    );
+}

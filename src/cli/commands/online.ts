@@ -1,0 +1,82 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Settings } from '../../config/settings.js';
+import { openOnlineStore } from '../../online/store.js';
+import { Catalog, getOnlineFeatures, type OnlineFeaturesResponse } from '../../serving/online-features.js';
+import { servingCatalog } from '../../serving/view-provider.js';
+import { action, CliError, output, settingsFrom } from '../context.js';
+
+export interface OnlineQuery {
+  /** Entity key columns and their values (several values: several entity rows). */
+  entities: Record<string, string[]>;
+  /** 'view:feature' refs; default every feature of every view keyed by the given columns. */
+  features?: string[];
+}
+
+function collectEntity(value: string, previous: Record<string, string[]> = {}): Record<string, string[]> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('expected KEY=VALUE, as in user_id=u123');
+  const key = value.slice(0, at);
+  return { ...previous, [key]: [...(previous[key] ?? []), value.slice(at + 1)] };
+}
+
+/** Reads through the same store, views and request checks as the feature server; also returns the refs read, in response order. */
+export async function readOnlineFeatures(s: Settings, q: OnlineQuery): Promise<{ response: OnlineFeaturesResponse; refs: string[] }> {
+  const catalog = new Catalog(await servingCatalog(s));
+  const given = Object.keys(q.entities);
+  const features =
+    q.features ??
+    [...catalog.views.values()].filter((v) => v.keys.every((k) => given.includes(k))).flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`));
+  if (features.length === 0) {
+    throw new CliError(`no feature view is keyed by ${given.join(', ')} (views: ${[...catalog.views.values()].map((v) => `${v.name} by ${v.keys.join(', ')}`).join('; ')})`);
+  }
+  const store = openOnlineStore(s.onlineStore, s.home);
+  try {
+    const response = await getOnlineFeatures(store, catalog, { features, entities: q.entities, full_feature_names: true }, { maxEntities: Number.MAX_SAFE_INTEGER });
+    return { response, refs: features };
+  } finally {
+    await store.close();
+  }
+}
+
+function show(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** One block per entity row: its keys, then each feature with value, status and feature timestamp. */
+function render(r: OnlineFeaturesResponse, refs: string[]): string {
+  const names = r.metadata.feature_names;
+  const keyCount = names.length - refs.length;
+  const rows = r.results[0]?.values.length ?? 0;
+  const width = Math.max(...refs.map((n) => n.length));
+  const blocks: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const head = names.slice(0, keyCount).map((n, k) => `${n}=${show(r.results[k]!.values[i])}`).join(' ');
+    const lines = refs.map((ref, j) => {
+      const c = r.results[keyCount + j]!;
+      const ts = c.event_timestamps[i];
+      return `  ${ref.padEnd(width)}  ${show(c.values[i]).padEnd(12)}  ${c.statuses[i]}${ts ? `  (${ts})` : ''}`;
+    });
+    blocks.push([head, ...lines].join('\n'));
+  }
+  return blocks.join('\n\n');
+}
+
+export function registerOnline(program: Command): void {
+  const features = program.command('features').description('feature values');
+  features
+    .command('online')
+    .description('read feature values of entities from the online store (as the feature server does)')
+    .option('--entity <KEY=VALUE>', 'an entity key value (required); repeat for composite keys or several entities', collectEntity)
+    .option('--features <refs>', "comma-separated 'view:feature' refs (default: every feature of the views keyed by the given keys)", (v: string) =>
+      v.split(',').map((x) => x.trim()).filter(Boolean),
+    )
+    .action(
+      action(async (opts: { entity?: Record<string, string[]>; features?: string[] }, cmd: Command) => {
+        if (!opts.entity) throw new CliError('give the entity to read with --entity KEY=VALUE, as in --entity user_id=u123');
+        const { response, refs } = await readOnlineFeatures(settingsFrom(cmd), { entities: opts.entity, features: opts.features });
+        output(cmd, response, () => render(response, refs));
+      }),
+    );
+}

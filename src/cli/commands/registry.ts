@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { FAMILIES, family } from '../../features/families/index.js';
+import { openLake, type Lake } from '../../lake/index.js';
+import { describeDiff, diffSchemas } from '../../registry/diff.js';
+import { getSchema, listSchemas, registerFamily, type RegisteredSchema } from '../../registry/store.js';
+import { action, output, parsePositiveInt, settingsFrom } from '../context.js';
+
+async function withLake<T>(cmd: Command, fn: (lake: Lake) => Promise<T>): Promise<T> {
+  const s = settingsFrom(cmd);
+  const lake = openLake(s.lake, s);
+  try {
+    return await fn(lake);
+  } finally {
+    await lake.close();
+  }
+}
+
+function renderSchema(r: RegisteredSchema): string {
+  const s = r.schema;
+  const width = Math.max(...s.features.map((f) => f.name.length), 8);
+  return [
+    `${s.family} v${r.version} (${r.change}, registered ${r.registeredAt}; declaration version ${s.declarationVersion})`,
+    `  ${s.description}`,
+    `  owner ${s.owner}, entity ${s.entity}, keys ${s.keys.map((k) => k.name).join(', ')}, ttl ${s.ttlSeconds} s`,
+    ...s.features.map((f) => `  ${f.name.padEnd(width)}  ${f.type.padEnd(9)} ${f.nullable ? 'nullable' : '        '}  ${f.description}`),
+    ...s.rules.map((x) => `  rule ${x.name}: ${x.sql}`),
+  ].join('\n');
+}
+
+export function registerRegistry(program: Command): void {
+  const registry = program.command('registry').description('feature schemas and their versions');
+
+  registry
+    .command('list')
+    .description('every registered family with its latest version')
+    .action(
+      action(async (_opts: unknown, cmd: Command) => {
+        const all = await withLake(cmd, (lake) => listSchemas(lake));
+        const latest = new Map<string, RegisteredSchema & { versions: number }>();
+        for (const r of all) latest.set(r.family, { ...r, versions: (latest.get(r.family)?.versions ?? 0) + 1 });
+        const rows = [...latest.values()].map((r) => ({
+          family: r.family,
+          version: r.version,
+          versions: r.versions,
+          features: r.schema.features.length,
+          owner: r.schema.owner,
+          ttlSeconds: r.schema.ttlSeconds,
+          registeredAt: r.registeredAt,
+        }));
+        output(cmd, rows, () =>
+          rows.length === 0
+            ? 'no schemas registered (gold registry register)'
+            : rows.map((r) => `${r.family.padEnd(22)} v${String(r.version).padEnd(3)} ${String(r.features).padStart(3)} features  owner ${r.owner}  ttl ${r.ttlSeconds} s  (${r.versions} version(s), latest ${r.registeredAt})`).join('\n'),
+        );
+      }),
+    );
+
+  registry
+    .command('show <family>')
+    .description("a family's schema (the latest version, or --version N)")
+    .option('--version <n>', 'schema version', parsePositiveInt('version'))
+    .action(
+      action(async (name: string, opts: { version?: number }, cmd: Command) => {
+        const r = await withLake(cmd, (lake) => getSchema(lake, name, opts.version));
+        output(cmd, r, () => renderSchema(r));
+      }),
+    );
+
+  registry
+    .command('diff <family> <v1> <v2>')
+    .description('what changed from version v1 to version v2')
+    .action(
+      action(async (name: string, v1: string, v2: string, _opts: unknown, cmd: Command) => {
+        const [a, b] = [parsePositiveInt('version')(v1), parsePositiveInt('version')(v2)];
+        const d = await withLake(cmd, async (lake) => diffSchemas((await getSchema(lake, name, a)).schema, (await getSchema(lake, name, b)).schema));
+        output(cmd, d, () => [`${name} v${a} -> v${b}: ${d.change}`, ...describeDiff(d)].join('\n'));
+      }),
+    );
+
+  registry
+    .command('register')
+    .description("record the declared families' schemas (a new version for a compatible change; a breaking one needs a version bump)")
+    .option('--families <list>', 'comma-separated families (default: all)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .action(
+      action(async (opts: { families?: string[] }, cmd: Command) => {
+        const decls = opts.families ? opts.families.map(family) : FAMILIES;
+        const results = await withLake(cmd, async (lake) => {
+          const out = [];
+          for (const d of decls) out.push({ family: d.name, ...(await registerFamily(lake, d)) });
+          return out;
+        });
+        output(cmd, results, () => results.map((r) => `${r.family.padEnd(22)} v${r.version} (${r.change})`).join('\n'));
+      }),
+    );
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { connectClient } from '../../temporal/connection.js';
+import { startDaily } from '../../orchestration/client.js';
+import { runDailyLocal } from '../../orchestration/local-runner.js';
+import { renderDailyReport, uiLink } from '../../orchestration/render.js';
+import { createDailyActivities } from '../../../activities/daily.js';
+import { createActivityContext } from '../../../activities/context.js';
+import type { DailyReport } from '../../../workflows/types.js';
+import { action, globals, output, parseDate, settingsFrom } from '../context.js';
+
+const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+export function registerRun(program: Command): void {
+  const run = program.command('run').description('run gold jobs');
+  run
+    .command('daily')
+    .description('start the daily gold workflow for a date (idempotent: one workflow id per date)')
+    .requiredOption('--date <date>', 'feature date (YYYY-MM-DD)', parseDate)
+    .option('--families <list>', 'only these families (and what they depend on)', list)
+    .option('--wait', 'wait for the result and print the run report')
+    .option('--local', 'run the same DAG in this process, without Temporal')
+    .option('--rerun', 'start a new run even if this date already ran')
+    .action(
+      action(async (opts: { date: string; families?: string[]; wait?: boolean; local?: boolean; rerun?: boolean }, cmd: Command) => {
+        const s = settingsFrom(cmd);
+        const json = globals(cmd).json;
+        let report: DailyReport;
+        if (opts.local) {
+          const ctx = createActivityContext(s);
+          report = await runDailyLocal(createDailyActivities(ctx), { date: opts.date, families: opts.families, runKind: 'daily' }, (l) => json || process.stderr.write(`${l}\n`));
+          await ctx.lake.close();
+        } else {
+          const client = await connectClient(s);
+          try {
+            const started = await startDaily(client, s, { date: opts.date, families: opts.families }, { rerun: opts.rerun });
+            const link = uiLink(s, started.workflowId);
+            if (!opts.wait) {
+              output(cmd, { workflowId: started.workflowId, started: started.started, ui: link }, () =>
+                `${started.started ? 'started' : 'already started (same date)'}: ${started.workflowId}\nweb ui: ${link}`);
+              return;
+            }
+            if (!json) process.stderr.write(`${started.started ? 'started' : 'following existing run'} ${started.workflowId}\nweb ui: ${link}\n`);
+            report = await started.result();
+          } finally {
+            await client.connection.close();
+          }
+        }
+        output(cmd, report, () => renderDailyReport(report));
+        if (report.status !== 'succeeded') process.exitCode = 1;
+      }),
+    );
+}

@@ -1,0 +1,61 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Settings } from '../../config/settings.js';
+import { logger } from '../../monitoring/logger.js';
+import { openOnlineStore } from '../../online/store.js';
+import { createFeatureServer } from '../../serving/server.js';
+import { servingCatalog } from '../../serving/view-provider.js';
+import { action, parsePositiveInt, settingsFrom } from '../context.js';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  maxEntities: number;
+}
+
+/** Serves until `stop` aborts, then closes the server (finishing requests in flight) and the store. */
+export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: AbortSignal, onListening?: (address: string) => void): Promise<void> {
+  const store = openOnlineStore(s.onlineStore, s.home);
+  try {
+    const catalog = await servingCatalog(s);
+    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities });
+    try {
+      const address = await app.listen({ port: opts.port, host: opts.host });
+      logger().info({ address, store: store.kind, location: store.location, views: catalog.views.map((v) => `${v.name}:v${v.version}`) }, 'feature server listening');
+      onListening?.(address);
+      if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('HTTP feature server for online reads: POST /get-online-features, GET /health, /metrics, /openapi.json (until SIGINT/SIGTERM)')
+    .option('--port <n>', 'port to listen on', parsePort, 6566)
+    .option('--host <host>', 'interface to listen on (0.0.0.0: all)', '127.0.0.1')
+    .option('--max-entities <n>', 'entity rows per request at most', parsePositiveInt('--max-entities'), 1000)
+    .action(
+      action(async (opts: ServeOptions, cmd: Command) => {
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          await runFeatureServer(settingsFrom(cmd), opts, stop.signal, (address) => process.stderr.write(`gold: serving online features on ${address}\n`));
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+}

@@ -1,0 +1,91 @@
+// Online against offline: for a committed gold partition, read the same entities from the online
+// store and compare value by value. An online value newer than the partition (a later date was
+// materialized since) is not a mismatch; one with the partition's timestamp and other values is.
+import { parquetScan, withEngine, type EngineOptions } from '../engine/duckdb.js';
+import { addDays } from '../features/time.js';
+import type { FamilyDecl } from '../features/types.js';
+import { committedFiles, paths, type Lake } from '../lake/index.js';
+import { entityKeySql } from '../online/entity-key.js';
+import type { OnlineStore } from '../online/store.js';
+import type { OnlineViewSpec } from '../online/view.js';
+
+export interface ConsistencyResult {
+  family: string;
+  date: string;
+  /** Entities compared (all of the partition, or the sample). */
+  checked: number;
+  matched: number;
+  mismatched: number;
+  mismatchShare: number;
+  /** In the partition, not found online (or outside its TTL). */
+  missing: number;
+  /** The partition is older than its view's TTL: materialization rightly kept it out of the store, nothing was compared. */
+  expired: boolean;
+  /** Online holds a later date for the entity: not comparable, not a mismatch. */
+  newerOnline: number;
+  /** Online rows stamped with this date for entities the partition does not hold (found among the previous date's entities). */
+  extra: number;
+  samples: { entityKey: string; feature: string; gold: unknown; online: unknown }[];
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
+  if (typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b));
+  if (typeof a === 'bigint' || typeof b === 'bigint') return String(a) === String(b);
+  return a === b;
+}
+
+const BATCH = 2000;
+
+export async function checkConsistency(
+  lake: Lake,
+  store: OnlineStore,
+  engine: EngineOptions,
+  o: { family: FamilyDecl; view: OnlineViewSpec; date: string; sample?: number },
+): Promise<ConsistencyResult> {
+  const keys = await committedFiles(lake, paths.gold(o.family.name, o.date));
+  if (!keys) throw new Error(`no committed gold for ${o.family.name} ${o.date}`);
+  const files = await Promise.all(keys.map((k) => lake.localFile(k)));
+  const featureCols = o.view.features.map((f) => `"${f.name}"`).join(', ');
+  const { rows, previousKeys } = await withEngine(engine, async (db) => {
+    const sample = o.sample ? `USING SAMPLE ${o.sample} ROWS (reservoir, 42)` : '';
+    const rows = await db.all(`SELECT ${entityKeySql(o.view.keys)} AS __key, ${featureCols} FROM ${parquetScan(files)} ${sample}`);
+    const prevKeys = await committedFiles(lake, paths.gold(o.family.name, addDays(o.date, -1)));
+    let previousKeys: string[] = [];
+    if (prevKeys) {
+      const prevFiles = await Promise.all(prevKeys.map((k) => lake.localFile(k)));
+      previousKeys = (await db.all<{ k: string }>(`SELECT ${entityKeySql(o.view.keys)} AS k FROM ${parquetScan(prevFiles)}
+        EXCEPT SELECT ${entityKeySql(o.view.keys)} FROM ${parquetScan(files)} ${o.sample ? `LIMIT ${o.sample}` : ''}`)).map((r) => r.k);
+    }
+    return { rows, previousKeys };
+  });
+  const stamp = Date.parse(`${addDays(o.date, 1)}T00:00:00Z`);
+  const expired = stamp + o.view.ttlSeconds * 1000 <= Date.now();
+  const r: ConsistencyResult = { family: o.family.name, date: o.date, checked: expired ? 0 : rows.length, matched: 0, mismatched: 0, mismatchShare: 0, missing: 0, expired, newerOnline: 0, extra: 0, samples: [] };
+  if (expired) return r;
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const chunk = rows.slice(i, i + BATCH);
+    const [online] = await store.read([{ view: o.view, entityKeys: chunk.map((x) => String(x.__key)) }], stamp);
+    for (const [j, row] of chunk.entries()) {
+      const got = online![j]!;
+      if (got.status !== 'present') r.missing++;
+      else if (got.featureTimestamp! > stamp) r.newerOnline++;
+      else {
+        const bad = o.view.features.findIndex((f, k) => !same(row[f.name], got.values[k]));
+        if (bad < 0) r.matched++;
+        else {
+          r.mismatched++;
+          if (r.samples.length < 5) r.samples.push({ entityKey: got.entityKey, feature: o.view.features[bad]!.name, gold: row[o.view.features[bad]!.name], online: got.values[bad] });
+        }
+      }
+    }
+  }
+  for (let i = 0; i < previousKeys.length; i += BATCH) {
+    const [online] = await store.read([{ view: o.view, entityKeys: previousKeys.slice(i, i + BATCH) }], stamp);
+    r.extra += online!.filter((x) => x.featureTimestamp === stamp).length;
+  }
+  r.mismatchShare = r.checked > 0 ? r.mismatched / r.checked : 0;
+  return r;
+}

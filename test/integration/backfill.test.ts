@@ -1,0 +1,76 @@
+// Backfills on the real dev server: a sliding window of child workflows, skipping what is committed,
+// the progress query and the control signals.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/duckdb.js';
+import { addDays } from '../../src/features/time.js';
+import { openLake, paths, readManifest } from '../../src/lake/index.js';
+import { startBackfill } from '../../src/orchestration/client.js';
+import type { BackfillProgress } from '../../workflows/types.js';
+import { testSettings } from '../support/env.js';
+import { writeRandomSilver } from '../support/silver-fixture.js';
+import { testClient, withWorker } from '../support/temporal.js';
+
+const START = '2026-04-01';
+const DAYS = 8;
+
+describe('backfill workflow', () => {
+  const s = testSettings();
+  beforeAll(async () => {
+    const lake = openLake(s.lake, s);
+    const db = await Engine.create({ threads: 1, memoryLimit: '1GB' });
+    await writeRandomSilver(lake, db, { seed: 9, start: START, days: DAYS, sessions: 300, users: 30, videos: 20, emptyDays: [] });
+    db.close();
+    await lake.close();
+  });
+  afterAll(() => undefined);
+
+  it('runs every date with at most N at once, then skips committed dates on a second start', async () => {
+    const client = await testClient(s);
+    const from = addDays(START, 3);
+    const to = addDays(START, DAYS - 1);
+    const families = ['user_features', 'item_features'];
+    await withWorker(s, async () => {
+      const started = await startBackfill(client, s, { from, to, families, concurrency: 2 });
+      let maxRunning = 0;
+      const poll = setInterval(() => {
+        started.handle.query<BackfillProgress>('progress').then((p) => (maxRunning = Math.max(maxRunning, p.running.length)), () => undefined);
+      }, 100);
+      const result = await started.result();
+      clearInterval(poll);
+      expect(result.results.map((r) => r.status)).toEqual(Array(5).fill('succeeded'));
+      expect(result.results.map((r) => r.date).sort()).toEqual([0, 1, 2, 3, 4].map((i) => addDays(from, i)));
+      expect(maxRunning).toBeLessThanOrEqual(2);
+      const lake = openLake(s.lake, s);
+      for (let i = 0; i < 5; i++) for (const f of families) expect(await readManifest(lake, paths.gold(f, addDays(from, i)))).not.toBeNull();
+      expect(await readManifest(lake, paths.gold('session_features', from))).toBeNull();
+
+      const again = await startBackfill(client, s, { from, to, families, concurrency: 2 });
+      const second = await again.result();
+      expect(second.results.every((r) => r.status === 'skipped')).toBe(true);
+
+      const forced = await startBackfill(client, s, { from, to: from, families, concurrency: 1, force: true });
+      expect((await forced.result()).results.map((r) => r.status)).toEqual(['succeeded']);
+    }, { maxConcurrentActivities: 4 });
+    await client.connection.close();
+  });
+
+  it('pauses, resumes and cancels on signals', async () => {
+    const client = await testClient(s);
+    await withWorker(s, async () => {
+      const started = await startBackfill(client, s, { from: START, to: addDays(START, 4), families: ['temporal_features'], concurrency: 1, force: true });
+      await started.handle.signal('pause');
+      await new Promise((r) => setTimeout(r, 3000));
+      const paused = await started.handle.query<BackfillProgress>('progress');
+      expect(paused.paused).toBe(true);
+      expect(paused.results.length + paused.running.length).toBeLessThanOrEqual(1);
+      await started.handle.signal('resume');
+      await new Promise((r) => setTimeout(r, 1000));
+      await started.handle.signal('cancel');
+      await expect(started.result()).rejects.toThrow();
+      const final = await started.handle.query<BackfillProgress>('progress');
+      expect(final.cancelled).toBe(true);
+      expect(final.pending.length).toBeGreaterThan(0);
+    });
+    await client.connection.close();
+  });
+});

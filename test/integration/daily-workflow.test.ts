@@ -1,0 +1,133 @@
+// The daily gold workflow on the real dev server: DAG order and overlap, retries, the DLQ path, the
+// progress query, the in-process runner giving the same gold.
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parquetScan, Engine, sqlList } from '../../src/engine/duckdb.js';
+import { FAMILIES } from '../../src/features/families/index.js';
+import { addDays } from '../../src/features/time.js';
+import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
+import { startDaily } from '../../src/orchestration/client.js';
+import { runDailyLocal } from '../../src/orchestration/local-runner.js';
+import { createActivityContext } from '../../activities/context.js';
+import { createDailyActivities } from '../../activities/daily.js';
+import type { DailyReport } from '../../workflows/types.js';
+import { testSettings } from '../support/env.js';
+import { writeRandomSilver } from '../support/silver-fixture.js';
+import { testClient, withWorker } from '../support/temporal.js';
+
+const DAYS = 10;
+// Recent dates, so that online values are within their TTL (old dates are rightly not materialized).
+const DATE = addDays(new Date().toISOString().slice(0, 10), -1);
+const START = addDays(DATE, -(DAYS - 1));
+const FAST = { compute: { initialIntervalMs: 200, maximumIntervalMs: 500 }, commit: { initialIntervalMs: 200 }, materialize: { initialIntervalMs: 200 } };
+
+async function seed(lakeUri: string): Promise<void> {
+  const lake = openLake(lakeUri, { s3CacheDir: '/tmp', s3CacheMaxBytes: 1e9 });
+  const db = await Engine.create({ threads: 1, memoryLimit: '1GB' });
+  await writeRandomSilver(lake, db, { seed: 5, start: START, days: DAYS, sessions: 500, users: 40, videos: 30, emptyDays: [] });
+  db.close();
+}
+
+async function goldRows(lake: Lake, fam: string, date: string): Promise<Record<string, unknown>[]> {
+  const keys = await committedFiles(lake, paths.gold(fam, date));
+  if (!keys) return [];
+  const db = await Engine.create({ threads: 1, memoryLimit: '1GB' });
+  try {
+    const files = await Promise.all(keys.map((k) => lake.localFile(k)));
+    return await db.all(`SELECT * EXCLUDE (created_timestamp) FROM ${parquetScan(files)} ORDER BY ALL`);
+  } finally {
+    db.close();
+  }
+}
+
+const step = (r: DailyReport, s: string, f?: string) => r.steps.filter((x) => x.step === s && x.family === f).at(-1)!;
+
+describe('daily gold workflow', () => {
+  const s = testSettings();
+  let lake: Lake;
+  beforeAll(async () => {
+    await seed(s.lake);
+    lake = openLake(s.lake, s);
+  });
+  afterAll(async () => lake.close());
+
+  it('runs the DAG in dependency order, independent families overlapping, and lands every family', async () => {
+    const client = await testClient(s);
+    const report = await withWorker(s, async () => {
+      const started = await startDaily(client, s, { date: DATE, policies: FAST });
+      expect(started.workflowId).toBe(`gold-daily-${DATE}`);
+      const again = await startDaily(client, s, { date: DATE });
+      expect(again.started).toBe(false);
+      const r = await started.result();
+      const progress = await started.handle.query<DailyReport>('progress');
+      expect(progress.status).toBe('succeeded');
+      return r;
+    }, { maxConcurrentActivities: 8 });
+    expect(report.status).toBe('succeeded');
+    expect(report.familiesLanded.sort()).toEqual(FAMILIES.map((f) => f.name).sort());
+    const end = (x: { startedAt?: number; seconds?: number }) => x.startedAt! + x.seconds! * 1000;
+    const stat = step(report, 'compute', 'statistical_features');
+    for (const dep of ['user_features', 'item_features', 'session_features', 'temporal_features']) {
+      expect(stat.startedAt!).toBeGreaterThanOrEqual(end(step(report, 'validate', dep)));
+      expect(step(report, 'commit', dep).status).toBe('succeeded');
+      expect(step(report, 'materialize', dep).status).toBe('succeeded');
+      expect((await goldRows(lake, dep, DATE)).length).toBe(step(report, 'compute', dep).rows);
+    }
+    const computes = ['user_features', 'item_features', 'session_features', 'temporal_features'].map((f) => step(report, 'compute', f));
+    const overlapping = computes.some((a) => computes.some((b) => a !== b && a.startedAt! < end(b) && b.startedAt! < end(a)));
+    expect(overlapping).toBe(true);
+    expect(step(report, 'consistency').status).toBe('succeeded');
+    expect(step(report, 'consistency').detail).toMatch(/0 mismatched, 0 missing/);
+    await client.connection.close();
+  });
+
+  it('retries a transient failure and sends a permanent one to the DLQ while the rest lands', async () => {
+    const s2 = testSettings();
+    await seed(s2.lake);
+    const client = await testClient(s2);
+    const failures = new Map<string, number>();
+    const report = await withWorker(s2, async () => (await startDaily(client, s2, { date: DATE, policies: FAST }, { rerun: true })).result(), {
+      overrideActivities: (acts) => ({
+        async computeFeatureFamily(a) {
+          const n = (failures.get(a.family) ?? 0) + 1;
+          failures.set(a.family, n);
+          if (a.family === 'item_features' && n === 1) throw new Error('simulated transient I/O error');
+          if (a.family === 'session_features') throw ApplicationFailure.nonRetryable('simulated bad input', 'BadInput');
+          return acts.computeFeatureFamily(a);
+        },
+      }),
+    });
+    expect(report.status).toBe('partial');
+    expect(step(report, 'compute', 'item_features')).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(step(report, 'compute', 'session_features')).toMatchObject({ status: 'failed' });
+    expect(step(report, 'compute', 'statistical_features')).toMatchObject({ status: 'skipped' });
+    expect(report.familiesLanded.sort()).toEqual(['item_features', 'temporal_features', 'user_embeddings', 'user_features', 'video_embeddings']);
+    expect(report.dlqEntries).toHaveLength(1);
+    expect(step(report, 'dlq', 'session_features').dlqEntryId).toBe(report.dlqEntries[0]);
+    expect(await goldRows(openLake(s2.lake, s2), 'session_features', DATE)).toEqual([]);
+    await client.connection.close();
+  });
+
+  it('the in-process runner runs the same DAG to the same gold', async () => {
+    const s3 = testSettings();
+    await seed(s3.lake);
+    const ctx = createActivityContext(s3);
+    const report = await runDailyLocal(createDailyActivities(ctx), { date: DATE });
+    expect(report.status).toBe('succeeded');
+    for (const f of ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features']) {
+      expect(await goldRows(ctx.lake, f, DATE)).toEqual(await goldRows(lake, f, DATE));
+    }
+  });
+
+  it('fails with a clear reason when silver is missing after the wait', async () => {
+    const client = await testClient(s);
+    const missingDate = addDays(DATE, 3);
+    await withWorker(s, async () => {
+      const started = await startDaily(client, s, { date: missingDate, silverWait: { maxWaitMs: 1500, pollMs: 500 } });
+      await expect(started.result()).rejects.toThrow();
+      const desc = await started.handle.describe();
+      expect(desc.status.name).toBe('FAILED');
+    });
+    await client.connection.close();
+  });
+});

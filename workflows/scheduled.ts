@@ -1,0 +1,41 @@
+// What the Temporal Schedule starts: schedule arguments are static, so the feature date is derived
+// from the scheduled start time (the run at 02:00 UTC on D+1 computes D), then the daily workflow for
+// that date runs as a child with the conventional id, so that a manual run of the same date is found
+// instead of duplicated.
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
+import { addDays } from '../src/features/time.js';
+import { dailyGoldWorkflow } from './daily.js';
+import type { DailyInput, DailyReport } from './types.js';
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+export interface ScheduledDailyInput {
+  /** Days between the scheduled start's UTC date and the feature date (default 1: yesterday). */
+  lagDays?: number;
+  /** Hours after as_of(D) by which gold must be committed (the SLA deadline); default 6. */
+  commitWithinHours?: number;
+  policies?: DailyInput['policies'];
+}
+
+export function featureDateFor(scheduledStart: Date, lagDays: number): string {
+  return addDays(scheduledStart.toISOString().slice(0, 10), -lagDays);
+}
+
+export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): Promise<DailyReport | { date: string; alreadyStarted: true }> {
+  const info = workflowInfo();
+  const start = info.typedSearchAttributes.get(SCHEDULED_START) ?? info.startTime;
+  const date = featureDateFor(start, input.lagDays ?? 1);
+  const commitBy = new Date(Date.parse(`${addDays(date, 1)}T00:00:00Z`) + (input.commitWithinHours ?? 6) * 3600_000).toISOString();
+  try {
+    return await executeChild(dailyGoldWorkflow, {
+      workflowId: `gold-daily-${date}`,
+      args: [{ date, runKind: 'daily', sla: { commitBy }, policies: input.policies }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `scheduled daily gold ${date}`,
+    });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) return { date, alreadyStarted: true };
+    throw e;
+  }
+}
