@@ -45,6 +45,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     heartbeatTimeout: partials.heartbeatMs,
     retry: { maximumAttempts: partials.maximumAttempts, initialInterval: partials.initialIntervalMs, backoffCoefficient: partials.backoffCoefficient },
     summary: `daily partials up to ${input.to}`,
+    ...(input.heavyTaskQueue ? { taskQueue: input.heavyTaskQueue } : {}),
   });
 
   let progress: BackfillProgress;
@@ -84,7 +85,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     try {
       const r: DailyReport = await executeChild(dailyGoldWorkflow, {
         workflowId: `${info.workflowId}-${date}`,
-        args: [{ date, families: input.families, runKind: 'backfill', policies: input.policies, quality: input.quality }],
+        args: [{ date, families: input.families, runKind: 'backfill', policies: input.policies, quality: input.quality, heavyTaskQueue: input.heavyTaskQueue }],
         staticSummary: `backfill ${date}`,
       });
       progress.results.push({ date, status: r.status === 'running' ? 'failed' : r.status, seconds: (Date.now() - t0) / 1000, detail: r.dlqEntries.length ? `${r.dlqEntries.length} DLQ entries` : undefined });

@@ -23,8 +23,11 @@ import type { DailyActivities, DailyInput, DailyReport, SlaMiss } from './types.
 export const dailyProgressQuery = defineQuery<DailyReport>('progress');
 
 function activityOptions(input: DailyInput, name: keyof DailyActivities, summary: string): ActivityOptions {
-  const p = policyFor(ACTIVITY_GROUP[name], input.policies);
+  const group = ACTIVITY_GROUP[name];
+  const p = policyFor(group, input.policies);
+  const heavy = group !== 'plan' && group !== 'bookkeeping';
   return {
+    ...(heavy && input.heavyTaskQueue ? { taskQueue: input.heavyTaskQueue } : {}),
     startToCloseTimeout: p.startToCloseMs,
     ...(p.heartbeatMs ? { heartbeatTimeout: p.heartbeatMs } : {}),
     retry: { maximumAttempts: p.maximumAttempts, initialInterval: p.initialIntervalMs, backoffCoefficient: p.backoffCoefficient, maximumInterval: p.maximumIntervalMs },

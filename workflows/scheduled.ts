@@ -16,6 +16,7 @@ export interface ScheduledDailyInput {
   /** Hours after as_of(D) by which gold must be committed (the SLA deadline); default 6. */
   commitWithinHours?: number;
   policies?: DailyInput['policies'];
+  heavyTaskQueue?: string;
 }
 
 export function featureDateFor(scheduledStart: Date, lagDays: number): string {
@@ -30,7 +31,7 @@ export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): P
   try {
     return await executeChild(dailyGoldWorkflow, {
       workflowId: `gold-daily-${date}`,
-      args: [{ date, runKind: 'daily', sla: { commitBy }, policies: input.policies }],
+      args: [{ date, runKind: 'daily', sla: { commitBy }, policies: input.policies, heavyTaskQueue: input.heavyTaskQueue }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `scheduled daily gold ${date}`,
     });

@@ -32,6 +32,8 @@ export interface DailyInput {
   policies?: Partial<Record<PolicyGroup, Partial<ActivityPolicy>>>;
   /** Validation thresholds and severities for this run (e.g. drift only warns while a backfill ramps up). */
   quality?: QualityConfig;
+  /** Task queue of the heavy activities (partials, compute, validate, commit, materialize); default the workflow's. */
+  heavyTaskQueue?: string;
 }
 
 export type PolicyGroup = 'plan' | 'partials' | 'compute' | 'validate' | 'commit' | 'materialize' | 'bookkeeping';
@@ -152,6 +154,7 @@ export interface BackfillInput {
   force?: boolean;
   policies?: DailyInput['policies'];
   quality?: DailyInput['quality'];
+  heavyTaskQueue?: string;
   /** Carried over by continue-as-new. */
   carried?: BackfillProgress;
 }

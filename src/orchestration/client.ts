@@ -14,6 +14,11 @@ export interface Started<T> {
   result: () => Promise<T>;
 }
 
+/** GOLD_HEAVY_TASK_QUEUE routes the heavy activities to workers of their own (`gold worker --activities-only`). */
+function heavyQueue(): { heavyTaskQueue?: string } {
+  return process.env.GOLD_HEAVY_TASK_QUEUE ? { heavyTaskQueue: process.env.GOLD_HEAVY_TASK_QUEUE } : {};
+}
+
 /** The SLA default of the daily job: gold for D committed by 06:00 UTC on D + 1. */
 export function defaultCommitBy(date: string): string {
   return `${addDays(date, 1)}T06:00:00.000Z`;
@@ -21,7 +26,7 @@ export function defaultCommitBy(date: string): string {
 
 export async function startDaily(client: Client, s: Settings, input: DailyInput, opts: { rerun?: boolean } = {}): Promise<Started<DailyReport>> {
   const workflowId = dailyWorkflowId(input.date);
-  const args: DailyInput = { runKind: 'daily', sla: { commitBy: defaultCommitBy(input.date) }, ...input };
+  const args: DailyInput = { runKind: 'daily', sla: { commitBy: defaultCommitBy(input.date) }, ...heavyQueue(), ...input };
   try {
     const handle = await client.workflow.start('dailyGoldWorkflow', {
       taskQueue: s.taskQueue,
@@ -47,7 +52,7 @@ export async function startBackfill(client: Client, s: Settings, input: Backfill
   const handle = await client.workflow.start('backfillWorkflow', {
     taskQueue: s.taskQueue,
     workflowId,
-    args: [input],
+    args: [{ ...heavyQueue(), ...input }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     typedSearchAttributes: [

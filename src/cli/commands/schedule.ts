@@ -81,7 +81,7 @@ export function registerSchedule(program: Command): void {
               workflowType: 'scheduledDailyWorkflow',
               workflowId: `${o.id}-run`,
               taskQueue: s.taskQueue,
-              args: [{ lagDays: o.lagDays }],
+              args: [{ lagDays: o.lagDays, ...(process.env.GOLD_HEAVY_TASK_QUEUE ? { heavyTaskQueue: process.env.GOLD_HEAVY_TASK_QUEUE } : {}) }],
             },
             policies: { catchupWindow: o.catchupWindow as never, overlap: o.overlap, pauseOnFailure: false },
             state: { paused: o.paused ?? false, note: 'created by gold schedule create' },
