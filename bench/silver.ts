@@ -1,0 +1,70 @@
+// Silver benchmark: generate one day of synthetic silver (default 10 million events) into a local
+// lake in a temp folder, then read and validate it whole (the daily job's read), then read an
+// evening hour range (row groups outside it are skipped by their timestamp statistics).
+// Run: npx tsc -p . && node dist/bench/silver.js   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _THREADS, _MEMORY)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Engine } from '../src/engine/duckdb.js';
+import { openLake } from '../src/lake/index.js';
+import { generateSilver } from '../src/silver/generator.js';
+import { readSilver } from '../src/silver/reader.js';
+import { WEEKDAY_VOLUME } from '../src/silver/synthetic-model.js';
+import { peakRss, report } from './util.js';
+
+const env = (name: string, fallback: number): number => Number(process.env[`GOLD_BENCH_SILVER_${name}`] ?? fallback);
+const events = env('EVENTS', 10_000_000);
+const users = env('USERS', 1_000_000);
+const videos = env('VIDEOS', 100_000);
+const threads = env('THREADS', 2);
+const memoryLimit = process.env.GOLD_BENCH_SILVER_MEMORY ?? '8GB';
+// A Tuesday; its volume factor is undone so that the day holds `events` events.
+const DATE = '2024-03-05';
+const eventsPerDay = Math.round(events / WEEKDAY_VOLUME[1]!);
+
+const root = mkdtempSync(join(tmpdir(), 'gold-bench-silver-'));
+const engine = { threads, memoryLimit, tempDir: join(root, 'spill') };
+const lake = openLake(join(root, 'lake'), { s3CacheDir: join(root, 'cache'), s3CacheMaxBytes: 1e9 });
+
+/** Wall seconds and CPU seconds (all threads: a figure that holds when other processes compete for the cores). */
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; cpuSeconds: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const value = await fn();
+  const c = process.cpuUsage(cpu);
+  return { value, seconds: (performance.now() - t) / 1000, cpuSeconds: (c.user + c.system) / 1e6 };
+}
+
+try {
+  const load = loadavg()[0]!;
+  const gen = await timed(() => generateSilver(lake, engine, { from: DATE, to: DATE, users, videos, eventsPerDay, seed: 1 }));
+  const rows = gen.value.rows;
+  const rssAfterGenerate = peakRss();
+
+  const db = await Engine.create(engine);
+  const read = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, runTime: new Date('2025-01-01T00:00:00Z') }));
+  const evening = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, hours: [19, 21], runTime: new Date('2025-01-01T00:00:00Z'), table: 'evening' }));
+  db.close();
+
+  report('silver', {
+    'load average at start (2 cores)': load,
+    'events generated': rows,
+    'generate seconds': gen.seconds,
+    'generate cpu seconds': gen.cpuSeconds,
+    'generate events/s': Math.round(rows / gen.seconds),
+    'parquet MB': Math.round(gen.value.bytes / 1e6),
+    'peak RSS MB after generate': rssAfterGenerate,
+    'read+validate seconds': read.seconds,
+    'read+validate cpu seconds': read.cpuSeconds,
+    'read+validate events/s': Math.round(read.value.rowsRead / read.seconds),
+    'rows accepted': read.value.rowsAccepted,
+    'rows quarantined': read.value.rowsQuarantined,
+    'read 19-21h seconds': evening.seconds,
+    'read 19-21h rows': evening.value.rowsRead,
+    'peak RSS MB': peakRss(),
+  });
+} finally {
+  await lake.close();
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,143 @@
+// The silver rules (../shared/spec/silver.md, "Columns" and "Bad input"), each a named SQL predicate
+// that is true when a row breaks it. Predicates read the reader's columns (SILVER_COLUMNS) and are
+// NULL-safe in the direction that matters: a NULL operand never makes a rule true by accident, and
+// NULLs are caught by the rules that name them. Order matters: a row breaking several rules is
+// quarantined once, under the first one it breaks (and lists all of them).
+import { sqlList, sqlStr } from '../engine/sql.js';
+import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, ZERO_WATCH_EVENT_TYPES } from './contract.js';
+
+export interface RuleContext {
+  /** The run's time: events after it are in the future. */
+  runTime: Date;
+}
+
+export interface RowRule {
+  name: string;
+  description: string;
+  scope: 'row';
+  /** A SQL boolean over one row, true when the row breaks the rule. */
+  predicate: (ctx: RuleContext) => string;
+}
+
+export interface RangeRule {
+  name: string;
+  description: string;
+  /** Decided over all rows of the read range, not one row at a time (the reader implements it). */
+  scope: 'range';
+}
+
+export type SilverRule = RowRule | RangeRule;
+
+/** A TIMESTAMP literal (UTC, microseconds) for a JS date. */
+export function sqlTimestamp(d: Date): string {
+  return `TIMESTAMP ${sqlStr(d.toISOString().replace('T', ' ').replace('Z', ''))}`;
+}
+
+// A literal IN list is constant-folded and cheap for a few values; a long list is faster as a hash
+// lookup, which DuckDB plans for an IN over a subquery.
+const inList = (column: string, values: readonly string[]): string =>
+  values.length <= 16 ? `${column} IN (${values.map(sqlStr).join(', ')})` : `${column} IN (SELECT unnest(${sqlList([...values])}))`;
+
+export const SILVER_RULES = [
+  {
+    name: 'null_key',
+    description: 'event_id, event_timestamp, user_id, session_id or video_id is null',
+    scope: 'row',
+    predicate: () => 'event_id IS NULL OR event_timestamp IS NULL OR user_id IS NULL OR session_id IS NULL OR video_id IS NULL',
+  },
+  {
+    name: 'null_value',
+    description: 'category, watch_seconds, play_position_seconds or video_duration_seconds is null',
+    scope: 'row',
+    predicate: () => 'category IS NULL OR watch_seconds IS NULL OR play_position_seconds IS NULL OR video_duration_seconds IS NULL',
+  },
+  {
+    name: 'unknown_event_type',
+    description: `event_type is not one of ${EVENT_TYPES.join(', ')}`,
+    scope: 'row',
+    predicate: () => `NOT ${inList('event_type', EVENT_TYPES)}`,
+  },
+  {
+    name: 'timestamp_in_future',
+    description: 'event_timestamp is later than the run time',
+    scope: 'row',
+    predicate: (ctx) => `event_timestamp > ${sqlTimestamp(ctx.runTime)}`,
+  },
+  {
+    name: 'timestamp_outside_partition',
+    description: "event_timestamp's UTC date differs from the event_date partition",
+    scope: 'row',
+    predicate: () => 'CAST(event_timestamp AS DATE) <> event_date',
+  },
+  {
+    name: 'non_finite_number',
+    description: 'watch_seconds, play_position_seconds or video_duration_seconds is NaN or infinite',
+    scope: 'row',
+    predicate: () => 'NOT (isfinite(watch_seconds) AND isfinite(play_position_seconds) AND isfinite(video_duration_seconds))',
+  },
+  {
+    name: 'nonpositive_duration',
+    description: 'video_duration_seconds <= 0',
+    scope: 'row',
+    predicate: () => 'video_duration_seconds <= 0',
+  },
+  {
+    name: 'negative_watch_seconds',
+    description: 'watch_seconds < 0',
+    scope: 'row',
+    predicate: () => 'watch_seconds < 0',
+  },
+  {
+    name: 'unexpected_watch_seconds',
+    description: `watch_seconds is not 0 for ${ZERO_WATCH_EVENT_TYPES.join(', ')}`,
+    scope: 'row',
+    predicate: () => `watch_seconds <> 0 AND ${inList('event_type', ZERO_WATCH_EVENT_TYPES)}`,
+  },
+  {
+    name: 'negative_position',
+    description: 'play_position_seconds < 0',
+    scope: 'row',
+    predicate: () => 'play_position_seconds < 0',
+  },
+  {
+    name: 'position_beyond_duration',
+    description: 'play_position_seconds > video_duration_seconds',
+    scope: 'row',
+    predicate: () => 'play_position_seconds > video_duration_seconds',
+  },
+  {
+    name: 'unknown_device_type',
+    description: `device_type is null or not one of ${DEVICE_TYPES.join(', ')}`,
+    scope: 'row',
+    predicate: () => `device_type IS NULL OR NOT ${inList('device_type', DEVICE_TYPES)}`,
+  },
+  {
+    name: 'bad_country',
+    description: 'country is null or not an ISO 3166-1 alpha-2 code',
+    scope: 'row',
+    predicate: () => `country IS NULL OR NOT ${inList('country', COUNTRY_CODES)}`,
+  },
+  {
+    name: 'duplicate_event_id',
+    description: 'another row of the read range, otherwise valid, has the same event_id (one copy is accepted)',
+    scope: 'range',
+  },
+] as const satisfies readonly SilverRule[];
+
+export type SilverRuleName = (typeof SILVER_RULES)[number]['name'];
+
+export const SILVER_RULE_NAMES: readonly SilverRuleName[] = SILVER_RULES.map((r) => r.name);
+
+export const DUPLICATE_EVENT_ID: SilverRuleName = 'duplicate_event_id';
+
+const ROW_RULES: readonly RowRule[] = SILVER_RULES.filter((r): r is (typeof SILVER_RULES)[number] & RowRule => r.scope === 'row');
+
+/** The name of the first row rule a row breaks, or NULL: one CASE, evaluated in the scan. */
+export function firstBrokenRowRuleSql(ctx: RuleContext): string {
+  return `CASE ${ROW_RULES.map((r) => `WHEN ${r.predicate(ctx)} THEN ${sqlStr(r.name)}`).join(' ')} END`;
+}
+
+/** Every row rule a row breaks, as a VARCHAR[] (for the quarantined rows only: it is the slow form). */
+export function brokenRowRulesSql(ctx: RuleContext): string {
+  return `list_filter([${ROW_RULES.map((r) => `CASE WHEN ${r.predicate(ctx)} THEN ${sqlStr(r.name)} END`).join(', ')}], x -> x IS NOT NULL)`;
+}

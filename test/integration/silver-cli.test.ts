@@ -1,0 +1,102 @@
+// `gold silver generate` and `gold silver validate`, run in-process on a local lake.
+import { Command, CommanderError } from 'commander';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { registerSilver } from '../../src/cli/commands/silver.js';
+import { addGlobalOptions } from '../../src/cli/context.js';
+import { openLake, paths } from '../../src/lake/index.js';
+import type { GenerateReport } from '../../src/silver/generator.js';
+import type { SilverReadReport } from '../../src/silver/reader.js';
+import { tempDir } from '../support/env.js';
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+async function gold(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  const program = addGlobalOptions(new Command('gold')).exitOverride();
+  program.configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
+  registerSilver(program);
+  process.exitCode = 0;
+  let exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'gold', ...args]);
+    exitCode = Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    exitCode = e.exitCode;
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = 0;
+  }
+  return { stdout, stderr, exitCode };
+}
+
+let lake: string;
+const home = process.env.GOLD_HOME;
+beforeEach(() => {
+  lake = tempDir('gold-silver-cli-');
+  process.env.GOLD_HOME = tempDir('gold-silver-home-');
+  process.env.GOLD_LOG_LEVEL = 'error';
+});
+afterEach(() => {
+  process.env.GOLD_HOME = home;
+});
+
+const small = ['--users', '50', '--videos', '30', '--events-per-day', '800', '--seed', '9'];
+
+describe('gold silver', () => {
+  it('generates, then validates, with JSON results', async () => {
+    const gen = await gold('--lake', lake, '--json', 'silver', 'generate', '--from', '2024-03-01', '--to', '2024-03-02', ...small, '--bad-rows', '0.05');
+    expect(gen.exitCode).toBe(0);
+    const report = JSON.parse(gen.stdout) as GenerateReport;
+    expect(report.dates.map((d) => d.date)).toEqual(['2024-03-01', '2024-03-02']);
+    expect(report.badRows).toBeGreaterThan(0);
+    const l = openLake(lake, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    expect(await l.exists(`${paths.silverDate('2024-03-02')}/_SUCCESS`)).toBe(true);
+
+    const val = await gold('--lake', lake, '--json', 'silver', 'validate', '--from', '2024-03-01', '--to', '2024-03-02', '--run-time', '2025-01-01T00:00:00Z');
+    expect(val.exitCode).toBe(0);
+    const r = JSON.parse(val.stdout) as SilverReadReport;
+    expect(r.rowsRead).toBe(report.rows);
+    expect(r.rowsQuarantined).toBe(report.badRows);
+    expect(r.quarantineKeys).toHaveLength(2);
+    await l.close();
+  });
+
+  it('prints one line per date, and the counts by rule', async () => {
+    const gen = await gold('--lake', lake, 'silver', 'generate', '--from', '2024-03-01', '--to', '2024-03-01', ...small);
+    expect(gen.stdout).toMatch(/^2024-03-01 +\d+ rows \(0 bad\) {2}8 files .* s\n\d+ rows \(0 bad\) in 8 files, .* -> /);
+    const val = await gold('--lake', lake, 'silver', 'validate', '--from', '2024-03-01', '--to', '2024-03-01', '--hours', '18-22');
+    expect(val.stdout).toMatch(/^dates 1, partitions 8, files 8, .*\nrows read (\d+) = accepted \1 \+ quarantined 0\n$/);
+  });
+
+  it('fails with one line naming what is missing', async () => {
+    const r = await gold('--lake', lake, 'silver', 'validate', '--from', '2024-03-01', '--to', '2024-03-01');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(`gold: silver is not ready in lake ${lake}: 2024-03-01 (missing)\n`);
+  });
+
+  it('rejects bad arguments', async () => {
+    for (const [args, message] of [
+      [['--bad-rows', '1'], 'invalid bad row rate'],
+      [['--users', '0'], "invalid users '0'"],
+      [['--seed', 'x'], 'invalid seed'],
+    ] as const) {
+      const r = await gold('--lake', lake, 'silver', 'generate', '--from', '2024-03-01', '--to', '2024-03-01', ...args);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toContain(message);
+    }
+    const backwards = await gold('--lake', lake, 'silver', 'generate', '--from', '2024-03-02', '--to', '2024-03-01');
+    expect(backwards).toMatchObject({ exitCode: 1, stderr: 'gold: --from 2024-03-02 is after --to 2024-03-01\n' });
+    const hours = await gold('--lake', lake, 'silver', 'validate', '--from', '2024-03-01', '--to', '2024-03-01', '--hours', '22-18');
+    expect(hours.stderr).toContain('invalid hours');
+    expect(await openLake(lake, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 }).list('')).toEqual([]);
+  });
+});

@@ -1,0 +1,431 @@
+// The silver reader against hand-made silver on a local lake (and pruning on the S3 server): every
+// rule alone and mixed, the accounting identity, quarantine, bad files and schemas, missing and
+// incomplete dates, upstream layouts, hour ranges.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, sqlStr } from '../../src/engine/duckdb.js';
+import { commitPartition, committedFiles, joinKey, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
+import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from '../../src/silver/contract.js';
+import { SilverFileError, SilverPartitionMissingError, SilverSchemaError } from '../../src/silver/errors.js';
+import { generateSilver } from '../../src/silver/generator.js';
+import { readSilver, type SilverReadReport } from '../../src/silver/reader.js';
+import { SILVER_RULE_NAMES } from '../../src/silver/rules.js';
+import { s3LakeUri, tempDir } from '../support/env.js';
+
+const D = '2024-03-01';
+const RUN_TIME = new Date('2024-03-05T00:00:00Z');
+type Column = (typeof SILVER_FILE_COLUMNS)[number]['name'];
+
+/** One silver row as SQL expressions: a valid heartbeat, with overrides. */
+function row(id: string, o: Partial<Record<Column, string>> = {}): string {
+  const v: Record<Column, string> = {
+    event_id: sqlStr(id),
+    event_timestamp: `TIMESTAMP '${D} 10:00:00'`,
+    user_id: "'u1'",
+    session_id: "'s1'",
+    video_id: "'v1'",
+    category: "'drama'",
+    watch_seconds: '30.0',
+    play_position_seconds: '100.0',
+    video_duration_seconds: '3000.0',
+    device_type: "'tv'",
+    country: "'US'",
+    ...o,
+  };
+  return `SELECT ${SILVER_FILE_COLUMNS.map((c) => `CAST(${v[c.name]} AS ${c.type}) AS ${c.name}`).join(', ')}`;
+}
+
+const good = (n: number, prefix = 'g'): string[] => Array.from({ length: n }, (_, i) => row(`${prefix}${i}`, { event_timestamp: `TIMESTAMP '${D} 08:00:00' + INTERVAL ${i} MINUTE` }));
+
+let db: Engine;
+let dir: string;
+let fileNo = 0;
+const lakes: Lake[] = [];
+
+function newLake(uri = tempDir('gold-silver-lake-')): Lake {
+  const lake = openLake(uri, { s3CacheDir: tempDir('gold-silver-cache-'), s3CacheMaxBytes: 1e9 });
+  lakes.push(lake);
+  return lake;
+}
+
+/** Writes rows (SELECTs) as one Parquet file, committed into the date's event_type folder. */
+async function writeType(lake: Lake, date: string, eventType: string, rows: string[] | string, marker: 'manifest' | 'empty' | 'none' = 'manifest'): Promise<string> {
+  const file = join(dir, `f${fileNo++}.parquet`);
+  const sql = typeof rows === 'string' ? rows : rows.join(' UNION ALL ');
+  await db.run(`COPY (${sql}) TO ${sqlStr(file)} (FORMAT parquet)`);
+  const prefix = paths.silverPartition(date, eventType);
+  if (marker === 'manifest') {
+    const m = await commitPartition(lake, prefix, [{ localPath: file }]);
+    return joinKey(prefix, m.files[0]!.name);
+  }
+  const key = joinKey(prefix, `part-${String(fileNo).padStart(5, '0')}.parquet`);
+  await lake.upload(file, key);
+  if (marker === 'empty') await lake.write(joinKey(prefix, '_SUCCESS'), '');
+  return key;
+}
+
+const completeDate = (lake: Lake, date: string): Promise<void> => lake.write(`${paths.silverDate(date)}/_SUCCESS`, '');
+
+async function quarantineRows(lake: Lake, date: string): Promise<Record<string, unknown>[]> {
+  const keys = await committedFiles(lake, paths.quarantine(date));
+  if (!keys) return [];
+  const files = await Promise.all(keys.map((k) => lake.localFile(k)));
+  return db.all(`SELECT * FROM read_parquet([${files.map(sqlStr).join(', ')}]) ORDER BY event_id`);
+}
+
+function expectIdentity(r: SilverReadReport): void {
+  expect(r.rowsRead).toBe(r.rowsAccepted + r.rowsQuarantined);
+  expect(Object.values(r.quarantinedByRule).reduce((a, b) => a + b, 0)).toBe(r.rowsQuarantined);
+}
+
+beforeAll(async () => {
+  db = await Engine.create({ threads: 2, memoryLimit: '1GB' });
+  dir = tempDir('gold-silver-files-');
+});
+
+afterAll(async () => {
+  db.close();
+  await Promise.all(lakes.map((l) => l.close()));
+});
+
+describe('each rule alone', () => {
+  // [rule, bad rows, the event_type folder they are in]
+  const cases: [string, string[], string][] = [
+    ['null_key', ['event_id', 'event_timestamp', 'user_id', 'session_id', 'video_id'].map((c, i) => row(`k${i}`, { [c]: 'NULL' })), 'heartbeat'],
+    ['null_value', ['category', 'watch_seconds', 'play_position_seconds', 'video_duration_seconds'].map((c, i) => row(`n${i}`, { [c]: 'NULL' })), 'heartbeat'],
+    ['unknown_event_type', [row('t0')], 'buffering'],
+    ['timestamp_in_future', [row('f0', { event_timestamp: "TIMESTAMP '2024-03-05 00:00:01'" })], 'heartbeat'],
+    ['timestamp_outside_partition', [row('o0', { event_timestamp: "TIMESTAMP '2024-02-29 23:59:59'" }), row('o1', { event_timestamp: "TIMESTAMP '2024-03-02 00:00:00'" })], 'heartbeat'],
+    [
+      'non_finite_number',
+      [row('x0', { watch_seconds: "'NaN'" }), row('x1', { play_position_seconds: "'Infinity'" }), row('x2', { video_duration_seconds: "'-Infinity'" })],
+      'heartbeat',
+    ],
+    ['nonpositive_duration', [row('d0', { video_duration_seconds: '0', play_position_seconds: '0' }), row('d1', { video_duration_seconds: '-5', play_position_seconds: '0' })], 'heartbeat'],
+    ['negative_watch_seconds', [row('w0', { watch_seconds: '-0.5' })], 'heartbeat'],
+    ['unexpected_watch_seconds', [row('z0', { watch_seconds: '5' })], 'play_start'],
+    ['negative_position', [row('p0', { play_position_seconds: '-1' })], 'heartbeat'],
+    ['position_beyond_duration', [row('b0', { play_position_seconds: '3000.5' })], 'heartbeat'],
+    ['unknown_device_type', [row('v0', { device_type: "'smartwatch'" }), row('v1', { device_type: 'NULL' }), row('v2', { device_type: "'TV'" })], 'heartbeat'],
+    ['bad_country', [row('c0', { country: "'XX'" }), row('c1', { country: "'usa'" }), row('c2', { country: "'us'" }), row('c3', { country: 'NULL' })], 'heartbeat'],
+  ];
+
+  it.each(cases)('%s', async (rule, bad, eventType) => {
+    const lake = newLake();
+    await writeType(lake, D, 'pause', good(3));
+    await writeType(lake, D, eventType, bad);
+    await completeDate(lake, D);
+    // The future rule is relative to the run time: one second after it.
+    const runTime = rule === 'timestamp_in_future' ? RUN_TIME : new Date('2030-01-01T00:00:00Z');
+    const r = await readSilver(db, lake, { from: D, to: D, runTime });
+    expect(r.rowsRead).toBe(3 + bad.length);
+    expect(r.quarantinedByRule).toEqual({ [rule]: bad.length });
+    expect(r.rowsAccepted).toBe(3);
+    expectIdentity(r);
+    const accepted = await db.all<{ event_id: string }>('SELECT event_id FROM events ORDER BY event_id');
+    expect(accepted.map((a) => a.event_id)).toEqual(['g0', 'g1', 'g2']);
+    const q = await quarantineRows(lake, D);
+    expect(q).toHaveLength(r.rowsQuarantined);
+    expect(new Set(q.map((x) => x.rule))).toEqual(new Set([rule]));
+  });
+
+  it('duplicate_event_id: one copy accepted, across files; an invalid copy keeps its own rule', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', [...good(3), row('dup'), row('tri')]);
+    await writeType(lake, D, 'pause', [row('dup'), row('tri'), row('tri'), row('half', { country: "'XX'" })]);
+    await writeType(lake, D, 'seek', [row('half')]);
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(r.rowsRead).toBe(10);
+    expect(r.quarantinedByRule).toEqual({ duplicate_event_id: 3, bad_country: 1 });
+    expectIdentity(r);
+    const ids = await db.all<{ event_id: string; n: number }>('SELECT event_id, count(*)::INT AS n FROM events GROUP BY ALL ORDER BY ALL');
+    expect(ids).toEqual([
+      { event_id: 'dup', n: 1 },
+      { event_id: 'g0', n: 1 },
+      { event_id: 'g1', n: 1 },
+      { event_id: 'g2', n: 1 },
+      { event_id: 'half', n: 1 },
+      { event_id: 'tri', n: 1 },
+    ]);
+    // The accepted 'half' is the valid copy.
+    expect(await db.one('SELECT country FROM events WHERE event_id = \'half\'')).toEqual({ country: 'US' });
+  });
+});
+
+describe('accounting and quarantine', () => {
+  it('mixes every kind, counts each once under its first rule, and quarantines with all rules and the run time', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', [
+      ...good(50),
+      row('b1', { watch_seconds: '-3', country: "'XX'" }),
+      row('b2', { event_id: 'NULL', device_type: "'fridge'" }),
+      row('b3', { event_timestamp: "TIMESTAMP '2099-01-01 00:00:00'" }),
+      row('b4', { play_position_seconds: '4000' }),
+      row('g7'),
+    ]);
+    await writeType(lake, D, 'buffering', [row('b5')]);
+    await writeType(lake, D, 'like', [row('b6', { watch_seconds: '1' }), row('l1', { watch_seconds: '0' })]);
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(r.rowsRead).toBe(58);
+    expect(r.quarantinedByRule).toEqual({
+      negative_watch_seconds: 1,
+      null_key: 1,
+      timestamp_in_future: 1,
+      position_beyond_duration: 1,
+      unknown_event_type: 1,
+      unexpected_watch_seconds: 1,
+      duplicate_event_id: 1,
+    });
+    expect(r.rowsAccepted).toBe(51);
+    expectIdentity(r);
+    expect(r.quarantineKeys).toHaveLength(1);
+    expect(r.quarantineKeys[0]).toMatch(/^quarantine\/silver\/event_date=2024-03-01\/part-0-.*\.parquet$/);
+
+    const q = await quarantineRows(lake, D);
+    expect(q).toHaveLength(7);
+    const b1 = q.find((x) => x.event_id === 'b1')!;
+    expect(b1.rule).toBe('negative_watch_seconds');
+    expect(b1.rules).toEqual(['negative_watch_seconds', 'bad_country']);
+    expect(b1.run_time).toEqual(RUN_TIME);
+    expect(q.find((x) => x.event_id === 'b3')!.rules).toEqual(['timestamp_in_future', 'timestamp_outside_partition']);
+    expect(q.find((x) => x.event_id === 'g7')!.rules).toEqual(['duplicate_event_id']);
+    // The quarantine keeps the silver columns, as read.
+    expect(Object.keys(b1)).toEqual([...SILVER_COLUMNS.map((c) => c.name), 'rule', 'rules', 'run_time']);
+  });
+
+  it('replaces a date\'s quarantine on each read and removes it once the date is clean', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', [...good(5), row('bad', { country: "'XX'" })]);
+    await completeDate(lake, D);
+    await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(await committedFiles(lake, paths.quarantine(D))).toHaveLength(1);
+    expect(await quarantineRows(lake, D)).toHaveLength(1);
+
+    const noQuarantine = await readSilver(db, lake, { from: D, to: D, runTime: new Date('2030-01-01T00:00:00Z'), quarantine: false });
+    expect(noQuarantine.rowsQuarantined).toBe(1);
+    expect(noQuarantine.quarantineKeys).toEqual([]);
+    expect((await quarantineRows(lake, D))[0]!.run_time).toEqual(RUN_TIME);
+
+    await writeType(lake, D, 'heartbeat', good(5));
+    const clean = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(clean.rowsQuarantined).toBe(0);
+    expect(await readManifest(lake, paths.quarantine(D))).toBeNull();
+  });
+
+  it('creates the table with the contract columns and types, under the name asked for', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', good(2));
+    await completeDate(lake, D);
+    await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME, table: 'my events' });
+    const cols = await db.all<{ column_name: string; column_type: string }>('DESCRIBE "my events"');
+    expect(cols.map((c) => [c.column_name, c.column_type])).toEqual(SILVER_COLUMNS.map((c) => [c.name, c.type]));
+    expect(await db.one('SELECT event_type, event_date::VARCHAR AS d FROM "my events" LIMIT 1')).toEqual({ event_type: 'heartbeat', d: D });
+  });
+});
+
+describe('bad files and schemas', () => {
+  it('names an unreadable file', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', good(2));
+    const key = await writeType(lake, D, 'pause', good(2, 'p'));
+    await lake.write(key, 'this is not parquet');
+    await completeDate(lake, D);
+    const e = await readSilver(db, lake, { from: D, to: D }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SilverFileError);
+    expect(e).toMatchObject({ file: key, nonRetryable: true, type: 'SilverFile' });
+    expect((e as Error).message).toContain(key);
+  });
+
+  it('names a file whose footer is fine but whose data is corrupt', async () => {
+    const lake = newLake();
+    const rows = `SELECT f.* REPLACE ('x' || t.i AS event_id) FROM (${row('x')}) f, range(20000) t(i)`;
+    const key = await writeType(lake, D, 'heartbeat', rows);
+    const path = await lake.localFile(key);
+    const bytes = readFileSync(path);
+    for (let i = Math.floor(bytes.length * 0.3); i < Math.floor(bytes.length * 0.3) + 64; i++) bytes[i] = bytes[i]! ^ 0xff;
+    writeFileSync(path, bytes);
+    await completeDate(lake, D);
+    const e = await readSilver(db, lake, { from: D, to: D }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SilverFileError);
+    expect(e).toMatchObject({ file: key });
+  });
+
+  it('names a corrupt commit marker', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', good(2));
+    await lake.write(`${paths.silverPartition(D, 'heartbeat')}/_SUCCESS`, '{ not json');
+    await completeDate(lake, D);
+    await expect(readSilver(db, lake, { from: D, to: D })).rejects.toMatchObject({ name: 'SilverFileError', file: `${paths.silverPartition(D, 'heartbeat')}/_SUCCESS` });
+  });
+
+  it('rejects a missing column, naming file, column and expected type', async () => {
+    const lake = newLake();
+    const key = await writeType(lake, D, 'heartbeat', `SELECT * EXCLUDE (country) FROM (${row('a')})`);
+    await completeDate(lake, D);
+    const e = await readSilver(db, lake, { from: D, to: D }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SilverSchemaError);
+    expect(e).toMatchObject({ file: key, column: 'country', expected: 'VARCHAR', actual: null, nonRetryable: true, type: 'SilverSchema' });
+  });
+
+  it('rejects a wrong type, naming expected and actual', async () => {
+    const lake = newLake();
+    const key = await writeType(lake, D, 'heartbeat', `SELECT * REPLACE (watch_seconds::VARCHAR AS watch_seconds) FROM (${row('a')})`);
+    await completeDate(lake, D);
+    const e = await readSilver(db, lake, { from: D, to: D }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SilverSchemaError);
+    expect(e).toMatchObject({ file: key, column: 'watch_seconds', expected: 'DOUBLE', actual: 'VARCHAR' });
+    expect((e as Error).message).toContain(key);
+  });
+
+  it('converts other encodings of the same values (FLOAT, INTEGER, TIMESTAMPTZ, TIMESTAMP_MS)', async () => {
+    const lake = newLake();
+    await writeType(
+      lake,
+      D,
+      'heartbeat',
+      `SELECT * REPLACE (watch_seconds::FLOAT AS watch_seconds, play_position_seconds::INTEGER AS play_position_seconds, (event_timestamp::VARCHAR || '+00')::TIMESTAMPTZ AS event_timestamp) FROM (${row('a')})`,
+    );
+    await writeType(lake, D, 'pause', `SELECT * REPLACE (event_timestamp::TIMESTAMP_MS AS event_timestamp) FROM (${row('b')})`);
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(r.rowsAccepted).toBe(2);
+    expect(await db.all('SELECT event_timestamp, watch_seconds, play_position_seconds FROM events ORDER BY event_id')).toEqual([
+      { event_timestamp: new Date(`${D}T10:00:00Z`), watch_seconds: 30, play_position_seconds: 100 },
+      { event_timestamp: new Date(`${D}T10:00:00Z`), watch_seconds: 30, play_position_seconds: 100 },
+    ]);
+  });
+
+  it('ignores extra columns and reports them once', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', `SELECT *, 'x' AS referrer, 1 AS app_build FROM (${row('a')})`);
+    await writeType(lake, D, 'pause', `SELECT *, 'y' AS referrer FROM (${row('b')})`);
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(r.extraColumns).toEqual(['app_build', 'referrer']);
+    expect(r.rowsAccepted).toBe(2);
+    expect((await db.all('DESCRIBE events')).map((c) => c.column_name)).toEqual(SILVER_COLUMNS.map((c) => c.name));
+  });
+});
+
+describe('dates', () => {
+  it('reads an empty partition as no rows', async () => {
+    const lake = newLake();
+    await completeDate(lake, D);
+    await writeType(lake, '2024-03-02', 'heartbeat', `SELECT * FROM (${row('a')}) WHERE false`);
+    await completeDate(lake, '2024-03-02');
+    const r = await readSilver(db, lake, { from: D, to: '2024-03-02', runTime: RUN_TIME });
+    expect(r).toMatchObject({ dates: [D, '2024-03-02'], partitionsRead: 1, filesRead: 1, rowsRead: 0, rowsAccepted: 0, rowsQuarantined: 0, missing: [] });
+    expect(await db.one('SELECT count(*)::INT AS n FROM events')).toEqual({ n: 0 });
+  });
+
+  it('fails on a missing date and on a date without _SUCCESS, naming them; allowMissing reads the rest', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', good(2));
+    await completeDate(lake, D);
+    await writeType(lake, '2024-03-03', 'heartbeat', good(2)); // no date marker: incomplete
+    const e = await readSilver(db, lake, { from: D, to: '2024-03-03' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SilverPartitionMissingError);
+    const missing = [
+      { date: '2024-03-02', reason: 'missing' },
+      { date: '2024-03-03', reason: 'incomplete' },
+    ];
+    expect(e).toMatchObject({ missing, nonRetryable: true, type: 'SilverPartitionMissing' });
+    expect((e as Error).message).toContain('2024-03-02 (missing), 2024-03-03 (incomplete)');
+
+    const r = await readSilver(db, lake, { from: D, to: '2024-03-03', allowMissing: true, runTime: RUN_TIME });
+    expect(r.dates).toEqual([D]);
+    expect(r.missing).toEqual(missing);
+    expect(r.rowsAccepted).toBe(2);
+  });
+
+  it('reads upstream layouts: empty markers, type folders without markers; never uncommitted files', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', good(2), 'empty');
+    await writeType(lake, D, 'heartbeat', good(1, 'h'), 'empty'); // a second file of the same upstream commit
+    await writeType(lake, D, 'pause', good(2, 'p'), 'none');
+    await writeType(lake, D, 'seek', good(1, 's'));
+    const stray = join(dir, 'stray.parquet');
+    await db.run(`COPY (${row('stray')}) TO ${sqlStr(stray)} (FORMAT parquet)`);
+    await lake.upload(stray, `${paths.silverPartition(D, 'seek')}/part-9-crashed.parquet`); // not in the seek manifest
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(r.filesRead).toBe(4);
+    expect(r.rowsAccepted).toBe(6);
+    expect((await db.all<{ event_id: string }>('SELECT event_id FROM events ORDER BY 1')).map((x) => x.event_id)).toEqual(['g0', 'g1', 'h0', 'p0', 'p1', 's0']);
+  });
+
+  it('reads an hour range only, without quarantining', async () => {
+    const lake = newLake();
+    await writeType(lake, D, 'heartbeat', `SELECT f.* REPLACE (event_timestamp + INTERVAL (t.i) MINUTE AS event_timestamp, 'h' || t.i AS event_id) FROM (${row('a', { event_timestamp: `TIMESTAMP '${D} 00:00:00'` })}) f, range(0, 1440, 10) t(i)`);
+    await writeType(lake, D, 'pause', [row('late-bad', { event_timestamp: `TIMESTAMP '${D} 23:30:00'`, country: "'XX'" }), row('evening-bad', { event_timestamp: `TIMESTAMP '${D} 19:30:00'`, country: "'XX'" })]);
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, hours: [18, 22], runTime: RUN_TIME });
+    expect(r.rowsRead).toBe(4 * 6 + 1);
+    expect(r.quarantinedByRule).toEqual({ bad_country: 1 });
+    expect(r.quarantineKeys).toEqual([]);
+    expect(await readManifest(lake, paths.quarantine(D))).toBeNull();
+    expect(await db.one('SELECT min(hour(event_timestamp)) AS lo, max(hour(event_timestamp)) AS hi FROM events')).toEqual({ lo: 18, hi: 21 });
+    await expect(readSilver(db, lake, { from: D, to: D, hours: [18, 22], quarantine: true })).rejects.toThrow(/quarantine needs whole days/);
+    await expect(readSilver(db, lake, { from: D, to: D, hours: [22, 18] })).rejects.toThrow(/invalid hour range/);
+    await expect(readSilver(db, lake, { from: '2024-03-02', to: D })).rejects.toThrow(/from is after to/);
+  });
+});
+
+describe.each([
+  ['local', () => newLake()],
+  ['s3', () => newLake(s3LakeUri())],
+])('partition pruning on a %s lake', (_kind, make) => {
+  it('opens only the dates of the range', async () => {
+    const lake = make();
+    const gen = await generateSilver(lake, { threads: 2, memoryLimit: '1GB' }, { from: '2024-03-01', to: '2024-03-04', users: 60, videos: 40, eventsPerDay: 600, seed: 11, badRowRate: 0.02 });
+    // Dates outside the range are made unreadable: reading them would fail.
+    for (const d of ['2024-03-01', '2024-03-04']) {
+      for (const p of gen.dates.find((x) => x.date === d)!.partitions) for (const k of (await committedFiles(lake, p.prefix))!) await lake.write(k, 'garbage');
+    }
+    const touched: string[] = [];
+    const recording = new Proxy(lake, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          touched.push(String(prop === 'upload' ? args[1] : args[0]));
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const r = await readSilver(db, recording, { from: '2024-03-02', to: '2024-03-03', runTime: RUN_TIME });
+    const inRange = gen.dates.filter((d) => d.date === '2024-03-02' || d.date === '2024-03-03');
+    expect(r.dates).toEqual(['2024-03-02', '2024-03-03']);
+    expect(r.partitions).toEqual(inRange.flatMap((d) => d.partitions.map((p) => p.prefix)));
+    expect(r.filesRead).toBe(inRange.reduce((a, d) => a + d.files, 0));
+    expect(r.bytesRead).toBe(inRange.reduce((a, d) => a + d.bytes, 0));
+    expect(r.rowsRead).toBe(inRange.reduce((a, d) => a + d.rows, 0));
+    expect(r.rowsQuarantined).toBe(inRange.reduce((a, d) => a + d.badRows, 0));
+    expectIdentity(r);
+    expect(touched.length).toBeGreaterThan(0);
+    for (const key of touched) expect(key).toMatch(/^(silver\/events\/event_date=2024-03-0[23]|quarantine\/silver\/event_date=2024-03-0[23])(\/|$)/);
+  });
+});
+
+it('every rule the contract names is checked', () => {
+  expect(SILVER_RULE_NAMES).toEqual([
+    'null_key',
+    'null_value',
+    'unknown_event_type',
+    'timestamp_in_future',
+    'timestamp_outside_partition',
+    'non_finite_number',
+    'nonpositive_duration',
+    'negative_watch_seconds',
+    'unexpected_watch_seconds',
+    'negative_position',
+    'position_beyond_duration',
+    'unknown_device_type',
+    'bad_country',
+    'duplicate_event_id',
+  ]);
+});
