@@ -1,0 +1,233 @@
+// An online feature request (Feast's get-online-features shape) checked against the catalog of
+// views, read from the store in one call, and answered in Feast's response shape. Shared by the HTTP
+// server and `gold features online`.
+//
+// Request:  { features: ['view:feature', ...] } or { feature_service: 'name' },
+//           entities: { <key column>: [v0, v1, ...], ... }   (columnar: row i is every column's i-th value)
+//           full_feature_names?: boolean                       (names as 'view__feature')
+// Response: { metadata: { feature_names: [key columns..., features...] },
+//             results: [ { values: [...], statuses: [...], event_timestamps: [...] }, ... ] }
+//           one result per name, each with one entry per entity row; statuses PRESENT, NULL_VALUE
+//           (present, value null), NOT_FOUND, OUTSIDE_MAX_AGE (older than the view's TTL: value null).
+import { encodeEntityKey } from '../online/entity-key.js';
+import { checkedView } from '../online/rows.js';
+import type { OnlineReadRequest, OnlineReadResult, OnlineStore } from '../online/store.js';
+import { valueKind, type OnlineViewSpec } from '../online/view.js';
+import { isoTime } from './iso-time.js';
+
+export interface ServingCatalog {
+  views: OnlineViewSpec[];
+  /** Named lists of feature refs ('view:feature'). */
+  featureServices?: Record<string, string[]>;
+}
+
+export type FeatureStatus = 'PRESENT' | 'NULL_VALUE' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
+
+export interface FeatureColumn {
+  values: unknown[];
+  statuses: FeatureStatus[];
+  /** ISO time of the row each value comes from; null for entity columns and rows not found. */
+  event_timestamps: (string | null)[];
+}
+
+export interface OnlineFeaturesResponse {
+  metadata: { feature_names: string[] };
+  results: FeatureColumn[];
+}
+
+/** A request the caller got wrong: the HTTP status to answer with, and a message saying what to fix. */
+export class FeatureRequestError extends Error {
+  override name = 'FeatureRequestError';
+  constructor(
+    readonly statusCode: 400 | 404 | 413,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The store failed to answer (unreachable, timed out, unreadable data): not the caller's fault. */
+export class OnlineStoreReadError extends Error {
+  override name = 'OnlineStoreReadError';
+}
+
+const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** The views by name and the feature services, checked once (a bad catalog fails at start). */
+export class Catalog {
+  readonly views = new Map<string, OnlineViewSpec>();
+  readonly featureServices: Map<string, string[]>;
+
+  constructor(c: ServingCatalog) {
+    for (const v of c.views) {
+      checkedView(v);
+      if (this.views.has(v.name)) throw new Error(`feature view '${v.name}' is listed twice`);
+      this.views.set(v.name, v);
+    }
+    this.featureServices = new Map(Object.entries(c.featureServices ?? {}));
+    for (const [name, refs] of this.featureServices) {
+      try {
+        this.resolveRefs(refs);
+      } catch (e) {
+        throw new Error(`feature service '${name}': ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Refs grouped by view, in order of first mention. */
+  resolveRefs(refs: readonly unknown[]): { view: OnlineViewSpec; feature: string }[] {
+    if (refs.length === 0) throw new FeatureRequestError(400, "'features' is empty: list refs like 'user_features:watch_time_7d'");
+    const seen = new Set<string>();
+    return refs.map((ref) => {
+      const m = typeof ref === 'string' ? REF.exec(ref) : null;
+      if (!m) throw new FeatureRequestError(400, `invalid feature reference ${JSON.stringify(ref)}: expected 'view:feature', as in 'user_features:watch_time_7d'`);
+      if (seen.has(ref as string)) throw new FeatureRequestError(400, `feature reference '${ref as string}' is listed twice`);
+      seen.add(ref as string);
+      const view = this.views.get(m[1]!);
+      if (!view) throw new FeatureRequestError(404, `unknown feature view '${m[1]}' (known: ${[...this.views.keys()].join(', ') || 'none'})`);
+      if (!view.features.some((f) => f.name === m[2])) throw new FeatureRequestError(404, `unknown feature '${m[2]}' in view ${view.name} (features: ${view.features.map((f) => f.name).join(', ')})`);
+      return { view, feature: m[2]! };
+    });
+  }
+}
+
+export interface FeaturePlan {
+  keyColumns: string[];
+  entities: Record<string, unknown[]>;
+  rows: number;
+  reads: OnlineReadRequest[];
+  /** Per requested feature, in request order: its output name and where its values are in the reads. */
+  outputs: { name: string; read: number; position: number }[];
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Checks a request body against the catalog and turns it into store reads. */
+export function planRequest(catalog: Catalog, body: unknown, maxEntities: number): FeaturePlan {
+  if (!isRecord(body)) throw new FeatureRequestError(400, 'the request body must be a JSON object with features (or feature_service) and entities');
+  const known = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
+  const extra = Object.keys(body).filter((k) => !known.has(k));
+  if (extra.length > 0) throw new FeatureRequestError(400, `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, full_feature_names)`);
+
+  let refs: unknown[];
+  if (body.features !== undefined && body.feature_service !== undefined) throw new FeatureRequestError(400, "give either 'features' or 'feature_service', not both");
+  if (body.feature_service !== undefined) {
+    if (typeof body.feature_service !== 'string') throw new FeatureRequestError(400, "'feature_service' must be a string");
+    const svc = catalog.featureServices.get(body.feature_service);
+    if (!svc) throw new FeatureRequestError(404, `unknown feature service '${body.feature_service}' (known: ${[...catalog.featureServices.keys()].join(', ') || 'none'})`);
+    refs = svc;
+  } else {
+    if (!Array.isArray(body.features)) throw new FeatureRequestError(400, "'features' must be an array of 'view:feature' refs (or give 'feature_service')");
+    refs = body.features;
+  }
+  const resolved = catalog.resolveRefs(refs);
+  if (body.full_feature_names !== undefined && typeof body.full_feature_names !== 'boolean') throw new FeatureRequestError(400, "'full_feature_names' must be true or false");
+  const fullNames = body.full_feature_names === true;
+
+  if (!isRecord(body.entities)) throw new FeatureRequestError(400, "'entities' must be an object mapping each entity key column to an array of values");
+  const entities = body.entities;
+  const keyColumns = [...new Set(resolved.flatMap((r) => r.view.keys))];
+  const missing = keyColumns.filter((k) => entities[k] === undefined);
+  if (missing.length > 0) throw new FeatureRequestError(400, `missing entity key column(s) ${missing.join(', ')} (the requested views are keyed by ${keyColumns.join(', ')})`);
+  const unused = Object.keys(entities).filter((k) => !keyColumns.includes(k));
+  if (unused.length > 0) throw new FeatureRequestError(400, `entity column(s) ${unused.join(', ')} are not keys of the requested views (keys: ${keyColumns.join(', ')})`);
+  let rows = -1;
+  for (const k of keyColumns) {
+    const col = entities[k];
+    if (!Array.isArray(col)) throw new FeatureRequestError(400, `entities.${k} must be an array of values`);
+    if (rows >= 0 && col.length !== rows) throw new FeatureRequestError(400, `entity columns have different lengths: ${keyColumns.map((c) => `${c}: ${(entities[c] as unknown[]).length}`).join(', ')}`);
+    rows = col.length;
+    if (rows > maxEntities) throw new FeatureRequestError(413, `too many entities: ${rows} in one request, at most ${maxEntities}`);
+    col.forEach((v, i) => {
+      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw new FeatureRequestError(400, `entities.${k}[${i}] must be a string or a number, got ${v === null ? 'null' : typeof v}`);
+    });
+  }
+  if (rows === 0) throw new FeatureRequestError(400, 'no entities given: the entity columns are empty');
+
+  const reads: OnlineReadRequest[] = [];
+  const readOf = new Map<OnlineViewSpec, number>();
+  const outputs: FeaturePlan['outputs'] = [];
+  for (const { view, feature } of resolved) {
+    let i = readOf.get(view);
+    if (i === undefined) {
+      i = reads.length;
+      readOf.set(view, i);
+      const cols = view.keys.map((k) => entities[k] as unknown[]);
+      const entityKeys = Array.from({ length: rows }, (_, r) => encodeEntityKey(cols.map((c) => String(c[r]))));
+      reads.push({ view, entityKeys, features: [] });
+    }
+    const features = reads[i]!.features!;
+    outputs.push({ name: fullNames ? `${view.name}__${feature}` : feature, read: i, position: features.length });
+    features.push(feature);
+  }
+  const names = [...keyColumns, ...outputs.map((o) => o.name)];
+  const clash = names.find((n, i) => names.indexOf(n) !== i);
+  if (clash) throw new FeatureRequestError(400, `the name '${clash}' would appear twice in the response; set full_feature_names: true`);
+  return { keyColumns, entities: entities as Record<string, unknown[]>, rows, reads, outputs };
+}
+
+const STATUS: Record<OnlineReadResult['status'], FeatureStatus> = { present: 'PRESENT', not_found: 'NOT_FOUND', outside_ttl: 'OUTSIDE_MAX_AGE' };
+
+function isoValue(v: unknown): unknown {
+  if (v instanceof Date) return isoTime(v.getTime());
+  return Array.isArray(v) ? v.map(isoValue) : v;
+}
+
+/**
+ * The response. Columns of one view share their event_timestamps array, and their statuses array when
+ * no value is null, so that responseJson serializes each only once.
+ */
+export function buildResponse(plan: FeaturePlan, results: OnlineReadResult[][]): OnlineFeaturesResponse {
+  const entityStatuses = new Array<FeatureStatus>(plan.rows).fill('PRESENT');
+  const entityTimestamps = new Array<null>(plan.rows).fill(null);
+  const entityColumns: FeatureColumn[] = plan.keyColumns.map((k) => ({ values: plan.entities[k] as unknown[], statuses: entityStatuses, event_timestamps: entityTimestamps }));
+  const isoOf = results.map((rows) => rows.map((r) => (r.featureTimestamp === null ? null : isoTime(r.featureTimestamp))));
+  const statusOf = results.map((rows) => rows.map((r) => STATUS[r.status]));
+  const featureColumns = plan.outputs.map(({ read, position }): FeatureColumn => {
+    const rows = results[read]!;
+    const view = plan.reads[read]!.view;
+    const isTimestamp = valueKind(view.features.find((f) => f.name === plan.reads[read]!.features![position])!.type).scalar === 'timestamp';
+    // Timestamps as ISO strings here: a Date in the array would send JSON.stringify down its slow path.
+    const values = isTimestamp ? rows.map((r) => isoValue(r.values[position])) : rows.map((r) => r.values[position]);
+    const hasNull = rows.some((r, i) => r.status === 'present' && values[i] === null);
+    const statuses = hasNull ? rows.map((r, i) => (r.status === 'present' && values[i] === null ? 'NULL_VALUE' : STATUS[r.status])) : statusOf[read]!;
+    return { values, statuses, event_timestamps: isoOf[read]! };
+  });
+  return { metadata: { feature_names: [...plan.keyColumns, ...plan.outputs.map((o) => o.name)] }, results: [...entityColumns, ...featureColumns] };
+}
+
+/** JSON.stringify of a response, serializing each shared statuses / event_timestamps array once (most of the bytes). */
+export function responseJson(r: OnlineFeaturesResponse): string {
+  const done = new Map<unknown[], string>();
+  const shared = (a: unknown[]) => {
+    let json = done.get(a);
+    if (json === undefined) {
+      json = JSON.stringify(a);
+      done.set(a, json);
+    }
+    return json;
+  };
+  const columns = r.results.map((c) => `{"values":${JSON.stringify(c.values)},"statuses":${shared(c.statuses)},"event_timestamps":${shared(c.event_timestamps)}}`);
+  return `{"metadata":${JSON.stringify(r.metadata)},"results":[${columns.join(',')}]}`;
+}
+
+/** Plans, reads (one store call) and answers; `onStoreRead` gets the seconds the store took. */
+export async function getOnlineFeatures(
+  store: OnlineStore,
+  catalog: Catalog,
+  body: unknown,
+  opts: { maxEntities: number; now?: number; onStoreRead?: (seconds: number, plan: FeaturePlan, results: OnlineReadResult[][]) => void },
+): Promise<OnlineFeaturesResponse> {
+  const plan = planRequest(catalog, body, opts.maxEntities);
+  const started = performance.now();
+  let results: OnlineReadResult[][];
+  try {
+    results = await store.read(plan.reads, opts.now);
+  } catch (e) {
+    throw new OnlineStoreReadError(`online store ${store.location} failed: ${(e as Error).message}`);
+  }
+  opts.onStoreRead?.((performance.now() - started) / 1000, plan, results);
+  return buildResponse(plan, results);
+}

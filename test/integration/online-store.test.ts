@@ -1,0 +1,297 @@
+// The online store contract, run against both implementations: Redis (the local server, a key prefix
+// of its own) and the embedded LMDB store (a temp folder).
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
+import { encodeEntityKey } from '../../src/online/entity-key.js';
+import { encodeRecord, RecordEncodingError } from '../../src/online/record.js';
+import { RedisOnlineStore } from '../../src/online/redis-store.js';
+import type { OnlineStore } from '../../src/online/store.js';
+import { OnlineViewError, type OnlineViewSpec } from '../../src/online/view.js';
+import { tempDir } from '../support/env.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const HOUR_MS = 3_600_000;
+
+const everyType: OnlineViewSpec = {
+  name: 'user_features',
+  version: 1,
+  keys: ['user_id'],
+  ttlSeconds: 3600,
+  features: [
+    { name: 'watch_time', type: 'DOUBLE' },
+    { name: 'plays', type: 'BIGINT' },
+    { name: 'top_category', type: 'VARCHAR' },
+    { name: 'last_seen', type: 'TIMESTAMP' },
+    { name: 'embedding', type: 'FLOAT[]' },
+    { name: 'tags', type: 'VARCHAR[]' },
+    { name: 'active', type: 'BOOLEAN' },
+    { name: 'first_day', type: 'DATE' },
+    { name: 'ratio', type: 'DOUBLE' },
+    { name: 'seen_at', type: 'TIMESTAMP[]' },
+  ],
+};
+
+const pairView: OnlineViewSpec = {
+  name: 'user_video',
+  version: 1,
+  keys: ['user_id', 'video_id'],
+  ttlSeconds: 86_400,
+  features: [{ name: 'plays', type: 'BIGINT' }],
+};
+
+const simple = (name: string, version = 1, ttlSeconds = 3600): OnlineViewSpec => ({ name, version, keys: ['user_id'], ttlSeconds, features: [{ name: 'x', type: 'BIGINT' }] });
+
+const redisPrefix = `gold-test-online-${randomBytes(4).toString('hex')}:`;
+const implementations: [string, () => OnlineStore][] = [
+  ['redis', () => new RedisOnlineStore(REDIS_URL, { keyPrefix: redisPrefix })],
+  ['embedded', () => new EmbeddedOnlineStore(join(tempDir('gold-online-'), 'online'))],
+];
+
+describe.each(implementations)('%s online store', (kind, make) => {
+  let store: OnlineStore;
+  const now = Date.now();
+
+  beforeAll(async () => {
+    store = make();
+    await store.ping();
+  });
+  afterAll(async () => {
+    for (const v of [everyType, pairView, simple('guard'), simple('ttl_edge'), simple('versioned', 1), simple('versioned', 2), simple('dups'), simple('expired', 1, 60)]) await store.deleteView(v);
+    await store.close();
+  });
+
+  it('round-trips every type, nulls, lists, timestamps, non-finite floats and awkward strings', async () => {
+    const full = [1234.5678, 42, 'comedy "quoted" | é ✓', new Date('2025-06-01T12:34:56.789Z'), [0.5, -1.25, 0], ['a', 'b|c', ''], true, '2024-02-29', Number.NaN, [new Date('2025-06-01T00:00:00Z'), null]];
+    const nulls = [null, null, null, null, null, null, null, null, null, null];
+    const edgy = [Number.POSITIVE_INFINITY, -9_007_199_254_740_991, '', new Date(0), [], [], false, '1970-01-01', Number.NEGATIVE_INFINITY, []];
+    const ts = now - HOUR_MS / 2;
+    const w = await store.writeBatch(everyType, [
+      { entityKey: 'full', featureTimestamp: ts, values: full },
+      { entityKey: 'nulls', featureTimestamp: ts, values: nulls },
+      { entityKey: 'edgy', featureTimestamp: ts, values: edgy },
+    ]);
+    expect(w).toEqual({ written: 3, skippedOlder: 0, skippedExpired: 0 });
+    const [rows] = await store.read([{ view: everyType, entityKeys: ['full', 'nulls', 'edgy'] }], now);
+    expect(rows!.map((r) => r.status)).toEqual(['present', 'present', 'present']);
+    expect(rows![0]!.featureTimestamp).toBe(ts);
+    expect(rows![0]!.values).toEqual(full);
+    expect(rows![0]!.values[3]).toBeInstanceOf(Date);
+    expect(rows![1]!.values).toEqual(nulls);
+    expect(rows![2]!.values).toEqual(edgy);
+  });
+
+  it('reads a subset of features in the order asked, and refuses an unknown feature', async () => {
+    const [rows] = await store.read([{ view: everyType, entityKeys: ['full'], features: ['tags', 'plays'] }], now);
+    expect(rows![0]!.values).toEqual([['a', 'b|c', ''], 42]);
+    await expect(store.read([{ view: everyType, entityKeys: ['full'], features: ['nope'] }], now)).rejects.toThrow(/unknown feature 'nope' in view user_features/);
+  });
+
+  it('never lets an older date overwrite a newer one, in any order, within or across batches', async () => {
+    const v = simple('guard');
+    const t1 = now - 3 * 60_000;
+    const t2 = now - 2 * 60_000;
+    expect(await store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: t2, values: [2] }])).toMatchObject({ written: 1, skippedOlder: 0 });
+    expect(await store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: t1, values: [1] }])).toMatchObject({ written: 0, skippedOlder: 1 });
+    // Newer first then older, for one entity inside one batch.
+    expect(await store.writeBatch(v, [
+      { entityKey: 'b', featureTimestamp: t2, values: [2] },
+      { entityKey: 'b', featureTimestamp: t1, values: [1] },
+    ])).toMatchObject({ written: 1, skippedOlder: 1 });
+    const [rows] = await store.read([{ view: v, entityKeys: ['a', 'b'] }], now);
+    expect(rows!.map((r) => [r.values[0], r.featureTimestamp])).toEqual([[2, t2], [2, t2]]);
+  });
+
+  it('restates at an equal feature timestamp, unless the stored row was created later', async () => {
+    const v = simple('guard');
+    const t = now - 60_000;
+    await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 30_000, values: [1] }]);
+    expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 30_000, values: [2] }])).toMatchObject({ written: 1 });
+    expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, values: [3] }])).toMatchObject({ written: 1 });
+    expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 40_000, values: [4] }])).toMatchObject({ written: 0, skippedOlder: 1 });
+    const [rows] = await store.read([{ view: v, entityKeys: ['c'] }], now);
+    expect(rows![0]!.values).toEqual([3]);
+  });
+
+  it('serves a row up to exactly its TTL and reports it outside_ttl one millisecond later', async () => {
+    const v = simple('ttl_edge');
+    const ts = now - 1000;
+    await store.writeBatch(v, [{ entityKey: 'e', featureTimestamp: ts, values: [7] }]);
+    const ttl = 3600 * 1000;
+    const [[atEdge]] = (await store.read([{ view: v, entityKeys: ['e'] }], ts + ttl)) as [[{ status: string; values: unknown[] }]];
+    expect(atEdge).toMatchObject({ status: 'present', values: [7] });
+    const [[past]] = await store.read([{ view: v, entityKeys: ['e'] }], ts + ttl + 1);
+    expect(past).toEqual({ entityKey: 'e', status: 'outside_ttl', featureTimestamp: ts, values: [null] });
+  });
+
+  it('does not write rows already past their TTL', async () => {
+    const v = simple('expired', 1, 60);
+    expect(await store.writeBatch(v, [
+      { entityKey: 'old', featureTimestamp: now - 61_000, values: [1] },
+      { entityKey: 'fresh', featureTimestamp: now - 59_000, values: [2] },
+    ], now)).toEqual({ written: 1, skippedOlder: 0, skippedExpired: 1 });
+    const [rows] = await store.read([{ view: v, entityKeys: ['old', 'fresh'] }], now);
+    expect(rows!.map((r) => r.status)).toEqual(['not_found', 'present']);
+  });
+
+  it('reads many entities of several views in one call, with not_found for the absent ones', async () => {
+    const v = simple('guard');
+    const pairs = Array.from({ length: 60 }, (_, i) => encodeEntityKey([`u${i}`, `v|${i}`]));
+    await store.writeBatch(pairView, pairs.filter((_, i) => i % 2 === 0).map((entityKey, i) => ({ entityKey, featureTimestamp: now - 1000, values: [i] })));
+    const sendCommand = store instanceof RedisOnlineStore ? vi.spyOn(store.redis, 'sendCommand') : undefined;
+    const [pairRows, guardRows, everyRows] = await store.read([
+      { view: pairView, entityKeys: pairs },
+      { view: v, entityKeys: ['a', 'zz'] },
+      { view: everyType, entityKeys: ['nulls', 'missing'], features: ['plays'] },
+    ], now);
+    if (sendCommand) {
+      expect(sendCommand.mock.calls.map(([c]) => c.name)).toEqual(['mget']);
+      sendCommand.mockRestore();
+    }
+    expect(pairRows!.map((r) => r.status)).toEqual(pairs.map((_, i) => (i % 2 === 0 ? 'present' : 'not_found')));
+    expect(pairRows!.filter((r) => r.status === 'present').map((r) => r.values[0])).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(pairRows![1]).toEqual({ entityKey: pairs[1], status: 'not_found', featureTimestamp: null, values: [null] });
+    expect(guardRows!.map((r) => r.status)).toEqual(['present', 'not_found']);
+    expect(everyRows!.map((r) => r.status)).toEqual(['present', 'not_found']);
+    expect(await store.read([], now)).toEqual([]);
+  });
+
+  it('keeps view versions apart and deletes one without touching the other', async () => {
+    const v1 = simple('versioned', 1);
+    const v2 = simple('versioned', 2);
+    await store.writeBatch(v1, [{ entityKey: 'k', featureTimestamp: now - 1000, values: [1] }, { entityKey: 'k2', featureTimestamp: now - 1000, values: [1] }]);
+    await store.writeBatch(v2, [{ entityKey: 'k', featureTimestamp: now - 1000, values: [2] }]);
+    expect(await store.deleteView(v1)).toBe(2);
+    const [r1, r2] = await store.read([{ view: v1, entityKeys: ['k'] }, { view: v2, entityKeys: ['k'] }], now);
+    expect(r1![0]!.status).toBe('not_found');
+    expect(r2![0]!.values).toEqual([2]);
+  });
+
+  it('refuses values that do not fit the declared types, naming the feature, and writes nothing', async () => {
+    const v = simple('dups');
+    await expect(store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: now, values: [1] }, { entityKey: 'b', featureTimestamp: now, values: ['x'] }])).rejects.toThrow(/view dups, feature x: string "x" is not a valid integer value/);
+    await expect(store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: now, values: [1, 2] }])).rejects.toThrow(RecordEncodingError);
+    await expect(store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: -5, values: [1] }])).rejects.toThrow(/featureTimestamp must be a whole number/);
+    await expect(store.writeBatch(everyType, [{ entityKey: 'a', featureTimestamp: now, values: [1, 1, 'x', 'yesterday', [], [], true, '2024-01-01', 1, []] }])).rejects.toThrow(/feature last_seen: string "yesterday" is not a valid timestamp value/);
+    const [rows] = await store.read([{ view: v, entityKeys: ['a'] }], now);
+    expect(rows![0]!.status).toBe('not_found');
+  });
+
+  it('refuses an invalid view', async () => {
+    await expect(store.read([{ view: { ...simple('bad'), ttlSeconds: 0 }, entityKeys: ['a'] }])).rejects.toThrow(OnlineViewError);
+    await expect(store.writeBatch({ ...simple('bad'), features: [{ name: 'm', type: 'MAP(VARCHAR, INT)' }] }, [])).rejects.toThrow(/cannot be served online/);
+    await expect(store.read([{ view: { ...simple('bad'), name: 'a:b' }, entityKeys: ['a'] }])).rejects.toThrow(/must be an identifier/);
+  });
+
+  it('reports statistics', async () => {
+    const s = await store.stats();
+    expect(s.keys).toBeGreaterThan(0);
+    expect(s.bytes).toBeGreaterThan(0);
+    void kind;
+  });
+});
+
+describe('Redis specifics', () => {
+  const prefix = `gold-test-online-redis-${randomBytes(4).toString('hex')}:`;
+  let store: RedisOnlineStore;
+  let admin: Redis;
+  beforeAll(() => {
+    store = new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, keysPerScriptCall: 7 });
+    admin = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.unlink(...keys);
+    await store.close();
+    admin.disconnect();
+  });
+
+  it('lays keys out as <prefix><view>:v<version>:<entity> and expires each at feature_timestamp + TTL', async () => {
+    const v = simple('expiry', 3, 7200);
+    const ts = Date.now() - 1000;
+    await store.writeBatch(v, [{ entityKey: 'u1', featureTimestamp: ts, values: [1] }]);
+    expect(await admin.call('PEXPIRETIME', `${prefix}expiry:v3:u1`)).toBe(ts + 7_200_000);
+    const pttl = await admin.pttl(`${prefix}expiry:v3:u1`);
+    expect(pttl).toBeGreaterThan(7_200_000 - 60_000);
+    expect(pttl).toBeLessThanOrEqual(7_200_000 - 1000);
+    expect(await admin.get(`${prefix}expiry:v3:u1`)).toBe(encodeRecord(v, ts, Number((await admin.get(`${prefix}expiry:v3:u1`))!.slice(14, 27)), [1]));
+    // A newer row moves the expiry forward.
+    await store.writeBatch(v, [{ entityKey: 'u1', featureTimestamp: ts + 500, values: [2] }]);
+    expect(await admin.call('PEXPIRETIME', `${prefix}expiry:v3:u1`)).toBe(ts + 500 + 7_200_000);
+  });
+
+  it('splits a large batch over several script calls in one pipeline and counts across them', async () => {
+    const v = simple('split');
+    const ts = Date.now() - 1000;
+    const rows = Array.from({ length: 50 }, (_, i) => ({ entityKey: `e${i % 40}`, featureTimestamp: ts + (i >= 40 ? -1 : 0), values: [i] }));
+    const sendCommand = vi.spyOn(store.redis, 'sendCommand');
+    expect(await store.writeBatch(v, rows)).toEqual({ written: 40, skippedOlder: 10, skippedExpired: 0 });
+    expect(sendCommand.mock.calls.filter(([c]) => c.name.toLowerCase() === 'evalsha')).toHaveLength(Math.ceil(50 / 7));
+    sendCommand.mockRestore();
+    expect(await store.deleteView(v)).toBe(40);
+  });
+
+  it('loads the write script again when Redis has lost it', async () => {
+    const v = simple('noscript');
+    await admin.script('FLUSH');
+    expect(await store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [1] }])).toMatchObject({ written: 1 });
+    const [rows] = await store.read([{ view: v, entityKeys: ['a'] }]);
+    expect(rows![0]!.values).toEqual([1]);
+  });
+
+  it('authenticates with the user and password of the URL, and names the failure otherwise; the location hides the password', async () => {
+    const user = `gold-test-${randomBytes(3).toString('hex')}`;
+    await admin.call('ACL', 'SETUSER', user, 'on', '>s3cret-pw', `~${prefix}*`, '+@all');
+    const authed = new RedisOnlineStore(`redis://${user}:s3cret-pw@127.0.0.1:6379`, { keyPrefix: prefix });
+    const wrong = new RedisOnlineStore(`redis://${user}:nope@127.0.0.1:6379`, { keyPrefix: prefix });
+    try {
+      expect(authed.location).toBe('redis://***@127.0.0.1:6379');
+      const v = simple('acl');
+      await authed.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [5] }]);
+      const [rows] = await authed.read([{ view: v, entityKeys: ['a'] }]);
+      expect(rows![0]!.values).toEqual([5]);
+      await expect(wrong.ping()).rejects.toThrow(/WRONGPASS|invalid username-password/);
+    } finally {
+      await authed.close();
+      await wrong.close();
+      await admin.call('ACL', 'DELUSER', user);
+    }
+  });
+
+  it('fails with a clear error when Redis cannot be reached', async () => {
+    const down = new RedisOnlineStore('redis://127.0.0.1:1', { keyPrefix: prefix });
+    try {
+      await expect(down.read([{ view: simple('down'), entityKeys: ['a'] }])).rejects.toThrow(/ECONNREFUSED|max retries|Connection is closed/i);
+    } finally {
+      await down.close();
+    }
+  });
+});
+
+describe('embedded store across processes', () => {
+  it('serves rows that another process writes while it has the store open', async () => {
+    const path = join(tempDir('gold-online-mp-'), 'online');
+    const reader = new EmbeddedOnlineStore(path);
+    const v = simple('shared');
+    try {
+      await reader.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now() - 1000, values: [1] }]);
+      expect((await reader.read([{ view: v, entityKeys: ['a', 'b'] }]))[0]!.map((r) => r.status)).toEqual(['present', 'not_found']);
+      // A separate process (a worker) writes entity b straight into the same LMDB file.
+      const record = encodeRecord(v, Date.now() - 500, Date.now(), [2]);
+      const script = `import { open } from 'lmdb';
+        const root = open({ path: process.argv[1], compression: false });
+        const db = root.openDB({ name: 'features', encoding: 'string' });
+        await db.put('shared:v1:b', process.argv[2]);
+        await root.close();`;
+      await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, path, record], { cwd: process.cwd() });
+      const [rows] = await reader.read([{ view: v, entityKeys: ['a', 'b'] }]);
+      expect(rows!.map((r) => [r.status, r.values[0]])).toEqual([['present', 1], ['present', 2]]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
