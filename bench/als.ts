@@ -1,7 +1,7 @@
 // Embeddings kernel benchmark: implicit ALS on synthetic taste data at production scale (default
 // 100,000 users × 20,000 items, ~3 million interactions, 64 factors, 10 iterations, 2 threads), then
 // similar items for every item and recall@10 on held-out plays.
-// Run: npx tsc -p . && node dist/bench/als.js   (GOLD_BENCH_ALS_USERS, _ITEMS, _PLAYS, _FACTORS, _ITERATIONS, _THREADS)
+// Run: npm run bench -- als   (GOLD_BENCH_ALS_USERS, _ITEMS, _PLAYS, _FACTORS, _ITERATIONS, _THREADS)
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_ALS_PARAMS, trainAls } from '../src/features/embeddings/als.js';

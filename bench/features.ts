@@ -1,6 +1,6 @@
 // Feature families benchmark: with 30 days of history at N events per day, computing all five
 // families for day 31 against day 1 (window-length independence) and against the brute-force
-// reference. Run: npm run bench:features  (GOLD_BENCH_EVENTS_PER_DAY, default 5,000,000)
+// reference. Run: npm run bench -- features  (GOLD_BENCH_EVENTS_PER_DAY, default 5,000,000)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

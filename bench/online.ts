@@ -4,7 +4,7 @@
 // all features and for 100 entities, and the HTTP feature server (in a worker thread, so that the load
 // generator does not share its event loop) at a fixed ~2,000 requests/s of one entity, and at a fixed
 // rate of 100-entity requests.
-// Run: npx tsc -p . && node dist/bench/online.js
+// Run: npm run bench -- online
 // (GOLD_BENCH_USERS default 1,000,000; GOLD_BENCH_REDIS default redis://127.0.0.1:6379;
 //  GOLD_BENCH_HTTP_SECONDS default 10 per HTTP phase)
 import { mkdtempSync, rmSync } from 'node:fs';

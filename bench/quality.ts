@@ -1,6 +1,6 @@
 // Validation gate benchmark: one family partition of N rows (default 1,000,000; 14 numeric features,
 // 2 categorical, a rule) validated against a 7-date reference of the same size per date, with and
-// without the row quarantine. Run: npx tsc -p . && node dist/bench/quality.js
+// without the row quarantine. Run: npm run bench -- quality
 // (GOLD_BENCH_QUALITY_ROWS sets N.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // Silver benchmark: generate one day of synthetic silver (default 10 million events) into a local
 // lake in a temp folder, then read and validate it whole (the daily job's read), then read an
 // evening hour range (row groups outside it are skipped by their timestamp statistics).
-// Run: npx tsc -p . && node dist/bench/silver.js   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _THREADS, _MEMORY)
+// Run: npm run bench -- silver   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _THREADS, _MEMORY)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
 // the gold writer, which is timed too. Then, in a fresh process (so that its peak RSS is the
 // queries' own): the first N features of each view (the headline figure), the same as known at, and
 // every feature of the three views (44).
-// Run: npx tsc -p . && node dist/bench/training-set.js
+// Run: npm run bench -- training-set
 // (GOLD_BENCH_USERS default 1,000,000; GOLD_BENCH_ENTITY_ROWS default 1,000,000; GOLD_BENCH_DAYS default 30;
 //  GOLD_BENCH_FEATURES_PER_VIEW default 8; GOLD_BENCH_MEMORY default 4GB; GOLD_BENCH_KEEP=1 keeps the lake and prints its folder;
 //  GOLD_BENCH_LAKE_DIR=<that folder> times the queries again without generating.)

@@ -73,6 +73,9 @@ export interface QualityConfig {
   sampleRows?: number;
 }
 
+/** For ramp-up ranges at the start of the data, where 30-day windows are still filling: drift warns, never fails. */
+export const DRIFT_WARN_ONLY: QualityConfig = { severity: { psi: 'warn', ks: 'warn', js: 'warn', mean_change: 'warn', row_count_change: 'warn' } };
+
 export type ResolvedQualityConfig = Required<Omit<QualityConfig, 'thresholds'>> & { thresholds: QualityThresholds };
 
 export const DEFAULT_THRESHOLDS: QualityThresholds = {

@@ -5,9 +5,8 @@ import { connectClient } from '../../temporal/connection.js';
 import { startBackfill } from '../../orchestration/client.js';
 import { renderBackfill, uiLink } from '../../orchestration/render.js';
 import type { BackfillProgress } from '../../../workflows/types.js';
+import { DRIFT_WARN_ONLY } from '../../quality/config.js';
 import { action, CliError, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
-
-export const DRIFT_WARN_ONLY = { severity: { psi: 'warn', ks: 'warn', js: 'warn', mean_change: 'warn', row_count_change: 'warn' } } as const;
 
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
