@@ -15,7 +15,8 @@ if (unknown.length > 0) {
 }
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : all) {
-  const r = spawnSync(process.execPath, [join(here, `${name}.js`)], { stdio: 'inherit' });
+  // Quiet logs: the figures are the output.
+  const r = spawnSync(process.execPath, [join(here, `${name}.js`)], { stdio: 'inherit', env: { GOLD_LOG_LEVEL: 'error', ...process.env } });
   if (r.status !== 0) {
     process.stderr.write(`benchmark ${name} failed (exit ${r.status ?? r.signal})\n`);
     failed++;
