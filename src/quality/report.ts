@@ -76,7 +76,7 @@ export interface ValidationReport {
   validatedAt: string;
   /** No check failed with severity error. */
   passed: boolean;
-  /** In [0, 1]; see docs/quality.md for the formula. */
+  /** In [0, 1]; see the README, Feature quality, for the formula. */
   score: number;
   /** Rows validated (after quarantine, when rows were moved out). */
   rows: number;

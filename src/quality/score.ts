@@ -1,6 +1,6 @@
 // Quality scores in [0, 1]. A feature's score is the weighted mean of the components it has (weights
 // renormalized over those present); the family's is the mean of its features' scores times the share
-// of rows that pass every error-level row check. docs/quality.md states the same formulas.
+// of rows that pass every error-level row check. The README (Feature quality) states the same formulas.
 import type { ScoreComponents } from './report.js';
 
 export const SCORE_WEIGHTS: Required<Record<keyof ScoreComponents, number>> = { nulls: 0.3, outliers: 0.3, distribution: 0.2, drift: 0.2 };
