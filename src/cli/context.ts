@@ -1,6 +1,6 @@
 // Shared plumbing of the CLI commands: settings from the global flags, output as text or JSON, and
 // one-line failures.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { setLogLevel } from '../monitoring/logger.js';
 
@@ -65,17 +65,25 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
   };
 }
 
+// Option parsers throw commander's InvalidArgumentError, which it reports as a one-line usage error.
 export function parseDate(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
-    throw new CliError(`invalid date '${value}': expected YYYY-MM-DD`);
+    throw new InvalidArgumentError(`invalid date '${value}': expected YYYY-MM-DD`);
   }
   return value;
+}
+
+/** --from and --to, both given and in order. */
+export function dateRange(from: string | undefined, to: string | undefined): { from: string; to: string } {
+  if (!from || !to) throw new CliError('--from and --to are required');
+  if (from > to) throw new CliError(`--from ${from} is after --to ${to}`);
+  return { from, to };
 }
 
 export function parsePositiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new CliError(`invalid ${name} '${value}': expected a positive whole number`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`invalid ${name} '${value}': expected a positive whole number`);
     return n;
   };
 }

@@ -6,7 +6,7 @@ import { startBackfill } from '../../orchestration/client.js';
 import { renderBackfill, uiLink } from '../../orchestration/render.js';
 import type { BackfillProgress } from '../../../workflows/types.js';
 import { DRIFT_WARN_ONLY } from '../../quality/config.js';
-import { action, CliError, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
+import { action, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
 
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -71,9 +71,11 @@ export function registerBackfill(program: Command): void {
     .action(
       action(async (o: { from?: string; to?: string; families?: string[]; concurrency: number; force?: boolean; driftWarnOnly?: boolean; wait?: boolean; pause?: string; resume?: string; cancel?: string; status?: string }, cmd: Command) => {
         const s = settingsFrom(cmd);
+        const control = o.pause ?? o.resume ?? o.cancel;
+        // Checked before connecting: a bad command line fails the same with or without a server.
+        const range = control || o.status ? undefined : dateRange(o.from, o.to);
         const client = await connectClient(s);
         try {
-          const control = o.pause ?? o.resume ?? o.cancel;
           if (control) {
             const signal = o.pause ? 'pause' : o.resume ? 'resume' : 'cancel';
             await client.workflow.getHandle(control).signal(signal);
@@ -85,9 +87,8 @@ export function registerBackfill(program: Command): void {
             output(cmd, p, () => `${renderBackfill(p)}\nrunning: ${p.running.join(', ') || 'none'}; pending: ${p.pending.length}${p.paused ? ' (paused)' : ''}`);
             return;
           }
-          if (!o.from || !o.to) throw new CliError('--from and --to are required to start a backfill');
-          if (o.from > o.to) throw new CliError(`--from ${o.from} is after --to ${o.to}`);
-          const started = await startBackfill(client, s, { from: o.from, to: o.to, families: o.families, concurrency: o.concurrency, force: o.force, quality: o.driftWarnOnly ? DRIFT_WARN_ONLY : undefined });
+          if (!range) return;
+          const started = await startBackfill(client, s, { ...range, families: o.families, concurrency: o.concurrency, force: o.force, quality: o.driftWarnOnly ? DRIFT_WARN_ONLY : undefined });
           const link = uiLink(s, started.workflowId);
           if (!o.wait) {
             output(cmd, { workflowId: started.workflowId, ui: link }, () => `started ${started.workflowId}\nweb ui: ${link}`);

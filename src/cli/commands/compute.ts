@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeRange } from '../../features/compute-range.js';
 import { openLake } from '../../lake/index.js';
-import { action, globals, output, parseDate, settingsFrom } from '../context.js';
+import { action, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
 
 export function registerCompute(program: Command): void {
   program
@@ -15,6 +15,7 @@ export function registerCompute(program: Command): void {
     .option('--run-id <id>', 'staging run id', 'compute')
     .action(
       action(async (opts: { from: string; to: string; families?: string[]; runId: string }, cmd: Command) => {
+        dateRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         const ctx = { lake, engine: { threads: s.duckdbThreads, memoryLimit: s.duckdbMemory, tempDir: join(s.home, 'tmp', 'duckdb') }, scratchDir: join(tmpdir(), 'gold-compute') };

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type CalendarSpec, type ScheduleDescription } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection.js';
 import { SCHEDULE_ID } from '../../orchestration/ids.js';
@@ -15,7 +15,7 @@ const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
 
 function parseOverlap(v: string): ScheduleOverlapPolicy {
   const p = OVERLAP[v];
-  if (!p) throw new CliError(`invalid --overlap '${v}': one of ${Object.keys(OVERLAP).join(', ')}`);
+  if (!p) throw new InvalidArgumentError(`invalid --overlap '${v}': one of ${Object.keys(OVERLAP).join(', ')}`);
   return p;
 }
 
@@ -23,7 +23,7 @@ function parseCalendar(v: string): CalendarSpec {
   try {
     return JSON.parse(v) as CalendarSpec;
   } catch {
-    throw new CliError(`invalid --calendar '${v}': expected JSON like {"hour": 2, "minute": 30}`);
+    throw new InvalidArgumentError(`invalid --calendar '${v}': expected JSON like {"hour": 2, "minute": 30}`);
   }
 }
 

@@ -4,21 +4,8 @@ import { withEngine } from '../../engine/duckdb.js';
 import { openLake } from '../../lake/index.js';
 import { generateSilver, type GeneratedDate } from '../../silver/generator.js';
 import { readSilver } from '../../silver/reader.js';
-import { action, CliError, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
+import { action, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
 
-// Parsers throw commander's InvalidArgumentError, which it reports as a one-line usage error.
-function asArgument<T>(parse: (value: string) => T): (value: string) => T {
-  return (value) => {
-    try {
-      return parse(value);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
-}
-
-const date = asArgument(parseDate);
-const positive = (name: string) => asArgument(parsePositiveInt(name));
 import type { Settings } from '../../config/settings.js';
 
 function parseInteger(name: string) {
@@ -59,16 +46,16 @@ export function registerSilver(program: Command): void {
   silver
     .command('generate')
     .description('write synthetic silver events for a date range (replacing those dates), deterministic for a seed')
-    .requiredOption('--from <date>', 'first date (YYYY-MM-DD)', date)
-    .requiredOption('--to <date>', 'last date (YYYY-MM-DD)', date)
-    .option('--users <n>', 'user population', positive('users'), 10_000)
-    .option('--videos <n>', 'video catalogue size', positive('videos'), 2_000)
-    .option('--events-per-day <n>', 'events per day (weekly average)', positive('events per day'), 100_000)
+    .requiredOption('--from <date>', 'first date (YYYY-MM-DD)', parseDate)
+    .requiredOption('--to <date>', 'last date (YYYY-MM-DD)', parseDate)
+    .option('--users <n>', 'user population', parsePositiveInt('users'), 10_000)
+    .option('--videos <n>', 'video catalogue size', parsePositiveInt('videos'), 2_000)
+    .option('--events-per-day <n>', 'events per day (weekly average)', parsePositiveInt('events per day'), 100_000)
     .option('--seed <n>', 'random seed', parseInteger('seed'), 42)
     .option('--bad-rows <rate>', 'share of extra rows breaking the silver rules (e.g. 0.01)', parseRate, 0)
     .action(
       action(async (opts: { from: string; to: string; users: number; videos: number; eventsPerDay: number; seed: number; badRows: number }, cmd: Command) => {
-        if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`);
+        dateRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         const json = globals(cmd).json === true;
@@ -88,15 +75,15 @@ export function registerSilver(program: Command): void {
   silver
     .command('validate')
     .description('read silver for a date range, check every rule, quarantine bad rows and print the counts')
-    .requiredOption('--from <date>', 'first date (YYYY-MM-DD)', date)
-    .requiredOption('--to <date>', 'last date (YYYY-MM-DD)', date)
+    .requiredOption('--from <date>', 'first date (YYYY-MM-DD)', parseDate)
+    .requiredOption('--to <date>', 'last date (YYYY-MM-DD)', parseDate)
     .option('--hours <start-end>', 'only these UTC hours of each date, e.g. 18-22 (no quarantine then)', parseHours)
     .option('--run-time <time>', 'the run time for the rule against future timestamps (default: now)', parseInstant)
     .option('--no-quarantine', 'count bad rows without writing them to the quarantine')
     .option('--allow-missing', 'read the dates that are there instead of failing on missing ones')
     .action(
       action(async (opts: { from: string; to: string; hours?: [number, number]; runTime?: Date; quarantine: boolean; allowMissing?: boolean }, cmd: Command) => {
-        if (opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`);
+        dateRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         try {

@@ -1,0 +1,42 @@
+// Bad command lines, through the real `gold` binary: a non-zero exit and a one-line reason, never a
+// stack trace.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/tools/binaries.js';
+import { tempDir } from '../support/env.js';
+
+const exec = promisify(execFile);
+
+async function gold(...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args], { env: { ...process.env, GOLD_LAKE: tempDir('cli-errors'), GOLD_HOME: tempDir('cli-home') } });
+    return { code: 0, stderr: '' };
+  } catch (e) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+}
+
+describe('gold with bad arguments', () => {
+  it.each([
+    [['compute', '--from', '2026-13-01', '--to', '2026-01-02'], "invalid date '2026-13-01'"],
+    [['backfill', '--from', '2026-01-01', '--to', '2026-01-02', '--concurrency', 'x'], "invalid --concurrency 'x'"],
+    [['silver', 'generate', '--from', '2026-01-01', '--to', '2026-01-02', '--users', '0'], "invalid users '0'"],
+    [['schedule', 'create', '--overlap', 'nope'], "invalid --overlap 'nope'"],
+    [['schedule', 'create', '--calendar', '{hour'], "invalid --calendar '{hour'"],
+    [['registry', 'diff', 'user_features', '1', 'two'], "invalid version 'two'"],
+    [['compute', '--from', '2026-01-05', '--to', '2026-01-01'], '--from 2026-01-05 is after --to 2026-01-01'],
+    [['backfill', '--from', '2026-01-05', '--to', '2026-01-01'], '--from 2026-01-05 is after --to 2026-01-01'],
+    [['backfill', '--from', '2026-01-05'], '--from and --to are required'],
+    [['--lake', 'http://nope', 'compute', '--from', '2026-01-01', '--to', '2026-01-01'], 'invalid setting GOLD_LAKE'],
+    [['--online-store', 'memcached://x', 'serve'], 'invalid setting GOLD_ONLINE_STORE'],
+  ])('gold %j fails with one line naming the problem', async (args, reason) => {
+    const r = await gold(...args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(reason);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+  });
+});
