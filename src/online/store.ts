@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { OnlineViewSpec } from './view.js';
 import { EmbeddedOnlineStore } from './embedded-store.js';
 import { RedisOnlineStore } from './redis-store.js';
+import { observeStoreOperation } from '../monitoring/metrics.js';
 
 export interface OnlineWriteRow {
   /** From encodeEntityKey. */
@@ -81,5 +82,31 @@ export interface OnlineStore {
 }
 
 export function openOnlineStore(setting: string, home: string): OnlineStore {
-  return setting === 'embedded' ? new EmbeddedOnlineStore(join(home, 'online')) : new RedisOnlineStore(setting);
+  return withMetrics(setting === 'embedded' ? new EmbeddedOnlineStore(join(home, 'online')) : new RedisOnlineStore(setting));
+}
+
+/** The store with each data operation counted and timed (gold_store_operations_total, gold_store_operation_duration_seconds). */
+export function withMetrics(store: OnlineStore): OnlineStore {
+  const timed = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      const r = await fn();
+      observeStoreOperation(store.kind, op, (performance.now() - t) / 1000, true);
+      return r;
+    } catch (e) {
+      observeStoreOperation(store.kind, op, (performance.now() - t) / 1000, false);
+      throw e;
+    }
+  };
+  return {
+    kind: store.kind,
+    location: store.location,
+    ping: () => store.ping(),
+    close: () => store.close(),
+    writeBatch: (view, rows, now) => timed('write', () => store.writeBatch(view, rows, now)),
+    writeRecords: (view, rows, now) => timed('write', () => store.writeRecords(view, rows, now)),
+    read: (requests, now) => timed('read', () => store.read(requests, now)),
+    deleteView: (view) => timed('delete', () => store.deleteView(view)),
+    stats: () => store.stats(),
+  };
 }

@@ -10,7 +10,8 @@ import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { encodeRecord, RecordEncodingError } from '../../src/online/record.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
-import type { OnlineStore } from '../../src/online/store.js';
+import { openOnlineStore, type OnlineStore } from '../../src/online/store.js';
+import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { OnlineViewError, type OnlineViewSpec } from '../../src/online/view.js';
 import { tempDir } from '../support/env.js';
 
@@ -292,6 +293,31 @@ describe('embedded store across processes', () => {
       expect(rows!.map((r) => [r.status, r.values[0]])).toEqual([['present', 1], ['present', 2]]);
     } finally {
       await reader.close();
+    }
+  });
+});
+
+describe('online store metrics', () => {
+  it('counts and times every write, read and delete, by store and outcome', async () => {
+    const store = openOnlineStore('embedded', tempDir('gold-online-metrics-'));
+    const counter = goldMetrics().storeOperations;
+    const count = async (op: string, result: string) =>
+      (await counter.get()).values.find((v) => v.labels.store === 'embedded' && v.labels.op === op && v.labels.result === result)?.value ?? 0;
+    const before = { write: await count('write', 'ok'), read: await count('read', 'ok'), readError: await count('read', 'error'), del: await count('delete', 'ok') };
+    try {
+      const v = simple('metrics_view');
+      await store.writeBatch(v, [{ entityKey: encodeEntityKey(['u1']), featureTimestamp: Date.now(), values: [1] }]);
+      await store.read([{ view: v, entityKeys: [encodeEntityKey(['u1'])] }]);
+      await expect(store.read([{ view: v, entityKeys: ['k'], features: ['no_such_feature'] }])).rejects.toThrow();
+      await store.deleteView(v);
+      expect(await count('write', 'ok')).toBe(before.write + 1);
+      expect(await count('read', 'ok')).toBe(before.read + 1);
+      expect(await count('read', 'error')).toBe(before.readError + 1);
+      expect(await count('delete', 'ok')).toBe(before.del + 1);
+      const text = await goldMetrics().registry.metrics();
+      expect(text).toMatch(/gold_store_operation_duration_seconds_count\{store="embedded",op="read"\} \d+/);
+    } finally {
+      await store.close();
     }
   });
 });
