@@ -7,8 +7,7 @@
 // date runs' span during which no activity was running.
 // Run: npm run bench -- orchestration
 // (GOLD_BENCH_DAYS default 31; GOLD_BENCH_EVENTS_PER_DAY default 1,000,000; GOLD_BENCH_CONCURRENCY
-//  default 2; GOLD_BENCH_TEMPORAL_PORT default 17233. The dev server's Web UI takes port 8233, so stop
-//  a running `gold dev` stack first.)
+//  default 2; GOLD_BENCH_TEMPORAL_PORT default 17233, its Web UI on 18233.)
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // The local stack of `gold dev up|down|status`: a Temporal dev server (state in a file under .gold/,
-// Web UI on its default port, the product's search attributes registered) and one worker, both in the
+// Web UI on the frontend port + 1000, 8233 by default, the product's search attributes registered) and one worker, both in the
 // background; their pids are recorded so that `down` stops exactly what `up` started.
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -19,7 +19,10 @@ export interface StackStatus {
   worker: { running: boolean; pid?: number; pollers: number; startedByGold: boolean };
 }
 
-const UI_PORT = 8233;
+/** The Temporal CLI's own convention: the Web UI on the frontend port + 1000 (7233 -> 8233). */
+export function uiPortFor(address: string): number {
+  return port(address) + 1000;
+}
 
 const stateFile = (s: Settings) => join(s.home, 'stack.json');
 
@@ -75,7 +78,7 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
         'server', 'start-dev',
         '--ip', s.temporalAddress.split(':')[0]!,
         '--port', String(port(s.temporalAddress)),
-        '--ui-port', String(UI_PORT),
+        '--ui-port', String(uiPortFor(s.temporalAddress)),
         '--db-filename', dbFile,
         '--namespace', s.temporalNamespace,
         '--log-level', 'warn',
@@ -84,7 +87,7 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
       const out = openSync(logFile, 'a');
       const child = spawn(temporalCli(), args, { detached: true, stdio: ['ignore', out, out] });
       child.unref();
-      state.temporal = { pid: child.pid!, address: s.temporalAddress, uiPort: UI_PORT, dbFile, log: logFile };
+      state.temporal = { pid: child.pid!, address: s.temporalAddress, uiPort: uiPortFor(s.temporalAddress), dbFile, log: logFile };
       writeState(s, state);
       log(`starting Temporal dev server (pid ${child.pid}, state ${dbFile})`);
       await waitFor('Temporal dev server', 60_000, async () => alive(child.pid) && (await temporalReachable(s.temporalAddress)), logFile);
@@ -165,7 +168,7 @@ export async function stackStatus(s: Settings): Promise<StackStatus> {
       pid: alive(state.temporal?.pid) ? state.temporal?.pid : undefined,
       address: s.temporalAddress,
       reachable,
-      ui: reachable ? webUiUrl(state.temporal?.uiPort ?? UI_PORT, s.temporalNamespace) : undefined,
+      ui: reachable ? webUiUrl(state.temporal?.uiPort ?? uiPortFor(s.temporalAddress), s.temporalNamespace) : undefined,
       startedByGold: alive(state.temporal?.pid),
     },
     worker: {

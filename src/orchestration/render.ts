@@ -1,13 +1,13 @@
 // Human renderings of run reports for the CLI.
 import type { Settings } from '../config/settings.js';
-import { readState } from '../dev/stack.js';
+import { readState, uiPortFor } from '../dev/stack.js';
 import { webUiUrl } from '../temporal/connection.js';
 import type { BackfillProgress, DailyReport } from '../../workflows/types.js';
 
 export function uiLink(s: Settings, workflowId?: string): string {
   const base = process.env.GOLD_TEMPORAL_UI;
   if (base) return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(s.temporalNamespace)}/workflows${workflowId ? `/${encodeURIComponent(workflowId)}` : ''}`;
-  return webUiUrl(readState(s).temporal?.uiPort ?? 8233, s.temporalNamespace, workflowId);
+  return webUiUrl(readState(s).temporal?.uiPort ?? uiPortFor(s.temporalAddress), s.temporalNamespace, workflowId);
 }
 
 export function renderDailyReport(r: DailyReport): string {
