@@ -1,7 +1,7 @@
 // Activities after computation: validate, commit gold, materialize online, the DLQ, the consistency
 // sample, run records and alerts.
 import { Context } from '@temporalio/activity';
-import { checkConsistency } from '../src/consistency/check.js';
+import { checkFamilyConsistency } from '../src/consistency/check.js';
 import { addDlqEntry, closeDlqEntry } from '../src/dlq/index.js';
 import { family } from '../src/features/families/index.js';
 import { onlineViewOf } from '../src/features/online-views.js';
@@ -106,12 +106,8 @@ export function goldActivities(ctx: ActivityContext) {
       let mismatches = 0;
       let missing = 0;
       for (const name of families) {
-        const decl = family(name);
-        if (decl.online === false) continue;
-        const versions = await schemaVersions(ctx.lake, name);
-        const manifest = await readManifest(ctx.lake, paths.gold(name, date));
-        const view = onlineViewOf(decl, (manifest?.meta.schemaVersion as number | undefined) ?? Math.max(...versions));
-        const r = await checkConsistency(ctx.lake, ctx.online(), ctx.engine, { family: decl, view, date, sample });
+        const r = await checkFamilyConsistency(ctx.lake, ctx.online(), ctx.engine, { family: name, date, sample });
+        if (!r) continue;
         checked += r.checked;
         mismatches += r.mismatched;
         missing += r.missing;

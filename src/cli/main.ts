@@ -16,6 +16,7 @@ import { registerOnline } from './commands/online.js';
 import { registerSilver } from './commands/silver.js';
 import { registerTrainingSet } from './commands/training-set.js';
 import { registerRegistry } from './commands/registry.js';
+import { registerConsistency } from './commands/consistency.js';
 
 export function buildProgram(): Command {
   const program = addGlobalOptions(new Command('gold'))
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerSilver(program);
   registerTrainingSet(program);
   registerRegistry(program);
+  registerConsistency(program);
   return program;
 }
 

@@ -3,8 +3,11 @@
 // materialized since) is not a mismatch; one with the partition's timestamp and other values is.
 import { parquetScan, withEngine, type EngineOptions } from '../engine/duckdb.js';
 import { addDays } from '../features/time.js';
+import { family } from '../features/families/index.js';
+import { onlineViewOf } from '../features/online-views.js';
 import type { FamilyDecl } from '../features/types.js';
-import { committedFiles, paths, type Lake } from '../lake/index.js';
+import { committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
+import { schemaVersions } from '../registry/index.js';
 import { entityKeySql } from '../online/entity-key.js';
 import type { OnlineStore } from '../online/store.js';
 import type { OnlineViewSpec } from '../online/view.js';
@@ -88,4 +91,21 @@ export async function checkConsistency(
   }
   r.mismatchShare = r.checked > 0 ? r.mismatched / r.checked : 0;
   return r;
+}
+
+/**
+ * A family's committed partition of a date against the store, under the view version it was written
+ * with; undefined for a family that is not served online.
+ */
+export async function checkFamilyConsistency(
+  lake: Lake,
+  store: OnlineStore,
+  engine: EngineOptions,
+  o: { family: string; date: string; sample?: number },
+): Promise<ConsistencyResult | undefined> {
+  const decl = family(o.family);
+  if (decl.online === false) return undefined;
+  const manifest = await readManifest(lake, paths.gold(decl.name, o.date));
+  const version = (manifest?.meta.schemaVersion as number | undefined) ?? Math.max(...(await schemaVersions(lake, decl.name)));
+  return checkConsistency(lake, store, engine, { family: decl, view: onlineViewOf(decl, version), date: o.date, sample: o.sample });
 }

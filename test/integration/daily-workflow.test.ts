@@ -1,7 +1,18 @@
 // The daily gold workflow on the real dev server: DAG order and overlap, retries, the DLQ path, the
 // progress query, the in-process runner giving the same gold.
 import { ApplicationFailure } from '@temporalio/common';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settingsEnv } from '../../src/config/settings.js';
+import type { ConsistencyResult } from '../../src/consistency/check.js';
+import { family } from '../../src/features/families/index.js';
+import { onlineViewOf } from '../../src/features/online-views.js';
+import { encodeEntityKey } from '../../src/online/entity-key.js';
+import { openOnlineStore } from '../../src/online/store.js';
+import { schemaVersions } from '../../src/registry/index.js';
+import { packageRoot } from '../../src/tools/binaries.js';
 import { parquetScan, Engine, sqlList } from '../../src/engine/duckdb.js';
 import { FAMILIES } from '../../src/features/families/index.js';
 import { addDays } from '../../src/features/time.js';
@@ -15,6 +26,7 @@ import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { testClient, withWorker } from '../support/temporal.js';
 
+const exec = promisify(execFile);
 const DAYS = 10;
 // Recent dates, so that online values are within their TTL (old dates are rightly not materialized).
 const DATE = addDays(new Date().toISOString().slice(0, 10), -1);
@@ -79,6 +91,45 @@ describe('daily gold workflow', () => {
     expect(step(report, 'consistency').status).toBe('succeeded');
     expect(step(report, 'consistency').detail).toMatch(/0 mismatched, 0 missing/);
     await client.connection.close();
+  });
+
+  it('gold consistency finds online and gold equal, then names a value changed online', async () => {
+    const gold = async (...args: string[]) => {
+      try {
+        const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '--json', 'consistency', '--date', DATE, ...args], { env: { ...process.env, ...settingsEnv(s) } });
+        return { code: 0, results: JSON.parse(r.stdout) as ConsistencyResult[] };
+      } catch (e) {
+        const err = e as { code: number; stdout: string; stderr: string };
+        return { code: err.code, results: err.stdout ? (JSON.parse(err.stdout) as ConsistencyResult[]) : [], stderr: err.stderr };
+      }
+    };
+    const clean = await gold();
+    expect(clean.code).toBe(0);
+    expect(clean.results.map((r) => r.family).sort()).toEqual(FAMILIES.filter((f) => f.online !== false).map((f) => f.name).sort());
+    for (const r of clean.results) expect(r).toMatchObject({ mismatched: 0, missing: 0, extra: 0, matched: r.checked });
+    expect(clean.results.find((r) => r.family === 'user_features')!.checked).toBe((await goldRows(lake, 'user_features', DATE)).length);
+
+    // Change one user's watch_time_7d online, under the same feature timestamp.
+    const decl = family('user_features');
+    const view = onlineViewOf(decl, Math.max(...(await schemaVersions(lake, decl.name))));
+    const store = openOnlineStore(s.onlineStore, s.home);
+    try {
+      const [user] = await goldRows(lake, 'user_features', DATE);
+      const key = encodeEntityKey([String(user!.user_id)]);
+      const [[got]] = await store.read([{ view, entityKeys: [key] }]);
+      const at = view.features.findIndex((f) => f.name === 'watch_time_7d');
+      const values = [...got!.values];
+      values[at] = Number(values[at]) + 1234.5;
+      await store.writeBatch(view, [{ entityKey: key, featureTimestamp: got!.featureTimestamp!, createdTimestamp: Date.now(), values }]);
+      const tampered = await gold('--families', 'user_features');
+      expect(tampered.code).toBe(1);
+      expect(tampered.results[0]).toMatchObject({ family: 'user_features', mismatched: 1, samples: [{ entityKey: key, feature: 'watch_time_7d' }] });
+    } finally {
+      await store.close();
+    }
+    const unknown = await gold('--families', 'no_such_family');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown feature family 'no_such_family'/);
   });
 
   it('retries a transient failure and sends a permanent one to the DLQ while the rest lands', async () => {
