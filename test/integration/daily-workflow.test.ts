@@ -13,7 +13,7 @@ import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { openOnlineStore } from '../../src/online/store.js';
 import { schemaVersions } from '../../src/registry/index.js';
 import { packageRoot } from '../../src/tools/binaries.js';
-import { parquetScan, Engine, sqlList } from '../../src/engine/duckdb.js';
+import { parquetScan, Engine } from '../../src/engine/duckdb.js';
 import { FAMILIES } from '../../src/features/families/index.js';
 import { addDays } from '../../src/features/time.js';
 import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';

@@ -3,10 +3,7 @@
 // CLI lists, shows, replays and closes them.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { addGlobalOptions } from '../../src/cli/context.js';
-import { registerDlq } from '../../src/cli/commands/dlq.js';
 import {
   addDlqEntry,
   closeDlqEntry,
@@ -24,6 +21,7 @@ import { setLogLevel } from '../../src/monitoring/logger.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { FEATURE_DATE, RUN_KIND } from '../../src/temporal/search-attributes.js';
 import { s3LakeUri, tempDir, testSettings } from '../support/env.js';
+import { runGold } from '../support/cli.js';
 
 setLogLevel('error');
 const dirs: string[] = [];
@@ -178,18 +176,9 @@ describe('gold dlq (CLI)', () => {
     process.exitCode = 0;
   });
 
-  async function gold(lakeRoot: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    process.exitCode = 0;
-    const program = addGlobalOptions(new Command('gold')).exitOverride();
-    registerDlq(program);
+  async function gold(lakeRoot: string, ...args: string[]) {
     const s = testSettings();
-    await program.parseAsync(['node', 'gold', '--lake', lakeRoot, '--temporal-address', s.temporalAddress, '--task-queue', s.taskQueue, '--log-level', 'error', ...args]);
-    vi.restoreAllMocks();
-    return { out, err, code: Number(process.exitCode ?? 0) };
+    return runGold('--lake', lakeRoot, '--temporal-address', s.temporalAddress, '--task-queue', s.taskQueue, '--log-level', 'error', ...args);
   }
 
   it('lists, shows, replays and closes entries; fails in one line on an unknown id', async () => {

@@ -3,10 +3,7 @@
 // whose schema version cannot serve the request, bad requests, and `gold training-set`.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { addGlobalOptions } from '../../src/cli/context.js';
-import { registerTrainingSet } from '../../src/cli/commands/training-set.js';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
 import { addDays, dateRange } from '../../src/features/time.js';
 import type { FamilyDecl } from '../../src/features/types.js';
@@ -14,6 +11,7 @@ import { commitPartition, openLake, paths, readManifest, type Lake } from '../..
 import { commitGold, getHistoricalFeatures, TrainingSetInputError, UnreadablePartitionError } from '../../src/offline/index.js';
 import { registerFamily } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
+import { runGold } from '../support/cli.js';
 
 const DAY = 86_400;
 const base = { owner: 'tests', version: 1, partials: {}, dependsOn: [], sql: () => 'SELECT 1' } as const;
@@ -264,23 +262,7 @@ describe('gold training-set (CLI)', () => {
     process.exitCode = 0;
   });
 
-  async function gold(root: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    process.exitCode = 0;
-    const program = addGlobalOptions(new Command('gold')).exitOverride();
-    registerTrainingSet(program);
-    try {
-      await program.parseAsync(['node', 'gold', '--lake', root, '--log-level', 'silent', ...args]);
-    } catch (e) {
-      err += (e as Error).message;
-      process.exitCode = 1;
-    }
-    vi.restoreAllMocks();
-    return { out, err, code: Number(process.exitCode ?? 0) };
-  }
+  const gold = (root: string, ...args: string[]) => runGold('--lake', root, '--log-level', 'silent', ...args);
 
   it('writes the training set and prints rows, path and seconds', async () => {
     const root = tempDir();

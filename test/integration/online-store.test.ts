@@ -123,7 +123,7 @@ describe.each(implementations)('%s online store', (kind, make) => {
     const ts = now - 1000;
     await store.writeBatch(v, [{ entityKey: 'e', featureTimestamp: ts, values: [7] }]);
     const ttl = 3600 * 1000;
-    const [[atEdge]] = (await store.read([{ view: v, entityKeys: ['e'] }], ts + ttl)) as [[{ status: string; values: unknown[] }]];
+    const [[atEdge]] = await store.read([{ view: v, entityKeys: ['e'] }], ts + ttl);
     expect(atEdge).toMatchObject({ status: 'present', values: [7] });
     const [[past]] = await store.read([{ view: v, entityKeys: ['e'] }], ts + ttl + 1);
     expect(past).toEqual({ entityKey: 'e', status: 'outside_ttl', featureTimestamp: ts, values: [null] });

@@ -1,13 +1,11 @@
 // The schema registry in a real lake (local folder and the S3 server): versions, the compatibility
 // rules, concurrent registrations without lost updates, and the `gold registry` commands.
-import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { addGlobalOptions } from '../../src/cli/context.js';
-import { registerRegistry } from '../../src/cli/commands/registry.js';
 import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { getSchema, listSchemas, registerFamily, SchemaBreakingChangeError, SchemaNotFoundError, schemaVersions } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
+import { runGold } from '../support/cli.js';
 
 function decl(features: FeatureDecl[], over: Partial<FamilyDecl> = {}): FamilyDecl {
   return {
@@ -133,23 +131,7 @@ describe('gold registry (CLI)', () => {
     process.exitCode = 0;
   });
 
-  async function gold(root: string, ...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    process.exitCode = 0;
-    const program = addGlobalOptions(new Command('gold')).exitOverride();
-    registerRegistry(program);
-    try {
-      await program.parseAsync(['node', 'gold', '--lake', root, '--log-level', 'silent', ...args]);
-    } catch (e) {
-      err += (e as Error).message;
-      process.exitCode = 1;
-    }
-    vi.restoreAllMocks();
-    return { out, err, code: Number(process.exitCode ?? 0) };
-  }
+  const gold = (root: string, ...args: string[]) => runGold('--lake', root, '--log-level', 'silent', ...args);
 
   it('registers the declared families, then lists, shows and diffs them', async () => {
     const root = tempDir();

@@ -4,10 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerReport } from '../../src/cli/commands/report.js';
-import { addGlobalOptions } from '../../src/cli/context.js';
 import { addDlqEntry } from '../../src/dlq/index.js';
 import { FAMILIES } from '../../src/features/families/index.js';
 import { openLake, type Lake } from '../../src/lake/index.js';
@@ -18,6 +15,7 @@ import { writeRunMetrics, writeValidationReport } from '../../src/monitoring/run
 import { failedSampleRows, validateFamily } from '../../src/quality/index.js';
 import { tempDir } from '../support/env.js';
 import { ENGINE, genSql, testFamily, validatedHistory, writeParquet } from './quality-fixture.js';
+import { runGold } from '../support/cli.js';
 
 setLogLevel('silent');
 const CHROMIUM = '/usr/bin/chromium';
@@ -81,23 +79,7 @@ describe('gold report (CLI) in headless Chromium', () => {
     process.exitCode = 0;
   });
 
-  async function gold(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-    process.exitCode = 0;
-    const program = addGlobalOptions(new Command('gold')).exitOverride();
-    registerReport(program);
-    try {
-      await program.parseAsync(['node', 'gold', '--lake', root, '--log-level', 'silent', ...args]);
-    } catch (e) {
-      err += (e as Error).message;
-      process.exitCode = 1;
-    }
-    vi.restoreAllMocks();
-    return { out, err, code: Number(process.exitCode ?? 0) };
-  }
+  const gold = (...args: string[]) => runGold('--lake', root, '--log-level', 'silent', ...args);
 
   function chromium(...args: string[]): string {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh`);

@@ -1,41 +1,14 @@
 // `gold silver generate` and `gold silver validate`, run in-process on a local lake.
-import { Command, CommanderError } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerSilver } from '../../src/cli/commands/silver.js';
-import { addGlobalOptions } from '../../src/cli/context.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLake, paths } from '../../src/lake/index.js';
 import type { GenerateReport } from '../../src/silver/generator.js';
 import type { SilverReadReport } from '../../src/silver/reader.js';
+import { runGold } from '../support/cli.js';
 import { tempDir } from '../support/env.js';
 
-interface Run {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
-async function gold(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  const program = addGlobalOptions(new Command('gold')).exitOverride();
-  program.configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  registerSilver(program);
-  process.exitCode = 0;
-  let exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'gold', ...args]);
-    exitCode = Number(process.exitCode ?? 0);
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    exitCode = e.exitCode;
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = 0;
-  }
-  return { stdout, stderr, exitCode };
+async function gold(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const r = await runGold(...args);
+  return { stdout: r.out, stderr: r.err, exitCode: r.code };
 }
 
 let lake: string;

@@ -1,7 +1,7 @@
 // Incremental families (daily partials + history states) against the brute-force reference, on random
 // silver over 45 days: every feature, every entity, many dates, to 1e-9 relative.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parquetScan, Engine, sqlList } from '../../src/engine/duckdb.js';
+import { parquetScan, Engine } from '../../src/engine/duckdb.js';
 import type { FeatureContext } from '../../src/features/context.js';
 import { computeFamily } from '../../src/features/compute.js';
 import { FAMILIES, family } from '../../src/features/families/index.js';

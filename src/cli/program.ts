@@ -1,0 +1,47 @@
+// The `gold` command line: every command, with the global options.
+import { Command } from 'commander';
+import { addGlobalOptions } from './context.js';
+import { registerDev } from './commands/dev.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerWorker } from './commands/worker.js';
+import { registerDemo } from './commands/demo.js';
+import { registerCompute } from './commands/compute.js';
+import { registerRun } from './commands/run.js';
+import { registerBackfill } from './commands/backfill.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerDlq } from './commands/dlq.js';
+import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
+import { registerOnline } from './commands/online.js';
+import { registerSilver } from './commands/silver.js';
+import { registerTrainingSet } from './commands/training-set.js';
+import { registerRegistry } from './commands/registry.js';
+import { registerConsistency } from './commands/consistency.js';
+
+/** With exitOverride, usage errors and --help throw a CommanderError instead of exiting (for tests). */
+export function buildProgram(opts: { exitOverride?: boolean } = {}): Command {
+  const program = addGlobalOptions(new Command('gold'));
+  if (opts.exitOverride) program.exitOverride();
+  program
+    .description('gold: a durable silver-to-gold feature pipeline (Temporal + DuckDB)')
+    .showHelpAfterError('(run with --help for usage)');
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `gold: ${s.slice(7)}` : s) });
+  registerDev(program);
+  registerWorker(program);
+  registerDoctor(program);
+  registerDemo(program);
+  registerCompute(program);
+  registerRun(program);
+  registerBackfill(program);
+  registerSchedule(program);
+  registerDlq(program);
+  registerReport(program);
+  registerServe(program);
+  registerOnline(program);
+  registerSilver(program);
+  registerTrainingSet(program);
+  registerRegistry(program);
+  registerConsistency(program);
+  return program;
+}
+
