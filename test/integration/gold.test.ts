@@ -9,24 +9,13 @@ import { commitPartition, committedFiles, LakeNotFoundError, openLake, paths, re
 import { commitGold, deleteGold, GoldInputError, listGold, type CommitGoldInput } from '../../src/offline/index.js';
 import { registerFamily, SchemaNotFoundError } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
+import { toyFamily } from '../support/toy-family.js';
 
-const toy: FamilyDecl = {
-  name: 'toy_features',
-  description: 'a toy family',
-  owner: 'tests',
-  version: 1,
-  entity: 'user',
-  keys: [{ name: 'user_id', type: 'VARCHAR' }],
-  ttlSeconds: 86_400,
-  partials: {},
-  dependsOn: [],
-  features: [
-    { name: 'a', type: 'DOUBLE', description: 'a', nullable: true },
-    { name: 'b', type: 'BIGINT', description: 'b' },
-    { name: 'c', type: 'VARCHAR', description: 'c' },
-  ],
-  sql: () => 'SELECT 1',
-};
+const toy: FamilyDecl = toyFamily([
+  { name: 'a', type: 'DOUBLE', description: 'a', nullable: true },
+  { name: 'b', type: 'BIGINT', description: 'b' },
+  { name: 'c', type: 'VARCHAR', description: 'c' },
+]);
 const DATE = '2026-03-01';
 const AS_OF = "TIMESTAMP '2026-03-02 00:00:00'";
 const engine = { threads: 1, memoryLimit: '1GB' };

@@ -1,28 +1,14 @@
 // The schema registry in a real lake (local folder and the S3 server): versions, the compatibility
 // rules, concurrent registrations without lost updates, and the `gold registry` commands.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
+import type { FeatureDecl } from '../../src/features/types.js';
+import { toyFamily } from '../support/toy-family.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { getSchema, listSchemas, registerFamily, SchemaBreakingChangeError, SchemaNotFoundError, schemaVersions } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 import { runGold } from '../support/cli.js';
 
-function decl(features: FeatureDecl[], over: Partial<FamilyDecl> = {}): FamilyDecl {
-  return {
-    name: 'toy_features',
-    description: 'a toy family',
-    owner: 'tests',
-    version: 1,
-    entity: 'user',
-    keys: [{ name: 'user_id', type: 'VARCHAR' }],
-    ttlSeconds: 86_400,
-    partials: {},
-    dependsOn: [],
-    features,
-    sql: () => 'SELECT 1',
-    ...over,
-  };
-}
+const decl = toyFamily;
 
 const f = (name: string, type: FeatureDecl['type'] = 'DOUBLE'): FeatureDecl => ({ name, type, description: name });
 

@@ -1,25 +1,11 @@
 // Schemas derived from declarations, and the compatibility rules of the registry (pure).
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../../src/features/families/index.js';
-import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
+import type { FeatureDecl } from '../../src/features/types.js';
+import { toyFamily } from '../support/toy-family.js';
 import { canonicalJson, describeDiff, diffSchemas, InvalidDeclarationError, sameSchema, schemaFromDecl } from '../../src/registry/index.js';
 
-function decl(features: FeatureDecl[], over: Partial<FamilyDecl> = {}): FamilyDecl {
-  return {
-    name: 'toy_features',
-    description: 'a toy family',
-    owner: 'tests',
-    version: 1,
-    entity: 'user',
-    keys: [{ name: 'user_id', type: 'VARCHAR' }],
-    ttlSeconds: 86_400,
-    partials: {},
-    dependsOn: [],
-    features,
-    sql: () => 'SELECT 1',
-    ...over,
-  };
-}
+const decl = toyFamily;
 
 const a: FeatureDecl = { name: 'a', type: 'DOUBLE', description: 'first', min: 0 };
 const b: FeatureDecl = { name: 'b', type: 'BIGINT', description: 'second', nullable: true, maxNullShare: 0.5 };
