@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import { checkFamilyConsistency } from '../src/consistency/check.js';
 import { addDlqEntry, closeDlqEntry } from '../src/dlq/index.js';
 import { family } from '../src/features/families/index.js';
+import { readAlsModelReport } from '../src/features/models/als-model.js';
 import { onlineViewOf } from '../src/features/online-views.js';
 import { familyCodeVersion } from '../src/features/version.js';
 import { committedFiles, readManifest, paths } from '../src/lake/index.js';
@@ -116,7 +117,9 @@ export function goldActivities(ctx: ActivityContext) {
     },
 
     async recordRun({ report }) {
-      const path = await writeRunMetrics(ctx.lake, report.date, report.runId, report);
+      const usesAls = report.familiesLanded.some((f) => family(f).models?.includes('als'));
+      const als = usesAls ? await readAlsModelReport(ctx.lake, report.date) : undefined;
+      const path = await writeRunMetrics(ctx.lake, report.date, report.runId, { ...report, ...(als ? { models: { als } } : {}) });
       // Monitoring after every run: freshness, completeness, anomalies and drift trends of what landed.
       if (report.familiesLanded.length > 0) {
         const monitoring = await monitorDate(ctx.lake, report.date, report.familiesLanded);

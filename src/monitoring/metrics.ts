@@ -31,6 +31,7 @@ function create(registry: Registry) {
     errors: new Counter({ name: 'gold_errors_total', help: 'Errors by type', labelNames: ['type'] as const, registers }),
     alerts: new Counter({ name: 'gold_alerts_total', help: 'Alerts raised', labelNames: ['kind', 'severity'] as const, registers }),
     freshnessLagDays: new Gauge({ name: 'gold_freshness_lag_days', help: 'Days between the expected feature date and the latest committed gold date', labelNames: ['family'] as const, registers }),
+    modelQuality: new Gauge({ name: 'gold_model_quality', help: 'Latest quality figures of a model: recall/precision@k and their popularity baselines, final loss, vector drift, training seconds', labelNames: ['model', 'metric'] as const, registers }),
     completenessRatio: new Gauge({ name: 'gold_completeness_ratio', help: "Rows of a date over the recent average", labelNames: ['family'] as const, registers }),
   };
 }
@@ -68,6 +69,21 @@ export function observeRun(r: RunRecord): void {
     if (s.step === 'commit') m.rowsOut.inc({ family }, s.rows);
   }
   m.runs.inc({ kind: r.runKind, status: r.status });
+  const als = r.models?.als;
+  if (als) {
+    const k = als.heldOut?.k ?? 10;
+    const figures: Record<string, number | null | undefined> = {
+      final_loss: als.loss.at(-1),
+      train_seconds: als.trainSeconds,
+      user_drift: als.userDrift,
+      video_drift: als.videoDrift,
+      [`recall_at_${k}`]: als.heldOut?.recallAtK,
+      [`precision_at_${k}`]: als.heldOut?.precisionAtK,
+      [`popularity_recall_at_${k}`]: als.heldOut?.popularityRecallAtK,
+      [`popularity_precision_at_${k}`]: als.heldOut?.popularityPrecisionAtK,
+    };
+    for (const [metric, v] of Object.entries(figures)) if (typeof v === 'number' && Number.isFinite(v)) m.modelQuality.set({ model: 'als', metric }, v);
+  }
 }
 
 export function observeStoreOperation(store: string, op: string, seconds: number, ok: boolean): void {

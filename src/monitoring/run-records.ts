@@ -6,6 +6,7 @@ import { assertDate } from '../features/time.js';
 import { paths, type Lake } from '../lake/index.js';
 import type { ValidationReport } from '../quality/report.js';
 import { observeRun } from './metrics.js';
+import type { AlsModelReport } from '../features/models/als-model.js';
 
 export interface RunStepRecord {
   step: string;
@@ -32,6 +33,8 @@ export interface RunRecord {
   slaMisses?: { kind: string; detail: string; at: number }[];
   dlqEntries: string[];
   familiesLanded: string[];
+  /** Quality reports of the models the landed families were computed from. */
+  models?: { als?: AlsModelReport };
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -12,6 +12,9 @@ import { onlineViewOf } from '../../src/features/online-views.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { openOnlineStore } from '../../src/online/store.js';
 import { schemaVersions } from '../../src/registry/index.js';
+import { readRunRecords } from '../../src/monitoring/run-records.js';
+import { readAlsModelReport } from '../../src/features/models/als-model.js';
+import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { parquetScan, Engine } from '../../src/engine/duckdb.js';
 import { FAMILIES } from '../../src/features/families/index.js';
@@ -90,6 +93,18 @@ describe('daily gold workflow', () => {
     expect(overlapping).toBe(true);
     expect(step(report, 'consistency').status).toBe('succeeded');
     expect(step(report, 'consistency').detail).toMatch(/0 mismatched, 0 missing/);
+    // The embeddings model's quality report is part of the run's record and metrics.
+    const [record] = (await readRunRecords(lake, DATE)).filter((r) => r.runId === report.runId);
+    const als = record!.models!.als!;
+    expect(als.date).toBe(DATE);
+    expect(als.loss.length).toBe(als.params.iterations);
+    expect(als.loss.at(-1)!).toBeLessThanOrEqual(als.loss[0]!);
+    // The first model of the lake: no previous date's model to evaluate on this date's plays, or to drift from.
+    expect(als.heldOut).toBeNull();
+    expect(als.userDrift).toBeNull();
+    expect(als.users).toBe((await goldRows(lake, 'user_embeddings', DATE)).length);
+    const metrics = await goldMetrics().registry.metrics();
+    expect(metrics).toMatch(/gold_model_quality\{model="als",metric="final_loss"\} \d/);
     await client.connection.close();
   });
 
@@ -163,11 +178,25 @@ describe('daily gold workflow', () => {
     const s3 = testSettings();
     await seed(s3.lake);
     const ctx = createActivityContext(s3);
+    // The day before first, embeddings only, so that DATE's model has a previous one.
+    const before = await runDailyLocal(createDailyActivities(ctx), { date: addDays(DATE, -1), families: ['video_embeddings'] });
+    expect(before.familiesLanded).toContain('video_embeddings');
     const report = await runDailyLocal(createDailyActivities(ctx), { date: DATE });
     expect(report.status).toBe('succeeded');
     for (const f of ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features']) {
       expect(await goldRows(ctx.lake, f, DATE)).toEqual(await goldRows(lake, f, DATE));
     }
+ 
+    // DATE's model is warm-started from the day before's, evaluated with it on DATE's plays against
+    // popularity, and its drift from it measured.
+    const als = (await readAlsModelReport(ctx.lake, DATE))!;
+    expect(als.warmStartedVideos).toBeGreaterThan(0);
+    expect(als.videoDrift).not.toBeNull();
+    expect(als.heldOut).toMatchObject({ model: addDays(DATE, -1), k: 10 });
+    expect(als.heldOut!.users).toBeGreaterThan(0);
+    expect(als.heldOut!.recallAtK).toBeGreaterThanOrEqual(0);
+    expect(als.heldOut!.popularityRecallAtK).toBeGreaterThanOrEqual(0);
+    await ctx.close();
   });
 
   it('fails with a clear reason when silver is missing after the wait', async () => {

@@ -127,6 +127,11 @@ async function modelFiles(lake: Lake, date: string): Promise<{ users: string; vi
   return { users: files[0]!, videos: files[1]! };
 }
 
+/** The quality report of the date's model (loss, held-out recall against popularity, drift), if trained. */
+export async function readAlsModelReport(lake: Lake, date: string): Promise<AlsModelReport | undefined> {
+  return (await readManifest(lake, modelPrefix(date)))?.meta.report as AlsModelReport | undefined;
+}
+
 /** Trains (or reuses, when its inputs are unchanged) the model of a date. */
 export async function ensureAlsModel(ctx: FeatureContext, date: string, params: AlsParams = DEFAULT_ALS_PARAMS): Promise<AlsModelResult> {
   const first = (await silverDates(ctx.lake))[0] ?? date;
