@@ -7,7 +7,7 @@
 // statistics skip the groups outside it (files are sorted by event_timestamp).
 //
 // Validation is one scan: every row rule is one CASE evaluated while the rows are stored; duplicates
-// of event_id are then found among the stored rows by grouping their 64-bit hashes (exact comparison
+// of event_id are then found among the stored rows by sorting their 64-bit hashes (exact comparison
 // only for the few colliding ids). Rows read = rows accepted + rows quarantined, by construction:
 // every row read gets exactly one verdict.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -164,12 +164,12 @@ async function culprit(db: Engine, files: { key: string; localPath: string }[], 
 }
 
 /** Marks all but one copy of each event_id among otherwise accepted rows as duplicate_event_id. */
-async function markDuplicates(db: Engine, raw: string): Promise<void> {
-  const t = sqlIdent(raw);
+async function markDuplicates(db: Engine, table: string): Promise<void> {
+  const t = sqlIdent(table);
   const rule = sqlIdent(RULE_COLUMN);
-  // Equal ids have equal hashes: grouping the 64-bit hashes finds the (rare) candidates cheaply.
+  // Equal ids have equal hashes: sorting the hashes finds the (rare) candidates cheaply.
   await db.run(`CREATE OR REPLACE TEMP TABLE _silver_dup_hashes AS
-    SELECT hash(event_id) AS h FROM ${t} WHERE ${rule} IS NULL GROUP BY h HAVING count(*) > 1`);
+    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (SELECT hash(event_id) AS h FROM ${t} WHERE ${rule} IS NULL)) WHERE h = next_h`);
   const { n } = await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_dup_hashes');
   if (n > 0) {
     // Which copy is kept depends on content only (not on file or thread order).
@@ -183,19 +183,9 @@ async function markDuplicates(db: Engine, raw: string): Promise<void> {
   await db.run('DROP TABLE _silver_dup_hashes');
 }
 
-/** The table behind the view `table` of readSilver: every row read, with its verdict. */
-const rawTable = (table: string) => `_silver_${table}`;
-
-/** Drops what readSilver created for `table`. */
-export async function dropSilver(db: Engine, table = 'events'): Promise<void> {
-  await db.run(`DROP VIEW IF EXISTS ${sqlIdent(table)}`);
-  await db.run(`DROP TABLE IF EXISTS ${sqlIdent(rawTable(table))}`);
-}
-
 /**
- * Reads silver for [from, to] into TEMP VIEW `table` (default `events`): the accepted rows, in
+ * Reads silver for [from, to] into TEMP TABLE `table` (default `events`): the accepted rows, in
  * SILVER_COLUMNS. Bad rows are counted by rule and (for whole days) written to the quarantine.
- * The rows are stored once, with their verdicts, in a table behind the view (dropSilver drops both).
  */
 export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions): Promise<SilverReadReport> {
   validateOptions(opts);
@@ -220,12 +210,10 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
   const selects: string[] = [];
   for (const [i, f] of files.entries()) selects.push(await fileSelect(db, lake, f, local[i]!.localPath, opts.hours, extra));
 
-  const raw = rawTable(table);
-  const t = sqlIdent(raw);
+  const t = sqlIdent(table);
   const rule = sqlIdent(RULE_COLUMN);
   const schema = `${SILVER_COLUMNS.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')}, ${rule} VARCHAR`;
-  await dropSilver(db, table);
-  await db.run(`CREATE TEMP TABLE ${t} (${schema})`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${schema})`);
   if (selects.length > 0) {
     try {
       await db.run(`INSERT INTO ${t} SELECT *, ${firstBrokenRowRuleSql({ runTime })} FROM (${selects.join('\nUNION ALL ')})`);
@@ -236,7 +224,7 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
       throw e;
     }
   }
-  await markDuplicates(db, raw);
+  await markDuplicates(db, table);
 
   const verdicts = await db.all<{ rule: string | null; rows: number }>(`SELECT ${rule} AS rule, count(*)::BIGINT AS rows FROM ${t} GROUP BY ALL`);
   const quarantinedByRule: Record<string, number> = {};
@@ -251,13 +239,13 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
   if (quarantine) {
     const dir = await mkdtemp(join(tmpdir(), 'gold-quarantine-'));
     try {
-      quarantineKeys = await writeQuarantine(db, lake, { table: raw, ruleColumn: RULE_COLUMN, dates, runTime, dir });
+      quarantineKeys = await writeQuarantine(db, lake, { table, ruleColumn: RULE_COLUMN, dates, runTime, dir });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  // A view, not a copy: the accepted rows are the stored ones without a verdict.
-  await db.run(`CREATE TEMP VIEW ${sqlIdent(table)} AS SELECT ${SILVER_COLUMNS.map((c) => sqlIdent(c.name)).join(', ')} FROM ${t} WHERE ${rule} IS NULL`);
+  if (rowsQuarantined > 0) await db.run(`DELETE FROM ${t} WHERE ${rule} IS NOT NULL`);
+  await db.run(`ALTER TABLE ${t} DROP COLUMN ${rule}`);
 
   const extraColumns = [...extra].sort();
   if (extraColumns.length > 0) logger().warn({ lake: lake.uri, from: opts.from, to: opts.to, extraColumns }, 'silver files have columns beyond the contract; ignored');

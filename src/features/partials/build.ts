@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
 import { commitPartition, committedFiles, partitionValue, paths, readManifest, type Lake } from '../../lake/index.js';
-import { dropSilver, readSilver, type SilverReadReport } from '../../silver/reader.js';
+import { readSilver, type SilverReadReport } from '../../silver/reader.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
 import { DAILY_PARTIALS, HISTORY_PARTIALS, type DailyPartialName, type HistoryPartialName } from './definitions.js';
@@ -95,7 +95,7 @@ async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, date: st
     });
     rows[name] = r.rows;
   }
-  await dropSilver(db, 'events');
+  await db.run('DROP TABLE IF EXISTS events');
   return { silver, rows };
 }
 
