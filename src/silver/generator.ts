@@ -17,7 +17,8 @@ import { sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '..
 import { addDays, assertDate, dateRange } from '../features/time.js';
 import { COMMIT_MARKER, commitPartition, deletePartition, joinKey, newCommitId, partitionValue, paths, type Lake, type PartitionManifest } from '../lake/index.js';
 import { EVENT_TYPES, SILVER_FILE_COLUMNS, ZERO_WATCH_EVENT_TYPES, type EventType } from './contract.js';
-import type { SilverRuleName } from './rules.js';
+// Injected bad rows break every rule, one kind per rule, in turn.
+import { SILVER_RULE_NAMES, type SilverRuleName } from './rules.js';
 import * as m from './synthetic-model.js';
 
 export interface GenerateOptions {
@@ -69,23 +70,6 @@ export const SILVER_ROW_GROUP_SIZE = 122_880;
 /** The event type the generator writes its unknown_event_type bad rows under. */
 export const UNKNOWN_EVENT_TYPE = 'buffering';
 
-/** Every rule the injected bad rows break, one kind per rule, in turn. */
-const BAD_ROW_KINDS: readonly SilverRuleName[] = [
-  'null_key',
-  'null_value',
-  'unknown_event_type',
-  'timestamp_in_future',
-  'timestamp_outside_partition',
-  'non_finite_number',
-  'nonpositive_duration',
-  'negative_watch_seconds',
-  'unexpected_watch_seconds',
-  'negative_position',
-  'position_beyond_duration',
-  'unknown_device_type',
-  'bad_country',
-  'duplicate_event_id',
-];
 
 const DAY_MS = 86_400_000;
 
@@ -368,7 +352,7 @@ async function createBadRows(db: Engine, r: Draws, rate: number, dayEvents: stri
       ${col('event_type', { unknown_event_type: sqlStr(UNKNOWN_EVENT_TYPE), unexpected_watch_seconds: "'play_start'" })},
       ord
     FROM (
-      SELECT *, ${sqlList([...BAD_ROW_KINDS])}[1 + floor(${r.u(51, 'event_id')} * ${BAD_ROW_KINDS.length})::INT] AS kind, ${r.u(52, 'event_id')} AS variant
+      SELECT *, ${sqlList([...SILVER_RULE_NAMES])}[1 + floor(${r.u(51, 'event_id')} * ${SILVER_RULE_NAMES.length})::INT] AS kind, ${r.u(52, 'event_id')} AS variant
       FROM (${dayEvents}) WHERE ${r.u(50, 'event_id')} < ${rate})`);
   const { n } = await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM gen_bad');
   return n;
