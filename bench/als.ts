@@ -33,7 +33,7 @@ const generateSeconds = (performance.now() - t) / 1000;
 const rssBeforeTraining = process.memoryUsage().rss;
 
 const cpuBefore = process.cpuUsage();
-const model = await trainAls(data.train, { ...DEFAULT_ALS_PARAMS, factors, iterations, threads });
+const model = await trainAls(data.train, { ...DEFAULT_ALS_PARAMS, factors, iterations, tolerance: 0, threads });
 // CPU time of all threads: a figure that holds when other processes compete for the cores.
 const trainCpu = process.cpuUsage(cpuBefore);
 const trainCpuSeconds = (trainCpu.user + trainCpu.system) / 1e6;

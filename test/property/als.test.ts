@@ -141,7 +141,7 @@ describe('ALS row solves equal the dense solve of the normal equations', () => {
     const { data, factors: f, alpha, lambda } = randomShape(seed);
     // The item systems after one user sweep from tiny random item vectors are ill-conditioned enough
     // that CG in floating point needs more than `factors` steps to reach 1e-6.
-    const model = await trainAls(data, { factors: f, regularization: lambda, alpha, iterations: 1, cgSteps: 2 * f, seed, threads: 1 });
+    const model = await trainAls(data, { factors: f, regularization: lambda, alpha, iterations: 1, tolerance: 0, cgSteps: 2 * f, seed, threads: 1 });
     expectRowsClose(model.itemFactors, denseRowSolves(entriesBy(data, 'item'), model.userFactors, f, alpha, lambda), f);
 
     const r = new Float64Array(data.nUsers * data.nItems);
@@ -173,7 +173,7 @@ describe('ALS is bit-identical for any thread count', () => {
     const random = mulberry32(seed);
     // Above the size where worker threads start (nnz × factors >= 2^20), with uneven row lengths.
     const data = randomInteractions(random, 2500 + Math.floor(random() * 500), 400 + Math.floor(random() * 100), 0.05 + random() * 0.02);
-    const params: AlsParams = { factors: 35 + Math.floor(random() * 10), regularization: 0.1, alpha: 10, iterations: 3, cgSteps: 3, seed, threads: 1 };
+    const params: AlsParams = { factors: 35 + Math.floor(random() * 10), regularization: 0.1, alpha: 10, iterations: 3, tolerance: 0, cgSteps: 3, seed, threads: 1 };
     const models = [];
     for (const threads of [1, 2, 3]) models.push(await trainAls(data, { ...params, threads }));
     expect(models.map((m) => m.threads)).toEqual([1, 2, 3]);

@@ -42,7 +42,7 @@ describe('trainAls', () => {
   });
 
   it('never increases the loss from one iteration to the next', async () => {
-    const { loss } = await trainAls(taste.train, PARAMS);
+    const { loss } = await trainAls(taste.train, { ...PARAMS, tolerance: 0 });
     expect(loss).toHaveLength(PARAMS.iterations);
     for (let it = 1; it < loss.length; it++) expect(loss[it]).toBeLessThanOrEqual(loss[it - 1] * (1 + 1e-9));
     expect(loss[loss.length - 1]).toBeLessThan(loss[0] / 2);
@@ -89,6 +89,17 @@ describe('trainAls with a warm start', () => {
     expect(userDrift.meanCosineDistance).toBeLessThan(0.1);
     // Without the warm start the basis is arbitrary: a cold start from another seed lands far away.
     expect(vectorDrift(today.itemFactors, otherSeed.itemFactors, allItems).meanCosineDistance).toBeGreaterThan(5 * itemDrift.meanCosineDistance);
+  });
+
+  it('with the default tolerance, stops after fewer sweeps than a cold start, at as low a loss', async () => {
+    const p: AlsParams = { ...PARAMS, iterations: 15, tolerance: DEFAULT_ALS_PARAMS.tolerance };
+    const today = await trainAls(taste.train, p);
+    const cold = await trainAls(nextDay, p);
+    const warm = await trainAls(nextDay, p, { userFactors: today.userFactors, itemFactors: today.itemFactors, userKnown });
+    expect(warm.loss.length).toBeLessThan(cold.loss.length);
+    expect(warm.loss.at(-1)!).toBeLessThanOrEqual(cold.loss.at(-1)! * 1.01);
+    // Each sweep but the last gained at least the tolerance.
+    for (let i = 1; i < warm.loss.length - 1; i++) expect(warm.loss[i - 1]! - warm.loss[i]!).toBeGreaterThanOrEqual(p.tolerance * warm.loss[i - 1]!);
   });
 
   it('initialises rows not flagged known exactly as a cold start does', async () => {
@@ -156,6 +167,8 @@ describe('trainAls rejects bad input with a clear error', () => {
     ['regularization', -0.1, /regularization must be a finite number >= 0/],
     ['alpha', NaN, /alpha must be a finite number >= 0/],
     ['seed', 1.5, /seed must be an integer/],
+    ['tolerance', -0.01, /tolerance must be a number in \[0, 1\) \(got -0.01\)/],
+    ['tolerance', 1, /tolerance must be a number in \[0, 1\)/],
   ] as const)('parameter %s = %s', async (name, value, message) => {
     await expect(trainAls(base, { ...small, [name]: value })).rejects.toThrow(AlsParamsError);
     await expect(trainAls(base, { ...small, [name]: value })).rejects.toThrow(message);
