@@ -97,7 +97,8 @@ describe('daily gold workflow', () => {
     const [record] = (await readRunRecords(lake, DATE)).filter((r) => r.runId === report.runId);
     const als = record!.models!.als!;
     expect(als.date).toBe(DATE);
-    expect(als.loss.length).toBe(als.params.iterations);
+    expect(als.loss.length).toBeGreaterThanOrEqual(1);
+    expect(als.loss.length).toBeLessThanOrEqual(als.params.iterations);
     expect(als.loss.at(-1)!).toBeLessThanOrEqual(als.loss[0]!);
     // The first model of the lake: no previous date's model to evaluate on this date's plays, or to drift from.
     expect(als.heldOut).toBeNull();
