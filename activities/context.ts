@@ -2,7 +2,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../src/config/settings.js';
-import type { EngineOptions } from '../src/engine/duckdb.js';
+import { engineOptions, type EngineOptions } from '../src/engine/duckdb.js';
 import { openLake, type Lake } from '../src/lake/index.js';
 import { openOnlineStore, type OnlineStore } from '../src/online/store.js';
 
@@ -23,7 +23,7 @@ export function createActivityContext(settings: Settings): ActivityContext {
   return {
     settings,
     lake,
-    engine: { threads: settings.duckdbThreads, memoryLimit: settings.duckdbMemory, tempDir: join(settings.home, 'tmp', 'duckdb') },
+    engine: engineOptions(settings),
     scratchDir: join(tmpdir(), 'gold-scratch'),
     online: () => (store ??= openOnlineStore(settings.onlineStore, settings.home)),
     async close() {

@@ -2,12 +2,19 @@
 // memory and a spill folder, plus the small helpers for writing SQL over lake files.
 import { mkdirSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { join } from 'node:path';
+import type { Settings } from '../config/settings.js';
 
 export interface EngineOptions {
   threads: number;
   memoryLimit: string;
   /** Where DuckDB spills when a query outgrows memory. */
   tempDir?: string;
+}
+
+/** The limits the settings give each engine (GOLD_DUCKDB_THREADS, GOLD_DUCKDB_MEMORY), spilling under GOLD_HOME. */
+export function engineOptions(s: Pick<Settings, 'duckdbThreads' | 'duckdbMemory' | 'home'>): EngineOptions {
+  return { threads: s.duckdbThreads, memoryLimit: s.duckdbMemory, tempDir: join(s.home, 'tmp', 'duckdb') };
 }
 
 export type Row = Record<string, unknown>;

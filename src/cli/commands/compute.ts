@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { computeRange } from '../../features/compute-range.js';
 import { openLake } from '../../lake/index.js';
 import { action, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
+import { engineOptions } from '../../engine/duckdb.js';
 
 export function registerCompute(program: Command): void {
   program
@@ -18,7 +19,7 @@ export function registerCompute(program: Command): void {
         dateRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
-        const ctx = { lake, engine: { threads: s.duckdbThreads, memoryLimit: s.duckdbMemory, tempDir: join(s.home, 'tmp', 'duckdb') }, scratchDir: join(tmpdir(), 'gold-compute') };
+        const ctx = { lake, engine: engineOptions(s), scratchDir: join(tmpdir(), 'gold-compute') };
         const quiet = globals(cmd).json;
         try {
           const results = await computeRange(ctx, {

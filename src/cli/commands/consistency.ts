@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { checkFamilyConsistency, type ConsistencyResult } from '../../consistency/check.js';
 import { family, FAMILIES } from '../../features/families/index.js';
 import { committedFiles, openLake, paths } from '../../lake/index.js';
 import { openOnlineStore } from '../../online/store.js';
 import { action, CliError, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
+import { engineOptions } from '../../engine/duckdb.js';
 
 function render(rs: ConsistencyResult[]): string {
   if (rs.length === 0) return 'no committed gold of an online family for that date';
@@ -38,7 +38,7 @@ export function registerConsistency(program: Command): void {
               if (named) throw new CliError(`no committed gold for ${name} ${opts.date}`);
               continue;
             }
-            const r = await checkFamilyConsistency(lake, store, { threads: s.duckdbThreads, memoryLimit: s.duckdbMemory, tempDir: join(s.home, 'tmp', 'duckdb') }, { family: name, date: opts.date, sample: opts.sample });
+            const r = await checkFamilyConsistency(lake, store, engineOptions(s), { family: name, date: opts.date, sample: opts.sample });
             if (r) results.push(r);
           }
           output(cmd, results, () => render(results));

@@ -1,12 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { join } from 'node:path';
-import { withEngine } from '../../engine/duckdb.js';
+import { engineOptions, withEngine } from '../../engine/duckdb.js';
 import { openLake } from '../../lake/index.js';
 import { generateSilver, type GeneratedDate } from '../../silver/generator.js';
 import { readSilver } from '../../silver/reader.js';
 import { action, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
 
-import type { Settings } from '../../config/settings.js';
 
 function parseInteger(name: string) {
   return (value: string): number => {
@@ -35,7 +33,6 @@ function parseInstant(value: string): Date {
   return d;
 }
 
-const engineOf = (s: Settings) => ({ threads: s.duckdbThreads, memoryLimit: s.duckdbMemory, tempDir: join(s.home, 'tmp', 'duckdb') });
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 const dateLine = (d: GeneratedDate): string =>
   `${d.date}  ${String(d.rows).padStart(11)} rows (${d.badRows} bad)  ${d.files} files  ${mb(d.bytes).padStart(9)}  ${d.seconds.toFixed(1)} s`;
@@ -60,7 +57,7 @@ export function registerSilver(program: Command): void {
         const lake = openLake(s.lake, s);
         const json = globals(cmd).json === true;
         try {
-          const report = await generateSilver(lake, engineOf(s), {
+          const report = await generateSilver(lake, engineOptions(s), {
             ...opts,
             badRowRate: opts.badRows,
             onDate: (d) => json || process.stdout.write(`${dateLine(d)}\n`),
@@ -87,7 +84,7 @@ export function registerSilver(program: Command): void {
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         try {
-          const report = await withEngine(engineOf(s), (db) =>
+          const report = await withEngine(engineOptions(s), (db) =>
             readSilver(db, lake, { ...opts, quarantine: opts.hours ? false : opts.quarantine, allowMissing: opts.allowMissing === true }),
           );
           output(cmd, report, () =>

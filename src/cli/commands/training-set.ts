@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { openLake } from '../../lake/index.js';
 import { getHistoricalFeatures } from '../../offline/training-set.js';
 import { action, CliError, output, parseDate, settingsFrom } from '../context.js';
+import { engineOptions } from '../../engine/duckdb.js';
 
 interface TrainingSetFlags {
   entities?: string;
@@ -34,7 +34,7 @@ export function registerTrainingSet(program: Command): void {
         try {
           const r = await getHistoricalFeatures(
             lake,
-            { threads: s.duckdbThreads, memoryLimit: s.duckdbMemory, tempDir: join(s.home, 'tmp', 'duckdb') },
+            engineOptions(s),
             {
               ...(opts.entities !== undefined ? { entities: opts.entities } : { timeRange: { from: opts.from!, to: opts.to! } }),
               features: opts.features,
