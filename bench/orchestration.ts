@@ -37,7 +37,9 @@ const root = mkdtempSync(join(tmpdir(), 'gold-bench-orchestration-'));
 
 function settingsFor(name: string): Settings {
   const home = join(root, name);
-  return loadSettings({ lake: join(home, 'lake'), home, temporalAddress: `127.0.0.1:${temporalPort}`, onlineStore: 'embedded', metricsPort: 0, logLevel: 'warn' });
+  // The worker gets as many activity slots as the in-process runner can have steps running (2 dates x 7
+  // families and their commits), so that both runs the same steps at once and only orchestration differs.
+  return loadSettings({ lake: join(home, 'lake'), home, temporalAddress: `127.0.0.1:${temporalPort}`, onlineStore: 'embedded', metricsPort: 0, logLevel: 'warn', workerMaxActivities: 8 * concurrency });
 }
 
 /** Seconds per step kind, summed over every date's report. */
@@ -134,6 +136,7 @@ try {
     'events generated': gen.rows,
     'generate seconds': generateSeconds,
     'dates at once': concurrency,
+    'worker activity slots': 8 * concurrency,
     'temporal backfill wall seconds': tr.seconds,
     'in-process wall seconds': l.seconds,
     'in-process partials seconds': l.partialsSeconds,

@@ -33,7 +33,7 @@ export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptio
     taskQueue: settings.taskQueue,
     ...(opts.activitiesOnly ? {} : opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: { ...acts, ...(opts.overrideActivities?.(acts) ?? {}) },
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 4,
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? settings.workerMaxActivities,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 10,
     shutdownGraceTime: '30 seconds',
   });

@@ -22,6 +22,7 @@ const schema = z.object({
   s3CacheDir: z.string().min(1),
   s3CacheMaxBytes: positiveInt,
   metricsPort: z.coerce.number().int().min(0).max(65535),
+  workerMaxActivities: positiveInt,
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -41,6 +42,7 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   s3CacheDir: 'GOLD_S3_CACHE_DIR',
   s3CacheMaxBytes: 'GOLD_S3_CACHE_MAX_BYTES',
   metricsPort: 'GOLD_METRICS_PORT',
+  workerMaxActivities: 'GOLD_WORKER_MAX_ACTIVITIES',
 };
 
 export class SettingsError extends Error {
@@ -68,6 +70,8 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
     s3CacheDir: pick('s3CacheDir') ?? `${home}/cache/s3`,
     s3CacheMaxBytes: pick('s3CacheMaxBytes') ?? 8 * 1024 ** 3,
     metricsPort: pick('metricsPort') ?? 9464,
+    // Each activity's DuckDB has its own memory limit: slots x GOLD_DUCKDB_MEMORY bounds a worker's memory.
+    workerMaxActivities: pick('workerMaxActivities') ?? 8,
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -8,6 +8,15 @@
 //    so stale rows leave Redis by themselves;
 //  - the version in the key means a new schema never reads bytes written under an old one.
 // Writes go through a Lua script that compares timestamps and writes in one atomic step per call.
+//
+// Each view version also has a watermark key, `<prefix><view>:v<version>#watermark`: the greatest record
+// header (feature_timestamp, created_timestamp) ever written to the view. Every stored row is at most
+// as new as it, so a call whose rows all share one header at or above the watermark (materializing the
+// newest date, or restating it) cannot overwrite anything newer and skips the per-row comparison: one
+// SET per row. A call below the watermark (an older date) or with mixed headers compares every row.
+// The check and the writes are one script, so concurrent writers stay correct. This holds while Redis
+// never evicts the watermark: with an allkeys-* maxmemory-policy, or when CONFIG GET is refused (some
+// managed services), every call compares every row.
 import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
@@ -18,37 +27,55 @@ import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineStore, Onli
 import { ttlMs, type OnlineViewSpec } from './view.js';
 
 /**
- * KEYS: the entities' keys; ARGV[1]: the view's TTL in ms; ARGV[2]: now (epoch ms); ARGV[2 + i]: the
- * record for KEYS[i]. A row is skipped when already past its TTL, or when the stored row is newer by
- * (feature_timestamp, created_timestamp); otherwise SET with PXAT = feature_timestamp + TTL. Returns
- * {written, skipped older, skipped expired}. One MGET up front: one call per key less than GETs.
+ * KEYS[1]: the view's watermark; KEYS[1 + i]: the entities' keys. ARGV[1]: the view's TTL in ms;
+ * ARGV[2]: now (epoch ms); ARGV[3]: '1' when the watermark may be trusted; ARGV[4]: the header (26
+ * digits) shared by every record of the call, or ''; ARGV[4 + i]: the record for KEYS[1 + i]. A row is
+ * skipped when already past its TTL, or when the stored row is newer; otherwise SET with PXAT =
+ * feature_timestamp + TTL. Headers are fixed-width digits, so comparing them as strings compares
+ * (feature_timestamp, created_timestamp). Returns {written, skipped older, skipped expired}.
  */
 const WRITE_SCRIPT = `
-local ttl, now = tonumber(ARGV[1]), tonumber(ARGV[2])
-local stored = redis.call('MGET', unpack(KEYS))
+local ttl, now, trusted, shared = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4]
+local n = #KEYS - 1
+local mark = redis.call('GET', KEYS[1])
+if shared ~= '' and trusted and (not mark or mark <= shared) then
+  local ts = tonumber(string.sub(shared, 1, 13))
+  if ts + ttl < now then return {0, 0, n} end
+  local px = string.format('%d', ts + ttl)
+  for i = 1, n do redis.call('SET', KEYS[i + 1], ARGV[i + 4], 'PXAT', px) end
+  if mark ~= shared then redis.call('SET', KEYS[1], shared) end
+  return {n, 0, 0}
+end
+local stored = redis.call('MGET', unpack(KEYS, 2))
 local latest = {}
+local top = mark or ''
 local written, older, expired = 0, 0, 0
-for i = 1, #KEYS do
-  local rec = ARGV[i + 2]
-  local ts = tonumber(string.sub(rec, 2, 14))
-  local old = latest[KEYS[i]] or stored[i]
-  if ts + ttl < now then
+local last, px, dead
+for i = 1, n do
+  local rec = ARGV[i + 4]
+  local hdr = string.sub(rec, 2, 27)
+  if hdr ~= last then
+    last = hdr
+    local ts = tonumber(string.sub(hdr, 1, 13))
+    dead = ts + ttl < now
+    px = string.format('%d', ts + ttl)
+  end
+  if dead then
     expired = expired + 1
   else
-    local newer = true
-    if old then
-      local old_ts = tonumber(string.sub(old, 2, 14))
-      newer = old_ts < ts or (old_ts == ts and tonumber(string.sub(old, 15, 27)) <= tonumber(string.sub(rec, 15, 27)))
-    end
-    if newer then
-      redis.call('SET', KEYS[i], rec, 'PXAT', string.format('%d', ts + ttl))
-      latest[KEYS[i]] = rec
+    local key = KEYS[i + 1]
+    local old = latest[key] or stored[i]
+    if not old or string.sub(old, 2, 27) <= hdr then
+      redis.call('SET', key, rec, 'PXAT', px)
+      latest[key] = rec
       written = written + 1
+      if hdr > top then top = hdr end
     else
       older = older + 1
     end
   end
 end
+if top ~= (mark or '') then redis.call('SET', KEYS[1], top) end
 return {written, older, expired}
 `;
 const WRITE_SCRIPT_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
@@ -68,6 +95,7 @@ export class RedisOnlineStore implements OnlineStore {
   readonly redis: Redis;
   readonly keyPrefix: string;
   private readonly keysPerCall: number;
+  private trustWatermark?: Promise<boolean>;
 
   constructor(url: string, opts: RedisStoreOptions = {}) {
     this.location = redactedOnlineStore(url);
@@ -107,20 +135,25 @@ export class RedisOnlineStore implements OnlineStore {
   async writeRecords(view: OnlineViewSpec, rows: readonly EncodedRow[], now = Date.now()): Promise<WriteResult> {
     checkedView(view);
     const prefix = this.viewPrefix(view);
+    const mark = this.watermarkKey(view);
     const ttl = String(ttlMs(view));
     const at = String(now);
+    const trusted = (await this.watermarkTrusted()) ? '1' : '0';
     const calls: (string | number | Buffer)[][] = [];
     for (let start = 0; start < rows.length; start += this.keysPerCall) {
       const batch = rows.slice(start, start + this.keysPerCall);
-      const args: (string | number | Buffer)[] = new Array(batch.length * 2 + 4);
+      const args: (string | number | Buffer)[] = new Array(batch.length * 2 + 7);
       args[0] = WRITE_SCRIPT_SHA;
-      args[1] = batch.length;
+      args[1] = batch.length + 1;
+      args[2] = mark;
       for (let i = 0; i < batch.length; i++) {
-        args[2 + i] = prefix + batch[i]!.entityKey;
-        args[4 + batch.length + i] = batch[i]!.record;
+        args[3 + i] = prefix + batch[i]!.entityKey;
+        args[7 + batch.length + i] = batch[i]!.record;
       }
-      args[2 + batch.length] = ttl;
-      args[3 + batch.length] = at;
+      args[3 + batch.length] = ttl;
+      args[4 + batch.length] = at;
+      args[5 + batch.length] = trusted;
+      args[6 + batch.length] = sharedHeader(batch);
       calls.push(args);
     }
     const total: WriteResult = { written: 0, skippedOlder: 0, skippedExpired: 0 };
@@ -130,6 +163,27 @@ export class RedisOnlineStore implements OnlineStore {
       total.skippedExpired += expired;
     }
     return total;
+  }
+
+  /** The key of the view version's watermark (outside the `<view prefix>*` pattern of its entities). */
+  watermarkKey(view: OnlineViewSpec): string {
+    return `${this.keyPrefix}${view.name}:v${view.version}#watermark`;
+  }
+
+  /** Whether Redis can be trusted to keep the watermark: asked once per store. */
+  private watermarkTrusted(): Promise<boolean> {
+    this.trustWatermark ??= this.redis.config('GET', 'maxmemory-policy').then(
+      (reply) => {
+        const policy = String((reply as string[])[1] ?? '');
+        if (policy.startsWith('allkeys')) logger().info({ store: this.location, policy }, 'online store may evict any key: every write compares timestamps row by row');
+        return !policy.startsWith('allkeys');
+      },
+      (e: Error) => {
+        logger().info({ store: this.location, err: e.message }, 'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row');
+        return false;
+      },
+    );
+    return this.trustWatermark;
   }
 
   /** EVALSHA calls in one pipeline; loads the script and retries the calls Redis did not know it for. */
@@ -175,6 +229,7 @@ export class RedisOnlineStore implements OnlineStore {
       if (keys.length > 0) deleted += await this.redis.unlink(...keys);
       cursor = next;
     } while (cursor !== '0');
+    await this.redis.unlink(this.watermarkKey(view));
     return deleted;
   }
 
@@ -182,4 +237,16 @@ export class RedisOnlineStore implements OnlineStore {
     const [keys, memory] = await Promise.all([this.redis.dbsize(), this.redis.info('memory')]);
     return { keys, bytes: Number(/used_memory:(\d+)/.exec(memory)?.[1] ?? 0) };
   }
+}
+
+/** The 26 header digits when every record of the batch has the same, else ''. */
+function sharedHeader(batch: readonly EncodedRow[]): string {
+  const first = batch[0]?.record;
+  if (first === undefined) return '';
+  const header = typeof first === 'string' ? first.slice(1, 27) : first.toString('latin1', 1, 27);
+  const bytes = Buffer.from(header, 'latin1');
+  for (const { record } of batch) {
+    if (typeof record === 'string' ? record.slice(1, 27) !== header : bytes.compare(record, 1, 27) !== 0) return '';
+  }
+  return header;
 }

@@ -14,6 +14,7 @@ import { openOnlineStore, type OnlineStore } from '../../src/online/store.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { OnlineViewError, type OnlineViewSpec } from '../../src/online/view.js';
 import { tempDir } from '../support/env.js';
+import { startRedis } from '../support/servers.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR_MS = 3_600_000;
@@ -234,6 +235,70 @@ describe('Redis specifics', () => {
     expect(sendCommand.mock.calls.filter(([c]) => c.name.toLowerCase() === 'evalsha')).toHaveLength(Math.ceil(50 / 7));
     sendCommand.mockRestore();
     expect(await store.deleteView(v)).toBe(40);
+  });
+
+  it('keeps a watermark per view version: the newest header written, never lowered, removed with the view', async () => {
+    const v = simple('mark');
+    const ts = Date.now() - 10_000;
+    const header = (f: number, c: number) => `${String(f).padStart(13, '0')}${String(c).padStart(13, '0')}`;
+    const rows = (f: number, keys: string[], x: number) => keys.map((entityKey) => ({ entityKey, featureTimestamp: f, createdTimestamp: f + 1, values: [x] }));
+    expect(await store.writeBatch(v, rows(ts, ['a', 'b', 'c'], 2))).toEqual({ written: 3, skippedOlder: 0, skippedExpired: 0 });
+    expect(await admin.get(store.watermarkKey(v))).toBe(header(ts, ts + 1));
+    // An older date over the same entities and a new one: only the new entity is written, the mark stays.
+    expect(await store.writeBatch(v, rows(ts - 5000, ['a', 'b', 'd'], 1))).toEqual({ written: 1, skippedOlder: 2, skippedExpired: 0 });
+    expect(await admin.get(store.watermarkKey(v))).toBe(header(ts, ts + 1));
+    // Mixed headers in one call are compared row by row, and raise the mark to the newest written.
+    const mixed = [...rows(ts + 7000, ['a'], 3), ...rows(ts - 9000, ['b'], 0), ...rows(ts + 3000, ['e'], 3)];
+    expect(await store.writeBatch(v, mixed)).toEqual({ written: 2, skippedOlder: 1, skippedExpired: 0 });
+    expect(await admin.get(store.watermarkKey(v))).toBe(header(ts + 7000, ts + 7001));
+    const [read] = await store.read([{ view: v, entityKeys: ['a', 'b', 'c', 'd', 'e'] }]);
+    expect(read!.map((r) => r.values[0])).toEqual([3, 2, 2, 1, 3]);
+    expect(await store.deleteView(v)).toBe(5);
+    expect(await admin.exists(store.watermarkKey(v))).toBe(0);
+  });
+
+  it('ends in the newest row per entity whatever order concurrent writers interleave in (random batches)', async () => {
+    const v = simple('race');
+    const base = Date.now() - 100_000;
+    for (let round = 0; round < 20; round++) {
+      await store.deleteView(v);
+      const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+      // Each batch: one date for a random subset (the shared-header path) or random dates (row by row).
+      const batches = Array.from({ length: 6 }, () => {
+        const day = Math.floor(Math.random() * 4);
+        const mixed = Math.random() < 0.3;
+        return keys.filter(() => Math.random() < 0.6).map((entityKey) => {
+          const d = mixed ? Math.floor(Math.random() * 4) : day;
+          return { entityKey, featureTimestamp: base + d * 1000, createdTimestamp: base + d * 1000, values: [d] };
+        });
+      });
+      await Promise.all(batches.map((b) => store.writeBatch(v, b)));
+      const expected = keys.map((k) => {
+        const days = batches.flat().filter((r) => r.entityKey === k).map((r) => r.values[0]!);
+        return days.length > 0 ? Math.max(...days) : null;
+      });
+      const [read] = await store.read([{ view: v, entityKeys: keys }]);
+      expect(read!.map((r) => (r.status === 'present' ? r.values[0] : null))).toEqual(expected);
+    }
+  });
+
+  it('compares row by row when Redis may evict any key (allkeys-* policy), so a lost watermark cannot let an older date win', async () => {
+    const server = await startRedis(['--maxmemory-policy', 'allkeys-lru']);
+    const own = new RedisOnlineStore(server.url, { keyPrefix: prefix });
+    const direct = new Redis(server.url);
+    try {
+      const v = simple('evicting');
+      const ts = Date.now() - 10_000;
+      await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [2] }]);
+      await direct.unlink(own.watermarkKey(v)); // as an eviction would
+      expect(await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts - 1000, values: [1] }])).toEqual({ written: 0, skippedOlder: 1, skippedExpired: 0 });
+      const [read] = await own.read([{ view: v, entityKeys: ['a'] }]);
+      expect(read![0]!.values).toEqual([2]);
+    } finally {
+      await own.close();
+      direct.disconnect();
+      await server.stop();
+    }
   });
 
   it('loads the write script again when Redis has lost it', async () => {

@@ -103,6 +103,22 @@ export async function startS3(bucket = 'gold-test'): Promise<S3Server> {
   return { endpoint, bucket, process: child, stop: () => stopChild(child) };
 }
 
+export interface RedisServer {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A redis-server of its own on a free port, no persistence: for tests that stop it or change its config. */
+export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gold-redis-'));
+  const log = join(dir, 'redis.log');
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, ...extraArgs], { stdio: 'ignore' });
+  await waitUntil('redis-server', 20_000, async () => !(await portFree(port)), log);
+  return { url: `redis://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+}
+
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run a worker on the task queue until SIGINT/SIGTERM (running activities get 30 s to finish, then are handed back for retry)')
-    .option('--max-concurrent-activities <n>', 'activities run at once', parsePositiveInt('--max-concurrent-activities'))
+    .option('--max-concurrent-activities <n>', 'activities run at once (default: GOLD_WORKER_MAX_ACTIVITIES, 8)', parsePositiveInt('--max-concurrent-activities'))
     .option('--max-concurrent-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt('--max-concurrent-workflow-tasks'))
     .option('--activities-only', 'poll activities only (a heavy-activity worker, e.g. on its own task queue with --task-queue)')
     .action(
