@@ -13,15 +13,18 @@
 // header (feature_timestamp, created_timestamp) ever written to the view. Every stored row is at most
 // as new as it, so a call whose rows all share one header at or above the watermark (materializing the
 // newest date, or restating it) cannot overwrite anything newer and skips the per-row comparison: one
-// SET per row. A call below the watermark (an older date) or with mixed headers compares every row.
-// The check and the writes are one script, so concurrent writers stay correct. This holds while Redis
+// SET per row, sent in bulk for large writes (redis-bulk.ts) and from the script for small ones. A
+// call below the watermark (an older date) or with mixed headers compares every row.
+// The check and the writes are atomic (one script, or one WATCHed transaction), so concurrent writers
+// stay correct. This holds while Redis
 // never evicts the watermark: with an allkeys-* maxmemory-policy, or when CONFIG GET is refused (some
 // managed services), every call compares every row.
 import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { redactedOnlineStore } from '../config/settings.js';
 import { logger } from '../monitoring/logger.js';
+import { RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
 import { checkedView, encodeRows, resolveReads } from './rows.js';
 import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineStore, OnlineStoreStats, OnlineWriteRow, WriteResult } from './store.js';
 import { ttlMs, type OnlineViewSpec } from './view.js';
@@ -87,6 +90,8 @@ export interface RedisStoreOptions {
   tls?: ConnectionOptions;
   /** Keys per script call (default 500): bounds how long one call holds Redis, so reads interleave. */
   keysPerScriptCall?: number;
+  /** Writes of at least this many rows sharing one header go in bulk (redis-bulk.ts; default 256). */
+  bulkMinRows?: number;
 }
 
 export class RedisOnlineStore implements OnlineStore {
@@ -96,11 +101,15 @@ export class RedisOnlineStore implements OnlineStore {
   readonly keyPrefix: string;
   private readonly keysPerCall: number;
   private trustWatermark?: Promise<boolean>;
+  private readonly bulkMinRows: number;
+  /** Bulk connections not in use (one per write in flight, kept for the next). */
+  private readonly bulkIdle: RedisBulkConnection[] = [];
 
   constructor(url: string, opts: RedisStoreOptions = {}) {
     this.location = redactedOnlineStore(url);
     this.keyPrefix = opts.keyPrefix ?? 'gold:';
     this.keysPerCall = opts.keysPerScriptCall ?? 500;
+    this.bulkMinRows = opts.bulkMinRows ?? 256;
     this.redis = new Redis(url, {
       lazyConnect: true,
       maxRetriesPerRequest: 2,
@@ -123,6 +132,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
+    for (const c of this.bulkIdle.splice(0)) c.close();
     if (this.redis.status === 'ready') await this.redis.quit();
     else this.redis.disconnect();
   }
@@ -131,14 +141,29 @@ export class RedisOnlineStore implements OnlineStore {
     return this.writeRecords(view, encodeRows(view, rows, now), now);
   }
 
-  /** One pipeline (one round trip) of script calls of at most keysPerScriptCall rows each. */
+  /** Rows of one header at or above the watermark in bulk (no per-row compare), the others by script. */
   async writeRecords(view: OnlineViewSpec, rows: readonly EncodedRow[], now = Date.now()): Promise<WriteResult> {
     checkedView(view);
+    const trustedMark = await this.watermarkTrusted();
+    if (trustedMark && rows.length >= this.bulkMinRows) {
+      const header = sharedHeader(rows);
+      if (header !== '') {
+        const bulk = await this.writeBulk(view, header, rows, now);
+        if (bulk.rest.length === 0) return bulk.result;
+        const rest = await this.writeByScript(view, bulk.rest, now, trustedMark);
+        return { written: bulk.result.written + rest.written, skippedOlder: rest.skippedOlder, skippedExpired: bulk.result.skippedExpired + rest.skippedExpired };
+      }
+    }
+    return this.writeByScript(view, rows, now, trustedMark);
+  }
+
+  /** One pipeline (one round trip) of script calls of at most keysPerScriptCall rows each. */
+  private async writeByScript(view: OnlineViewSpec, rows: readonly EncodedRow[], now: number, trustedMark: boolean): Promise<WriteResult> {
     const prefix = this.viewPrefix(view);
     const mark = this.watermarkKey(view);
     const ttl = String(ttlMs(view));
     const at = String(now);
-    const trusted = (await this.watermarkTrusted()) ? '1' : '0';
+    const trusted = trustedMark ? '1' : '0';
     const calls: (string | number | Buffer)[][] = [];
     for (let start = 0; start < rows.length; start += this.keysPerCall) {
       const batch = rows.slice(start, start + this.keysPerCall);
@@ -165,12 +190,36 @@ export class RedisOnlineStore implements OnlineStore {
     return total;
   }
 
+  /** A bulk write (redis-bulk.ts): its counts, and the rows left to compare row by row (below the watermark). */
+  private async writeBulk(view: OnlineViewSpec, header: string, rows: readonly EncodedRow[], now: number): Promise<{ result: WriteResult; rest: readonly EncodedRow[] }> {
+    const o = this.redis.options;
+    let conn = this.bulkIdle.pop();
+    while (conn && !conn.healthy) conn = this.bulkIdle.pop(); // closed by the server since its last use
+    conn ??= new RedisBulkConnection({ host: o.host ?? '127.0.0.1', port: o.port ?? 6379, username: o.username, password: o.password, db: o.db, tls: o.tls, connectTimeoutMs: o.connectTimeout });
+    try {
+      const prefix = this.viewPrefix(view);
+      const r = await writeBulkChunk(
+        conn,
+        { watermarkKey: this.watermarkKey(view), header, expireAt: Number(header.slice(0, 13)) + ttlMs(view), keys: rows.map((row) => prefix + row.entityKey), records: rows.map((row) => row.record) },
+        now,
+        this.keysPerCall,
+      );
+      return { result: { written: r.written, skippedOlder: 0, skippedExpired: r.expired }, rest: rows.slice(r.belowFrom) };
+    } finally {
+      if (conn.healthy) this.bulkIdle.push(conn);
+      else conn.close();
+    }
+  }
+
   /** The key of the view version's watermark (outside the `<view prefix>*` pattern of its entities). */
   watermarkKey(view: OnlineViewSpec): string {
     return `${this.keyPrefix}${view.name}:v${view.version}#watermark`;
   }
 
-  /** Whether Redis can be trusted to keep the watermark: asked once per store. */
+  /**
+   * Whether Redis can be trusted to keep the watermark: asked once per store (again after a failure
+   * to ask, so that Redis being down at the first write does not turn bulk writes off for good).
+   */
   private watermarkTrusted(): Promise<boolean> {
     this.trustWatermark ??= this.redis.config('GET', 'maxmemory-policy').then(
       (reply) => {
@@ -179,6 +228,10 @@ export class RedisOnlineStore implements OnlineStore {
         return !policy.startsWith('allkeys');
       },
       (e: Error) => {
+        if (!(e instanceof ReplyError)) {
+          this.trustWatermark = undefined;
+          throw e;
+        }
         logger().info({ store: this.location, err: e.message }, 'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row');
         return false;
       },

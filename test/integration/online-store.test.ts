@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { encodeRecord, RecordEncodingError } from '../../src/online/record.js';
+import { RedisBulkConnection } from '../../src/online/redis-bulk.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import { openOnlineStore, type OnlineStore } from '../../src/online/store.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
@@ -51,6 +52,8 @@ const simple = (name: string, version = 1, ttlSeconds = 3600): OnlineViewSpec =>
 const redisPrefix = `gold-test-online-${randomBytes(4).toString('hex')}:`;
 const implementations: [string, () => OnlineStore][] = [
   ['redis', () => new RedisOnlineStore(REDIS_URL, { keyPrefix: redisPrefix })],
+  // Every write of one header in bulk (redis-bulk.ts), however small.
+  ['redis (bulk writes)', () => new RedisOnlineStore(REDIS_URL, { keyPrefix: `${redisPrefix}bulk:`, bulkMinRows: 1 })],
   ['embedded', () => new EmbeddedOnlineStore(join(tempDir('gold-online-'), 'online'))],
 ];
 
@@ -237,31 +240,61 @@ describe('Redis specifics', () => {
     expect(await store.deleteView(v)).toBe(40);
   });
 
-  it('keeps a watermark per view version: the newest header written, never lowered, removed with the view', async () => {
-    const v = simple('mark');
+  it.each([['script calls', 0], ['bulk writes of 2 rows a transaction', 1]])('keeps a watermark per view version: the newest header written, never lowered, removed with the view (%s)', async (_, bulk) => {
+    const w = bulk ? new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, bulkMinRows: 1, keysPerScriptCall: 2 }) : store;
+    const v = simple(bulk ? 'mark_bulk' : 'mark');
     const ts = Date.now() - 10_000;
     const header = (f: number, c: number) => `${String(f).padStart(13, '0')}${String(c).padStart(13, '0')}`;
     const rows = (f: number, keys: string[], x: number) => keys.map((entityKey) => ({ entityKey, featureTimestamp: f, createdTimestamp: f + 1, values: [x] }));
-    expect(await store.writeBatch(v, rows(ts, ['a', 'b', 'c'], 2))).toEqual({ written: 3, skippedOlder: 0, skippedExpired: 0 });
-    expect(await admin.get(store.watermarkKey(v))).toBe(header(ts, ts + 1));
+    expect(await w.writeBatch(v, rows(ts, ['a', 'b', 'c'], 2))).toEqual({ written: 3, skippedOlder: 0, skippedExpired: 0 });
+    expect(await admin.get(w.watermarkKey(v))).toBe(header(ts, ts + 1));
     // An older date over the same entities and a new one: only the new entity is written, the mark stays.
-    expect(await store.writeBatch(v, rows(ts - 5000, ['a', 'b', 'd'], 1))).toEqual({ written: 1, skippedOlder: 2, skippedExpired: 0 });
-    expect(await admin.get(store.watermarkKey(v))).toBe(header(ts, ts + 1));
+    expect(await w.writeBatch(v, rows(ts - 5000, ['a', 'b', 'd'], 1))).toEqual({ written: 1, skippedOlder: 2, skippedExpired: 0 });
+    expect(await admin.get(w.watermarkKey(v))).toBe(header(ts, ts + 1));
     // Mixed headers in one call are compared row by row, and raise the mark to the newest written.
     const mixed = [...rows(ts + 7000, ['a'], 3), ...rows(ts - 9000, ['b'], 0), ...rows(ts + 3000, ['e'], 3)];
-    expect(await store.writeBatch(v, mixed)).toEqual({ written: 2, skippedOlder: 1, skippedExpired: 0 });
-    expect(await admin.get(store.watermarkKey(v))).toBe(header(ts + 7000, ts + 7001));
-    const [read] = await store.read([{ view: v, entityKeys: ['a', 'b', 'c', 'd', 'e'] }]);
+    expect(await w.writeBatch(v, mixed)).toEqual({ written: 2, skippedOlder: 1, skippedExpired: 0 });
+    expect(await admin.get(w.watermarkKey(v))).toBe(header(ts + 7000, ts + 7001));
+    const [read] = await w.read([{ view: v, entityKeys: ['a', 'b', 'c', 'd', 'e'] }]);
     expect(read!.map((r) => r.values[0])).toEqual([3, 2, 2, 1, 3]);
-    expect(await store.deleteView(v)).toBe(5);
-    expect(await admin.exists(store.watermarkKey(v))).toBe(0);
+    expect(await w.deleteView(v)).toBe(5);
+    expect(await admin.exists(w.watermarkKey(v))).toBe(0);
+    if (w !== store) await w.close();
   });
 
-  it('ends in the newest row per entity whatever order concurrent writers interleave in (random batches)', async () => {
-    const v = simple('race');
+  it('hands the rest of a bulk write to the comparing script when the watermark passes it midway', async () => {
+    const w = new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, bulkMinRows: 1, keysPerScriptCall: 2 });
+    const v = simple('mark_midway');
+    const ts = Date.now() - 10_000;
+    const high = '9'.repeat(26);
+    const request = RedisBulkConnection.prototype.request;
+    let execs = 0;
+    // Another writer raises the watermark right after the first transaction.
+    const spy = vi.spyOn(RedisBulkConnection.prototype, 'request').mockImplementation(async function (this: RedisBulkConnection, payload: Buffer, count: number) {
+      const replies = await request.call(this, payload, count);
+      if (payload.includes('EXEC') && ++execs === 1) await admin.set(w.watermarkKey(v), high);
+      return replies;
+    });
+    try {
+      const rows = ['a', 'b', 'c', 'd', 'e', 'f'].map((entityKey, i) => ({ entityKey, featureTimestamp: ts, values: [i] }));
+      expect(await w.writeBatch(v, rows)).toEqual({ written: 6, skippedOlder: 0, skippedExpired: 0 });
+      expect(execs).toBe(1);
+      const [read] = await w.read([{ view: v, entityKeys: ['a', 'b', 'c', 'd', 'e', 'f'] }]);
+      expect(read!.map((r) => r.values[0])).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(await admin.get(w.watermarkKey(v))).toBe(high);
+    } finally {
+      spy.mockRestore();
+      await w.deleteView(v);
+      await w.close();
+    }
+  });
+
+  it.each([['script calls', 0], ['bulk writes on concurrent connections', 1]])('ends in the newest row per entity whatever order concurrent writers interleave in (random batches, %s)', async (_, bulk) => {
+    const writer = bulk ? new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, bulkMinRows: 1 }) : store;
+    const v = simple(bulk ? 'race_bulk' : 'race');
     const base = Date.now() - 100_000;
     for (let round = 0; round < 20; round++) {
-      await store.deleteView(v);
+      await writer.deleteView(v);
       const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
       // Each batch: one date for a random subset (the shared-header path) or random dates (row by row).
       const batches = Array.from({ length: 6 }, () => {
@@ -272,14 +305,15 @@ describe('Redis specifics', () => {
           return { entityKey, featureTimestamp: base + d * 1000, createdTimestamp: base + d * 1000, values: [d] };
         });
       });
-      await Promise.all(batches.map((b) => store.writeBatch(v, b)));
+      await Promise.all(batches.map((b) => writer.writeBatch(v, b)));
       const expected = keys.map((k) => {
         const days = batches.flat().filter((r) => r.entityKey === k).map((r) => r.values[0]!);
         return days.length > 0 ? Math.max(...days) : null;
       });
-      const [read] = await store.read([{ view: v, entityKeys: keys }]);
+      const [read] = await writer.read([{ view: v, entityKeys: keys }]);
       expect(read!.map((r) => (r.status === 'present' ? r.values[0] : null))).toEqual(expected);
     }
+    if (writer !== store) await writer.close();
   });
 
   it('compares row by row when Redis may evict any key (allkeys-* policy), so a lost watermark cannot let an older date win', async () => {
@@ -312,7 +346,7 @@ describe('Redis specifics', () => {
   it('authenticates with the user and password of the URL, and names the failure otherwise; the location hides the password', async () => {
     const user = `gold-test-${randomBytes(3).toString('hex')}`;
     await admin.call('ACL', 'SETUSER', user, 'on', '>s3cret-pw', `~${prefix}*`, '+@all');
-    const authed = new RedisOnlineStore(`redis://${user}:s3cret-pw@127.0.0.1:6379`, { keyPrefix: prefix });
+    const authed = new RedisOnlineStore(`redis://${user}:s3cret-pw@127.0.0.1:6379`, { keyPrefix: prefix, bulkMinRows: 1 });
     const wrong = new RedisOnlineStore(`redis://${user}:nope@127.0.0.1:6379`, { keyPrefix: prefix });
     try {
       expect(authed.location).toBe('redis://***@127.0.0.1:6379');
@@ -325,6 +359,66 @@ describe('Redis specifics', () => {
       await authed.close();
       await wrong.close();
       await admin.call('ACL', 'DELUSER', user);
+    }
+  });
+
+  it('writes in bulk to the database the URL names', async () => {
+    const db5 = new RedisOnlineStore(`${REDIS_URL}/5`, { keyPrefix: prefix, bulkMinRows: 1 });
+    const admin5 = new Redis(`${REDIS_URL}/5`);
+    try {
+      const v = simple('db5');
+      expect(await db5.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now() - 1000, values: [7] }, { entityKey: 'b', featureTimestamp: Date.now() - 1000, values: [8] }])).toMatchObject({ written: 2 });
+      expect(await admin5.exists(`${prefix}db5:v1:a`, `${prefix}db5:v1:b`)).toBe(2);
+      expect(await admin.exists(`${prefix}db5:v1:a`)).toBe(0);
+      expect(await db5.deleteView(v)).toBe(2);
+    } finally {
+      await db5.close();
+      admin5.disconnect();
+    }
+  });
+
+  it('names the failure of a bulk write when Redis has gone, and of the next when it refuses connections', async () => {
+    const server = await startRedis();
+    const own = new RedisOnlineStore(server.url, { keyPrefix: prefix, bulkMinRows: 1 });
+    const v = simple('bulk_down');
+    const rows = (x: number) => ['a', 'b'].map((entityKey) => ({ entityKey, featureTimestamp: Date.now() - 1000, values: [x] }));
+    try {
+      expect(await own.writeBatch(v, rows(1))).toMatchObject({ written: 2 });
+      await server.stop();
+      await expect(own.writeBatch(v, rows(2))).rejects.toThrow(/ECONNREFUSED|closed/);
+      await expect(own.writeBatch(v, rows(3))).rejects.toThrow(/ECONNREFUSED|closed/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('names a refused password on the bulk connection', async () => {
+    const server = await startRedis(['--requirepass', 'right']);
+    const port = Number(new URL(server.url).port);
+    const wrong = new RedisBulkConnection({ host: '127.0.0.1', port, password: 'wrong' });
+    const right = new RedisBulkConnection({ host: '127.0.0.1', port, password: 'right', db: 3 });
+    try {
+      await expect(wrong.open()).rejects.toThrow(/WRONGPASS|invalid username-password/);
+      expect(wrong.healthy).toBe(false);
+      await right.open();
+      expect(right.healthy).toBe(true);
+    } finally {
+      wrong.close();
+      right.close();
+      await server.stop();
+    }
+  });
+
+  it('asks Redis for its eviction policy again after failing to reach it', async () => {
+    const own = new RedisOnlineStore('redis://127.0.0.1:1', { keyPrefix: prefix, bulkMinRows: 1 });
+    try {
+      const v = simple('unreachable');
+      await expect(own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [1] }])).rejects.toThrow(/ECONNREFUSED|max retries|Connection is closed/i);
+      const config = vi.spyOn(own.redis, 'config');
+      await expect(own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [1] }])).rejects.toThrow();
+      expect(config).toHaveBeenCalledTimes(1);
+    } finally {
+      await own.close();
     }
   });
 
