@@ -7,7 +7,7 @@
 //   WATCH mark; GET mark            -> the mark is above the header: UNWATCH, the caller compares row by row
 //   MULTI; SET ... PXAT ... (each row); [SET mark header]; EXEC
 // EXEC fails (nil) when another writer moved the mark in between; the transaction is then tried again.
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 export interface BulkConnectionOptions {
@@ -106,7 +106,8 @@ export class RedisBulkConnection {
 
   private async connect(): Promise<void> {
     const { host, port, tls } = this.opts;
-    const socket = tls ? tlsConnect({ host, port, servername: host, ...tls }) : netConnect({ host, port });
+    // SNI takes a host name only (RFC 6066), not an address.
+    const socket = tls ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...tls }) : netConnect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => this.onData(d));

@@ -2,6 +2,7 @@
 // of its own) and the embedded LMDB store (a temp folder).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -15,7 +16,7 @@ import { openOnlineStore, type OnlineStore } from '../../src/online/store.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { OnlineViewError, type OnlineViewSpec } from '../../src/online/view.js';
 import { tempDir } from '../support/env.js';
-import { startRedis } from '../support/servers.js';
+import { startRedis, testCertificates } from '../support/servers.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOUR_MS = 3_600_000;
@@ -419,6 +420,30 @@ describe('Redis specifics', () => {
       expect(config).toHaveBeenCalledTimes(1);
     } finally {
       await own.close();
+    }
+  });
+
+  it('speaks TLS (rediss://) with a private CA, for script and bulk writes and reads; refuses a server it cannot verify', async () => {
+    const certs = testCertificates();
+    const server = await startRedis([], certs);
+    const tls = { ca: readFileSync(certs.ca) };
+    const bulk = new RedisOnlineStore(server.url, { keyPrefix: prefix, tls, bulkMinRows: 1 });
+    const script = new RedisOnlineStore(server.url, { keyPrefix: prefix, tls });
+    const untrusting = new RedisOnlineStore(server.url, { keyPrefix: prefix });
+    try {
+      expect(server.url).toMatch(/^rediss:/);
+      const v = simple('tls');
+      const ts = Date.now() - 1000;
+      expect(await bulk.writeBatch(v, ['a', 'b'].map((entityKey) => ({ entityKey, featureTimestamp: ts, values: [1] })))).toMatchObject({ written: 2 });
+      expect(await script.writeBatch(v, [{ entityKey: 'c', featureTimestamp: ts, values: [2] }])).toMatchObject({ written: 1 });
+      const [read] = await script.read([{ view: v, entityKeys: ['a', 'b', 'c'] }]);
+      expect(read!.map((r) => r.values[0])).toEqual([1, 1, 2]);
+      await expect(untrusting.ping()).rejects.toThrow(/certificate|self[- ]signed|max retries|Connection is closed/i);
+    } finally {
+      await bulk.close();
+      await script.close();
+      await untrusting.close();
+      await server.stop();
     }
   });
 

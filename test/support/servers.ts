@@ -1,8 +1,8 @@
-// Real servers for tests: the Temporal CLI dev server and SeaweedFS (S3), as child processes on free
-// ports. Used by the global setup (one of each per test run) and by tests that must stop and restart
+// Real servers for tests: the Temporal CLI dev server, SeaweedFS (S3) and Redis, as child processes on
+// free ports. Used by the global setup (one of each per test run) and by tests that must stop and restart
 // a server themselves.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,14 +109,32 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A redis-server of its own on a free port, no persistence: for tests that stop it or change its config. */
-export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+/**
+ * A redis-server of its own on a free port, no persistence: for tests that stop it or change its
+ * config. With `tls` (PEM file paths), it speaks TLS only, and the URL is rediss://.
+ */
+export async function startRedis(extraArgs: string[] = [], tls?: { cert: string; key: string; ca: string }): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gold-redis-'));
   const log = join(dir, 'redis.log');
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, ...extraArgs], { stdio: 'ignore' });
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, ...extraArgs], { stdio: 'ignore' });
   await waitUntil('redis-server', 20_000, async () => !(await portFree(port)), log);
-  return { url: `redis://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+  return { url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+}
+
+/** A throwaway CA and a server certificate it signed for 127.0.0.1 (PEM files in a temp folder). */
+export function testCertificates(): { cert: string; key: string; ca: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gold-certs-'));
+  const f = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=gold-test-ca');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('san.ext'));
+  return { cert: f('server.crt'), key: f('server.key'), ca: f('ca.crt') };
 }
 
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
