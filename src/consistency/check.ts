@@ -20,7 +20,7 @@ export interface ConsistencyResult {
   matched: number;
   mismatched: number;
   mismatchShare: number;
-  /** In the partition, not found online (or outside its TTL). */
+  /** In the partition, not found online at this date: absent, outside its TTL, or only an older date's row. */
   missing: number;
   /** The partition is older than its view's TTL: materialization rightly kept it out of the store, nothing was compared. */
   expired: boolean;
@@ -40,8 +40,6 @@ function same(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-const BATCH = 2000;
-
 export async function checkConsistency(
   lake: Lake,
   store: OnlineStore,
@@ -50,45 +48,45 @@ export async function checkConsistency(
 ): Promise<ConsistencyResult> {
   const keys = await committedFiles(lake, paths.gold(o.family.name, o.date));
   if (!keys) throw new Error(`no committed gold for ${o.family.name} ${o.date}`);
-  const files = await Promise.all(keys.map((k) => lake.localFile(k)));
-  const featureCols = o.view.features.map((f) => `"${f.name}"`).join(', ');
-  const { rows, previousKeys } = await withEngine(engine, async (db) => {
-    const sample = o.sample ? `USING SAMPLE ${o.sample} ROWS (reservoir, 42)` : '';
-    const rows = await db.all(`SELECT ${entityKeySql(o.view.keys)} AS __key, ${featureCols} FROM ${parquetScan(files)} ${sample}`);
-    const prevKeys = await committedFiles(lake, paths.gold(o.family.name, addDays(o.date, -1)));
-    let previousKeys: string[] = [];
-    if (prevKeys) {
-      const prevFiles = await Promise.all(prevKeys.map((k) => lake.localFile(k)));
-      previousKeys = (await db.all<{ k: string }>(`SELECT ${entityKeySql(o.view.keys)} AS k FROM ${parquetScan(prevFiles)}
-        EXCEPT SELECT ${entityKeySql(o.view.keys)} FROM ${parquetScan(files)} ${o.sample ? `LIMIT ${o.sample}` : ''}`)).map((r) => r.k);
-    }
-    return { rows, previousKeys };
-  });
   const stamp = Date.parse(`${addDays(o.date, 1)}T00:00:00Z`);
   const expired = stamp + o.view.ttlSeconds * 1000 <= Date.now();
-  const r: ConsistencyResult = { family: o.family.name, date: o.date, checked: expired ? 0 : rows.length, matched: 0, mismatched: 0, mismatchShare: 0, missing: 0, expired, newerOnline: 0, extra: 0, samples: [] };
+  const r: ConsistencyResult = { family: o.family.name, date: o.date, checked: 0, matched: 0, mismatched: 0, mismatchShare: 0, missing: 0, expired, newerOnline: 0, extra: 0, samples: [] };
   if (expired) return r;
-  for (let i = 0; i < rows.length; i += BATCH) {
-    const chunk = rows.slice(i, i + BATCH);
-    const [online] = await store.read([{ view: o.view, entityKeys: chunk.map((x) => String(x.__key)) }], stamp);
-    for (const [j, row] of chunk.entries()) {
-      const got = online![j]!;
-      if (got.status !== 'present') r.missing++;
-      else if (got.featureTimestamp! > stamp) r.newerOnline++;
-      else {
-        const bad = o.view.features.findIndex((f, k) => !same(row[f.name], got.values[k]));
-        if (bad < 0) r.matched++;
+  const files = await Promise.all(keys.map((k) => lake.localFile(k)));
+  const featureCols = o.view.features.map((f) => `"${f.name}"`).join(', ');
+  const prevKeys = await committedFiles(lake, paths.gold(o.family.name, addDays(o.date, -1)));
+  const prevFiles = prevKeys ? await Promise.all(prevKeys.map((k) => lake.localFile(k))) : [];
+  // Streamed a DuckDB chunk at a time, each chunk's entities read from the store in one request:
+  // memory stays bounded however large the partition.
+  await withEngine(engine, async (db) => {
+    const sample = o.sample ? `USING SAMPLE ${o.sample} ROWS (reservoir, 42)` : '';
+    for await (const rows of db.batches(`SELECT ${entityKeySql(o.view.keys)} AS __key, ${featureCols} FROM ${parquetScan(files)} ${sample}`)) {
+      r.checked += rows.length;
+      const [online] = await store.read([{ view: o.view, entityKeys: rows.map((x) => String(x.__key)) }], stamp);
+      for (const [j, row] of rows.entries()) {
+        const got = online![j]!;
+        // An older date's row online means this date's was never written: missing, whatever its values.
+        if (got.status !== 'present' || got.featureTimestamp! < stamp) r.missing++;
+        else if (got.featureTimestamp! > stamp) r.newerOnline++;
         else {
-          r.mismatched++;
-          if (r.samples.length < 5) r.samples.push({ entityKey: got.entityKey, feature: o.view.features[bad]!.name, gold: row[o.view.features[bad]!.name], online: got.values[bad] });
+          const bad = o.view.features.findIndex((f, k) => !same(row[f.name], got.values[k]));
+          if (bad < 0) r.matched++;
+          else {
+            r.mismatched++;
+            if (r.samples.length < 5) r.samples.push({ entityKey: got.entityKey, feature: o.view.features[bad]!.name, gold: row[o.view.features[bad]!.name], online: got.values[bad] });
+          }
         }
       }
     }
-  }
-  for (let i = 0; i < previousKeys.length; i += BATCH) {
-    const [online] = await store.read([{ view: o.view, entityKeys: previousKeys.slice(i, i + BATCH) }], stamp);
-    r.extra += online!.filter((x) => x.featureTimestamp === stamp).length;
-  }
+    if (prevFiles.length > 0) {
+      const previousOnly = `SELECT ${entityKeySql(o.view.keys)} AS k FROM ${parquetScan(prevFiles)}
+        EXCEPT SELECT ${entityKeySql(o.view.keys)} FROM ${parquetScan(files)} ${o.sample ? `LIMIT ${o.sample}` : ''}`;
+      for await (const ks of db.batches<{ k: string }>(previousOnly)) {
+        const [online] = await store.read([{ view: o.view, entityKeys: ks.map((x) => x.k) }], stamp);
+        r.extra += online!.filter((x) => x.featureTimestamp === stamp).length;
+      }
+    }
+  });
   r.mismatchShare = r.checked > 0 ? r.mismatched / r.checked : 0;
   return r;
 }

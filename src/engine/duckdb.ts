@@ -48,6 +48,12 @@ export class Engine {
     return reader.getRowObjectsJS().map((r) => normalize(r) as T);
   }
 
+  /** Rows as all() gives them, one DuckDB chunk (up to 2,048 rows) at a time: memory does not grow with the result. */
+  async *batches<T extends Row = Row>(sql: string): AsyncGenerator<T[]> {
+    const result = await this.conn.stream(sql);
+    for await (const rows of result.yieldRowObjectJs()) yield rows.map((r) => normalize(r) as T);
+  }
+
   async one<T extends Row = Row>(sql: string): Promise<T> {
     const rows = await this.all<T>(sql);
     if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}: ${sql.slice(0, 200)}`);
