@@ -15,13 +15,22 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { logger } from '../monitoring/logger.js';
 import { LakeNotFoundError, joinKey, type Lake, type LakeEntry } from './lake.js';
 
 export interface S3LakeOptions {
   cacheDir: string;
   cacheMaxBytes: number;
   client?: S3Client;
+  /**
+   * A file handed out by localFile is not evicted for this long (default 10 minutes), even if that
+   * takes the cache over its bound: a query opens its files after asking for all of them, so a read
+   * larger than the bound would otherwise lose its first files before it opened them.
+   */
+  inUseMs?: number;
 }
+
+const IN_USE_MS = 10 * 60_000;
 
 export function s3ClientFromEnv(): S3Client {
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
@@ -40,6 +49,9 @@ export class S3Lake implements Lake {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   private cacheBytes: number | undefined;
+  /** Cache paths handed out by localFile, with when: not evicted while in use (see inUseMs). */
+  private readonly handedOut = new Map<string, number>();
+  private warnedOverBound = false;
 
   constructor(readonly bucket: string, readonly prefix: string, readonly uri: string, private readonly opts: S3LakeOptions) {
     this.client = opts.client ?? s3ClientFromEnv();
@@ -159,6 +171,7 @@ export class S3Lake implements Lake {
     }
     const etag = (head.ETag ?? 'none').replace(/[^A-Za-z0-9_-]/g, '');
     const path = join(this.opts.cacheDir, this.bucket, ...this.full(key).split('/'), etag);
+    this.handedOut.set(path, Date.now());
     try {
       const st = await stat(path);
       const now = new Date();
@@ -176,7 +189,7 @@ export class S3Lake implements Lake {
     return path;
   }
 
-  /** Keeps the cache under its bound by removing the least recently used files. */
+  /** Keeps the cache under its bound by removing the least recently used files not in use. */
   private async evict(added: number, keep: string): Promise<void> {
     const files: { path: string; size: number; mtime: number }[] = [];
     const walk = async (dir: string): Promise<void> => {
@@ -198,12 +211,18 @@ export class S3Lake implements Lake {
     if (this.cacheBytes <= this.opts.cacheMaxBytes) return;
     if (files.length === 0) await walk(this.opts.cacheDir);
     files.sort((a, b) => a.mtime - b.mtime);
+    const inUseSince = Date.now() - (this.opts.inUseMs ?? IN_USE_MS);
+    for (const [path, at] of this.handedOut) if (at < inUseSince) this.handedOut.delete(path);
     let total = files.reduce((a, f) => a + f.size, 0);
     for (const f of files) {
       if (total <= this.opts.cacheMaxBytes) break;
-      if (f.path === keep) continue;
+      if (f.path === keep || this.handedOut.has(f.path)) continue;
       await rm(f.path, { force: true });
       total -= f.size;
+    }
+    if (total > this.opts.cacheMaxBytes && !this.warnedOverBound) {
+      this.warnedOverBound = true;
+      logger().warn({ lake: this.uri, cacheBytes: total, cacheMaxBytes: this.opts.cacheMaxBytes }, 'S3 cache over its bound: the files in use need more (GOLD_S3_CACHE_MAX_BYTES)');
     }
     this.cacheBytes = total;
   }

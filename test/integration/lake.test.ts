@@ -151,15 +151,33 @@ describe.each(kinds)('lake on %s', (_kind, make) => {
 });
 
 describe('S3 lake cache', () => {
-  it('stays under its size bound and refetches rewritten objects', async () => {
+  it('stays under its size bound, least recently used first, and refetches rewritten objects', async () => {
     const cacheDir = tempDir();
-    const l = openLake(s3LakeUri(), { s3CacheDir: cacheDir, s3CacheMaxBytes: 3 * 1024 * 1024 }) as S3Lake;
+    const l = openLake(s3LakeUri(), { s3CacheDir: cacheDir, s3CacheMaxBytes: 3 * 1024 * 1024, s3CacheInUseMs: 0 }) as S3Lake;
     try {
       for (let i = 0; i < 6; i++) await l.write(`c/${i}.bin`, randomBytes(1024 * 1024));
       for (let i = 0; i < 6; i++) await l.localFile(`c/${i}.bin`);
       expect(dirSize(cacheDir)).toBeLessThanOrEqual(3 * 1024 * 1024);
       await l.write('c/5.bin', 'rewritten');
       expect(readFileSync(await l.localFile('c/5.bin'), 'utf8')).toBe('rewritten');
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('keeps every file of a read larger than its bound until it is used, then evicts again', async () => {
+    const cacheDir = tempDir();
+    const l = openLake(s3LakeUri(), { s3CacheDir: cacheDir, s3CacheMaxBytes: 1024 * 1024, s3CacheInUseMs: 1500 }) as S3Lake;
+    try {
+      for (let i = 0; i < 4; i++) await l.write(`big/${i}.bin`, randomBytes(1024 * 1024));
+      const paths = [];
+      for (let i = 0; i < 4; i++) paths.push(await l.localFile(`big/${i}.bin`));
+      // All four are still there for the query that asked for them, over the bound.
+      expect(paths.map((p) => statSync(p).size)).toEqual([1, 2, 3, 4].map(() => 1024 * 1024));
+      await new Promise((r) => setTimeout(r, 1600));
+      await l.write('big/4.bin', randomBytes(1024 * 1024));
+      await l.localFile('big/4.bin');
+      expect(dirSize(cacheDir)).toBeLessThanOrEqual(1024 * 1024);
     } finally {
       await l.close();
     }
