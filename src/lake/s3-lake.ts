@@ -171,7 +171,7 @@ export class S3Lake implements Lake {
     }
     const etag = (head.ETag ?? 'none').replace(/[^A-Za-z0-9_-]/g, '');
     const path = join(this.opts.cacheDir, this.bucket, ...this.full(key).split('/'), etag);
-    this.handedOut.set(path, Date.now());
+    this.markInUse(path);
     try {
       const st = await stat(path);
       const now = new Date();
@@ -187,6 +187,16 @@ export class S3Lake implements Lake {
     await rename(tmp, path);
     await this.evict(head.ContentLength ?? 0, path);
     return path;
+  }
+
+  private markInUse(path: string): void {
+    this.handedOut.set(path, Date.now());
+    // Pruned here too, so that a cache that never fills does not remember every file for ever.
+    if (this.handedOut.size > 10_000) this.forgetUsedBefore(Date.now() - (this.opts.inUseMs ?? IN_USE_MS));
+  }
+
+  private forgetUsedBefore(t: number): void {
+    for (const [path, at] of this.handedOut) if (at < t) this.handedOut.delete(path);
   }
 
   /** Keeps the cache under its bound by removing the least recently used files not in use. */
@@ -211,8 +221,7 @@ export class S3Lake implements Lake {
     if (this.cacheBytes <= this.opts.cacheMaxBytes) return;
     if (files.length === 0) await walk(this.opts.cacheDir);
     files.sort((a, b) => a.mtime - b.mtime);
-    const inUseSince = Date.now() - (this.opts.inUseMs ?? IN_USE_MS);
-    for (const [path, at] of this.handedOut) if (at < inUseSince) this.handedOut.delete(path);
+    this.forgetUsedBefore(Date.now() - (this.opts.inUseMs ?? IN_USE_MS));
     let total = files.reduce((a, f) => a + f.size, 0);
     for (const f of files) {
       if (total <= this.opts.cacheMaxBytes) break;
