@@ -13,6 +13,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sqlStr, withEngine, type EngineOptions } from '../src/engine/duckdb.js';
+import { userFeatures } from '../src/features/families/user-features.js';
+import { onlineViewOf } from '../src/features/online-views.js';
 import { EmbeddedOnlineStore } from '../src/online/embedded-store.js';
 import { materializeParquet } from '../src/online/materialize.js';
 import { RedisOnlineStore } from '../src/online/redis-store.js';
@@ -73,17 +75,29 @@ async function writeGold(path: string, featureTs: number, createdTs: number): Pr
 }
 
 /** CPU microseconds the Redis server has used so far (INFO cpu: its main thread and the rest). */
+/** A gold partition of the real user_features view (its 17 features) for USERS users. */
+async function writeUserFeatures(path: string, featureTs: number): Promise<void> {
+  const cols = userFeatures.features.map((f) =>
+    f.type === 'BIGINT' ? `(random() * 200)::BIGINT AS ${f.name}` : f.type === 'VARCHAR' ? `['comedy', 'drama', 'news', 'sports', 'music', 'kids'][1 + i % 6] AS ${f.name}` : `round(random() * 10000, 6) AS ${f.name}`,
+  );
+  await withEngine(ENGINE, (db) =>
+    db.run(`COPY (SELECT 'u' || lpad(i::VARCHAR, 7, '0') AS user_id, ${cols.join(', ')},
+        make_timestamp(${featureTs * 1000}) AS feature_timestamp, make_timestamp(${(featureTs + 60_000) * 1000}) AS created_timestamp
+      FROM range(${USERS}) t(i)) TO ${sqlStr(path)} (FORMAT parquet, COMPRESSION zstd)`),
+  );
+}
+
 async function redisCpuMicros(store: RedisOnlineStore): Promise<number> {
   const info = await store.redis.info('cpu');
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
-async function timedMaterialize(store: OnlineStore, file: string) {
+async function timedMaterialize(store: OnlineStore, file: string, v: OnlineViewSpec = view) {
   const heapBefore = process.memoryUsage().heapUsed;
   let heapMax = heapBefore;
   const cpuBefore = store instanceof RedisOnlineStore ? await redisCpuMicros(store) : 0;
-  const r = await materializeParquet(store, view, [file], { engine: ENGINE, onProgress: () => (heapMax = Math.max(heapMax, process.memoryUsage().heapUsed)) });
+  const r = await materializeParquet(store, v, [file], { engine: ENGINE, onProgress: () => (heapMax = Math.max(heapMax, process.memoryUsage().heapUsed)) });
   const redisMicrosPerRow = store instanceof RedisOnlineStore ? ((await redisCpuMicros(store)) - cpuBefore) / r.rows : 0;
   return { ...r, rowsPerSecond: Math.round(r.rows / r.seconds), heapGrowthMb: Math.round((heapMax - heapBefore) / 1024 ** 2), redisMicrosPerRow };
 }
@@ -186,13 +200,27 @@ async function main(): Promise<void> {
     figures['redis materialize rows/s (restate)'] = again.rowsPerSecond;
     figures['redis materialize s (restate)'] = again.seconds;
     figures['redis CPU us/row (restate)'] = again.redisMicrosPerRow;
+    // The same writes through the script alone (no bulk transactions): the watermark spares the compare.
+    const scriptOnly = new RedisOnlineStore(REDIS_URL, { keyPrefix: KEY_PREFIX, bulkMinRows: Number.POSITIVE_INFINITY });
+    const scripted = await timedMaterialize(scriptOnly, restated).finally(() => scriptOnly.close());
+    figures['redis materialize rows/s (script, watermark, no compare)'] = scripted.rowsPerSecond;
+    figures['redis CPU us/row (script, watermark, no compare)'] = scripted.redisMicrosPerRow;
     // Below the watermark (as when an older date is restated after a newer one): every row compared.
     await redis.redis.set(redis.watermarkKey(view), '9'.repeat(26));
     const compared = await timedMaterialize(redis, restated);
     figures['redis materialize rows/s (every row compared)'] = compared.rowsPerSecond;
     figures['redis CPU us/row (every row compared)'] = compared.redisMicrosPerRow;
     figures['materialize JS heap growth MB'] = Math.max(fresh.heapGrowthMb, again.heapGrowthMb, compared.heapGrowthMb);
-    for (const [what, r] of [['new keys', fresh], ['restate', again], ['compared', compared]] as const) {
+    // The real user_features view (17 features), new keys.
+    const userView = onlineViewOf(userFeatures, 1);
+    const userDay = join(dir, 'user-features.parquet');
+    await writeUserFeatures(userDay, featureTs);
+    await redis.deleteView(userView);
+    const users = await timedMaterialize(redis, userDay, userView);
+    await redis.deleteView(userView);
+    figures['redis materialize rows/s (user_features, new keys)'] = users.rowsPerSecond;
+    figures['redis CPU us/row (user_features, new keys)'] = users.redisMicrosPerRow;
+    for (const [what, r] of [['new keys', fresh], ['restate', again], ['script', scripted], ['compared', compared], ['user_features', users]] as const) {
       if (r.written !== USERS) throw new Error(`bench: the ${what} run wrote ${r.written} rows of ${USERS}`);
     }
     const emb = await timedMaterialize(embedded, day);
