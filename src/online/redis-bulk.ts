@@ -215,24 +215,32 @@ export async function writeBulkChunk(conn: RedisBulkConnection, chunk: BulkChunk
   const multi = encodeCommand(['MULTI']);
   const exec = encodeCommand(['EXEC']);
   const raiseMark = encodeCommand(['SET', chunk.watermarkKey, chunk.header]);
-  for (let start = 0; start < n; start += perTransaction) {
-    const end = Math.min(n, start + perTransaction);
-    const body = encodeSets(chunk, start, end);
-    let done = false;
-    for (let attempt = 1; attempt <= MAX_WATCH_ATTEMPTS && !done; attempt++) {
-      const [watched, mark] = await conn.request(watch, 2);
-      throwIfError(watched);
-      throwIfError(mark);
-      if (typeof mark === 'string' && mark > chunk.header) {
-        throwIfError((await conn.request(encodeCommand(['UNWATCH']), 1))[0]!);
-        return { written: start, expired: 0, belowFrom: start };
-      }
-      const raise = mark !== chunk.header;
-      const replies = await conn.request(Buffer.concat(raise ? [multi, body, raiseMark, exec] : [multi, body, exec]), end - start + (raise ? 1 : 0) + 2);
-      for (const r of replies) throwIfError(r);
-      done = replies[replies.length - 1] !== null; // null: another writer moved the watermark; look again
+  // The WATCH and GET for the next transaction ride behind each EXEC: one round trip a transaction.
+  let check = await conn.request(watch, 2);
+  let attempts = 0;
+  for (let start = 0; start < n; ) {
+    const [watched, mark] = check;
+    throwIfError(watched!);
+    throwIfError(mark!);
+    if ((typeof mark === 'string' && mark > chunk.header) || attempts === MAX_WATCH_ATTEMPTS) {
+      throwIfError((await conn.request(encodeCommand(['UNWATCH']), 1))[0]!);
+      return { written: start, expired: 0, belowFrom: start };
     }
-    if (!done) return { written: start, expired: 0, belowFrom: start };
+    const end = Math.min(n, start + perTransaction);
+    const raise = mark !== chunk.header;
+    const more = end < n;
+    const payload = [multi, encodeSets(chunk, start, end), ...(raise ? [raiseMark] : []), exec, ...(more ? [watch] : [])];
+    const count = 1 + (end - start) + (raise ? 1 : 0) + 1;
+    const replies = await conn.request(Buffer.concat(payload), count + (more ? 2 : 0));
+    for (const r of replies.slice(0, count)) throwIfError(r);
+    const aborted = replies[count - 1] === null; // another writer moved the watermark: this transaction again
+    if (aborted) attempts++;
+    else {
+      attempts = 0;
+      start = end;
+    }
+    if (more) check = replies.slice(count);
+    else if (aborted) check = await conn.request(watch, 2);
   }
   return { written: n, expired: 0, belowFrom: n };
 }
