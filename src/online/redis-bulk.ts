@@ -5,7 +5,7 @@
 // A chunk goes as optimistic transactions on the view's watermark (see redis-store.ts), each of a
 // bounded number of rows so that reads interleave:
 //   WATCH mark; GET mark            -> the mark is above the header: UNWATCH, the caller compares row by row
-//   MULTI; SET ... PXAT ... (each row); [SET mark header]; EXEC
+//   MULTI; SET ... PXAT ... (each row); [SET mark header]; EXEC; then the next WATCH mark; GET mark
 // EXEC fails (nil) when another writer moved the mark in between; the transaction is then tried again.
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
