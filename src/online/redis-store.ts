@@ -196,6 +196,7 @@ export class RedisOnlineStore implements OnlineStore {
     let conn = this.bulkIdle.pop();
     while (conn && !conn.healthy) conn = this.bulkIdle.pop(); // closed by the server since its last use
     conn ??= new RedisBulkConnection({ host: o.host ?? '127.0.0.1', port: o.port ?? 6379, username: o.username, password: o.password, db: o.db, tls: o.tls, connectTimeoutMs: o.connectTimeout });
+    let clean = false;
     try {
       const prefix = this.viewPrefix(view);
       const r = await writeBulkChunk(
@@ -204,9 +205,11 @@ export class RedisOnlineStore implements OnlineStore {
         now,
         this.keysPerCall,
       );
+      clean = true;
       return { result: { written: r.written, skippedOlder: 0, skippedExpired: r.expired }, rest: rows.slice(r.belowFrom) };
     } finally {
-      if (conn.healthy) this.bulkIdle.push(conn);
+      // A connection that failed mid-transaction may still hold a WATCH or a MULTI: not reused.
+      if (clean && conn.healthy) this.bulkIdle.push(conn);
       else conn.close();
     }
   }
