@@ -394,6 +394,23 @@ describe('Redis specifics', () => {
     }
   });
 
+  it('names the refusal when Redis is out of memory (noeviction), in bulk and by script', async () => {
+    const server = await startRedis(['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction']);
+    const bulk = new RedisOnlineStore(server.url, { keyPrefix: prefix, bulkMinRows: 1 });
+    const script = new RedisOnlineStore(server.url, { keyPrefix: prefix });
+    const v = simple('oom');
+    const ts = Date.now() - 1000;
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ entityKey: `e${i}`, featureTimestamp: ts, values: [i] }));
+    try {
+      await expect(bulk.writeBatch(v, rows)).rejects.toThrow(/Redis refused a bulk write: OOM/);
+      await expect(script.writeBatch(v, rows.map((r) => ({ ...r, featureTimestamp: r.featureTimestamp - 1 })))).rejects.toThrow(/OOM/);
+    } finally {
+      await bulk.close();
+      await script.close();
+      await server.stop();
+    }
+  });
+
   it('names a refused password on the bulk connection', async () => {
     const server = await startRedis(['--requirepass', 'right']);
     const port = Number(new URL(server.url).port);
