@@ -1,6 +1,8 @@
 // Online store benchmark: materialize 1 million users x 20 features of mixed types (DOUBLE, BIGINT,
-// VARCHAR, TIMESTAMP, FLOAT[], VARCHAR[]) from Parquet into Redis (new keys, then a restatement over
-// existing keys) and into the embedded store; then online reads: library p50/p99 for one entity with
+// VARCHAR, TIMESTAMP, FLOAT[], VARCHAR[]) from Parquet: into a store that keeps nothing (reading and
+// encoding alone), into Redis (new keys; a restatement over existing keys, in bulk and through the
+// script only; below the watermark, every row compared; the real user_features view), with Redis's and
+// this process's CPU per row, and into the embedded store; then online reads: library p50/p99 for one entity with
 // all features and for 100 entities, and the HTTP feature server (in a worker thread, so that the load
 // generator does not share its event loop) at a fixed ~2,000 requests/s of one entity, and at a fixed
 // rate of 100-entity requests.
@@ -74,7 +76,6 @@ async function writeGold(path: string, featureTs: number, createdTs: number): Pr
   );
 }
 
-/** CPU microseconds the Redis server has used so far (INFO cpu: its main thread and the rest). */
 /** A gold partition of the real user_features view (its 17 features) for USERS users. */
 async function writeUserFeatures(path: string, featureTs: number): Promise<void> {
   const cols = userFeatures.features.map((f) =>
@@ -87,6 +88,7 @@ async function writeUserFeatures(path: string, featureTs: number): Promise<void>
   );
 }
 
+/** CPU microseconds the Redis server has used so far (INFO cpu: its main thread and the rest). */
 async function redisCpuMicros(store: RedisOnlineStore): Promise<number> {
   const info = await store.redis.info('cpu');
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
