@@ -5,10 +5,13 @@
 // this process's CPU per row, and into the embedded store; then online reads: library p50/p99 for one entity with
 // all features and for 100 entities, and the HTTP feature server (in a worker thread, so that the load
 // generator does not share its event loop) at a fixed ~2,000 requests/s of one entity, and at a fixed
-// rate of 100-entity requests.
+// rate of 100-entity requests. Last, the ceiling: redis-benchmark (Redis's own C client, pipelined)
+// sending the same number of plain `SET key value PXAT t` of the records' mean size to the same Redis,
+// which is the most any client could write into it on this machine, with nothing to read or encode.
 // Run: npm run bench -- online
 // (GOLD_BENCH_USERS default 1,000,000; GOLD_BENCH_REDIS default redis://127.0.0.1:6379;
 //  GOLD_BENCH_HTTP_SECONDS default 10 per HTTP phase)
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -106,6 +109,37 @@ async function timedMaterialize(store: OnlineStore, file: string, v: OnlineViewS
   // This process's CPU, DuckDB's threads included.
   const clientMicrosPerRow = (client.user + client.system) / r.rows;
   return { ...r, rowsPerSecond: Math.round(r.rows / r.seconds), heapGrowthMb: Math.round((heapMax - heapBefore) / 1024 ** 2), redisMicrosPerRow, clientMicrosPerRow };
+}
+
+/** Mean byte size of the records stored for a view (a sample of its keys). */
+async function meanRecordBytes(store: RedisOnlineStore, v: OnlineViewSpec): Promise<number> {
+  const [, keys] = await store.redis.scan('0', 'MATCH', `${store.viewPrefix(v)}*`, 'COUNT', 1000);
+  const sizes = await Promise.all(keys.map((k) => store.redis.strlen(k)));
+  return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
+}
+
+/**
+ * redis-benchmark's pipelined `SET key value PXAT t` of `bytes`-byte values on `requests` random keys
+ * out of `keys`: requests/s and Redis CPU per request. The keys are deleted afterwards.
+ */
+async function redisCeiling(store: RedisOnlineStore, requests: number, keys: number, bytes: number): Promise<{ rps: number; redisMicrosPerOp: number } | null> {
+  const url = new URL(REDIS_URL);
+  const prefix = `${KEY_PREFIX}ceiling:`;
+  const expireAt = String(Date.now() + 3_600_000);
+  const cpuBefore = await redisCpuMicros(store);
+  const r = spawnSync('redis-benchmark', ['-h', url.hostname, '-p', url.port || '6379', '-n', String(requests), '-r', String(keys), '-P', '500', '-q', '--csv', 'SET', `${prefix}__rand_int__`, 'x'.repeat(bytes), 'PXAT', expireAt], { encoding: 'utf8' });
+  // redis-benchmark comes with Redis's tools; without it the ceiling is left out, not the benchmark.
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
+  if (r.status !== 0) throw new Error(`redis-benchmark failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr}`);
+  const redisMicrosPerOp = ((await redisCpuMicros(store)) - cpuBefore) / requests;
+  // --csv prints a header line, then "test","rps",... for the command.
+  const rps = Number(r.stdout.trim().split('\n').at(-1)!.split(',')[1]!.replaceAll('"', ''));
+  for (let cursor = '0'; ; ) {
+    const [next, found] = await store.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+    if (found.length > 0) await store.redis.unlink(...found);
+    if ((cursor = next) === '0') break;
+  }
+  return { rps: Math.round(rps), redisMicrosPerOp };
 }
 
 const userKey = () => `u${String(Math.floor(Math.random() * USERS)).padStart(7, '0')}`;
@@ -212,6 +246,8 @@ async function main(): Promise<void> {
     figures['redis CPU us/row (new keys)'] = fresh.redisMicrosPerRow;
     figures['client CPU us/row (new keys)'] = fresh.clientMicrosPerRow;
     figures['redis bytes per entity'] = Math.round(((await redis.stats()).bytes - memBefore) / USERS);
+    const recordBytes = await meanRecordBytes(redis, view);
+    figures['record bytes (mean)'] = recordBytes;
     const again = await timedMaterialize(redis, restated);
     figures['redis materialize rows/s (restate)'] = again.rowsPerSecond;
     figures['redis materialize s (restate)'] = again.seconds;
@@ -278,6 +314,10 @@ async function main(): Promise<void> {
     figures['http 100 entities errors+dropped'] = batch.errors + batch.dropped;
     worker.postMessage('stop');
     await new Promise((r) => worker.once('exit', r));
+    // Twice as many requests as users, on random keys out of as many: new keys first, then mostly existing ones.
+    const ceiling = await redisCeiling(redis, 2 * USERS, USERS, recordBytes);
+    figures['ceiling: redis-benchmark SET PXAT requests/s'] = ceiling?.rps ?? 'redis-benchmark not found';
+    if (ceiling) figures['ceiling: redis-benchmark redis CPU us/request'] = ceiling.redisMicrosPerOp;
     figures['peak RSS MB'] = peakRss();
     figures['load average at end'] = loadavg()[0]!;
   } finally {

@@ -1,13 +1,17 @@
 // Silver benchmark: generate one day of synthetic silver (default 10 million events) into a local
 // lake in a temp folder, then read and validate it whole (the daily job's read), then read an
-// evening hour range (row groups outside it are skipped by their timestamp statistics).
+// evening hour range (row groups outside it are skipped by their timestamp statistics). Then two
+// ceilings for the read, DuckDB alone on the same files: scanning every column (no rules, nothing
+// stored), and storing the day as a table (no rules, no duplicate search), which the reader must do
+// for the partials that read its rows.
 // Run: npm run bench -- silver   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _THREADS, _MEMORY)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Engine } from '../src/engine/duckdb.js';
-import { openLake } from '../src/lake/index.js';
+import { Engine, parquetScan, sqlIdent } from '../src/engine/duckdb.js';
+import { openLake, paths } from '../src/lake/index.js';
+import { SILVER_FILE_COLUMNS } from '../src/silver/contract.js';
 import { generateSilver } from '../src/silver/generator.js';
 import { readSilver } from '../src/silver/reader.js';
 import { WEEKDAY_VOLUME } from '../src/silver/synthetic-model.js';
@@ -45,6 +49,11 @@ try {
   const db = await Engine.create(engine);
   const read = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, runTime: new Date('2025-01-01T00:00:00Z') }));
   const evening = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, hours: [19, 21], runTime: new Date('2025-01-01T00:00:00Z'), table: 'evening' }));
+  await db.run('DROP TABLE events; DROP TABLE evening');
+  const files = await Promise.all((await lake.list(paths.silverDate(DATE))).filter((e) => e.key.endsWith('.parquet')).map((e) => lake.localFile(e.key)));
+  const columns = SILVER_FILE_COLUMNS.map((c) => sqlIdent(c.name));
+  const scan = await timed(() => db.run(`SELECT count(*), ${columns.map((c) => `max(${c})`).join(', ')} FROM ${parquetScan(files)}`));
+  const store = await timed(() => db.run(`CREATE TEMP TABLE ceiling AS SELECT ${columns.join(', ')} FROM ${parquetScan(files)}`));
   db.close();
 
   report('silver', {
@@ -60,6 +69,10 @@ try {
     'read+validate events/s': Math.round(read.value.rowsRead / read.seconds),
     'rows accepted': read.value.rowsAccepted,
     'rows quarantined': read.value.rowsQuarantined,
+    'ceiling: scan every column, seconds': scan.seconds,
+    'ceiling: scan every column, events/s': Math.round(rows / scan.seconds),
+    'ceiling: store the day as a table, seconds': store.seconds,
+    'ceiling: store the day as a table, events/s': Math.round(rows / store.seconds),
     'read 19-21h seconds': evening.seconds,
     'read 19-21h rows': evening.value.rowsRead,
     'peak RSS MB': peakRss(),
