@@ -1,8 +1,11 @@
 // Atomic partition commits, the same on a local folder and on S3: data files are written under names
 // unique to the commit, then one object, the `_SUCCESS` marker, is written holding the manifest (the
 // list of files). Readers go through the manifest, so they see the old partition or the new one and
-// never a half; files of a crashed write are listed by no manifest and are removed by the next commit.
-// The previous commit's files are kept one generation so that a reader still on it can finish.
+// never a half; files of a crashed write are listed by no manifest and are removed by a later commit.
+// The previous commit's files are kept one generation so that a reader still on it can finish. Two
+// commits of one partition may run at once (a backfill's date and the daily job's, or a retry while
+// the first attempt still runs): the last marker written wins, and neither deletes the other's files,
+// because files listed by no manifest are removed only once their commit is older than a grace period.
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -27,8 +30,17 @@ export interface StagedFile {
   localPath: string;
 }
 
+/** Files of a commit younger than this are never removed by another commit: it may still be writing. */
+export const STRAY_FILE_GRACE_MS = 60 * 60 * 1000;
+
 export function newCommitId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/** When the commit that wrote a data file started, from its name (`part-<i>-<commitId><ext>`); null for other names. */
+function commitTimeOf(name: string): number | null {
+  const m = /^part-\d+-([0-9a-z]+)[0-9a-f]{8}\.[^/]+$/.exec(name);
+  return m ? parseInt(m[1]!, 36) : null;
 }
 
 export async function readManifest(lake: Lake, prefix: string): Promise<PartitionManifest | null> {
@@ -60,14 +72,22 @@ export async function committedFiles(lake: Lake, prefix: string): Promise<string
   return m ? m.files.map((f) => joinKey(prefix, f.name)) : null;
 }
 
-export async function commitPartition(
-  lake: Lake,
-  prefix: string,
-  files: StagedFile[],
-  meta: Record<string, unknown> = {},
-  extension = '.parquet',
-): Promise<PartitionManifest> {
-  const previous = await readManifest(lake, prefix).catch(() => null);
+export interface CommitOptions {
+  /** Data file extension (default `.parquet`). */
+  extension?: string;
+  /** Age below which another commit's unlisted files are left alone (default STRAY_FILE_GRACE_MS). */
+  strayGraceMs?: number;
+}
+
+export async function commitPartition(lake: Lake, prefix: string, files: StagedFile[], meta: Record<string, unknown> = {}, opts: CommitOptions = {}): Promise<PartitionManifest> {
+  const extension = opts.extension ?? '.parquet';
+  const grace = opts.strayGraceMs ?? STRAY_FILE_GRACE_MS;
+  // A corrupt marker is replaced by this commit; any other failure to read it (I/O) fails the commit,
+  // rather than deleting the previous generation under readers that may still be on it.
+  const previous = await readManifest(lake, prefix).catch((e: unknown) => {
+    if (e instanceof Error && e.message.startsWith('corrupt commit marker')) return null;
+    throw e;
+  });
   const commitId = newCommitId();
   const written: ManifestFile[] = [];
   for (const [i, f] of files.entries()) {
@@ -79,9 +99,12 @@ export async function commitPartition(
   await lake.write(joinKey(prefix, COMMIT_MARKER), JSON.stringify(manifest, null, 1));
   const keep = new Set([...written, ...(previous?.files ?? [])].map((f) => f.name));
   keep.add(COMMIT_MARKER);
+  const cutoff = Date.now() - grace;
   for (const e of await lake.list(prefix)) {
     const name = e.key.slice(prefix.length + 1);
-    if (!name.includes('/') && !keep.has(name)) await lake.delete(e.key);
+    if (name.includes('/') || keep.has(name)) continue;
+    const started = commitTimeOf(name);
+    if (started === null || started < cutoff) await lake.delete(e.key);
   }
   return manifest;
 }

@@ -92,10 +92,16 @@ describe.each(kinds)('lake on %s', (_kind, make) => {
     expect(keys2).toHaveLength(1);
     expect((await l.read(keys2[0]!)).toString()).toBe('third');
 
-    // Two more commits: the first one's files are gone (one generation is kept for readers).
+    // Two more commits: the first two generations are listed by no manifest now, but they are younger
+    // than the grace period (a commit still writing would look the same), so they stay until a commit
+    // after it; the previous generation is always kept for readers.
     await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f2 }]);
     await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f2 }]);
+    for (const k of [...keys1, ...keys2]) expect(await l.exists(k)).toBe(true);
+    const previous = (await committedFiles(l, 'gold/f/feature_date=2026-01-01'))!;
+    await commitPartition(l, 'gold/f/feature_date=2026-01-01', [{ localPath: f2 }], {}, { strayGraceMs: 0 });
     for (const k of [...keys1, ...keys2]) expect(await l.exists(k)).toBe(false);
+    for (const k of previous) expect(await l.exists(k)).toBe(true);
 
     await deletePartition(l, 'gold/f/feature_date=2026-01-01');
     expect(await committedFiles(l, 'gold/f/feature_date=2026-01-01')).toBeNull();
@@ -128,13 +134,58 @@ describe.each(kinds)('lake on %s', (_kind, make) => {
     visible = (await committedFiles(l, prefix))!;
     expect(await Promise.all(visible.map(async (k) => (await l.read(k)).toString()))).toEqual(['old']);
     const orphans = (await l.list(prefix)).length;
-    expect(orphans).toBeGreaterThan(2);
+    expect(orphans).toBe(1 + 1 + 2 + 3); // marker, old file, both crashed attempts' files
 
-    // The retry commits the new partition whole, and the crashed attempts' files are cleaned up.
+    // The retry commits the new partition whole. The crashed attempts' files are young: another commit
+    // may still be writing them, so they stay for the grace period.
     await commitPartition(l, prefix, files);
     visible = (await committedFiles(l, prefix))!;
     expect(await Promise.all(visible.map(async (k) => (await l.read(k)).toString()))).toEqual(['new-0', 'new-1', 'new-2']);
-    expect((await l.list(prefix)).length).toBe(1 + 3 + 1); // marker, new files, the previous generation
+    expect((await l.list(prefix)).length).toBe(1 + 3 + 1 + 5); // marker, new files, the previous generation, the crashed ones
+    // Once they are older than the grace period, the next commit removes them.
+    await commitPartition(l, prefix, files, {}, { strayGraceMs: 0 });
+    expect((await l.list(prefix)).length).toBe(1 + 3 + 3); // marker, new files, the previous generation
+  });
+
+  it('two commits of one partition at once: the last marker wins and its files are all there', async () => {
+    const l = lake();
+    const dir = tempDir();
+    const prefix = 'gold/f/feature_date=2026-01-03';
+    const staged = (label: string) => [0, 1].map((i) => {
+      const p = join(dir, `${label}-${i}.parquet`);
+      writeFileSync(p, `${label}-${i}`);
+      return { localPath: p };
+    });
+    await commitPartition(l, prefix, staged('old'));
+    // A uploads its files, then is slow to write its marker; B commits whole meanwhile, then A ends.
+    let releaseA!: () => void;
+    let commitA!: Promise<unknown>;
+    const aUploaded = new Promise<void>((resolve) => {
+      const slowMarker = new Proxy(l, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'write' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          return async (key: string, data: string) => {
+            if (key.endsWith(COMMIT_MARKER)) {
+              resolve();
+              await new Promise<void>((r) => (releaseA = r));
+            }
+            return (v as (k: string, d: string) => Promise<void>).call(target, key, data);
+          };
+        },
+      });
+      commitA = commitPartition(slowMarker, prefix, staged('a'));
+    });
+    await aUploaded;
+    await commitPartition(l, prefix, staged('b'));
+    const readAll = async () => Promise.all((await committedFiles(l, prefix))!.map(async (k) => (await l.read(k)).toString()));
+    expect(await readAll()).toEqual(['b-0', 'b-1']);
+    releaseA();
+    await commitA;
+    expect(await readAll()).toEqual(['a-0', 'a-1']);
+    // And the other way round: B's files survive A's cleanup, so B's marker, written last, is whole too.
+    await commitPartition(l, prefix, staged('b'));
+    expect(await readAll()).toEqual(['b-0', 'b-1']);
   });
 
   it('uploads a large file (multipart on S3) and hands DuckDB a local copy', async () => {
