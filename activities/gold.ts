@@ -50,8 +50,8 @@ export function goldActivities(ctx: ActivityContext) {
   const activities: Pick<DailyActivities, GoldActivityNames> = {
     async validateFeatureFamily({ family: name, date, runId, stagingPath, quality }) {
       const decl = family(name);
-      const files = await localFiles(ctx, stagingPath);
-      const report = await withHeartbeat(() => validateFamily(ctx.lake, ctx.engine, { family: decl, date, files, runId, scratchDir: ctx.scratchDir, config: quality }));
+      // The download of the staged files (from S3) is covered by the heartbeat too.
+      const report = await withHeartbeat(async () => validateFamily(ctx.lake, ctx.engine, { family: decl, date, files: await localFiles(ctx, stagingPath), runId, scratchDir: ctx.scratchDir, config: quality }));
       const reportPath = await writeValidationReport(ctx.lake, report);
       observeValidation(report);
       if (report.warned.length > 0) logger().warn({ family: name, date, warnings: report.warned.map((c) => c.message) }, 'validation warnings');
@@ -82,17 +82,22 @@ export function goldActivities(ctx: ActivityContext) {
       if (!manifest) throw Object.assign(new Error(`gold partition not committed: ${goldPath}`), { nonRetryable: true, type: 'MissingInput' });
       if (decl.online === false) return { rows: 0, written: 0, skippedOlder: 0, attempt: currentAttempt() };
       const view = onlineViewOf(decl, manifest.meta.schemaVersion as number);
-      const files = await localFiles(ctx, goldPath);
       // The checkpoint is the heartbeat: a retry after a crash resumes from the last chunk reported
       // for the same commit (writes are idempotent and guarded by feature_timestamp, so overlap is harmless).
-      const previous = lastHeartbeat<{ commitId: string; rowsDone: number }>();
-      const r = await materializeParquet(ctx.online(), view, files, {
-        engine: ctx.engine,
-        checkpoint: {
-          load: async () => (previous?.commitId === manifest.commitId ? previous.rowsDone : undefined),
-          save: async (rowsDone) => heartbeat({ commitId: manifest.commitId, rowsDone }),
-        },
-      });
+      // Heartbeats between chunks (the download, the first read) carry the latest checkpoint, never none.
+      let checkpoint = lastHeartbeat<{ commitId: string; rowsDone: number }>();
+      const resumeFrom = checkpoint?.commitId === manifest.commitId ? checkpoint.rowsDone : undefined;
+      const r = await withHeartbeat(
+        async () =>
+          materializeParquet(ctx.online(), view, await localFiles(ctx, goldPath), {
+            engine: ctx.engine,
+            checkpoint: {
+              load: async () => resumeFrom,
+              save: async (rowsDone) => heartbeat((checkpoint = { commitId: manifest.commitId, rowsDone })),
+            },
+          }),
+        () => checkpoint,
+      );
       return { rows: r.rows, written: r.written, skippedOlder: r.skippedOlder, attempt: currentAttempt() };
     },
 
@@ -103,17 +108,20 @@ export function goldActivities(ctx: ActivityContext) {
     },
 
     async consistencySample({ date, families, sample }) {
-      let checked = 0;
-      let mismatches = 0;
-      let missing = 0;
-      for (const name of families) {
-        const r = await checkFamilyConsistency(ctx.lake, ctx.online(), ctx.engine, { family: name, date, sample });
-        if (!r) continue;
-        checked += r.checked;
-        mismatches += r.mismatched;
-        missing += r.missing;
-      }
-      return { checked, mismatches, missing };
+      // Its policy group (materialize) has a heartbeat timeout: reading gold and the store can outlast it.
+      return withHeartbeat(async () => {
+        let checked = 0;
+        let mismatches = 0;
+        let missing = 0;
+        for (const name of families) {
+          const r = await checkFamilyConsistency(ctx.lake, ctx.online(), ctx.engine, { family: name, date, sample });
+          if (!r) continue;
+          checked += r.checked;
+          mismatches += r.mismatched;
+          missing += r.missing;
+        }
+        return { checked, mismatches, missing };
+      });
     },
 
     async recordRun({ report }) {

@@ -23,11 +23,18 @@ export interface GoldWorkerOptions {
   overrideActivities?: (acts: Activities) => Partial<Activities>;
 }
 
-export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptions = {}): Promise<Worker> {
+/** A worker, and the release of what its activities hold open (online store connections, the lake's clients). */
+export interface GoldWorker {
+  worker: Worker;
+  /** Call after the worker has stopped: an open Redis connection would keep the process alive. */
+  close(): Promise<void>;
+}
+
+export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptions = {}): Promise<GoldWorker> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: settings.temporalAddress }));
   const ctx = createActivityContext(settings);
   const acts = createActivities(ctx);
-  return Worker.create({
+  const worker = await Worker.create({
     connection,
     namespace: settings.temporalNamespace,
     taskQueue: settings.taskQueue,
@@ -36,7 +43,11 @@ export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptio
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? settings.workerMaxActivities,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 10,
     shutdownGraceTime: '30 seconds',
+  }).catch(async (e: unknown) => {
+    await ctx.close();
+    throw e;
   });
+  return { worker, close: () => ctx.close() };
 }
 
 /** Installs the SDK runtime once per process, with its Prometheus metrics on a port (0: off). */

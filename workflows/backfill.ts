@@ -48,29 +48,27 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     ...(input.heavyTaskQueue ? { taskQueue: input.heavyTaskQueue } : {}),
   });
 
-  let progress: BackfillProgress;
-  if (input.carried) {
-    progress = { ...input.carried, running: [], runs: input.carried.runs + 1 };
-  } else {
-    const p = await acts.planBackfill({ from: input.from, to: input.to, families: input.families, force: input.force });
-    progress = {
-      total: p.toRun.length + p.skipped.length,
-      startedAt: Date.now(),
-      pending: p.toRun,
-      running: [],
-      results: p.skipped.map((date) => ({ date, status: 'skipped', detail: 'already committed with the same code and schema' })),
-      paused: false,
-      cancelled: false,
-      runs: 1,
-    };
-    // Partials fold history forward one day at a time: build them all first, in order, so that the
-    // dates can then run in parallel on inputs that exist.
-    if (p.toRun.length > 0) await partialActs.buildPartials({ date: p.toRun[p.toRun.length - 1]!, runTime: new Date().toISOString() });
-  }
+  let progress: BackfillProgress = input.carried
+    ? { ...input.carried, running: [], runs: input.carried.runs + 1 }
+    : { total: 0, startedAt: Date.now(), pending: [], running: [], results: [], paused: false, cancelled: false, runs: 1 };
+  // Handlers first: planning and the partials can take long, and --status, --pause and --cancel must
+  // work meanwhile (a pause or cancel sent then carries over into the planned progress).
   setHandler(backfillProgressQuery, () => progress);
   setHandler(pauseSignal, () => void (progress.paused = true));
   setHandler(resumeSignal, () => void (progress.paused = false));
   setHandler(cancelSignal, () => void (progress.cancelled = true));
+  if (!input.carried) {
+    const p = await acts.planBackfill({ from: input.from, to: input.to, families: input.families, force: input.force });
+    progress = {
+      ...progress,
+      total: p.toRun.length + p.skipped.length,
+      pending: p.toRun,
+      results: p.skipped.map((date) => ({ date, status: 'skipped', detail: 'already committed with the same code and schema' })),
+    };
+    // Partials fold history forward one day at a time: build them all first, in order, so that the
+    // dates can then run in parallel on inputs that exist.
+    if (p.toRun.length > 0 && !progress.cancelled) await partialActs.buildPartials({ date: p.toRun[p.toRun.length - 1]!, runTime: new Date().toISOString() });
+  }
 
   const details = () => {
     const done = progress.results.filter((r) => r.status === 'succeeded' || r.status === 'skipped').length;
@@ -88,7 +86,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
         args: [{ date, families: input.families, runKind: 'backfill', policies: input.policies, quality: input.quality, heavyTaskQueue: input.heavyTaskQueue }],
         staticSummary: `backfill ${date}`,
       });
-      progress.results.push({ date, status: r.status === 'running' ? 'failed' : r.status, seconds: (Date.now() - t0) / 1000, detail: r.dlqEntries.length ? `${r.dlqEntries.length} DLQ entries` : undefined });
+      progress.results.push({ date, status: r.status === 'running' || r.status === 'cancelled' ? 'failed' : r.status, seconds: (Date.now() - t0) / 1000, detail: r.dlqEntries.length ? `${r.dlqEntries.length} DLQ entries` : undefined });
     } catch (e) {
       progress.results.push({ date, status: 'failed', seconds: (Date.now() - t0) / 1000, detail: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e) });
     } finally {

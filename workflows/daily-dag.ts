@@ -17,6 +17,8 @@ export interface DagHost {
   progress(report: DailyReport, line: string): void;
   /** Message and max attempts of a failed activity call. */
   describeFailure(err: unknown): { message: string; attempts: number; retriesExhausted: boolean };
+  /** Whether an error is the run being cancelled: it ends the run, it is not a family's failure. */
+  isCancellation(err: unknown): boolean;
 }
 
 export class SilverNotReadyError extends Error {
@@ -39,6 +41,10 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
       Object.assign(rec, { status: 'succeeded', attempts: r.attempt, seconds: (host.now() - rec.startedAt!) / 1000 }, describe(r));
       return r;
     } catch (err) {
+      if (host.isCancellation(err)) {
+        Object.assign(rec, { status: 'cancelled', seconds: (host.now() - rec.startedAt!) / 1000 });
+        throw err;
+      }
       const f = host.describeFailure(err);
       Object.assign(rec, { status: 'failed', attempts: f.attempts, seconds: (host.now() - rec.startedAt!) / 1000, error: f.message });
       return undefined;
@@ -75,30 +81,35 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
     if (r) report.dlqEntries.push(r.entryId);
   }
 
-  function failureReason(): 'retries_exhausted' | 'error' {
-    const last = report.steps.at(-1)!;
-    return last.error && /retr|attempt|timeout/i.test(last.error) ? 'retries_exhausted' : 'error';
+  /** The DLQ entry of a family's failed step (its own record: other families' steps run meanwhile). */
+  function failedStepToDlq(family: string, stepName: StepReport['step'], dataPath?: string): Promise<void> {
+    const rec = report.steps.findLast((s) => s.step === stepName && s.family === family)!;
+    const reason = rec.error && /retr|attempt|timeout/i.test(rec.error) ? 'retries_exhausted' : 'error';
+    return toDlq(family, reason, rec.error ?? `${stepName} failed`, dataPath);
   }
 
   /** Commit and materialize run behind the next stages: only compute and validate gate dependents. */
   async function land(family: string, stagingPath: string): Promise<void> {
     const committed = await step({ step: 'commit', family }, () => acts.commitFeatureFamily({ family, date, runId: host.runId, stagingPath }), (r) => ({ rows: r.rows, detail: r.skipped ? `unchanged: ${r.goldPath}` : r.goldPath }));
-    if (!committed) return toDlq(family, failureReason(), report.steps.find((s) => s.step === 'commit' && s.family === family)!.error!, stagingPath);
+    if (!committed) return failedStepToDlq(family, 'commit', stagingPath);
     const online = await step({ step: 'materialize', family }, () => acts.materializeFeatureFamily({ family, date, goldPath: committed.goldPath }), (r) => ({ rows: r.written, detail: `${r.written} written, ${r.skippedOlder} older than online kept out` }));
-    if (!online) return toDlq(family, failureReason(), report.steps.find((s) => s.step === 'materialize' && s.family === family)!.error!, committed.goldPath);
+    if (!online) return failedStepToDlq(family, 'materialize', committed.goldPath);
     report.familiesLanded.push(family);
   }
 
   async function computeAndValidate(family: string): Promise<void> {
     const computed = await step({ step: 'compute', family }, () => acts.computeFeatureFamily({ family, date, runId: host.runId, createdAt }), (r) => ({ rows: r.rows, detail: r.stagingPath }));
-    if (!computed) return toDlq(family, failureReason(), report.steps.filter((s) => s.family === family).at(-1)!.error!);
+    if (!computed) return failedStepToDlq(family, 'compute');
     const validated = await step({ step: 'validate', family }, () => acts.validateFeatureFamily({ family, date, runId: host.runId, stagingPath: computed.stagingPath, quality: input.quality }), (r) => ({
       qualityScore: r.qualityScore,
       detail: r.passed ? `passed${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}` : `failed: ${r.errors.join('; ')}`,
     }));
-    if (!validated) return toDlq(family, failureReason(), report.steps.filter((s) => s.family === family).at(-1)!.error!, computed.stagingPath);
+    if (!validated) return failedStepToDlq(family, 'validate', computed.stagingPath);
     if (!validated.passed) return toDlq(family, 'validation', validated.errors.join('; '), computed.stagingPath, validated.sampleRows);
-    landing.push(land(family, validated.stagingPath));
+    const landed = land(family, validated.stagingPath);
+    // Awaited below; marked handled here, since a cancellation can end the stages before that.
+    landed.catch(() => undefined);
+    landing.push(landed);
   }
 
   for (const stage of plan.stages) {

@@ -86,6 +86,7 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
     sleep: (ms) => sleep(ms),
     progress: (r, line) => setCurrentDetails(progressMarkdown(r, line)),
     describeFailure: describeActivityFailure,
+    isCancellation,
   };
   const report = newReport(input, host);
   setHandler(dailyProgressQuery, () => report);
@@ -133,6 +134,13 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
   try {
     return await runDailyDag(acts, input, host, report);
   } catch (e) {
+    if (isCancellation(e)) {
+      // The run record still says what landed before the cancel; the workflow ends cancelled.
+      report.status = 'cancelled';
+      report.finishedAt = Date.now();
+      await CancellationScope.nonCancellable(() => acts.recordRun({ report })).catch(() => undefined);
+      throw e;
+    }
     if (e instanceof SilverNotReadyError) {
       report.status = 'failed';
       report.finishedAt = Date.now();

@@ -47,7 +47,7 @@ export interface ActivityPolicy {
   maximumIntervalMs: number;
 }
 
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface StepReport {
   step: 'plan' | 'partials' | 'compute' | 'validate' | 'commit' | 'materialize' | 'consistency' | 'metrics' | 'dlq';
@@ -73,7 +73,7 @@ export interface DailyReport {
   date: string;
   runId: string;
   runKind: RunKind;
-  status: 'running' | 'succeeded' | 'partial' | 'failed';
+  status: 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
   startedAt: number;
   finishedAt?: number;
   steps: StepReport[];

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { setLogLevel } from '../monitoring/logger.js';
+import { FAMILIES } from '../features/families/index.js';
 
 export interface GlobalFlags {
   lake?: string;
@@ -78,6 +79,15 @@ export function dateRange(from: string | undefined, to: string | undefined): { f
   if (!from || !to) throw new CliError('--from and --to are required');
   if (from > to) throw new CliError(`--from ${from} is after --to ${to}`);
   return { from, to };
+}
+
+/** A comma-separated list of declared family names (each one checked, so that a typo fails here, before any run starts). */
+export function parseFamilies(value: string): string[] {
+  const names = value.split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError(`invalid --families '${value}': expected a comma-separated list of families`);
+  const unknown = names.filter((n) => !FAMILIES.some((f) => f.name === n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown feature famil${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((n) => `'${n}'`).join(', ')} (families: ${FAMILIES.map((f) => f.name).join(', ')})`);
+  return names;
 }
 
 export function parsePositiveInt(name: string) {

@@ -8,6 +8,9 @@ export interface PlanInput {
 
 export class PlanError extends Error {
   override name = 'PlanError';
+  // An unknown family or a dependency cycle: retrying cannot help.
+  readonly nonRetryable = true;
+  readonly type = 'PlanError';
 }
 
 /**

@@ -50,6 +50,8 @@ export async function runDailyLocal(acts: DailyActivities, input: DailyInput, lo
       err instanceof LocalActivityError
         ? { message: err.message, attempts: err.attempts, retriesExhausted: err.retriesExhausted }
         : { message: err instanceof Error ? err.message : String(err), attempts: 1, retriesExhausted: false },
+    // The in-process runner is stopped by stopping the process: nothing cancels a run from outside.
+    isCancellation: () => false,
   };
   const report = newReport(input, host);
   return runDailyDag(withLocalRetries(acts, input), input, host, report);

@@ -73,4 +73,38 @@ describe('backfill workflow', () => {
     });
     await client.connection.close();
   });
+
+  it('answers --status and takes a cancel while it is still planning', async () => {
+    const client = await testClient(s);
+    let releasePlan!: () => void;
+    const planning = new Promise<void>((r) => (releasePlan = r));
+    let builtPartials = false;
+    await withWorker(s, async () => {
+      const started = await startBackfill(client, s, { from: START, to: addDays(START, 2), families: ['temporal_features'], concurrency: 1, force: true });
+      let during: BackfillProgress | undefined;
+      for (let i = 0; i < 100 && !during; i++) {
+        during = await started.handle.query<BackfillProgress>('progress').catch(() => undefined);
+        if (!during) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(during).toMatchObject({ total: 0, pending: [], results: [], cancelled: false });
+      await started.handle.signal('cancel');
+      releasePlan();
+      await expect(started.result()).rejects.toMatchObject({ cause: { message: expect.stringMatching(/cancelled with 3 date/) } });
+      const final = await started.handle.query<BackfillProgress>('progress');
+      expect(final).toMatchObject({ total: 3, cancelled: true, results: [] });
+      expect(builtPartials).toBe(false);
+    }, {
+      overrideActivities: (acts) => ({
+        async planBackfill(a) {
+          await planning;
+          return acts.planBackfill(a);
+        },
+        async buildPartials(a) {
+          builtPartials = true;
+          return acts.buildPartials(a);
+        },
+      }),
+    });
+    await client.connection.close();
+  });
 });

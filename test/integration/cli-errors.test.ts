@@ -30,6 +30,9 @@ describe('gold with bad arguments', () => {
     [['compute', '--from', '2026-01-05', '--to', '2026-01-01'], '--from 2026-01-05 is after --to 2026-01-01'],
     [['backfill', '--from', '2026-01-05', '--to', '2026-01-01'], '--from 2026-01-05 is after --to 2026-01-01'],
     [['backfill', '--from', '2026-01-05'], '--from and --to are required'],
+    [['run', 'daily', '--date', '2026-01-01', '--families', 'user_features,usr_features'], "unknown feature family 'usr_features'"],
+    [['backfill', '--from', '2026-01-01', '--to', '2026-01-02', '--families', 'nope,nada'], "unknown feature families 'nope', 'nada'"],
+    [['compute', '--from', '2026-01-01', '--to', '2026-01-01', '--families', ','], "invalid --families ','"],
     [['--lake', 'http://nope', 'compute', '--from', '2026-01-01', '--to', '2026-01-01'], 'invalid setting GOLD_LAKE'],
     [['--online-store', 'memcached://x', 'serve'], 'invalid setting GOLD_ONLINE_STORE'],
   ])('gold %j fails with one line naming the problem', async (args, reason) => {

@@ -1,5 +1,6 @@
 // The daily gold workflow on the real dev server: DAG order and overlap, retries, the DLQ path, the
 // progress query, the in-process runner giving the same gold.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { openOnlineStore } from '../../src/online/store.js';
 import { schemaVersions } from '../../src/registry/index.js';
 import { readRunRecords } from '../../src/monitoring/run-records.js';
+import { listDlq } from '../../src/dlq/index.js';
 import { readAlsModelReport } from '../../src/features/models/als-model.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { packageRoot } from '../../src/tools/binaries.js';
@@ -160,6 +162,7 @@ describe('daily gold workflow', () => {
           failures.set(a.family, n);
           if (a.family === 'item_features' && n === 1) throw new Error('simulated transient I/O error');
           if (a.family === 'session_features') throw ApplicationFailure.nonRetryable('simulated bad input', 'BadInput');
+          if (a.family === 'temporal_features') throw new Error('simulated outage that outlasts the retries');
           return acts.computeFeatureFamily(a);
         },
       }),
@@ -167,11 +170,50 @@ describe('daily gold workflow', () => {
     expect(report.status).toBe('partial');
     expect(step(report, 'compute', 'item_features')).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(step(report, 'compute', 'session_features')).toMatchObject({ status: 'failed' });
+    expect(step(report, 'compute', 'temporal_features')).toMatchObject({ status: 'failed', error: expect.stringMatching(/retries exhausted/) });
     expect(step(report, 'compute', 'statistical_features')).toMatchObject({ status: 'skipped' });
-    expect(report.familiesLanded.sort()).toEqual(['item_features', 'temporal_features', 'user_embeddings', 'user_features', 'video_embeddings']);
-    expect(report.dlqEntries).toHaveLength(1);
-    expect(step(report, 'dlq', 'session_features').dlqEntryId).toBe(report.dlqEntries[0]);
-    expect(await goldRows(openLake(s2.lake, s2), 'session_features', DATE)).toEqual([]);
+    expect(report.familiesLanded.sort()).toEqual(['item_features', 'user_embeddings', 'user_features', 'video_embeddings']);
+    expect(report.dlqEntries).toHaveLength(2);
+    expect(step(report, 'dlq', 'session_features').dlqEntryId).toBeDefined();
+    // Each entry's reason is its own failed step's, whatever the other families were doing meanwhile.
+    const lake2 = openLake(s2.lake, s2);
+    const entries = await listDlq(lake2, { date: DATE });
+    expect(Object.fromEntries(entries.map((e) => [e.family, e.reason]))).toEqual({ session_features: 'error', temporal_features: 'retries_exhausted' });
+    expect(entries.find((e) => e.family === 'temporal_features')!.error).toMatch(/outlasts the retries/);
+    expect(await goldRows(lake2, 'session_features', DATE)).toEqual([]);
+    await client.connection.close();
+  });
+
+  it('a cancelled run stops, ends cancelled, and records what it did', async () => {
+    const s4 = testSettings();
+    await seed(s4.lake);
+    const client = await testClient(s4);
+    let computing = 0;
+    await withWorker(s4, async () => {
+      const started = await startDaily(client, s4, { date: DATE, policies: { ...FAST, compute: { ...FAST.compute, heartbeatMs: 1000 } } }, { rerun: true });
+      for (let i = 0; i < 600 && computing === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await started.handle.cancel();
+      await expect(started.result()).rejects.toThrow();
+      expect((await started.handle.describe()).status.name).toBe('CANCELLED');
+      const [record] = await readRunRecords(openLake(s4.lake, s4), DATE);
+      expect(record).toMatchObject({ status: 'cancelled', familiesLanded: [] });
+      expect(record!.steps.filter((x) => x.step === 'compute').map((x) => x.status)).toContain('cancelled');
+      // Nothing was sent to the DLQ: a cancel is not a family's failure.
+      expect(record!.dlqEntries).toEqual([]);
+      expect(await listDlq(openLake(s4.lake, s4), { date: DATE })).toEqual([]);
+    }, {
+      overrideActivities: () => ({
+        // Computes that last until the cancel reaches them through their heartbeat.
+        async computeFeatureFamily() {
+          computing++;
+          for (;;) {
+            await new Promise((r) => setTimeout(r, 200));
+            Context.current().heartbeat();
+            if (Context.current().cancellationSignal.aborted) throw new Error('cancelled');
+          }
+        },
+      }),
+    });
     await client.connection.close();
   });
 

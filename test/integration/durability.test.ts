@@ -12,7 +12,7 @@ import { openOnlineStore } from '../../src/online/store.js';
 import { onlineViews } from '../../src/features/online-views.js';
 import type { DailyReport } from '../../workflows/types.js';
 import { testSettings } from '../support/env.js';
-import { freePort, startTemporal, stopChild } from '../support/servers.js';
+import { freePort, startRedis, startTemporal, stopChild } from '../support/servers.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { spawnWorkerProcess, testClient } from '../support/temporal.js';
 
@@ -106,6 +106,32 @@ describe('durability', () => {
     expect(crashGold).toEqual(refGold);
     expect(await onlineContents(crashed, crashLake, crashGold)).toEqual(await onlineContents(reference, refLake, refGold));
     await client.connection.close();
+  });
+
+  it('a worker that wrote to Redis stops on SIGTERM, its connections closed', async () => {
+    const redis = await startRedis();
+    const s = testSettings({ onlineStore: redis.url });
+    await seed(s.lake, s);
+    const client = await testClient(s);
+    const worker = spawnWorkerProcess(s);
+    try {
+      const report = await (await startDaily(client, s, { date: DATE, families: ['temporal_features'], policies: SHORT_HEARTBEAT })).result();
+      expect(report.familiesLanded).toEqual(['temporal_features']);
+      expect(report.steps.find((x) => x.step === 'materialize')!.rows).toBeGreaterThan(0);
+      const t0 = Date.now();
+      const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => worker.once('exit', (code, signal) => r({ code, signal })));
+      worker.kill('SIGTERM');
+      const killer = setTimeout(() => worker.kill('SIGKILL'), 20_000);
+      const how = await exit;
+      clearTimeout(killer);
+      // Stopped by itself (not killed), well within the shutdown grace.
+      expect(how).toEqual({ code: 0, signal: null });
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      await stopChild(worker);
+      await client.connection.close();
+      await redis.stop();
+    }
   });
 
   it('the Temporal dev server stopped and restarted mid-backfill: the backfill completes', async () => {

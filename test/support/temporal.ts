@@ -24,10 +24,11 @@ export async function testClient(s: Settings): Promise<Client> {
 /** Runs fn with an in-process worker polling the settings' task queue. */
 export async function withWorker<T>(s: Settings, fn: (worker: Worker) => Promise<T>, opts: GoldWorkerOptions = {}): Promise<T> {
   const connection = await NativeConnection.connect({ address: s.temporalAddress });
-  const worker = await createGoldWorker(s, { connection, workflowBundle: await workflowBundle(), ...opts });
+  const { worker, close } = await createGoldWorker(s, { connection, workflowBundle: await workflowBundle(), ...opts });
   try {
     return await worker.runUntil(fn(worker));
   } finally {
+    await close();
     await connection.close();
   }
 }

@@ -6,9 +6,7 @@ import { startBackfill } from '../../orchestration/client.js';
 import { renderBackfill, uiLink } from '../../orchestration/render.js';
 import type { BackfillProgress } from '../../../workflows/types.js';
 import { DRIFT_WARN_ONLY } from '../../quality/config.js';
-import { action, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
-
-const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+import { action, parseFamilies, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
 
 /** Follows a backfill with a live bar on stderr until it ends; returns its final progress. */
 async function follow(client: Client, workflowId: string, showBar: boolean): Promise<BackfillProgress> {
@@ -59,7 +57,7 @@ export function registerBackfill(program: Command): void {
     .description('start a partitioned, resumable backfill over a date range (or control one with --pause/--resume/--cancel/--status ID)')
     .option('--from <date>', 'first feature date', parseDate)
     .option('--to <date>', 'last feature date', parseDate)
-    .option('--families <list>', 'only these families (and what they depend on)', list)
+    .option('--families <list>', 'only these families (and what they depend on)', parseFamilies)
     .option('--concurrency <n>', 'dates running at once', parsePositiveInt('--concurrency'), 2)
     .option('--force', 'recompute dates already committed with the same code and schema')
     .option('--drift-warn-only', 'drift checks (PSI, KS, JS, mean and row-count change) warn instead of failing, e.g. while windows ramp up at the start of the data')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeRange } from '../../features/compute-range.js';
 import { openLake } from '../../lake/index.js';
-import { action, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
+import { action, parseFamilies, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
 import { engineOptions } from '../../engine/duckdb.js';
 
 export function registerCompute(program: Command): void {
@@ -12,7 +12,7 @@ export function registerCompute(program: Command): void {
     .description('compute feature families for a date range in-process (no Temporal); stages results, does not commit gold')
     .requiredOption('--from <date>', 'first feature date (YYYY-MM-DD)', parseDate)
     .requiredOption('--to <date>', 'last feature date (YYYY-MM-DD)', parseDate)
-    .option('--families <list>', 'comma-separated families (and what they depend on)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .option('--families <list>', 'comma-separated families (and what they depend on)', parseFamilies)
     .option('--run-id <id>', 'staging run id', 'compute')
     .action(
       action(async (opts: { from: string; to: string; families?: string[]; runId: string }, cmd: Command) => {

@@ -6,9 +6,7 @@ import { renderDailyReport, uiLink } from '../../orchestration/render.js';
 import { createDailyActivities } from '../../../activities/daily.js';
 import { createActivityContext } from '../../../activities/context.js';
 import type { DailyReport } from '../../../workflows/types.js';
-import { action, globals, output, parseDate, settingsFrom } from '../context.js';
-
-const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+import { action, parseFamilies, globals, output, parseDate, settingsFrom } from '../context.js';
 
 export function registerRun(program: Command): void {
   const run = program.command('run').description('run gold jobs');
@@ -16,7 +14,7 @@ export function registerRun(program: Command): void {
     .command('daily')
     .description('start the daily gold workflow for a date (idempotent: one workflow id per date)')
     .requiredOption('--date <date>', 'feature date (YYYY-MM-DD)', parseDate)
-    .option('--families <list>', 'only these families (and what they depend on)', list)
+    .option('--families <list>', 'only these families (and what they depend on)', parseFamilies)
     .option('--wait', 'wait for the result and print the run report')
     .option('--local', 'run the same DAG in this process, without Temporal')
     .option('--rerun', 'start a new run even if this date already ran')

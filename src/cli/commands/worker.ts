@@ -17,7 +17,7 @@ export function registerWorker(program: Command): void {
         // gold's metrics on GOLD_METRICS_PORT, the SDK's own runtime metrics on the next port; 0 turns both off.
         installRuntime(s.metricsPort > 0 ? s.metricsPort + 1 : 0);
         const metrics = s.metricsPort > 0 ? await startMetricsServer(s.metricsPort) : undefined;
-        const worker = await createGoldWorker(s, {
+        const { worker, close } = await createGoldWorker(s, {
           maxConcurrentActivities: opts.maxConcurrentActivities,
           maxConcurrentWorkflowTasks: opts.maxConcurrentWorkflowTasks,
           activitiesOnly: opts.activitiesOnly,
@@ -26,6 +26,7 @@ export function registerWorker(program: Command): void {
         try {
           await worker.run();
         } finally {
+          await close();
           await metrics?.close();
         }
         logger().info('worker stopped');
