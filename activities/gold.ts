@@ -2,7 +2,7 @@
 // sample, run records and alerts.
 import { Context } from '@temporalio/activity';
 import { checkFamilyConsistency } from '../src/consistency/check.js';
-import { addDlqEntry, closeDlqEntry } from '../src/dlq/index.js';
+import { addDlqEntry, closeDlqEntry, listDlq } from '../src/dlq/index.js';
 import { family } from '../src/features/families/index.js';
 import { readAlsModelReport } from '../src/features/models/als-model.js';
 import { onlineViewOf } from '../src/features/online-views.js';
@@ -125,6 +125,10 @@ export function goldActivities(ctx: ActivityContext) {
     },
 
     async recordRun({ report }) {
+      // A family that landed settles the open DLQ entries of its date, whichever run (or replay) made them.
+      for (const name of report.familiesLanded) {
+        for (const entry of await listDlq(ctx.lake, { status: 'open', family: name, date: report.date })) await closeDlqEntry(ctx.lake, entry.id, { closedBy: report.runId });
+      }
       const usesAls = report.familiesLanded.some((f) => family(f).models?.includes('als'));
       const als = usesAls ? await readAlsModelReport(ctx.lake, report.date) : undefined;
       const path = await writeRunMetrics(ctx.lake, report.date, report.runId, { ...report, ...(als ? { models: { als } } : {}) });

@@ -1,7 +1,10 @@
-// Replaying a DLQ entry: the normal daily workflow for the entry's family and date, started through
-// Temporal as a 'replay' run; the workflow closes the entry when the family lands.
+// Replaying a DLQ entry: the normal daily workflow for the entry's family and date, with the families
+// that depend on it (its failure skipped them, and nothing else would bring them back), started
+// through Temporal as a 'replay' run; the workflow closes the entry when they land.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
+import { dependents } from '../dag/plan.js';
+import { FAMILIES } from '../features/families/index.js';
 import { connectClient } from '../temporal/connection.js';
 import { FEATURE_DATE, RUN_KIND } from '../temporal/search-attributes.js';
 import { shortDlqId, type DlqEntry } from './entries.js';
@@ -17,6 +20,12 @@ export function replayWorkflowId(entry: Pick<DlqEntry, 'id' | 'family' | 'date'>
   return `gold-replay-${entry.family}-${entry.date}-${shortDlqId(entry.id)}`;
 }
 
+/** The entry's family and every family depending on it, in declaration order. */
+export function replayFamilies(name: string): string[] {
+  const wanted = new Set([name, ...dependents(FAMILIES, name)]);
+  return FAMILIES.map((f) => f.name).filter((n) => wanted.has(n));
+}
+
 export async function replayDlqEntry(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace' | 'taskQueue'>, entry: DlqEntry): Promise<ReplayStarted> {
   if (entry.status === 'closed') throw new Error(`DLQ entry ${entry.id} is closed (by ${entry.closedBy ?? '?'} at ${entry.closedAt ?? '?'}): nothing to replay`);
   const workflowId = replayWorkflowId(entry);
@@ -25,7 +34,7 @@ export async function replayDlqEntry(settings: Pick<Settings, 'temporalAddress' 
     const handle = await client.workflow.start('dailyGoldWorkflow', {
       taskQueue: settings.taskQueue,
       workflowId,
-      args: [{ date: entry.date, families: [entry.family], runKind: 'replay', dlqEntryId: entry.id }],
+      args: [{ date: entry.date, families: replayFamilies(entry.family), runKind: 'replay', dlqEntryId: entry.id }],
       // A replay that failed can be replayed again; one still running is not started twice.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [

@@ -181,6 +181,12 @@ describe('daily gold workflow', () => {
     expect(Object.fromEntries(entries.map((e) => [e.family, e.reason]))).toEqual({ session_features: 'error', temporal_features: 'retries_exhausted' });
     expect(entries.find((e) => e.family === 'temporal_features')!.error).toMatch(/outlasts the retries/);
     expect(await goldRows(lake2, 'session_features', DATE)).toEqual([]);
+
+    // A later run of the date that lands them settles their entries, whoever made them.
+    const rerun = await withWorker(s2, async () => (await startDaily(client, s2, { date: DATE, policies: FAST }, { rerun: true })).result());
+    expect(rerun.status).toBe('succeeded');
+    expect(await listDlq(lake2, { date: DATE, status: 'open' })).toEqual([]);
+    expect((await listDlq(lake2, { date: DATE })).map((e) => e.closedBy)).toEqual([rerun.runId, rerun.runId]);
     await client.connection.close();
   });
 

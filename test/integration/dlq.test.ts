@@ -156,7 +156,8 @@ describe('DLQ replay through Temporal', () => {
       expect(d.typedSearchAttributes.get(FEATURE_DATE)).toBe('2024-03-01');
       const history = await handle.fetchHistory();
       const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-      expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toEqual({ date: '2024-03-01', families: ['user_features'], runKind: 'replay', dlqEntryId: entry.id });
+      // With the family that depends on it: user_features' failure skipped statistical_features.
+      expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toEqual({ date: '2024-03-01', families: ['user_features', 'statistical_features'], runKind: 'replay', dlqEntryId: entry.id });
 
       const again = await replayDlqEntry(s, entry);
       expect(again).toEqual({ workflowId: started.workflowId, runId: started.runId, alreadyRunning: true });
