@@ -14,8 +14,9 @@ export interface OpenLakeOptions {
 }
 
 export function openLake(uri: string, opts: OpenLakeOptions): Lake {
-  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(uri);
-  if (s3) return new S3Lake(s3[1]!, s3[2]!.replace(/\/+$/, ''), uri, { cacheDir: opts.s3CacheDir, cacheMaxBytes: opts.s3CacheMaxBytes, inUseMs: opts.s3CacheInUseMs });
+  // The prefix is normalized (and checked) by S3Lake.
+  const s3 = /^s3:\/\/([^/]+)(.*)$/i.exec(uri);
+  if (s3) return new S3Lake(s3[1]!, s3[2]!, uri, { cacheDir: opts.s3CacheDir, cacheMaxBytes: opts.s3CacheMaxBytes, inUseMs: opts.s3CacheInUseMs });
   if (/^s3:/i.test(uri)) throw new Error(`invalid S3 lake URI ${uri}: expected s3://bucket/prefix`);
   const path = /^file:/i.test(uri) ? fileURLToPath(uri) : resolve(uri);
   mkdirSync(path, { recursive: true });

@@ -25,7 +25,8 @@ export interface S3LakeOptions {
   /**
    * A file handed out by localFile is not evicted for this long (default 10 minutes), even if that
    * takes the cache over its bound: a query opens its files after asking for all of them, so a read
-   * larger than the bound would otherwise lose its first files before it opened them.
+   * larger than the bound would otherwise lose its first files before it opened them. This holds
+   * across processes sharing the cache folder (the file's modification time records the hand-out).
    */
   inUseMs?: number;
 }
@@ -45,15 +46,27 @@ function isNotFound(e: unknown): boolean {
   return e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound');
 }
 
+/**
+ * The key prefix of a lake as written after the bucket, without its leading and trailing slashes
+ * (s3://b//lake/ is the lake at 'lake'). An empty segment inside ('a//b') is refused rather than
+ * collapsed: it is almost certainly a typo, and S3-compatible servers differ on whether they keep it.
+ */
+function s3Prefix(raw: string, uri: string): string {
+  const prefix = raw.replace(/^\/+|\/+$/g, '');
+  if (prefix !== '' && prefix.split('/').includes('')) throw new Error(`invalid S3 lake URI ${uri}: empty path segment in '${raw}'`);
+  return prefix;
+}
+
 export class S3Lake implements Lake {
   readonly kind = 's3' as const;
   readonly client: S3Client;
+  /** Keys of the lake are under this ('' for the whole bucket), normalized by s3Prefix. */
+  readonly prefix: string;
   private cacheBytes: number | undefined;
-  /** Cache paths handed out by localFile, with when: not evicted while in use (see inUseMs). */
-  private readonly handedOut = new Map<string, number>();
   private warnedOverBound = false;
 
-  constructor(readonly bucket: string, readonly prefix: string, readonly uri: string, private readonly opts: S3LakeOptions) {
+  constructor(readonly bucket: string, prefix: string, readonly uri: string, private readonly opts: S3LakeOptions) {
+    this.prefix = s3Prefix(prefix, uri);
     this.client = opts.client ?? s3ClientFromEnv();
   }
 
@@ -171,11 +184,11 @@ export class S3Lake implements Lake {
     }
     const etag = (head.ETag ?? 'none').replace(/[^A-Za-z0-9_-]/g, '');
     const path = join(this.opts.cacheDir, this.bucket, ...this.full(key).split('/'), etag);
-    this.markInUse(path);
     try {
       const st = await stat(path);
       const now = new Date();
-      await utimes(path, now, now); // recency for the eviction below
+      // The mark of use the eviction reads, in this process and in any other sharing the folder.
+      await utimes(path, now, now);
       if (st.size === (head.ContentLength ?? st.size)) return path;
     } catch {
       // not cached yet
@@ -189,17 +202,11 @@ export class S3Lake implements Lake {
     return path;
   }
 
-  private markInUse(path: string): void {
-    this.handedOut.set(path, Date.now());
-    // Pruned here too, so that a cache that never fills does not remember every file for ever.
-    if (this.handedOut.size > 10_000) this.forgetUsedBefore(Date.now() - (this.opts.inUseMs ?? IN_USE_MS));
-  }
-
-  private forgetUsedBefore(t: number): void {
-    for (const [path, at] of this.handedOut) if (at < t) this.handedOut.delete(path);
-  }
-
-  /** Keeps the cache under its bound by removing the least recently used files not in use. */
+  /**
+   * Keeps the cache under its bound by removing the least recently used files, except those handed
+   * out within inUseMs: their modification time is when (localFile sets it), so the cache folder can
+   * be shared by processes (a CLI next to a worker) without one evicting a file another is about to open.
+   */
   private async evict(added: number, keep: string): Promise<void> {
     const files: { path: string; size: number; mtime: number }[] = [];
     const walk = async (dir: string): Promise<void> => {
@@ -221,12 +228,15 @@ export class S3Lake implements Lake {
     if (this.cacheBytes <= this.opts.cacheMaxBytes) return;
     if (files.length === 0) await walk(this.opts.cacheDir);
     files.sort((a, b) => a.mtime - b.mtime);
-    this.forgetUsedBefore(Date.now() - (this.opts.inUseMs ?? IN_USE_MS));
+    const usedSince = Date.now() - (this.opts.inUseMs ?? IN_USE_MS);
     let total = files.reduce((a, f) => a + f.size, 0);
     for (const f of files) {
       if (total <= this.opts.cacheMaxBytes) break;
-      if (f.path === keep || this.handedOut.has(f.path)) continue;
-      await rm(f.path, { force: true });
+      if (f.path === keep) continue;
+      // Read again: another process may have handed the file out (or removed it) since the walk.
+      const st = await stat(f.path).catch(() => undefined);
+      if (st && st.mtimeMs >= usedSince) continue;
+      if (st) await rm(f.path, { force: true });
       total -= f.size;
     }
     if (total > this.opts.cacheMaxBytes && !this.warnedOverBound) {

@@ -5,13 +5,16 @@
 //
 // Ties are broken inside the ASOF ordering itself: rows are ordered by (feature_timestamp,
 // created_timestamp) packed into one HUGEINT, and an entity row at t matches up to (t, any created).
+// Internal columns of the tables holding entity rows start with INTERNAL_PREFIX, which input columns
+// may not. The view tables' other columns are registry names, never '__'-prefixed nor 'rowid' (the
+// view rows are identified by DuckDB's rowid, which a column of that name would hide).
 //
 // As known at t, a row is also required to have been created by t. The row then served for an entity
 // changes only when a row becomes visible (at greatest(feature_timestamp, created_timestamp)) and
 // beats every row visible before it, so the view keeps only those rows ("take-overs") and the ASOF join
 // runs on visibility time.
 import { sqlIdent, sqlList } from '../engine/duckdb.js';
-import { ENTITY_TABLE, EVENT_TIME, ROW_ORDINAL } from './entities.js';
+import { ENTITY_TABLE, EVENT_TIME, INTERNAL_PREFIX, ROW_ORDINAL } from './entities.js';
 import type { FeatureView } from './views.js';
 
 export interface ViewRows {
@@ -29,12 +32,22 @@ export interface ViewRows {
 const ORDER = '__order';
 const FEATURE_TIME = '__ft';
 const VISIBLE = '__visible';
+/**
+ * 2^64, the weight of the high half of an ORDER value. A multiplication, not a shift: DuckDB refuses to
+ * shift a negative number (a time before 1970), and multiplying keeps the order of negatives too.
+ */
+const HIGH = '18446744073709551616::HUGEINT';
 /** The largest low half of an ORDER value: an entity row at t matches rows of any created_timestamp. */
 const MAX_LOW = '18446744073709551615';
 
+/** A time in epoch microseconds as the high half of an ORDER value. */
+function high(time: string): string {
+  return `epoch_us(${time})::HUGEINT * ${HIGH}`;
+}
+
 /** (feature_timestamp, created_timestamp) as one HUGEINT that sorts like the pair. */
 function orderExpr(alias: string): string {
-  return `(epoch_us(${alias}.feature_timestamp)::HUGEINT << 64) + coalesce(epoch_us(${alias}.created_timestamp)::HUGEINT + 9223372036854775808, 0)`;
+  return `${high(`${alias}.feature_timestamp`)} + coalesce(epoch_us(${alias}.created_timestamp)::HUGEINT + 9223372036854775808, 0)`;
 }
 
 function ttlMicros(v: FeatureView): number {
@@ -95,7 +108,7 @@ export function createViewRowsSql(r: ViewRows, asKnownAt: boolean): string[] {
 export const MATCH_TABLE = 'entity_matches';
 
 function matchColumn(i: number): string {
-  return `__m${i}`;
+  return `${INTERNAL_PREFIX}m${i}`;
 }
 
 /**
@@ -112,7 +125,7 @@ export function createMatchesSql(views: readonly ViewRows[], asKnownAt: boolean)
     const fresh = `epoch_us(e.${EVENT_TIME}) - epoch_us(${t}.${FEATURE_TIME}) <= ${ttlMicros(r.view)}`;
     select.push(`CASE WHEN ${fresh} THEN ${t}.__vrow END AS ${matchColumn(i)}`);
     const onKeys = keys.map((k) => `e.${k}::VARCHAR = ${t}.${k}`);
-    const onTime = asKnownAt ? `e.${EVENT_TIME} >= ${t}.${VISIBLE}` : `(epoch_us(e.${EVENT_TIME})::HUGEINT << 64) + ${MAX_LOW} >= ${t}.${ORDER}`;
+    const onTime = asKnownAt ? `e.${EVENT_TIME} >= ${t}.${VISIBLE}` : `${high(`e.${EVENT_TIME}`)} + ${MAX_LOW} >= ${t}.${ORDER}`;
     joins.push(`ASOF LEFT JOIN (SELECT rowid AS __vrow, ${keys.join(', ')}, ${FEATURE_TIME}, ${time} FROM ${r.table}) ${t} ON ${[...onKeys, onTime].join(' AND ')}`);
   });
   return `CREATE OR REPLACE TEMP TABLE ${MATCH_TABLE} AS SELECT ${select.join(', ')} FROM ${ENTITY_TABLE} e ${joins.join(' ')}`;

@@ -74,9 +74,18 @@ async function loadRangeEntities(db: Engine, views: readonly FeatureView[], part
       FROM (${sources.join(' UNION ')})`);
   }
   const s = await db.one<{ rows: number; min_us: number | null; max_us: number | null }>(
-    `SELECT count(*)::BIGINT AS rows, min(epoch_us(${EVENT_TIME})) AS min_us, max(epoch_us(${EVENT_TIME})) AS max_us FROM ${ENTITY_TABLE}`,
+    `SELECT count(*)::BIGINT AS rows, min(epoch_us(${EVENT_TIME}))::DOUBLE AS min_us, max(epoch_us(${EVENT_TIME}))::DOUBLE AS max_us FROM ${ENTITY_TABLE}`,
   );
   return { columns: [...keys, EVENT_TIMESTAMP], rows: s.rows, minUs: s.min_us, maxUs: s.max_us };
+}
+
+/** A date of the time range; a malformed one is the request's fault, not worth a retry. */
+function rangeDate(d: string): void {
+  try {
+    assertDate(d);
+  } catch (e) {
+    throw new TrainingSetInputError(`time range: ${(e as Error).message}`);
+  }
 }
 
 /** Writes the result to a temporary file renamed into place, so a reader never sees half a file. */
@@ -98,8 +107,8 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
   if ((req.entities === undefined) === (req.timeRange === undefined)) throw new TrainingSetInputError('give either entity rows or a time range (not both)');
   if (req.out !== undefined && !OUTPUT_FORMATS[extname(req.out).toLowerCase()]) throw new TrainingSetInputError(`output ${req.out}: unsupported extension (expected .parquet or .csv)`);
   if (req.timeRange) {
-    assertDate(req.timeRange.from);
-    assertDate(req.timeRange.to);
+    rangeDate(req.timeRange.from);
+    rangeDate(req.timeRange.to);
     if (req.timeRange.from > req.timeRange.to) throw new TrainingSetInputError(`empty time range: ${req.timeRange.from} is after ${req.timeRange.to}`);
   }
   const views = await resolveViews(lake, parseFeatureRefs(req.features));

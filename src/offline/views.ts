@@ -64,6 +64,9 @@ export async function resolveViews(lake: Lake, refs: readonly FeatureRef[]): Pro
         if (!f) throw new TrainingSetInputError(`unknown feature '${r.feature}' in view ${family} (schema version ${latest.version}; features: ${[...byName.keys()].join(', ')})`);
         return f;
       });
+    // Declarations reject the name now; a schema registered before may still have it.
+    const rowid = [...latest.schema.keys, ...features].find((c) => c.name.toLowerCase() === 'rowid');
+    if (rowid) throw new TrainingSetInputError(`view ${family} (schema version ${latest.version}) has a column named '${rowid.name}', which hides DuckDB's row id the join relies on: rename it in the declaration`);
     views.push({ family, keys: latest.schema.keys, ttlSeconds: latest.schema.ttlSeconds, features, version: latest.version, history });
   }
   return views;

@@ -47,6 +47,9 @@ export interface FamilySchema {
 /** Columns every gold partition has besides the keys and the features. */
 export const TIMESTAMP_COLUMNS = ['feature_timestamp', 'created_timestamp'] as const;
 
+/** Names a key or feature may not take: the timestamps, and DuckDB's row id, which such a column would hide from the SQL reading gold. */
+const RESERVED_COLUMNS = [...TIMESTAMP_COLUMNS, 'rowid'];
+
 export class InvalidDeclarationError extends Error {
   override name = 'InvalidDeclarationError';
   readonly nonRetryable = true;
@@ -64,13 +67,13 @@ function validate(decl: FamilyDecl): void {
   if (!(decl.ttlSeconds > 0)) throw new InvalidDeclarationError(`${where}: ttlSeconds must be > 0, got ${decl.ttlSeconds}`);
   if (decl.keys.length === 0) throw new InvalidDeclarationError(`${where}: at least one key is required`);
   if (decl.features.length === 0) throw new InvalidDeclarationError(`${where}: at least one feature is required`);
-  const seen = new Set<string>(TIMESTAMP_COLUMNS);
+  const seen = new Set<string>(RESERVED_COLUMNS);
   for (const name of [...decl.keys.map((k) => k.name), ...decl.features.map((f) => f.name)]) {
     // Names appear unquoted in feature references (family:feature); '__' is kept for internal columns.
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.startsWith('__')) throw new InvalidDeclarationError(`${where}: column name '${name}' must be letters, digits and '_', not starting with '__'`);
     // DuckDB and Parquet readers match column names case-insensitively.
     const lower = name.toLowerCase();
-    if (seen.has(lower)) throw new InvalidDeclarationError(`${where}: column '${name}' is declared twice or is reserved (${TIMESTAMP_COLUMNS.join(', ')})`);
+    if (seen.has(lower)) throw new InvalidDeclarationError(`${where}: column '${name}' is declared twice or is reserved (${RESERVED_COLUMNS.join(', ')})`);
     seen.add(lower);
   }
 }

@@ -1,15 +1,15 @@
 // Training sets from gold written by the gold writer, on a local folder and on the S3 server: two
 // views with different entity keys in one call, partition pruning, time-range retrieval, partitions
 // whose schema version cannot serve the request, bad requests, and `gold training-set`.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
 import { addDays, dateRange } from '../../src/features/time.js';
 import type { FamilyDecl } from '../../src/features/types.js';
 import { commitPartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
-import { commitGold, getHistoricalFeatures, TrainingSetInputError, UnreadablePartitionError } from '../../src/offline/index.js';
-import { registerFamily } from '../../src/registry/index.js';
+import { commitGold, getHistoricalFeatures, TrainingSetInputError, UnreadablePartitionError, type EntitySource } from '../../src/offline/index.js';
+import { registerFamily, schemaFromDecl } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 import { runGold } from '../support/cli.js';
 
@@ -185,7 +185,8 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
     await bad({ entities: csv('notime.csv', 'user_id,video_id,ts\nu1,v1,2026-02-03\n'), features: refs }, /has no event_timestamp column \(columns: user_id, video_id, ts\)/);
     await bad({ entities: csv('badtime.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,yesterday\n'), features: ['users_toy:watch'] }, /1 row\(s\) have an unparseable event_timestamp \(first: data row 2, 'yesterday'\)/);
     await bad({ entities: csv('nulltime.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,\n'), features: ['users_toy:watch'] }, /1 row\(s\) have no event_timestamp \(first: data row 2\)/);
-    await bad({ entities: csv('numtime.csv', 'user_id,event_timestamp\nu1,17\n'), features: ['users_toy:watch'] }, /event_timestamp of entity file .* is BIGINT: expected a timestamp/);
+    await bad({ entities: csv('numtime.csv', 'user_id,event_timestamp\nu1,17\n'), features: ['users_toy:watch'] }, /1 row\(s\) have an unparseable event_timestamp \(first: data row 1, '17'\): expected ISO 8601/);
+    await bad({ entities: { sql: "SELECT 'u1' AS user_id, 17 AS event_timestamp" }, features: ['users_toy:watch'] }, /event_timestamp of the entity query is INTEGER: expected a timestamp/);
     await bad({ entities: csv('clash.csv', 'user_id,event_timestamp,watch\nu1,2026-02-03,1\n'), features: ['users_toy:watch'] }, /already has a column named 'watch'.*full feature names/);
     await bad({ entities: csv('internal.csv', 'user_id,event_timestamp,__gold_row\nu1,2026-02-03,1\n'), features: ['users_toy:watch'] }, /names starting with __gold_ are reserved/);
     const binary = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + (i >> 3)) % 256));
@@ -198,7 +199,137 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
     await bad({ features: ['users_toy:watch'] }, /give either entity rows or a time range/);
     await bad({ entities: entitiesCsv, timeRange: { from: FIRST, to: LAST }, features: ['users_toy:watch'] }, /give either entity rows or a time range/);
     await bad({ timeRange: { from: LAST, to: FIRST }, features: ['users_toy:watch'] }, /empty time range/);
+    await bad({ timeRange: { from: '2026-02-30', to: LAST }, features: ['users_toy:watch'] }, /time range: invalid date '2026-02-30': expected YYYY-MM-DD/);
     await bad({ entities: entitiesCsv, features: ['users_toy:watch'], out: join(dir, 'x.xlsx') }, /unsupported extension \(expected .parquet or .csv\)/);
+  });
+});
+
+describe('entity rows at the edges', () => {
+  let db: Engine;
+  let lake: Lake;
+  const dir = tempDir();
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const rejects = async (entities: EntitySource, message: RegExp) => {
+    const e = await getHistoricalFeatures(lake, engine, { entities, features: ['users_toy:watch'] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TrainingSetInputError);
+    expect((e as Error).message).toMatch(message);
+  };
+  const watch = async (entities: EntitySource) => (await getHistoricalFeatures(lake, engine, { entities, features: ['users_toy:watch'] })).data!;
+  beforeAll(async () => {
+    db = await Engine.create(engine);
+    lake = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    await writeFixture(db, lake);
+  });
+  afterAll(async () => {
+    db.close();
+    await lake.close();
+  });
+
+  it('serves times before 1970 by the same rules', async () => {
+    // Gold of 1969-12-29 and 1969-12-30: feature_timestamps 1969-12-30 and 1969-12-31, negative epochs.
+    const old = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    await registerFamily(old, users);
+    for (const [n, d] of ['1969-12-29', '1969-12-30'].entries()) {
+      await commitDay(db, old, users, d, `SELECT 'u1' AS user_id, ${n + 1}.5 AS watch, 'x' AS top, 1::BIGINT AS count_7d`);
+    }
+    const times = ['1969-12-31 06:00:00', '1969-12-30 06:00:00', '1969-12-31 00:30:00', '1970-01-02 00:00:00', '1970-01-02 00:00:01', '1969-12-29 23:59:59'];
+    const entities = file('old.csv', ['user_id,event_timestamp', ...times.map((t) => `u1,${t}`)].join('\n') + '\n');
+    for (const asKnownAt of [false, true]) {
+      const r = await getHistoricalFeatures(old, engine, { entities, features: ['users_toy:watch'], asKnownAt });
+      // As known at, a row counts from its created_timestamp, an hour after its feature_timestamp.
+      expect(r.data!.map((x) => x.watch)).toEqual([2.5, 1.5, asKnownAt ? 1.5 : 2.5, 2.5, null, null]);
+    }
+    await old.close();
+  });
+
+  it('refuses event times outside 1900 to 2199, infinity included, with the row and value', async () => {
+    const far = /entity file .*far\.csv: 1 row\(s\) have an out-of-range event_timestamp \(first: data row 2, '2300-01-01 00:00:00'\): expected a time from 1900-01-01 to before 2200-01-01/;
+    await rejects(file('far.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\nu1,2300-01-01 00:00:00\n'), far);
+    await rejects({ sql: "SELECT 'u1' AS user_id, TIMESTAMP '20260-02-04 01:00:00' AS event_timestamp" }, /the entity query: 1 row\(s\) have an out-of-range event_timestamp \(first: data row 1, '20260-02-04 01:00:00'\)/);
+    await rejects({ sql: "SELECT 'u1' AS user_id, 'infinity'::TIMESTAMP AS event_timestamp" }, /1 row\(s\) have an out-of-range event_timestamp \(first: data row 1, 'infinity'\)/);
+    await rejects({ sql: "SELECT 'u1' AS user_id, DATE '1899-12-31' AS event_timestamp" }, /out-of-range event_timestamp \(first: data row 1, '1899-12-31'\)/);
+    // As text, 'infinity' is not ISO 8601 to begin with.
+    await rejects(file('inf.csv', 'user_id,event_timestamp\nu1,infinity\n'), /1 row\(s\) have an unparseable event_timestamp \(first: data row 1, 'infinity'\)/);
+    expect(await watch({ sql: "SELECT 'u1' AS user_id, TIMESTAMP '1900-01-01 00:00:00' AS event_timestamp UNION ALL SELECT 'u1', TIMESTAMP '2199-12-31 23:59:59'" })).toHaveLength(2);
+  });
+
+  it('counts a UTC offset in timestamp text (text without one is UTC)', async () => {
+    // 2026-02-03T01:00:00+02:00 is 02-02 23:00 UTC, before as_of(02-02) = 02-03 00:00: 02-01's row (11.5), not 02-02's (21.5).
+    const parquet = join(dir, 'offset.parquet');
+    await db.run(`COPY (SELECT 'u1' AS user_id, '2026-02-03T01:00:00+02:00' AS event_timestamp UNION ALL SELECT 'u1', '2026-02-03 01:00:00') TO ${sqlStr(parquet)} (FORMAT parquet)`);
+    expect((await watch(parquet)).map((x) => x.watch)).toEqual([11.5, 21.5]);
+    expect((await watch({ sql: "SELECT 'u1' AS user_id, '2026-02-03T01:00:00+02:00' AS event_timestamp" })).map((x) => x.watch)).toEqual([11.5]);
+    const csv = file('offset.csv', 'user_id,event_timestamp\nu1,2026-02-03T01:00:00+02:00\nu1,2026-02-03 01:00:00\nu1,2026-02-02T19:30:00-0330\n');
+    // From CSV, event_timestamp comes out as the UTC time it was parsed to.
+    expect((await watch(csv)).map((x) => [x.event_timestamp, x.watch])).toEqual([
+      [new Date('2026-02-02T23:00:00Z'), 11.5],
+      [new Date('2026-02-03T01:00:00Z'), 21.5],
+      [new Date('2026-02-02T23:00:00Z'), 11.5],
+    ]);
+  });
+
+  it('reads CSV event times as ISO 8601 only, never guessing a format', async () => {
+    const iso = file(
+      'iso.csv',
+      ['user_id,event_timestamp', 'u1,2026-02-04T01:00:00Z', 'u1,2026-02-04 01:00:00', 'u1,2026-02-04T03:00:00+02:00', 'u1,2026-02-04T01:00:00.250', 'u1,2026-02-04T01:00', 'u1,2026-02-04'].join('\n') + '\n',
+    );
+    expect((await watch(iso)).map((x) => [(x.event_timestamp as Date).toISOString(), x.watch])).toEqual([
+      ['2026-02-04T01:00:00.000Z', 31.5],
+      ['2026-02-04T01:00:00.000Z', 31.5],
+      ['2026-02-04T01:00:00.000Z', 31.5],
+      ['2026-02-04T01:00:00.250Z', 31.5],
+      ['2026-02-04T01:00:00.000Z', 31.5],
+      ['2026-02-04T00:00:00.000Z', 31.5],
+    ]);
+    // Not ISO: DuckDB's sniffer would guess a format for the whole file (02/04/2026 as 2 April).
+    for (const [name, value] of [['us.csv', '02/04/2026 01:00:00'], ['slash.csv', '2026/02/04 01:00:00'], ['words.csv', 'Feb 4 2026 01:00'], ['epoch.csv', '1770166800']]) {
+      const e = file(name, `user_id,event_timestamp\nu1,${value}\nu2,${value.replace('4', '3')}\n`);
+      await rejects(e, new RegExp(`entity file .*${name.replace('.', '\\.')}: 2 row\\(s\\) have an unparseable event_timestamp \\(first: data row 1, '${value.replace(/[/.]/g, '\\$&')}'\\): expected ISO 8601 text`));
+    }
+    await rejects(file('mixed.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\nu1,2026-02-04 01:00:00\nu1,04.02.2026 01:00\n'), /1 row\(s\) have an unparseable event_timestamp \(first: data row 3, '04\.02\.2026 01:00'\)/);
+  });
+
+  it('keeps input order whatever the columns are named, and reserves only its own prefix', async () => {
+    // An exported data-frame index named rowid, not in input order.
+    const rowid = file('rowid.csv', 'rowid,user_id,event_timestamp,label\n30,u2,2026-02-04 01:00:00,c\n10,u0,2026-02-04 01:00:00,a\n20,u1,2026-02-04 01:00:00,b\n');
+    expect((await watch(rowid)).map((x) => [x.rowid, x.label, x.watch])).toEqual([[30, 'c', 32.5], [10, 'a', 30.5], [20, 'b', 31.5]]);
+    const m0 = file('m0.csv', '__m0,__vrow,user_id,event_timestamp\nx,y,u2,2026-02-04 01:00:00\n');
+    expect(await watch(m0)).toEqual([{ __m0: 'x', __vrow: 'y', user_id: 'u2', event_timestamp: new Date('2026-02-04T01:00:00Z'), watch: 32.5 }]);
+    await rejects(file('gold-m0.csv', 'user_id,event_timestamp,__GOLD_m0\nu1,2026-02-04 01:00:00,x\n'), /has column '__GOLD_m0': names starting with __gold_ are reserved/);
+  });
+
+  it('keeps the input order of a large file read by several threads', async () => {
+    const big = join(dir, 'big.parquet');
+    await db.run(`COPY (SELECT (i * 7919) % 200003 AS id, 'u' || (i % 5) AS user_id, TIMESTAMP '2026-02-04 01:00:00' AS event_timestamp FROM range(200003) t(i)) TO ${sqlStr(big)} (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
+    const r = await getHistoricalFeatures(lake, { threads: 4, memoryLimit: '1GB' }, { entities: big, features: ['users_toy:watch'] });
+    const ids = r.data!.map((x) => x.id as number);
+    expect(ids.every((id, i) => id === (i * 7919) % 200003)).toBe(true);
+  });
+
+  it('refuses a view with a column named rowid, registered before declarations refused it', async () => {
+    const legacy = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    const schema = schemaFromDecl(users);
+    schema.features.push({ ...schema.features[0]!, name: 'rowid' });
+    await legacy.write(paths.join(paths.registry(users.name), 'v1.json'), JSON.stringify({ family: users.name, version: 1, change: 'initial', registeredAt: '2026-01-01T00:00:00Z', diff: null, schema }));
+    const entities = file('e.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\n');
+    const e = await getHistoricalFeatures(legacy, engine, { entities, features: ['users_toy:watch', 'users_toy:rowid'] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TrainingSetInputError);
+    expect((e as Error).message).toMatch(/view users_toy \(schema version 1\) has a column named 'rowid', which hides DuckDB's row id/);
+    await legacy.close();
+  });
+
+  it('refuses an entity path with glob characters, which DuckDB would expand to other files', async () => {
+    file('e1.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\n');
+    const star = file('e*.csv', 'user_id,event_timestamp\nu0,2026-02-04 01:00:00\n');
+    await rejects(star, /entity file .*e\*\.csv: the path has a glob character \(\*, \? or \[\), which DuckDB would expand/);
+    mkdirSync(join(dir, 'd [x]'));
+    mkdirSync(join(dir, 'd x'));
+    await rejects(file('d [x]/e.csv', 'user_id,event_timestamp\nu0,2026-02-04 01:00:00\n'), /the path has a glob character/);
+    await rejects(file('e?.csv', 'user_id,event_timestamp\nu0,2026-02-04 01:00:00\n'), /the path has a glob character/);
   });
 });
 

@@ -1,6 +1,6 @@
 // The lake contract, run against a local folder and the real S3 server (SeaweedFS).
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commitPartition, committedFiles, COMMIT_MARKER, deletePartition, LakeNotFoundError, openLake, readManifest, type Lake } from '../../src/lake/index.js';
@@ -231,6 +231,45 @@ describe('S3 lake cache', () => {
       expect(dirSize(cacheDir)).toBeLessThanOrEqual(1024 * 1024);
     } finally {
       await l.close();
+    }
+  });
+
+  it('does not evict a file another process sharing the folder handed out lately', async () => {
+    const cacheDir = tempDir();
+    const uri = s3LakeUri();
+    // Two lakes on one cache folder: a CLI next to a worker, each with its own memory.
+    const [a, b] = [0, 1].map(() => openLake(uri, { s3CacheDir: cacheDir, s3CacheMaxBytes: 1024 * 1024, s3CacheInUseMs: 1500 }) as S3Lake);
+    try {
+      for (let i = 0; i < 3; i++) await a!.write(`shared/${i}.bin`, randomBytes(1024 * 1024));
+      const fromA = await a!.localFile('shared/0.bin');
+      await b!.localFile('shared/1.bin');
+      // b went over the bound, but a's file is in use: both stay, for now.
+      expect(statSync(fromA).size).toBe(1024 * 1024);
+      expect(dirSize(cacheDir)).toBe(2 * 1024 * 1024);
+      await new Promise((r) => setTimeout(r, 1600));
+      // Past inUseMs, b evicts both for the file it has just fetched.
+      const last = await b!.localFile('shared/2.bin');
+      expect(existsSync(fromA)).toBe(false);
+      expect(statSync(last).size).toBe(1024 * 1024);
+      expect(dirSize(cacheDir)).toBe(1024 * 1024);
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+});
+
+describe('S3 lake URIs', () => {
+  it('reads and lists the same keys through a URI with extra slashes around the prefix', async () => {
+    const uri = s3LakeUri();
+    const plain = openLake(uri, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    const slashed = openLake(`${uri.replace(/^(s3:\/\/[^/]+)\//, '$1//')}/`, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    try {
+      await slashed.write('gold/f/feature_date=2026-01-01/x.parquet', 'x');
+      expect((await slashed.list('gold')).map((e) => e.key)).toEqual(['gold/f/feature_date=2026-01-01/x.parquet']);
+      expect(await slashed.listDirs('gold/f')).toEqual(['feature_date=2026-01-01']);
+      expect((await plain.read('gold/f/feature_date=2026-01-01/x.parquet')).toString()).toBe('x');
+    } finally {
+      await Promise.all([plain.close(), slashed.close()]);
     }
   });
 });

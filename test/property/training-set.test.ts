@@ -2,7 +2,8 @@
 // views (keyed by user, by item, by user and item; TTLs of 2 days, 25 hours and 10 days) with dates
 // missing, same-timestamp recomputations with later created_timestamps, and entity rows that hit
 // every edge: exactly at a feature_timestamp, exactly at the TTL, one microsecond past it, exactly at
-// a created_timestamp, before any data, unknown and null keys, duplicates.
+// a created_timestamp, before any data, unknown and null keys, duplicates. One seed's data crosses
+// 1970 (negative epoch microseconds).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, sqlStr, type Row } from '../../src/engine/duckdb.js';
@@ -14,7 +15,6 @@ import { tempDir } from '../support/env.js';
 
 const DAY_US = 86_400_000_000;
 const HOUR_US = 3_600_000_000;
-const START_DAY = Date.UTC(2026, 0, 1) / 86_400_000;
 const DAYS = 12;
 
 interface View {
@@ -89,12 +89,12 @@ function sqlValue(v: string | number | null, type: string): string {
 }
 
 /** Random gold for a view: per date present, per key present, a row; some (key, date) recomputed. */
-function randomGold(v: View, rand: () => number): Map<number, GoldRow[][]> {
+function randomGold(v: View, rand: () => number, startDay: number): Map<number, GoldRow[][]> {
   const keySets: string[][] = v.keys.length === 2 ? USERS.flatMap((u) => ITEMS.filter(() => rand() < 0.4).map((i) => [u, i])) : (v.keys[0] === 'user_id' ? USERS : ITEMS).map((k) => [k]);
   const out = new Map<number, GoldRow[][]>();
   for (let d = 0; d < DAYS; d++) {
     if (rand() < 0.25) continue; // a missing date
-    const ft = (START_DAY + d + 1) * DAY_US;
+    const ft = (startDay + d + 1) * DAY_US;
     const files: GoldRow[][] = [[], []];
     for (const key of keySets) {
       if (rand() < 0.3) continue;
@@ -110,7 +110,7 @@ function randomGold(v: View, rand: () => number): Map<number, GoldRow[][]> {
         ct += 1 + Math.floor(rand() * DAY_US);
       }
     }
-    out.set(START_DAY + d, files);
+    out.set(startDay + d, files);
   }
   return out;
 }
@@ -136,7 +136,7 @@ async function writeGold(db: Engine, lake: Lake, v: View, gold: Map<number, Gold
 }
 
 /** Entity rows at random times and at every edge the rule has. */
-function randomEntities(rand: () => number, gold: Map<number, GoldRow[][]>[]): EntityRow[] {
+function randomEntities(rand: () => number, gold: Map<number, GoldRow[][]>[], startDay: number): EntityRow[] {
   const all = gold.flatMap((g, vi) => [...g.values()].flat(2).map((r) => ({ r, v: VIEWS[vi]! })));
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const rows: EntityRow[] = [];
@@ -152,8 +152,8 @@ function randomEntities(rand: () => number, gold: Map<number, GoldRow[][]>[]): E
       hit.r.ft + hit.v.ttlUs + 1,
       hit.r.ct,
       hit.r.ct - 1,
-      (START_DAY - 3) * DAY_US + Math.floor(rand() * DAY_US),
-      (START_DAY + Math.floor(rand() * (DAYS + 12))) * DAY_US + Math.floor(rand() * DAY_US),
+      (startDay - 3) * DAY_US + Math.floor(rand() * DAY_US),
+      (startDay + Math.floor(rand() * (DAYS + 12))) * DAY_US + Math.floor(rand() * DAY_US),
     ];
     const t = rand() < 0.6 ? edges[Math.floor(rand() * 5)]! : pick(edges);
     const user = (hit.r.values.user_id as string | undefined) ?? pick(USERS);
@@ -180,7 +180,15 @@ function reference(e: EntityRow, v: View, gold: Map<number, GoldRow[][]>, asKnow
   return { best, values: Object.fromEntries(v.features.map((f) => [f.name, fresh ? best!.values[f.name] : null])) };
 }
 
-describe.each([1, 2, 3, 4])('training sets equal the brute-force reference (seed %i)', (seed) => {
+// The last data starts in 1969 and crosses the epoch: the same rules on negative epoch microseconds.
+describe.each([
+  [1, '2026-01-01'],
+  [2, '2026-01-01'],
+  [3, '2026-01-01'],
+  [4, '2026-01-01'],
+  [5, '1969-12-25'],
+])('training sets equal the brute-force reference (seed %i, gold from %s)', (seed, start) => {
+  const startDay = Date.parse(`${start}T00:00:00Z`) / 86_400_000;
   let db: Engine;
   let lake: Lake;
   let gold: Map<number, GoldRow[][]>[];
@@ -193,12 +201,12 @@ describe.each([1, 2, 3, 4])('training sets equal the brute-force reference (seed
     db = await Engine.create(engine);
     lake = openLake(join(dir, 'lake'), { s3CacheDir: join(dir, 'cache'), s3CacheMaxBytes: 1e9 });
     const rand = rng(seed);
-    gold = VIEWS.map((v) => randomGold(v, rand));
+    gold = VIEWS.map((v) => randomGold(v, rand, startDay));
     for (const [i, v] of VIEWS.entries()) {
       await registerFamily(lake, v.decl);
       await writeGold(db, lake, v, gold[i]!);
     }
-    entities = randomEntities(rand, gold);
+    entities = randomEntities(rand, gold, startDay);
     const values = entities.map((e) => `(${e.id}, ${e.user_id === null ? 'NULL' : sqlStr(e.user_id)}, ${e.item_id === null ? 'NULL' : sqlStr(e.item_id)}, make_timestamp(${e.t}), ${e.t})`);
     const select = `SELECT * FROM (VALUES ${values.join(', ')}) t(id, user_id, item_id, event_timestamp, t_us)`;
     // Written in a scrambled order of ids, so that input order is not id order.

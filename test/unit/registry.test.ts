@@ -43,6 +43,8 @@ describe('schemaFromDecl', () => {
     ['a duplicate feature', decl([a, { ...b, name: 'a' }]), /'a' is declared twice/],
     ['a feature named like a key', decl([{ ...a, name: 'User_Id' }]), /'User_Id' is declared twice/],
     ['a reserved column', decl([{ ...a, name: 'feature_timestamp' }]), /reserved/],
+    ["a feature named like DuckDB's row id", decl([{ ...a, name: 'RowId' }]), /column 'RowId' is declared twice or is reserved \(feature_timestamp, created_timestamp, rowid\)/],
+    ["a key named like DuckDB's row id", decl([a], { keys: [{ name: 'rowid', type: 'VARCHAR' }] }), /column 'rowid' is declared twice or is reserved/],
     ['an internal name', decl([{ ...a, name: '__x' }]), /not starting with '__'/],
     ['a name that is not an identifier', decl([{ ...a, name: 'a-b' }]), /letters, digits/],
     ['a zero ttl', decl([a], { ttlSeconds: 0 }), /ttlSeconds must be > 0/],
