@@ -19,6 +19,8 @@ export interface DagHost {
   describeFailure(err: unknown): { message: string; attempts: number; retriesExhausted: boolean };
   /** Whether an error is the run being cancelled: it ends the run, it is not a family's failure. */
   isCancellation(err: unknown): boolean;
+  /** Called with the run's final status set, before its record is written (SLA checks). */
+  beforeRecord?(): Promise<void>;
 }
 
 export class SilverNotReadyError extends Error {
@@ -64,6 +66,8 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
   if (!plan.silverReady) {
     throw new SilverNotReadyError(`silver for ${date} is not ready after waiting ${(input.silverWait?.maxWaitMs ?? 0) / 1000}s: ${plan.missing.map((m) => `${m.date} ${m.reason}`).join(', ')}`);
   }
+
+  report.planned = plan.stages.flat();
 
   const partials = await step({ step: 'partials' }, () => acts.buildPartials({ date, runTime: new Date(report.startedAt).toISOString() }), (r) => ({
     rows: r.rowsAccepted,
@@ -140,9 +144,10 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
     }, () => ({}));
   }
 
-  const planned = plan.stages.flat();
+  const planned = report.planned;
   report.status = report.familiesLanded.length === planned.length ? 'succeeded' : report.familiesLanded.length > 0 ? 'partial' : 'failed';
   report.finishedAt = host.now();
+  await host.beforeRecord?.();
   await step({ step: 'metrics' }, async () => ({ ...(await acts.recordRun({ report })), attempt: 1 }), (r) => ({ detail: r.path }));
   return report;
 }

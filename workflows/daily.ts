@@ -102,12 +102,20 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
       if (!isCancellation(e)) throw e;
     }));
   const commitBy = input.sla?.commitBy ? Date.parse(input.sla.commitBy) : undefined;
+  /** Every planned family's gold committed (what the commit_by deadline is about, not the whole run). */
+  const allCommitted = () => report.planned !== undefined && report.planned.every((f) => report.steps.some((s) => s.step === 'commit' && s.family === f && s.status === 'succeeded'));
   if (commitBy !== undefined && commitBy > Date.now()) {
     watch(async () => {
       await sleep(commitBy - Date.now());
-      await missed({ kind: 'commit_by', detail: `gold for ${input.date} not committed by ${input.sla!.commitBy}` });
+      if (!allCommitted()) await missed({ kind: 'commit_by', detail: `gold for ${input.date} not committed by ${input.sla!.commitBy}` });
     });
   }
+  /** A run ending before the deadline without its gold will miss it: say so now, not never. */
+  const endedShort = async () => {
+    if (commitBy !== undefined && Date.now() < commitBy && !allCommitted()) {
+      await missed({ kind: 'commit_by', detail: `gold for ${input.date} will not be committed by ${input.sla!.commitBy}: the run ended ${report.status}` });
+    }
+  };
   if (input.sla?.maxRunMs) {
     const maxRunMs = input.sla.maxRunMs;
     watch(async () => {
@@ -132,7 +140,7 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
   }
 
   try {
-    return await runDailyDag(acts, input, host, report);
+    return await runDailyDag(acts, input, { ...host, beforeRecord: endedShort }, report);
   } catch (e) {
     if (isCancellation(e)) {
       // The run record still says what landed before the cancel; the workflow ends cancelled.
@@ -144,6 +152,7 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
     if (e instanceof SilverNotReadyError) {
       report.status = 'failed';
       report.finishedAt = Date.now();
+      await endedShort();
       await acts.recordRun({ report }).catch(() => undefined);
       throw ApplicationFailure.nonRetryable(e.message, 'SilverNotReady', report);
     }

@@ -9,6 +9,7 @@ import { dailyGoldWorkflow } from './daily.js';
 import type { DailyInput, DailyReport } from './types.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+const SILVER_POLL_MS = 5 * 60_000;
 
 export interface ScheduledDailyInput {
   /** Days between the scheduled start's UTC date and the feature date (default 1: yesterday). */
@@ -27,11 +28,14 @@ export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): P
   const info = workflowInfo();
   const start = info.typedSearchAttributes.get(SCHEDULED_START) ?? info.startTime;
   const date = featureDateFor(start, input.lagDays ?? 1);
-  const commitBy = new Date(Date.parse(`${addDays(date, 1)}T00:00:00Z`) + (input.commitWithinHours ?? 6) * 3600_000).toISOString();
+  const commitByMs = Date.parse(`${addDays(date, 1)}T00:00:00Z`) + (input.commitWithinHours ?? 6) * 3600_000;
+  const commitBy = new Date(commitByMs).toISOString();
+  // Silver that lands late is waited for, up to the deadline; after it, the run fails and says so.
+  const silverWait = { maxWaitMs: Math.max(0, commitByMs - Date.now()), pollMs: SILVER_POLL_MS };
   try {
     return await executeChild(dailyGoldWorkflow, {
       workflowId: `gold-daily-${date}`,
-      args: [{ date, runKind: 'daily', sla: { commitBy }, policies: input.policies, heavyTaskQueue: input.heavyTaskQueue }],
+      args: [{ date, runKind: 'daily', sla: { commitBy }, silverWait, policies: input.policies, heavyTaskQueue: input.heavyTaskQueue }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `scheduled daily gold ${date}`,
     });

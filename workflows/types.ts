@@ -80,6 +80,8 @@ export interface DailyReport {
   slaMisses: SlaMiss[];
   dlqEntries: string[];
   familiesLanded: string[];
+  /** The families the plan holds, once planned. */
+  planned?: string[];
 }
 
 /** What an activity reports besides its result: the attempt it succeeded on. */

@@ -190,6 +190,32 @@ describe('daily gold workflow', () => {
     await client.connection.close();
   });
 
+  it('commit_by: missed when gold is not committed at the deadline, reported when a run ends without it', async () => {
+    const s5 = testSettings();
+    await seed(s5.lake);
+    const client = await testClient(s5);
+    const families = ['temporal_features'];
+    const run = (commitInMs: number, overrides: Parameters<typeof withWorker>[2]) =>
+      withWorker(s5, async () => (await startDaily(client, s5, { date: DATE, families, policies: FAST, sla: { commitBy: new Date(Date.now() + commitInMs).toISOString() } }, { rerun: true })).result(), overrides);
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    // A compute still running at the deadline: missed, while the run goes on and lands.
+    const late = await run(1500, { overrideActivities: (acts) => ({ computeFeatureFamily: async (a) => (await pause(4000), acts.computeFeatureFamily(a)) }) });
+    expect(late.familiesLanded).toEqual(families);
+    expect(late.slaMisses.map((m) => m.kind)).toEqual(['commit_by']);
+
+    // Committed in time, only the consistency sample running past the deadline: not missed.
+    const committed = await run(3000, { overrideActivities: (acts) => ({ consistencySample: async (a) => (await pause(5000), acts.consistencySample(a)) }) });
+    expect(committed.status).toBe('succeeded');
+    expect(committed.slaMisses).toEqual([]);
+
+    // Failed long before the deadline: the miss is reported when the run ends.
+    const failed = await run(10 * 60_000, { overrideActivities: () => ({ computeFeatureFamily: async () => { throw ApplicationFailure.nonRetryable('simulated bad input', 'BadInput'); } }) });
+    expect(failed.status).toBe('failed');
+    expect(failed.slaMisses).toEqual([expect.objectContaining({ kind: 'commit_by', detail: expect.stringMatching(/will not be committed .*ended failed/) })]);
+    await client.connection.close();
+  });
+
   it('a cancelled run stops, ends cancelled, and records what it did', async () => {
     const s4 = testSettings();
     await seed(s4.lake);
