@@ -46,10 +46,8 @@ export function createDailyActivities(ctx: ActivityContext): DailyActivities & B
       const dates = dateRange(from, to);
       if (force) return { toRun: dates, skipped: [] };
       const planned = planStages(FAMILIES, families).flat();
-      const toRun: string[] = [];
-      const skipped: string[] = [];
-      for (const d of dates) ((await gold.isCurrent(planned, d)) ? skipped : toRun).push(d);
-      return { toRun, skipped };
+      const current = await withHeartbeat(() => gold.currentDates(planned, dates));
+      return { toRun: dates.filter((d) => !current.has(d)), skipped: dates.filter((d) => current.has(d)) };
     },
 
     ...gold.activities,

@@ -149,15 +149,31 @@ export function goldActivities(ctx: ActivityContext) {
     },
   };
 
-  /** Whether a date's gold of these families was committed with the current code and schema. */
-  async function isCurrent(families: string[], date: string): Promise<boolean> {
-    for (const name of families) {
-      const m = await readManifest(ctx.lake, paths.gold(name, date));
-      const versions = await schemaVersions(ctx.lake, name);
-      if (!m || m.meta.codeVersion !== familyCodeVersion(family(name)) || m.meta.schemaVersion !== Math.max(...versions, 0)) return false;
-    }
-    return true;
+  /**
+   * Which of these dates have every family's gold committed with the current code and schema. The
+   * schema versions are read once, and the dates' manifests several at a time (a year of dates on S3
+   * is thousands of reads).
+   */
+  async function currentDates(families: string[], dates: string[]): Promise<Set<string>> {
+    const expected = await Promise.all(families.map(async (name) => ({ name, code: familyCodeVersion(family(name)), schema: Math.max(...(await schemaVersions(ctx.lake, name)), 0) })));
+    const isCurrent = async (date: string): Promise<boolean> => {
+      for (const e of expected) {
+        const m = await readManifest(ctx.lake, paths.gold(e.name, date));
+        if (!m || m.meta.codeVersion !== e.code || m.meta.schemaVersion !== e.schema) return false;
+      }
+      return true;
+    };
+    const current = new Set<string>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < dates.length) {
+        const date = dates[next++]!;
+        if (await isCurrent(date)) current.add(date);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, dates.length) }, worker));
+    return current;
   }
 
-  return { activities, isCurrent };
+  return { activities, currentDates };
 }

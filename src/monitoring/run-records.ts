@@ -56,8 +56,10 @@ export function validationReportKey(date: string, family: string, runId: string)
 export async function writeRunMetrics(lake: Lake, date: string, runId: string, record: RunRecord): Promise<string> {
   if (record.date !== date || record.runId !== runId) throw new Error(`run record of ${record.date}/${record.runId} written as ${date}/${runId}`);
   const key = runRecordKey(date, runId);
+  // A retried recordRun (monitoring failed after the write) rewrites the record but counts the run once.
+  const counted = await lake.exists(key);
   await lake.write(key, JSON.stringify(record, null, 1));
-  observeRun(record);
+  if (!counted) observeRun(record);
   return key;
 }
 

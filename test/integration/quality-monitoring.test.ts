@@ -157,6 +157,9 @@ describe('run records and validation reports', () => {
     expect(text).toMatch(/gold_rows_in_total\{family="test_features"\} 400/);
     expect(text).toMatch(/gold_errors_total\{type="commit_failed"\} 1/);
     expect(text).toMatch(/gold_runs_total\{kind="daily",status="partial"\} 1/);
+    // A retry of the same run's record (its monitoring failed after the write) is not counted again.
+    await writeRunMetrics(lake, DATE, 'run-today', record);
+    expect(await goldMetrics().registry.metrics()).toMatch(/gold_runs_total\{kind="daily",status="partial"\} 1/);
   });
 
   it('refuses a record filed under another date or run, and unsafe ids', async () => {
