@@ -5,7 +5,7 @@ import { checkFamilyConsistency } from '../src/consistency/check.js';
 import { addDlqEntry, closeDlqEntry, listDlq } from '../src/dlq/index.js';
 import { family } from '../src/features/families/index.js';
 import { readAlsModelReport } from '../src/features/models/als-model.js';
-import { onlineViewOf } from '../src/features/online-views.js';
+import { onlineLayoutVersion, onlineViewOf } from '../src/features/online-views.js';
 import { familyCodeVersion } from '../src/features/version.js';
 import { committedFiles, readManifest, paths } from '../src/lake/index.js';
 import { raiseAlert } from '../src/monitoring/alerts.js';
@@ -81,7 +81,7 @@ export function goldActivities(ctx: ActivityContext) {
       const manifest = await readManifest(ctx.lake, goldPath);
       if (!manifest) throw Object.assign(new Error(`gold partition not committed: ${goldPath}`), { nonRetryable: true, type: 'MissingInput' });
       if (decl.online === false) return { rows: 0, written: 0, skippedOlder: 0, attempt: currentAttempt() };
-      const view = onlineViewOf(decl, manifest.meta.schemaVersion as number);
+      const view = onlineViewOf(decl, await onlineLayoutVersion(ctx.lake, name, manifest.meta.schemaVersion as number));
       // The checkpoint is the heartbeat: a retry after a crash resumes from the last chunk reported
       // for the same commit (writes are idempotent and guarded by feature_timestamp, so overlap is harmless).
       // Heartbeats between chunks (the download, the first read) carry the latest checkpoint, never none.

@@ -4,7 +4,7 @@
 import { parquetScan, withEngine, type EngineOptions } from '../engine/duckdb.js';
 import { addDays } from '../features/time.js';
 import { family } from '../features/families/index.js';
-import { onlineViewOf } from '../features/online-views.js';
+import { onlineLayoutVersion, onlineViewOf } from '../features/online-views.js';
 import type { FamilyDecl } from '../features/types.js';
 import { committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
 import { schemaVersions } from '../registry/index.js';
@@ -31,13 +31,29 @@ export interface ConsistencyResult {
   samples: { entityKey: string; feature: string; gold: unknown; online: unknown }[];
 }
 
-function same(a: unknown, b: unknown): boolean {
+/**
+ * Whether a gold value and the online one agree: numbers to 1e-6 relative (NaN agrees with NaN, an
+ * infinity only with itself: both are stored faithfully), timestamps and dates by instant, lists
+ * element by element, integers beyond 2^53 by their digits.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
   if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
-  if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
-  if (typeof a === 'number' && typeof b === 'number') return a === b || Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b));
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a instanceof Date || b instanceof Date) return instant(a) === instant(b);
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+    if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+    return a === b || Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b));
+  }
   if (typeof a === 'bigint' || typeof b === 'bigint') return String(a) === String(b);
   return a === b;
+}
+
+/** Epoch ms of a Date, of a 'YYYY-MM-DD' or ISO string or of epoch ms; NaN for anything else (never equal). */
+function instant(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'string') return Date.parse(v);
+  return typeof v === 'number' ? v : Number.NaN;
 }
 
 export async function checkConsistency(
@@ -69,7 +85,7 @@ export async function checkConsistency(
         if (got.status !== 'present' || got.featureTimestamp! < stamp) r.missing++;
         else if (got.featureTimestamp! > stamp) r.newerOnline++;
         else {
-          const bad = o.view.features.findIndex((f, k) => !same(row[f.name], got.values[k]));
+          const bad = o.view.features.findIndex((f, k) => !sameValue(row[f.name], got.values[k]));
           if (bad < 0) r.matched++;
           else {
             r.mismatched++;
@@ -105,5 +121,5 @@ export async function checkFamilyConsistency(
   if (decl.online === false) return undefined;
   const manifest = await readManifest(lake, paths.gold(decl.name, o.date));
   const version = (manifest?.meta.schemaVersion as number | undefined) ?? Math.max(...(await schemaVersions(lake, decl.name)));
-  return checkConsistency(lake, store, engine, { family: decl, view: onlineViewOf(decl, version), date: o.date, sample: o.sample });
+  return checkConsistency(lake, store, engine, { family: decl, view: onlineViewOf(decl, Number.isFinite(version) ? await onlineLayoutVersion(lake, decl.name, version) : version), date: o.date, sample: o.sample });
 }

@@ -18,7 +18,7 @@ import { entityKeySql } from './entity-key.js';
 import { MAX_TIMESTAMP_MS, RECORD_TAG, recordBytesSql } from './record.js';
 import { checkedView } from './rows.js';
 import type { EncodedRow, OnlineStore, WriteResult } from './store.js';
-import type { OnlineViewSpec } from './view.js';
+import { valueKind, type OnlineViewSpec } from './view.js';
 
 export interface MaterializeCheckpoint {
   /** Rows already written by an earlier attempt over the same files, if any. */
@@ -51,6 +51,13 @@ export class MaterializeError extends Error {
   override name = 'MaterializeError';
 }
 
+/** The files do not fit the view (columns, types, nulls, timestamps): a retry would fail the same way. */
+export class MaterializeInputError extends MaterializeError {
+  override name = 'MaterializeInputError';
+  readonly nonRetryable = true;
+  readonly type = 'MaterializeInput';
+}
+
 const RECORD_TAG_BYTE = RECORD_TAG.charCodeAt(0);
 
 /** Chunks being written while the next is read: enough to keep the store busy, bounded for memory. */
@@ -63,6 +70,21 @@ type InputSummary = {
   min_ts: number | null;
   max_ts: number | null;
 };
+
+/**
+ * Whether a column of DuckDB type `actual` is stored as a feature declared `declared` would be: the
+ * same value kind (integer, float, string, boolean, timestamp, date; a list or not). Widths may differ
+ * (an INTEGER column for a BIGINT feature): the stored JSON is the same.
+ */
+function sameValueKind(declared: string, actual: string): boolean {
+  const d = valueKind(declared);
+  try {
+    const a = valueKind(actual);
+    return a.scalar === d.scalar && a.list === d.list;
+  } catch {
+    return false; // a type the online store cannot hold at all (STRUCT, MAP, BLOB, ...)
+  }
+}
 
 export async function materializeParquet(store: OnlineStore, view: OnlineViewSpec, files: readonly string[], opts: MaterializeOptions): Promise<MaterializeResult> {
   const started = performance.now();
@@ -77,10 +99,15 @@ export async function materializeParquet(store: OnlineStore, view: OnlineViewSpe
     // The resume offset relies on rows coming back in file order.
     await db.run('SET preserve_insertion_order = true');
     const source = `read_parquet(${sqlList([...files])}, hive_partitioning = false)`;
-    const columns = new Set((await db.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => c.column_name));
+    const columns = new Map((await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => [c.column_name, c.column_type]));
     const required = [...view.keys, ...view.features.map((f) => f.name), 'feature_timestamp', 'created_timestamp'];
     const absent = required.filter((c) => !columns.has(c));
-    if (absent.length > 0) throw new MaterializeError(`materializing ${view.name}: the files lack column(s) ${absent.join(', ')} (they have ${[...columns].join(', ')})`);
+    if (absent.length > 0) throw new MaterializeInputError(`materializing ${view.name}: the files lack column(s) ${absent.join(', ')} (they have ${[...columns.keys()].join(', ')})`);
+    // The record takes each value as DuckDB has it (json_array): a column of another kind than declared
+    // would be served as that kind (a BIGINT feature as the string '12').
+    const declared = [...view.features, { name: 'feature_timestamp', type: 'TIMESTAMP' }, { name: 'created_timestamp', type: 'TIMESTAMP' }];
+    const mistyped = declared.filter((f) => !sameValueKind(f.type, columns.get(f.name)!)).map((f) => `${f.name} is ${columns.get(f.name)}, declared ${f.type}`);
+    if (mistyped.length > 0) throw new MaterializeInputError(`materializing ${view.name}: column type(s) differ from the view's: ${mistyped.join('; ')}`);
 
     const s = await db.one<InputSummary>(`
       SELECT count(*) AS rows,
@@ -89,10 +116,10 @@ export async function materializeParquet(store: OnlineStore, view: OnlineViewSpe
         least(min(epoch_ms(feature_timestamp)), min(epoch_ms(created_timestamp))) AS min_ts,
         greatest(max(epoch_ms(feature_timestamp)), max(epoch_ms(created_timestamp))) AS max_ts
       FROM ${source}`);
-    if (s.null_keys > 0) throw new MaterializeError(`materializing ${view.name}: ${s.null_keys} row(s) have a null entity key (${view.keys.join(', ')})`);
-    if (s.null_timestamps > 0) throw new MaterializeError(`materializing ${view.name}: ${s.null_timestamps} row(s) have a null feature_timestamp or created_timestamp`);
+    if (s.null_keys > 0) throw new MaterializeInputError(`materializing ${view.name}: ${s.null_keys} row(s) have a null entity key (${view.keys.join(', ')})`);
+    if (s.null_timestamps > 0) throw new MaterializeInputError(`materializing ${view.name}: ${s.null_timestamps} row(s) have a null feature_timestamp or created_timestamp`);
     if (s.min_ts !== null && (s.min_ts < 0 || (s.max_ts ?? 0) > MAX_TIMESTAMP_MS)) {
-      throw new MaterializeError(`materializing ${view.name}: timestamps must lie between 1970 and 2286, found epoch ms ${s.min_ts}..${s.max_ts}`);
+      throw new MaterializeInputError(`materializing ${view.name}: timestamps must lie between 1970 and 2286, found epoch ms ${s.min_ts}..${s.max_ts}`);
     }
 
     const resumedFrom = (await opts.checkpoint?.load()) ?? 0;

@@ -4,11 +4,13 @@
 //
 // A chunk goes as optimistic transactions on the view's watermark (see redis-store.ts), each of a
 // bounded number of rows so that reads interleave:
-//   WATCH mark; GET mark            -> the mark is above the header: UNWATCH, the caller compares row by row
+//   WATCH mark; GET mark            -> the mark is missing, provisional or above the header: UNWATCH, the
+//                                      caller compares row by row
 //   MULTI; SET ... PXAT ... (each row); [SET mark header]; EXEC; then the next WATCH mark; GET mark
 // EXEC fails (nil) when another writer moved the mark in between; the transaction is then tried again.
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { isFinalMark } from './redis-watermark.js';
 
 export interface BulkConnectionOptions {
   host: string;
@@ -18,7 +20,14 @@ export interface BulkConnectionOptions {
   db?: number;
   tls?: ConnectionOptions;
   connectTimeoutMs?: number;
+  /**
+   * The connection fails when its socket has been silent this long (default 60 s): a request to a Redis
+   * that stopped answering fails instead of hanging, and a connection idle in a pool that long closes.
+   */
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_BULK_IDLE_TIMEOUT_MS = 60_000;
 
 export class RedisBulkError extends Error {
   override name = 'RedisBulkError';
@@ -113,6 +122,8 @@ export class RedisBulkConnection {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (e) => this.fail(new RedisBulkError(`bulk connection to ${host}:${port}: ${e.message}`)));
     socket.on('close', () => this.fail(new RedisBulkError(`bulk connection to ${host}:${port} closed`)));
+    const idleMs = this.opts.idleTimeoutMs ?? DEFAULT_BULK_IDLE_TIMEOUT_MS;
+    socket.setTimeout(idleMs, () => this.fail(new RedisBulkError(`bulk connection to ${host}:${port}: no answer in ${idleMs} ms`)));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new RedisBulkError(`bulk connection to ${host}:${port}: no answer in ${this.opts.connectTimeoutMs ?? 3000} ms`)), this.opts.connectTimeoutMs ?? 3000);
       socket.once(tls ? 'secureConnect' : 'connect', () => {
@@ -205,7 +216,8 @@ const MAX_WATCH_ATTEMPTS = 5;
 /**
  * Writes a chunk whose rows share one header, in transactions of at most `perTransaction` rows
  * (each holds Redis for its length only, so reads interleave), each guarded by the view's watermark.
- * Stops at the first transaction that finds the watermark above the header.
+ * Stops at the first transaction that finds the watermark missing, provisional (being rebuilt, see
+ * redis-watermark.ts) or above the header: only a final mark at or below it proves no row is newer.
  */
 export async function writeBulkChunk(conn: RedisBulkConnection, chunk: BulkChunk, now: number, perTransaction: number): Promise<BulkChunkResult> {
   const n = chunk.keys.length;
@@ -222,7 +234,7 @@ export async function writeBulkChunk(conn: RedisBulkConnection, chunk: BulkChunk
     const [watched, mark] = check;
     throwIfError(watched!);
     throwIfError(mark!);
-    if ((typeof mark === 'string' && mark > chunk.header) || attempts === MAX_WATCH_ATTEMPTS) {
+    if (!(typeof mark === 'string' && isFinalMark(mark) && mark <= chunk.header) || attempts === MAX_WATCH_ATTEMPTS) {
       throwIfError((await conn.request(encodeCommand(['UNWATCH']), 1))[0]!);
       return { written: start, expired: 0, belowFrom: start };
     }

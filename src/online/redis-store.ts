@@ -14,17 +14,25 @@
 // as new as it, so a call whose rows all share one header at or above the watermark (materializing the
 // newest date, or restating it) cannot overwrite anything newer and skips the per-row comparison: one
 // SET per row, sent in bulk for large writes (redis-bulk.ts) and from the script for small ones. A
-// call below the watermark (an older date) or with mixed headers compares every row.
+// call below the watermark (an older date), with mixed headers, or finding no watermark compares every
+// row; a missing watermark is then rebuilt from the view's keys (redis-watermark.ts), since rows may
+// remain that are newer than anything the write saw.
 // The check and the writes are atomic (one script, or one WATCHed transaction), so concurrent writers
-// stay correct. This holds while Redis
-// never evicts the watermark: with an allkeys-* maxmemory-policy, or when CONFIG GET is refused (some
-// managed services), every call compares every row.
-import { createHash } from 'node:crypto';
+// stay correct. The fast path also needs Redis never to evict the watermark: with an allkeys-*
+// maxmemory-policy, or when CONFIG GET is refused (some managed services), every call compares every
+// row. The policy is asked again every minute, as it can be changed at run time.
+//
+// Every command on the main connection fails after commandTimeoutMs without an answer (reads, PING and
+// script writes alike: each script call is bounded by keysPerScriptCall and each pipeline by
+// MAX_CALLS_PER_PIPELINE, so a healthy Redis answers well within it); bulk connections fail after
+// their own, longer, idle timeout.
+import { createHash, randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, ReplyError } from 'ioredis';
 import { redactedOnlineStore } from '../config/settings.js';
 import { logger } from '../monitoring/logger.js';
-import { RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
+import { DEFAULT_BULK_IDLE_TIMEOUT_MS, RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
+import { LOWEST_HEADER, rebuildWatermark } from './redis-watermark.js';
 import { checkedView, encodeRows, resolveReads } from './rows.js';
 import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineStore, OnlineStoreStats, OnlineWriteRow, WriteResult } from './store.js';
 import { ttlMs, type OnlineViewSpec } from './view.js';
@@ -32,30 +40,35 @@ import { ttlMs, type OnlineViewSpec } from './view.js';
 /**
  * KEYS[1]: the view's watermark; KEYS[1 + i]: the entities' keys. ARGV[1]: the view's TTL in ms;
  * ARGV[2]: now (epoch ms); ARGV[3]: '1' when the watermark may be trusted; ARGV[4]: the header (26
- * digits) shared by every record of the call, or ''; ARGV[4 + i]: the record for KEYS[1 + i]. A row is
- * skipped when already past its TTL, or when the stored row is newer; otherwise SET with PXAT =
- * feature_timestamp + TTL. Headers are fixed-width digits, so comparing them as strings compares
- * (feature_timestamp, created_timestamp). Returns {written, skipped older, skipped expired}.
+ * digits) shared by every record of the call, or ''; ARGV[5]: a token for a provisional watermark this
+ * call may create (redis-watermark.ts); ARGV[5 + i]: the record for KEYS[1 + i]. A row is skipped when
+ * already past its TTL, or when the stored row is newer; otherwise SET with PXAT = feature_timestamp +
+ * TTL. Headers are fixed-width digits, so comparing them as strings compares (feature_timestamp,
+ * created_timestamp). Only a final watermark allows the fast path; a missing one becomes provisional.
+ * Returns {written, skipped older, skipped expired, 1 when the watermark is final}.
  */
 const WRITE_SCRIPT = `
 local ttl, now, trusted, shared = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4]
 local n = #KEYS - 1
 local mark = redis.call('GET', KEYS[1])
-if shared ~= '' and trusted and (not mark or mark <= shared) then
+local provisional = mark and string.sub(mark, 1, 1) == '?'
+if shared ~= '' and trusted and mark and not provisional and mark <= shared then
   local ts = tonumber(string.sub(shared, 1, 13))
-  if ts + ttl < now then return {0, 0, n} end
+  if ts + ttl < now then return {0, 0, n, 1} end
   local px = string.format('%d', ts + ttl)
-  for i = 1, n do redis.call('SET', KEYS[i + 1], ARGV[i + 4], 'PXAT', px) end
+  for i = 1, n do redis.call('SET', KEYS[i + 1], ARGV[i + 5], 'PXAT', px) end
   if mark ~= shared then redis.call('SET', KEYS[1], shared) end
-  return {n, 0, 0}
+  return {n, 0, 0, 1}
 end
 local stored = redis.call('MGET', unpack(KEYS, 2))
 local latest = {}
-local top = mark or ''
+local was = '${LOWEST_HEADER}'
+if provisional then was = string.sub(mark, 2, 27) elseif mark then was = mark end
+local top = was
 local written, older, expired = 0, 0, 0
 local last, px, dead
 for i = 1, n do
-  local rec = ARGV[i + 4]
+  local rec = ARGV[i + 5]
   local hdr = string.sub(rec, 2, 27)
   if hdr ~= last then
     last = hdr
@@ -78,8 +91,12 @@ for i = 1, n do
     end
   end
 end
-if top ~= (mark or '') then redis.call('SET', KEYS[1], top) end
-return {written, older, expired}
+if not mark then
+  redis.call('SET', KEYS[1], '?' .. top .. ARGV[5])
+  return {written, older, expired, 0}
+end
+if top > was then redis.call('SET', KEYS[1], provisional and ('?' .. top .. string.sub(mark, 28)) or top) end
+return {written, older, expired, provisional and 0 or 1}
 `;
 const WRITE_SCRIPT_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
 
@@ -92,7 +109,21 @@ export interface RedisStoreOptions {
   keysPerScriptCall?: number;
   /** Writes of at least this many rows sharing one header go in bulk (redis-bulk.ts; default 256). */
   bulkMinRows?: number;
+  /**
+   * A command on the main connection (reads, PING, script writes) unanswered this long fails (default
+   * 5 s), and the connection is reset: a Redis that accepts connections but never answers fails
+   * requests instead of hanging them.
+   */
+  commandTimeoutMs?: number;
+  /** A bulk write connection silent this long fails (default 60 s; see redis-bulk.ts). */
+  bulkIdleTimeoutMs?: number;
 }
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+/** Script calls per pipeline: each pipeline is answered well within the command timeout. */
+const MAX_CALLS_PER_PIPELINE = 64;
+/** How long an answer about the eviction policy holds: it can be changed with CONFIG SET at any time. */
+const POLICY_RECHECK_MS = 60_000;
 
 export class RedisOnlineStore implements OnlineStore {
   readonly kind = 'redis' as const;
@@ -100,21 +131,35 @@ export class RedisOnlineStore implements OnlineStore {
   readonly redis: Redis;
   readonly keyPrefix: string;
   private readonly keysPerCall: number;
-  private trustWatermark?: Promise<boolean>;
   private readonly bulkMinRows: number;
+  private readonly commandTimeoutMs: number;
+  private readonly bulkIdleTimeoutMs: number;
+  private policy?: { askedAt: number; trusted: Promise<boolean> };
+  /** The last answer about the policy, so that only a change is logged. */
+  private policyTrusted?: boolean;
+  /** Watermark rebuilds running, by watermark key: concurrent writes share one. */
+  private readonly rebuilds = new Map<string, Promise<void>>();
   /** Bulk connections not in use (one per write in flight, kept for the next). */
   private readonly bulkIdle: RedisBulkConnection[] = [];
+  /** Bulk writes in flight: close() lets them finish, and their connections close after them. */
+  private readonly bulkWrites = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(url: string, opts: RedisStoreOptions = {}) {
     this.location = redactedOnlineStore(url);
     this.keyPrefix = opts.keyPrefix ?? 'gold:';
     this.keysPerCall = opts.keysPerScriptCall ?? 500;
     this.bulkMinRows = opts.bulkMinRows ?? 256;
+    this.commandTimeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.bulkIdleTimeoutMs = opts.bulkIdleTimeoutMs ?? DEFAULT_BULK_IDLE_TIMEOUT_MS;
     this.redis = new Redis(url, {
       lazyConnect: true,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectTimeout: 3000,
+      commandTimeout: this.commandTimeoutMs,
+      // Also resets a connection whose server went silent, so that timed-out commands do not pile up on it.
+      socketTimeout: this.commandTimeoutMs,
       ...(opts.tls ? { tls: opts.tls } : {}),
     });
     // Connection errors also reject the commands that hit them; this only keeps ioredis from printing each retry.
@@ -127,12 +172,15 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async ping(): Promise<void> {
-    const r = await this.redis.ping();
+    const r = await this.answered(this.redis.ping());
     if (r !== 'PONG') throw new Error(`unexpected PING answer from ${this.location}: ${r}`);
   }
 
+  /** Lets bulk writes in flight finish, then closes every connection; later writes fail. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const c of this.bulkIdle.splice(0)) c.close();
+    await Promise.allSettled(this.bulkWrites);
     if (this.redis.status === 'ready') await this.redis.quit();
     else this.redis.disconnect();
   }
@@ -144,72 +192,85 @@ export class RedisOnlineStore implements OnlineStore {
   /** Rows of one header at or above the watermark in bulk (no per-row compare), the others by script. */
   async writeRecords(view: OnlineViewSpec, rows: readonly EncodedRow[], now = Date.now()): Promise<WriteResult> {
     checkedView(view);
+    this.assertOpen();
     const trustedMark = await this.watermarkTrusted();
-    if (trustedMark && rows.length >= this.bulkMinRows) {
-      const header = sharedHeader(rows);
-      if (header !== '') {
-        const bulk = await this.writeBulk(view, header, rows, now);
-        if (bulk.rest.length === 0) return bulk.result;
-        const rest = await this.writeByScript(view, bulk.rest, now, trustedMark);
-        return { written: bulk.result.written + rest.written, skippedOlder: rest.skippedOlder, skippedExpired: bulk.result.skippedExpired + rest.skippedExpired };
-      }
-    }
-    return this.writeByScript(view, rows, now, trustedMark);
+    let result: WriteResult = { written: 0, skippedOlder: 0, skippedExpired: 0 };
+    let rest = rows;
+    const header = trustedMark && rows.length >= this.bulkMinRows ? sharedHeader(rows) : '';
+    if (header !== '') ({ result, rest } = await this.writeBulk(view, header, rows, now));
+    if (rest.length === 0) return result;
+    const script = await this.writeByScript(view, rest, now, trustedMark);
+    if (trustedMark && !script.markFinal) await this.rebuildWatermark(view);
+    return { written: result.written + script.written, skippedOlder: script.skippedOlder, skippedExpired: result.skippedExpired + script.skippedExpired };
   }
 
-  /** One pipeline (one round trip) of script calls of at most keysPerScriptCall rows each. */
-  private async writeByScript(view: OnlineViewSpec, rows: readonly EncodedRow[], now: number, trustedMark: boolean): Promise<WriteResult> {
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`online store ${this.location} is closed`);
+  }
+
+  /** Script calls of at most keysPerScriptCall rows each, MAX_CALLS_PER_PIPELINE calls a round trip. */
+  private async writeByScript(view: OnlineViewSpec, rows: readonly EncodedRow[], now: number, trustedMark: boolean): Promise<WriteResult & { markFinal: boolean }> {
     const prefix = this.viewPrefix(view);
     const mark = this.watermarkKey(view);
     const ttl = String(ttlMs(view));
     const at = String(now);
     const trusted = trustedMark ? '1' : '0';
+    const token = randomBytes(6).toString('hex');
     const calls: (string | number | Buffer)[][] = [];
     for (let start = 0; start < rows.length; start += this.keysPerCall) {
       const batch = rows.slice(start, start + this.keysPerCall);
-      const args: (string | number | Buffer)[] = new Array(batch.length * 2 + 7);
+      const args: (string | number | Buffer)[] = new Array(batch.length * 2 + 8);
       args[0] = WRITE_SCRIPT_SHA;
       args[1] = batch.length + 1;
       args[2] = mark;
       for (let i = 0; i < batch.length; i++) {
         args[3 + i] = prefix + batch[i]!.entityKey;
-        args[7 + batch.length + i] = batch[i]!.record;
+        args[8 + batch.length + i] = batch[i]!.record;
       }
       args[3 + batch.length] = ttl;
       args[4 + batch.length] = at;
       args[5 + batch.length] = trusted;
       args[6 + batch.length] = sharedHeader(batch);
+      args[7 + batch.length] = token;
       calls.push(args);
     }
-    const total: WriteResult = { written: 0, skippedOlder: 0, skippedExpired: 0 };
-    for (const [written, older, expired] of await this.runScriptCalls(calls)) {
-      total.written += written;
-      total.skippedOlder += older;
-      total.skippedExpired += expired;
+    const total = { written: 0, skippedOlder: 0, skippedExpired: 0, markFinal: true };
+    for (let start = 0; start < calls.length; start += MAX_CALLS_PER_PIPELINE) {
+      for (const [written, older, expired, final] of await this.runScriptCalls(calls.slice(start, start + MAX_CALLS_PER_PIPELINE))) {
+        total.written += written;
+        total.skippedOlder += older;
+        total.skippedExpired += expired;
+        total.markFinal &&= final === 1;
+      }
     }
     return total;
   }
 
-  /** A bulk write (redis-bulk.ts): its counts, and the rows left to compare row by row (below the watermark). */
+  /** A bulk write (redis-bulk.ts): its counts, and the rows left to compare row by row (the watermark does not cover them). */
   private async writeBulk(view: OnlineViewSpec, header: string, rows: readonly EncodedRow[], now: number): Promise<{ result: WriteResult; rest: readonly EncodedRow[] }> {
+    // Checked here, with nothing awaited before the write is registered: close() either sees it or came first.
+    this.assertOpen();
     const o = this.redis.options;
     let conn = this.bulkIdle.pop();
-    while (conn && !conn.healthy) conn = this.bulkIdle.pop(); // closed by the server since its last use
-    conn ??= new RedisBulkConnection({ host: o.host ?? '127.0.0.1', port: o.port ?? 6379, username: o.username, password: o.password, db: o.db, tls: o.tls, connectTimeoutMs: o.connectTimeout });
+    while (conn && !conn.healthy) conn = this.bulkIdle.pop(); // closed by the server (or idle too long) since its last use
+    conn ??= new RedisBulkConnection({ host: o.host ?? '127.0.0.1', port: o.port ?? 6379, username: o.username, password: o.password, db: o.db, tls: o.tls, connectTimeoutMs: o.connectTimeout, idleTimeoutMs: this.bulkIdleTimeoutMs });
+    const prefix = this.viewPrefix(view);
+    const write = writeBulkChunk(
+      conn,
+      { watermarkKey: this.watermarkKey(view), header, expireAt: Number(header.slice(0, 13)) + ttlMs(view), keys: rows.map((row) => prefix + row.entityKey), records: rows.map((row) => row.record) },
+      now,
+      this.keysPerCall,
+    );
+    this.bulkWrites.add(write);
     let clean = false;
     try {
-      const prefix = this.viewPrefix(view);
-      const r = await writeBulkChunk(
-        conn,
-        { watermarkKey: this.watermarkKey(view), header, expireAt: Number(header.slice(0, 13)) + ttlMs(view), keys: rows.map((row) => prefix + row.entityKey), records: rows.map((row) => row.record) },
-        now,
-        this.keysPerCall,
-      );
+      const r = await write;
       clean = true;
       return { result: { written: r.written, skippedOlder: 0, skippedExpired: r.expired }, rest: rows.slice(r.belowFrom) };
     } finally {
+      this.bulkWrites.delete(write);
       // A connection that failed mid-transaction may still hold a WATCH or a MULTI: not reused.
-      if (clean && conn.healthy) this.bulkIdle.push(conn);
+      if (clean && conn.healthy && !this.closed) this.bulkIdle.push(conn);
       else conn.close();
     }
   }
@@ -219,32 +280,57 @@ export class RedisOnlineStore implements OnlineStore {
     return `${this.keyPrefix}${view.name}:v${view.version}#watermark`;
   }
 
+  /** SCAN's MATCH pattern for the entity keys of a view version. */
+  private viewKeyPattern(view: OnlineViewSpec): string {
+    return `${this.viewPrefix(checkedView(view)).replace(/[*?[\]\\]/g, '\\$&')}*`;
+  }
+
+  /** Makes a provisional watermark final (redis-watermark.ts); one rebuild at a time per view version. */
+  private rebuildWatermark(view: OnlineViewSpec): Promise<void> {
+    const key = this.watermarkKey(view);
+    let running = this.rebuilds.get(key);
+    if (!running) {
+      running = rebuildWatermark(this.redis, key, this.viewKeyPattern(view))
+        .then((final) => {
+          if (final) logger().debug({ store: this.location, view: view.name, version: view.version }, 'online store rebuilt a missing watermark from the view\'s keys');
+        })
+        .finally(() => this.rebuilds.delete(key));
+      this.rebuilds.set(key, running);
+    }
+    return running;
+  }
+
   /**
-   * Whether Redis can be trusted to keep the watermark: asked once per store (again after a failure
-   * to ask, so that Redis being down at the first write does not turn bulk writes off for good).
+   * Whether Redis can be trusted to keep the watermark: asked once a minute at most (and again after a
+   * failure to ask, so that Redis being down at the first write does not turn bulk writes off for good).
    */
   private watermarkTrusted(): Promise<boolean> {
-    this.trustWatermark ??= this.redis.config('GET', 'maxmemory-policy').then(
+    if (this.policy && Date.now() - this.policy.askedAt < POLICY_RECHECK_MS) return this.policy.trusted;
+    const trusted = this.redis.config('GET', 'maxmemory-policy').then(
       (reply) => {
         const policy = String((reply as string[])[1] ?? '');
-        if (policy.startsWith('allkeys')) logger().info({ store: this.location, policy }, 'online store may evict any key: every write compares timestamps row by row');
-        return !policy.startsWith('allkeys');
+        const ok = !policy.startsWith('allkeys');
+        if (!ok && this.policyTrusted !== false) logger().info({ store: this.location, policy }, 'online store may evict any key: every write compares timestamps row by row');
+        this.policyTrusted = ok;
+        return ok;
       },
       (e: Error) => {
         if (!(e instanceof ReplyError)) {
-          this.trustWatermark = undefined;
+          if (this.policy?.trusted === trusted) this.policy = undefined;
           throw e;
         }
-        logger().info({ store: this.location, err: e.message }, 'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row');
+        if (this.policyTrusted !== false) logger().info({ store: this.location, err: e.message }, 'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row');
+        this.policyTrusted = false;
         return false;
       },
     );
-    return this.trustWatermark;
+    this.policy = { askedAt: Date.now(), trusted };
+    return trusted;
   }
 
   /** EVALSHA calls in one pipeline; loads the script and retries the calls Redis did not know it for. */
-  private async runScriptCalls(calls: (string | number | Buffer)[][]): Promise<[number, number, number][]> {
-    const results: ([number, number, number] | undefined)[] = new Array(calls.length);
+  private async runScriptCalls(calls: (string | number | Buffer)[][]): Promise<[number, number, number, number][]> {
+    const results: ([number, number, number, number] | undefined)[] = new Array(calls.length);
     let pending = calls.map((_, i) => i);
     for (let attempt = 0; pending.length > 0; attempt++) {
       const pipeline = this.redis.pipeline();
@@ -255,12 +341,12 @@ export class RedisOnlineStore implements OnlineStore {
         const i = pending[k]!;
         if (err && /NOSCRIPT/.test(err.message) && attempt === 0) missing.push(i);
         else if (err) throw new Error(`online write to ${this.location} failed: ${err.message}`);
-        else results[i] = reply as [number, number, number];
+        else results[i] = reply as [number, number, number, number];
       });
       if (missing.length > 0) await this.redis.script('LOAD', WRITE_SCRIPT);
       pending = missing;
     }
-    return results as [number, number, number][];
+    return results as [number, number, number, number][];
   }
 
   /** All requests in one MGET. */
@@ -270,14 +356,24 @@ export class RedisOnlineStore implements OnlineStore {
       const prefix = this.viewPrefix(checkedView(req.view));
       for (const k of req.entityKeys) keys.push(prefix + k);
     }
-    const flat = keys.length > 0 ? await this.redis.mget(keys) : [];
+    const flat = keys.length > 0 ? await this.answered(this.redis.mget(keys)) : [];
     let at = 0;
     const records = requests.map((req) => flat.slice(at, (at += req.entityKeys.length)));
     return resolveReads(requests, records, now);
   }
 
+  /** The command's answer; ioredis's bare "Command timed out" reworded to name the store and the wait. */
+  private async answered<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (e) {
+      if ((e as Error).message === 'Command timed out') throw new Error(`no answer from ${this.location} in ${this.commandTimeoutMs} ms`);
+      throw e;
+    }
+  }
+
   async deleteView(view: OnlineViewSpec): Promise<number> {
-    const pattern = `${this.viewPrefix(checkedView(view)).replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const pattern = this.viewKeyPattern(view);
     let cursor = '0';
     let deleted = 0;
     do {

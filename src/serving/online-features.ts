@@ -4,6 +4,7 @@
 //
 // Request:  { features: ['view:feature', ...] } or { feature_service: 'name' },
 //           entities: { <key column>: [v0, v1, ...], ... }   (columnar: row i is every column's i-th value)
+//                                                             (values: strings, or whole numbers within ±(2^53 - 1))
 //           full_feature_names?: boolean                       (names as 'view__feature')
 // Response: { metadata: { feature_names: [key columns..., features...] },
 //             results: [ { values: [...], statuses: [...], event_timestamps: [...] }, ... ] }
@@ -133,15 +134,19 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
   if (missing.length > 0) throw new FeatureRequestError(400, `missing entity key column(s) ${missing.join(', ')} (the requested views are keyed by ${keyColumns.join(', ')})`);
   const unused = Object.keys(entities).filter((k) => !keyColumns.includes(k));
   if (unused.length > 0) throw new FeatureRequestError(400, `entity column(s) ${unused.join(', ')} are not keys of the requested views (keys: ${keyColumns.join(', ')})`);
+  // Every column an array before any length is compared, so that the message can list them all.
+  const notArray = keyColumns.find((k) => !Array.isArray(entities[k]));
+  if (notArray !== undefined) throw new FeatureRequestError(400, `entities.${notArray} must be an array of values, got ${jsonKind(entities[notArray])}`);
+  const columns = entities as Record<string, unknown[]>;
   let rows = -1;
   for (const k of keyColumns) {
-    const col = entities[k];
-    if (!Array.isArray(col)) throw new FeatureRequestError(400, `entities.${k} must be an array of values`);
-    if (rows >= 0 && col.length !== rows) throw new FeatureRequestError(400, `entity columns have different lengths: ${keyColumns.map((c) => `${c}: ${(entities[c] as unknown[]).length}`).join(', ')}`);
+    const col = columns[k]!;
+    if (rows >= 0 && col.length !== rows) throw new FeatureRequestError(400, `entity columns have different lengths: ${keyColumns.map((c) => `${c}: ${columns[c]!.length}`).join(', ')}`);
     rows = col.length;
     if (rows > maxEntities) throw new FeatureRequestError(413, `too many entities: ${rows} in one request, at most ${maxEntities}`);
     col.forEach((v, i) => {
-      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw new FeatureRequestError(400, `entities.${k}[${i}] must be a string or a number, got ${v === null ? 'null' : typeof v}`);
+      const problem = entityValueProblem(v);
+      if (problem) throw new FeatureRequestError(400, `entities.${k}[${i}] ${problem}`);
     });
   }
   if (rows === 0) throw new FeatureRequestError(400, 'no entities given: the entity columns are empty');
@@ -154,7 +159,7 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
     if (i === undefined) {
       i = reads.length;
       readOf.set(view, i);
-      const cols = view.keys.map((k) => entities[k] as unknown[]);
+      const cols = view.keys.map((k) => columns[k]!);
       const entityKeys = Array.from({ length: rows }, (_, r) => encodeEntityKey(cols.map((c) => String(c[r]))));
       reads.push({ view, entityKeys, features: [] });
     }
@@ -165,7 +170,26 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
   const names = [...keyColumns, ...outputs.map((o) => o.name)];
   const clash = names.find((n, i) => names.indexOf(n) !== i);
   if (clash) throw new FeatureRequestError(400, `the name '${clash}' would appear twice in the response; set full_feature_names: true`);
-  return { keyColumns, entities: entities as Record<string, unknown[]>, rows, reads, outputs };
+  return { keyColumns, entities: columns, rows, reads, outputs };
+}
+
+/** What a JSON value is, for messages: 'null', 'an array', 'an object', 'a string', ... */
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * Why an entity key value cannot be read, or undefined. Keys are text: a number is turned into one
+ * with String(), which is faithful only for whole numbers that a JSON number holds exactly; larger
+ * ones were already rounded by JSON.parse (another entity's key), and fractions have several spellings.
+ */
+function entityValueProblem(v: unknown): string | undefined {
+  if (typeof v === 'string' || Number.isSafeInteger(v)) return undefined;
+  if (typeof v !== 'number') return `must be a string or a number, got ${jsonKind(v)}`;
+  if (Number.isInteger(v)) return `is ${v}, beyond the whole numbers a JSON number holds exactly (up to ${Number.MAX_SAFE_INTEGER} in magnitude): it may have been rounded; give the key as a string`;
+  return `is ${v}, not a whole number: give such a key as a string`;
 }
 
 const STATUS: Record<OnlineReadResult['status'], FeatureStatus> = { present: 'PRESENT', not_found: 'NOT_FOUND', outside_ttl: 'OUTSIDE_MAX_AGE' };

@@ -43,7 +43,7 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
             entities: {
               type: 'object',
               description: `columnar entity keys: each key column of the requested views maps to an array of values (row i is every column's i-th value); at most ${maxEntities} rows`,
-              properties: Object.fromEntries(keys.map((k) => [k, { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'number' }] } }])),
+              properties: Object.fromEntries(keys.map((k) => [k, { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }] } }])),
               additionalProperties: false,
             },
             full_feature_names: { type: 'boolean', default: false, description: "name features 'view__feature' in the response" },

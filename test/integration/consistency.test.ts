@@ -2,7 +2,7 @@
 // online store holding every kind of difference it reports.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkConsistency } from '../../src/consistency/check.js';
+import { checkConsistency, sameValue } from '../../src/consistency/check.js';
 import { sqlStr, withEngine } from '../../src/engine/duckdb.js';
 import { onlineViewOf } from '../../src/features/online-views.js';
 import { addDays } from '../../src/features/time.js';
@@ -84,6 +84,39 @@ describe('consistency check', () => {
     await goldFile(join(dir, 'old.parquet'), old, `SELECT 'u' || i AS u, i FROM range(10) t(i)`);
     await commitPartition(lake, paths.gold(family.name, old), [{ localPath: join(dir, 'old.parquet') }]);
     expect(await checkConsistency(lake, store, engine, { family, view, date: old })).toMatchObject({ checked: 0, expired: true, mismatched: 0 });
+  });
+
+  it('counts a NaN stored faithfully as a match', async () => {
+    const day = addDays(today, -5);
+    const path = join(dir, 'nan.parquet');
+    await withEngine(engine, (db) =>
+      db.run(`COPY (SELECT 'n' || i AS user_id, i::BIGINT AS x, CASE WHEN i % 2 = 0 THEN 'nan'::DOUBLE ELSE i END AS y,
+          TIMESTAMP ${sqlStr(addDays(day, 1))} AS feature_timestamp, TIMESTAMP ${sqlStr(today)} AS created_timestamp
+        FROM range(10) t(i)) TO ${sqlStr(path)} (FORMAT parquet)`),
+    );
+    await commitPartition(lake, paths.gold(family.name, day), [{ localPath: path }]);
+    await materializeParquet(store, view, [path], { engine });
+    expect(await checkConsistency(lake, store, engine, { family, view, date: day })).toMatchObject({ checked: 10, matched: 10, mismatched: 0 });
+  });
+
+  it('compares values as stored: NaN with NaN, infinities only with themselves, numbers to 1e-6, lists by element, timestamps by instant', () => {
+    expect(sameValue(Number.NaN, Number.NaN)).toBe(true);
+    expect(sameValue(Number.NaN, 0)).toBe(false);
+    expect(sameValue(Number.NaN, null)).toBe(false);
+    expect(sameValue(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)).toBe(true);
+    expect(sameValue(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY)).toBe(false);
+    expect(sameValue(Number.POSITIVE_INFINITY, 1e308)).toBe(false);
+    expect(sameValue(0.1, 0.10000000149011612)).toBe(true); // a FLOAT read back as a double
+    expect(sameValue(1, 1.01)).toBe(false);
+    expect(sameValue(9007199254740993n, 9007199254740992)).toBe(false);
+    expect(sameValue([1, Number.NaN, null], [1, Number.NaN, null])).toBe(true);
+    expect(sameValue([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameValue([1], 1)).toBe(false);
+    expect(sameValue([new Date('2025-06-01T00:00:00Z')], [new Date(Date.parse('2025-06-01T00:00:00Z'))])).toBe(true);
+    expect(sameValue(new Date('2025-06-01T00:00:00.123Z'), new Date('2025-06-01T00:00:00.124Z'))).toBe(false);
+    expect(sameValue(new Date('2024-02-29T00:00:00Z'), '2024-02-29')).toBe(true); // a DATE offline and online
+    expect(sameValue(new Date('2024-02-29T00:00:00Z'), '2024-03-01')).toBe(false);
+    expect(sameValue(new Date(Number.NaN), new Date(Number.NaN))).toBe(false);
   });
 
   it('names a date without committed gold', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlStr, withEngine, type EngineOptions } from '../../src/engine/duckdb.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
-import { materializeParquet, MaterializeError, type MaterializeCheckpoint } from '../../src/online/materialize.js';
+import { materializeParquet, MaterializeError, MaterializeInputError, type MaterializeCheckpoint } from '../../src/online/materialize.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { EncodedRow, OnlineStore, WriteResult } from '../../src/online/store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
@@ -211,11 +211,33 @@ describe.each(makers)('materialization into the %s store', (_kind, make) => {
     expect(rows!.map((r) => r.values[0])).toEqual([1.5, 2.5, 3.5, null]);
   });
 
+  it('refuses columns of another kind than the view declares, naming each, before any write; accepts another width', async () => {
+    const store = open();
+    const mistyped = join(dir, 'mistyped.parquet');
+    await withEngine(ENGINE, (db) =>
+      db.run(`COPY (SELECT * REPLACE (CAST(video_count_7d AS VARCHAR) AS video_count_7d, CAST(embedding AS VARCHAR[]) AS embedding, CAST(feature_timestamp AS DATE) AS feature_timestamp)
+        FROM ${sqlStr(d1)}) TO ${sqlStr(mistyped)} (FORMAT parquet)`),
+    );
+    const refused = materializeParquet(store, view, [mistyped], { engine: ENGINE });
+    await expect(refused).rejects.toThrow(
+      "materializing user_features: column type(s) differ from the view's: video_count_7d is VARCHAR, declared BIGINT; embedding is VARCHAR[], declared FLOAT[]; feature_timestamp is DATE, declared TIMESTAMP",
+    );
+    await expect(refused).rejects.toMatchObject({ name: 'MaterializeInputError', nonRetryable: true });
+    expect((await readAll(store, view, ['u1']))[0]!.status).toBe('not_found');
+    // An INTEGER column for a BIGINT feature is stored alike.
+    const narrower = join(dir, 'narrower.parquet');
+    await withEngine(ENGINE, (db) => db.run(`COPY (SELECT * REPLACE (CAST(video_count_7d AS INTEGER) AS video_count_7d) FROM ${sqlStr(d1)}) TO ${sqlStr(narrower)} (FORMAT parquet)`));
+    expect(await materializeParquet(store, view, [narrower], { engine: ENGINE })).toMatchObject({ written: ROWS });
+    expect((await readAll(store, view, ['u1']))[0]!.values).toEqual(expected(1, D1, 1));
+  });
+
   it('refuses input it cannot materialize, with the reason', async () => {
     const store = open();
     await expect(materializeParquet(store, view, [join(dir, 'nope.parquet')], { engine: ENGINE })).rejects.toThrow(/no such file: .*nope\.parquet/);
     await expect(materializeParquet(store, view, [], { engine: ENGINE })).rejects.toThrow(MaterializeError);
-    await expect(materializeParquet(store, { ...view, features: [...view.features, { name: 'missing_feature', type: 'DOUBLE' }] }, [d1], { engine: ENGINE })).rejects.toThrow(/lack column\(s\) missing_feature/);
+    const missingFeature = materializeParquet(store, { ...view, features: [...view.features, { name: 'missing_feature', type: 'DOUBLE' }] }, [d1], { engine: ENGINE });
+    await expect(missingFeature).rejects.toThrow(/lack column\(s\) missing_feature/);
+    await expect(missingFeature).rejects.toThrow(MaterializeInputError);
     const nullKeys = join(dir, 'null-keys.parquet');
     await withEngine(ENGINE, (db) => db.run(`COPY (SELECT CASE WHEN user_id = 'u3' THEN NULL ELSE user_id END AS user_id, * EXCLUDE (user_id) FROM ${sqlStr(d1)}) TO ${sqlStr(nullKeys)} (FORMAT parquet)`));
     await expect(materializeParquet(store, view, [nullKeys], { engine: ENGINE })).rejects.toThrow(/1 row\(s\) have a null entity key \(user_id\)/);

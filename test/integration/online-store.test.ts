@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { encodeRecord, RecordEncodingError } from '../../src/online/record.js';
-import { RedisBulkConnection } from '../../src/online/redis-bulk.js';
+import { encodeCommand, RedisBulkConnection } from '../../src/online/redis-bulk.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import { openOnlineStore, type OnlineStore } from '../../src/online/store.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
@@ -268,6 +269,8 @@ describe('Redis specifics', () => {
     const v = simple('mark_midway');
     const ts = Date.now() - 10_000;
     const high = '9'.repeat(26);
+    // A watermark to start from (a view without one is written by script).
+    await w.writeBatch(v, [{ entityKey: 'seed', featureTimestamp: ts, createdTimestamp: ts, values: [9] }]);
     const request = RedisBulkConnection.prototype.request;
     let execs = 0;
     // Another writer raises the watermark right after the first transaction.
@@ -337,6 +340,135 @@ describe('Redis specifics', () => {
     }
   });
 
+  it.each([['script calls', 0], ['bulk writes', 1]])('compares every row when the watermark is missing, and rebuilds it from the view\'s keys before trusting it again (%s)', async (_, bulk) => {
+    const w = new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, ...(bulk ? { bulkMinRows: 1 } : {}) });
+    const v = simple(bulk ? 'lost_mark_bulk' : 'lost_mark');
+    const t = Date.now() - 60_000;
+    const row = (entityKey: string, f: number, x: number) => ({ entityKey, featureTimestamp: f, createdTimestamp: f, values: [x] });
+    const newer = `${String(t + 1000).padStart(13, '0')}`.repeat(2);
+    try {
+      await w.writeBatch(v, [row('a', t + 1000, 2), row('b', t + 1000, 2)]);
+      // Rows without a watermark: written before watermarks existed, or the mark deleted.
+      await admin.del(w.watermarkKey(v));
+      expect(await w.writeBatch(v, [row('a', t, 1)])).toEqual({ written: 0, skippedOlder: 1, skippedExpired: 0 });
+      expect(await admin.get(w.watermarkKey(v))).toBe(newer);
+      // An older date over entities not stored: written; the rebuilt mark still covers a and b...
+      await admin.del(w.watermarkKey(v));
+      expect(await w.writeBatch(v, [row('c', t, 1), row('d', t, 1)])).toEqual({ written: 2, skippedOlder: 0, skippedExpired: 0 });
+      expect(await admin.get(w.watermarkKey(v))).toBe(newer);
+      // ...so that the rest of that date is compared too, not written over the newer rows.
+      expect(await w.writeBatch(v, [row('a', t, 1), row('b', t, 1)])).toEqual({ written: 0, skippedOlder: 2, skippedExpired: 0 });
+      const [read] = await w.read([{ view: v, entityKeys: ['a', 'b', 'c', 'd'] }]);
+      expect(read!.map((r) => r.values[0])).toEqual([2, 2, 1, 1]);
+    } finally {
+      await w.deleteView(v);
+      await w.close();
+    }
+  });
+
+  it('does not make a provisional watermark final when it was replaced during the rebuild', async () => {
+    const v = simple('replaced_mark');
+    const t = Date.now() - 60_000;
+    const scan = store.redis.scan.bind(store.redis);
+    // Another writer's provisional mark (another token) appears while this store scans.
+    const spy = vi.spyOn(store.redis, 'scan').mockImplementation(async (...args: Parameters<typeof scan>) => {
+      await admin.set(store.watermarkKey(v), `?${'0'.repeat(26)}othertoken`);
+      return scan(...args);
+    });
+    try {
+      expect(await store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: t, values: [1] }])).toMatchObject({ written: 1 });
+      expect(await admin.get(store.watermarkKey(v))).toBe(`?${'0'.repeat(26)}othertoken`);
+    } finally {
+      spy.mockRestore();
+    }
+    // The next write rebuilds it.
+    expect(await store.writeBatch(v, [{ entityKey: 'b', featureTimestamp: t, createdTimestamp: t, values: [1] }])).toMatchObject({ written: 1 });
+    expect(await admin.get(store.watermarkKey(v))).toMatch(/^\d{26}$/);
+    await store.deleteView(v);
+  });
+
+  it('asks Redis for its eviction policy again after a minute, as it can change at run time', async () => {
+    const server = await startRedis();
+    const own = new RedisOnlineStore(server.url, { keyPrefix: prefix });
+    const direct = new Redis(server.url);
+    const v = simple('policy_change');
+    const ts = Date.now() - 10_000;
+    try {
+      await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [1] }]);
+      const config = vi.spyOn(own.redis, 'config');
+      await direct.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [2] }]);
+      expect(config).not.toHaveBeenCalled();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 61_000);
+      // Untrusted now: a lost watermark is left provisional (every write compares), not rebuilt.
+      await direct.del(own.watermarkKey(v));
+      await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [3] }]);
+      expect(config).toHaveBeenCalledTimes(1);
+      expect(await direct.get(own.watermarkKey(v))).toMatch(/^\?/);
+    } finally {
+      vi.useRealTimers();
+      await own.close();
+      direct.disconnect();
+      await server.stop();
+    }
+  });
+
+  it('closes every bulk connection on close(), a write in flight once it ends, and refuses writes after', async () => {
+    const server = await startRedis();
+    const own = new RedisOnlineStore(server.url, { keyPrefix: prefix, bulkMinRows: 1, keysPerScriptCall: 100 });
+    const direct = new Redis(server.url);
+    const clients = async () => String(await direct.client('LIST')).trim().split('\n').length;
+    const v = simple('closing');
+    const ts = Date.now() - 10_000;
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ entityKey: `e${i}`, featureTimestamp: ts, values: [i] }));
+    const request = RedisBulkConnection.prototype.request;
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const spy = vi.spyOn(RedisBulkConnection.prototype, 'request').mockImplementation(function (this: RedisBulkConnection, payload: Buffer, count: number) {
+      if (payload.includes('MULTI')) started();
+      return request.call(this, payload, count);
+    });
+    try {
+      await own.writeBatch(v, rows.slice(0, 1)); // the watermark, so that the next write goes in bulk
+      const write = own.writeBatch(v, rows);
+      await inFlight;
+      await own.close();
+      expect(await write).toEqual({ written: rows.length, skippedOlder: 0, skippedExpired: 0 });
+      await expect(own.writeBatch(v, rows)).rejects.toThrow(/online store redis:\/\/127.0.0.1:\d+ is closed/);
+      // Only this test's own connection is left.
+      await vi.waitFor(async () => expect(await clients()).toBe(1));
+    } finally {
+      spy.mockRestore();
+      await own.close();
+      direct.disconnect();
+      await server.stop();
+    }
+  });
+
+  it('fails reads, pings and bulk requests within their timeouts when Redis accepts connections but never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => void sockets.push(s.on('data', () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const hung = new RedisOnlineStore(`redis://127.0.0.1:${port}`, { keyPrefix: prefix, commandTimeoutMs: 300 });
+    const conn = new RedisBulkConnection({ host: '127.0.0.1', port, idleTimeoutMs: 300 });
+    try {
+      const t0 = performance.now();
+      await expect(hung.read([{ view: simple('silent'), entityKeys: ['a'] }])).rejects.toThrow(`no answer from redis://127.0.0.1:${port} in 300 ms`);
+      await expect(hung.ping()).rejects.toThrow();
+      expect(performance.now() - t0).toBeLessThan(3000);
+      await conn.open();
+      await expect(conn.request(encodeCommand(['GET', 'k']), 1)).rejects.toThrow(`bulk connection to 127.0.0.1:${port}: no answer in 300 ms`);
+      expect(conn.healthy).toBe(false);
+    } finally {
+      conn.close();
+      await hung.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('loads the write script again when Redis has lost it', async () => {
     const v = simple('noscript');
     await admin.script('FLUSH');
@@ -369,10 +501,16 @@ describe('Redis specifics', () => {
     const admin5 = new Redis(`${REDIS_URL}/5`);
     try {
       const v = simple('db5');
-      expect(await db5.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now() - 1000, values: [7] }, { entityKey: 'b', featureTimestamp: Date.now() - 1000, values: [8] }])).toMatchObject({ written: 2 });
-      expect(await admin5.exists(`${prefix}db5:v1:a`, `${prefix}db5:v1:b`)).toBe(2);
-      expect(await admin.exists(`${prefix}db5:v1:a`)).toBe(0);
-      expect(await db5.deleteView(v)).toBe(2);
+      const ts = Date.now() - 1000;
+      // The first write of a view has no watermark yet and goes by script; the second in bulk.
+      expect(await db5.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [7] }])).toMatchObject({ written: 1 });
+      const request = vi.spyOn(RedisBulkConnection.prototype, 'request');
+      expect(await db5.writeBatch(v, [{ entityKey: 'b', featureTimestamp: ts, values: [8] }, { entityKey: 'c', featureTimestamp: ts, values: [9] }])).toMatchObject({ written: 2 });
+      expect(request.mock.calls.some(([payload]) => payload.includes('MULTI'))).toBe(true);
+      request.mockRestore();
+      expect(await admin5.exists(`${prefix}db5:v1:a`, `${prefix}db5:v1:b`, `${prefix}db5:v1:c`)).toBe(3);
+      expect(await admin.exists(`${prefix}db5:v1:b`)).toBe(0);
+      expect(await db5.deleteView(v)).toBe(3);
     } finally {
       await db5.close();
       admin5.disconnect();
@@ -402,6 +540,8 @@ describe('Redis specifics', () => {
     const ts = Date.now() - 1000;
     const rows = Array.from({ length: 20_000 }, (_, i) => ({ entityKey: `e${i}`, featureTimestamp: ts, values: [i] }));
     try {
+      // A watermark first, so that the large write goes in bulk.
+      await bulk.writeBatch(v, rows.slice(0, 1));
       await expect(bulk.writeBatch(v, rows)).rejects.toThrow(/Redis refused a bulk write: OOM/);
       await expect(script.writeBatch(v, rows.map((r) => ({ ...r, featureTimestamp: r.featureTimestamp - 1 })))).rejects.toThrow(/OOM/);
     } finally {
@@ -495,6 +635,60 @@ describe('embedded store across processes', () => {
       expect(rows!.map((r) => [r.status, r.values[0]])).toEqual([['present', 1], ['present', 2]]);
     } finally {
       await reader.close();
+    }
+  });
+});
+
+describe('embedded store sweep', () => {
+  it('removes rows past their view\'s TTL: not_found afterwards, as in Redis, fresh rows and other views kept', async () => {
+    const store = new EmbeddedOnlineStore(join(tempDir('gold-online-sweep-'), 'online'));
+    const short = simple('short_lived', 1, 60);
+    const long = simple('long_lived', 1, 3600);
+    const now = Date.now();
+    try {
+      await store.writeBatch(short, Array.from({ length: 25_000 }, (_, i) => ({ entityKey: `s${i}`, featureTimestamp: now - 1000, values: [i] })));
+      await store.writeBatch(short, [{ entityKey: 'late', featureTimestamp: now + 30_000, values: [1] }], now + 30_000);
+      await store.writeBatch(long, [{ entityKey: 'a', featureTimestamp: now - 1000, values: [1] }]);
+      expect((await store.stats()).keys).toBe(25_002);
+      const later = now + 61_000;
+      const [before] = await store.read([{ view: short, entityKeys: ['s0'] }], later);
+      expect(before![0]!.status).toBe('outside_ttl');
+      // Several removal transactions (10,000 rows each).
+      expect(await store.sweepExpired(later)).toBe(25_000);
+      const [shortRows, longRows] = await store.read([{ view: short, entityKeys: ['s0', 's24999', 'late'] }, { view: long, entityKeys: ['a'] }], later);
+      expect(shortRows!.map((r) => r.status)).toEqual(['not_found', 'not_found', 'present']);
+      expect(longRows![0]!.status).toBe('present');
+      expect((await store.stats()).keys).toBe(2);
+      expect(await store.sweepExpired(later)).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('sweeps at the first write of a process, with the TTLs recorded by earlier ones', async () => {
+    const path = join(tempDir('gold-online-sweep-'), 'online');
+    const v = simple('sessions', 1, 60);
+    const old = Date.now() - 120_000;
+    const first = new EmbeddedOnlineStore(path);
+    try {
+      // The first write sweeps (nothing yet); the second, written while fresh as of `old`, is by now
+      // past the one-minute TTL, and stays until the next sweep.
+      await first.writeBatch(v, [{ entityKey: 'fresh', featureTimestamp: Date.now(), values: [0] }]);
+      await first.writeBatch(v, [{ entityKey: 'a', featureTimestamp: old, values: [1] }], old + 1000);
+      const [[row]] = await first.read([{ view: v, entityKeys: ['a'] }]);
+      expect(row!.status).toBe('outside_ttl');
+    } finally {
+      await first.close();
+    }
+    const second = new EmbeddedOnlineStore(path);
+    try {
+      expect((await second.stats()).keys).toBe(2);
+      await second.writeBatch(simple('other'), [{ entityKey: 'b', featureTimestamp: Date.now(), values: [2] }]);
+      expect((await second.stats()).keys).toBe(2);
+      const [rows] = await second.read([{ view: v, entityKeys: ['a', 'fresh'] }]);
+      expect(rows!.map((r) => r.status)).toEqual(['not_found', 'present']);
+    } finally {
+      await second.close();
     }
   });
 });

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { FeatureDecl } from '../../src/features/types.js';
 import { toyFamily } from '../support/toy-family.js';
+import { onlineLayoutVersion } from '../../src/features/online-views.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { getSchema, listSchemas, registerFamily, SchemaBreakingChangeError, SchemaNotFoundError, schemaVersions } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
@@ -41,6 +42,21 @@ describe.each(kinds)('schema registry on %s', (_kind, root) => {
     expect((await getSchema(l, 'toy_features', 1)).schema.features.map((x) => x.name)).toEqual(['a']);
     expect(await schemaVersions(l, 'toy_features')).toEqual([1, 2]);
     expect((await l.list(paths.registry('toy_features'))).map((e) => e.key)).toEqual(['registry/toy_features/v1.json', 'registry/toy_features/v2.json']);
+  });
+
+  it('moves online keys only when the record layout changes', async () => {
+    const l = lake();
+    const layout = (v: number) => onlineLayoutVersion(l, 'toy_features', v);
+    await registerFamily(l, decl([f('a')]));
+    // A description or an owner is not in the records: v2 and v3 read and write v1's keys.
+    await registerFamily(l, decl([{ ...f('a'), description: 'a, better said' }]));
+    await registerFamily(l, decl([{ ...f('a'), description: 'a, better said' }], { owner: 'someone else' }));
+    expect(await schemaVersions(l, 'toy_features')).toEqual([1, 2, 3]);
+    expect([await layout(1), await layout(2), await layout(3)]).toEqual([1, 1, 1]);
+    // A new feature is: v4 has keys of its own, and v5 (a description again) shares them.
+    await registerFamily(l, decl([{ ...f('a'), description: 'a, better said' }, f('b')], { owner: 'someone else' }));
+    await registerFamily(l, decl([{ ...f('a'), description: 'a' }, f('b')], { owner: 'someone else' }));
+    expect([await layout(4), await layout(5)]).toEqual([4, 4]);
   });
 
   it('refuses a breaking change unless the declaration version was bumped', async () => {

@@ -2,6 +2,7 @@
 // 503 when the store is down, metrics, health, OpenAPI; and the CLI paths (`gold serve`,
 // `gold features online`) over the embedded store.
 import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { FastifyInstance } from 'fastify';
@@ -113,6 +114,8 @@ describe('feature server over the embedded store', () => {
     ['entity columns of different lengths', { features: ['user_video:plays'], entities: { user_id: ['u1', 'u2'], video_id: ['v1'] } }, 400, /different lengths: user_id: 2, video_id: 1/],
     ['no entities', { features: ['user_features:watch_time_7d'], entities: { user_id: [] } }, 400, /no entities given/],
     ['a null entity value', { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1', null] } }, 400, /entities.user_id\[1\] must be a string or a number, got null/],
+    ['a numeric key beyond 2^53 (JSON.parse rounds it to another key)', '{"features":["user_features:watch_time_7d"],"entities":{"user_id":[9007199254740993]}}', 400, /entities.user_id\[0\] is 9007199254740992, beyond the whole numbers a JSON number holds exactly .*give the key as a string/],
+    ['a numeric key that is not a whole number', { features: ['user_features:watch_time_7d'], entities: { user_id: [7, 1.5] } }, 400, /entities.user_id\[1\] is 1.5, not a whole number: give such a key as a string/],
     ['too many entities', { features: ['user_features:watch_time_7d'], entities: { user_id: ['a', 'b', 'c', 'd', 'e', 'f'] } }, 413, /too many entities: 6 in one request, at most 5/],
     ['a name clash', { features: ['user_features:watch_time_7d', 'other:watch_time_7d'], entities: { user_id: ['u1'] } }, 400, /'watch_time_7d' would appear twice.*full_feature_names: true/],
     ['a non-boolean full_feature_names', { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] }, full_feature_names: 'yes' }, 400, /must be true or false/],
@@ -123,6 +126,25 @@ describe('feature server over the embedded store', () => {
     expect(res.statusCode).toBe(status);
     expect(res.json()).toMatchObject({ statusCode: status, error: expect.any(String) });
     expect(res.json<{ message: string }>().message).toMatch(message);
+  });
+
+  it('answers an entity column that is not an array with a 400 naming it, also beside columns of different lengths', async () => {
+    const stats: OnlineViewSpec = { name: 'stats', version: 1, keys: ['family', 'feature'], ttlSeconds: 3600, features: [{ name: 'mean', type: 'DOUBLE' }] };
+    const own = createFeatureServer({ store, views: [users, stats] });
+    for (const [feature, kind] of [[null, 'null'], [5, 'a number'], [{}, 'an object'], ['x', 'a string']] as const) {
+      const res = await post(own, { features: ['user_features:watch_time_7d', 'stats:mean'], entities: { user_id: ['u1', 'u2'], family: ['f'], feature } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ message: string }>().message).toBe(`entities.feature must be an array of values, got ${kind}`);
+    }
+    await own.close();
+  });
+
+  it('reads numeric keys up to the largest whole number JSON holds exactly', async () => {
+    const key = String(Number.MAX_SAFE_INTEGER);
+    await store.writeBatch(pairs, [{ entityKey: encodeEntityKey(['u9', key]), featureTimestamp: TS, values: [9] }]);
+    const res = await post(app, `{"features":["user_video:plays"],"entities":{"user_id":["u9"],"video_id":[${key}]}}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json<OnlineFeaturesResponse>().results[2]).toMatchObject({ values: [9], statuses: ['PRESENT'] });
   });
 
   it('refuses a body that is not JSON, and unknown routes', async () => {
@@ -191,6 +213,30 @@ describe('feature server over Redis', () => {
     const res = await post(app, { features: ['user_features:watch_time_7d', 'user_video:plays'], entities: { user_id: ['u1', 'u2'], video_id: ['v1', 'v1'] } });
     expect(res.json<OnlineFeaturesResponse>().results.slice(2).map((r) => r.statuses)).toEqual([['PRESENT', 'PRESENT'], ['PRESENT', 'NOT_FOUND']]);
     await app.close();
+  });
+
+  it('answers 503 and reports unhealthy within the command timeout when the store accepts connections but never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s.on('data', () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const hung = new RedisOnlineStore(`redis://127.0.0.1:${port}`, { commandTimeoutMs: 300 });
+    const app = createFeatureServer({ store: hung, views });
+    try {
+      const t0 = performance.now();
+      const res = await post(app, { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json<{ message: string }>().message).toBe(`online store redis://127.0.0.1:${port} failed: no answer from redis://127.0.0.1:${port} in 300 ms`);
+      const health = await app.inject({ method: 'GET', url: '/health' });
+      expect(health.statusCode).toBe(503);
+      expect(health.json()).toMatchObject({ status: 'unavailable', store: 'redis' });
+      expect(performance.now() - t0).toBeLessThan(3000);
+    } finally {
+      await app.close();
+      await hung.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('answers 503 and reports unhealthy when the store is down', async () => {
