@@ -115,7 +115,7 @@ describe('durability', () => {
     const client = await testClient(s);
     const worker = spawnWorkerProcess(s);
     try {
-      const report = await (await startDaily(client, s, { date: DATE, families: ['temporal_features'], policies: SHORT_HEARTBEAT })).result();
+      const report = await (await startDaily(client, s, { date: DATE, families: ['temporal_features'], policies: SHORT_HEARTBEAT }, { rerun: true })).result();
       expect(report.familiesLanded).toEqual(['temporal_features']);
       expect(report.steps.find((x) => x.step === 'materialize')!.rows).toBeGreaterThan(0);
       const t0 = Date.now();
