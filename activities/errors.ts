@@ -2,7 +2,8 @@
 // retry would fail the same way); anything else (I/O, timeouts) is retried with backoff. Every failure
 // carries the attempt it happened on, for the run report.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { withCancellation } from '../src/engine/cancellation.js';
 
 interface Classified {
   nonRetryable?: boolean;
@@ -17,8 +18,9 @@ export function currentAttempt(): number {
   }
 }
 
-export function toFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
+export function toFailure(err: unknown): ApplicationFailure | CancelledFailure {
+  // A cancellation is reported as one, not as a failure to retry.
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const c = e as Error & Classified;
   return ApplicationFailure.create({
@@ -45,7 +47,11 @@ export function classified<T extends object>(acts: T): T {
   return out as T;
 }
 
-/** Heartbeats every few seconds while fn runs, so that a dead worker is noticed within the heartbeat timeout. */
+/**
+ * Heartbeats every few seconds while fn runs, so that a dead worker is noticed within the heartbeat
+ * timeout; the heartbeats also bring the activity's cancellation (the run cancelled, the worker
+ * shutting down), which interrupts fn's DuckDB queries, and the activity ends as cancelled.
+ */
 export async function withHeartbeat<T>(fn: () => Promise<T>, details?: () => unknown): Promise<T> {
   let ctx: Context | undefined;
   try {
@@ -53,9 +59,12 @@ export async function withHeartbeat<T>(fn: () => Promise<T>, details?: () => unk
   } catch {
     return fn();
   }
+  const signal = ctx.cancellationSignal;
   const timer = setInterval(() => ctx!.heartbeat(details?.()), 2000);
   try {
-    return await fn();
+    return await withCancellation(signal, fn);
+  } catch (e) {
+    throw signal.aborted ? signal.reason : e;
   } finally {
     clearInterval(timer);
   }

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
+import { currentCancellation } from './cancellation.js';
 
 export interface EngineOptions {
   threads: number;
@@ -35,8 +36,22 @@ export class Engine {
     const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     await conn.run("SET TimeZone = 'UTC'");
-    return new Engine(instance, conn);
+    const engine = new Engine(instance, conn);
+    const signal = currentCancellation();
+    if (signal) {
+      if (signal.aborted) {
+        engine.close();
+        throw signal.reason;
+      }
+      const interrupt = () => conn.interrupt();
+      signal.addEventListener('abort', interrupt, { once: true });
+      engine.detach = () => signal.removeEventListener('abort', interrupt);
+    }
+    return engine;
   }
+
+  /** Stops listening to the unit of work's cancellation (set when there is one). */
+  private detach: () => void = () => undefined;
 
   async run(sql: string): Promise<void> {
     await this.conn.run(sql);
@@ -61,6 +76,7 @@ export class Engine {
   }
 
   close(): void {
+    this.detach();
     this.conn.closeSync();
     this.instance.closeSync();
   }
