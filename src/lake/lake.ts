@@ -4,6 +4,8 @@
 export interface LakeEntry {
   key: string;
   size: number;
+  /** Changes when the object is rewritten, even at the same size: the ETag on S3, the modification time on disk. */
+  version: string;
 }
 
 export interface Lake {

@@ -30,7 +30,7 @@ export class LocalLake implements Lake {
         if (ent.isDirectory()) await walk(full);
         else if (ent.isFile() && !ent.name.includes('.tmp-')) {
           const st = await stat(full);
-          out.push({ key: relative(this.root, full).split(sep).join('/'), size: st.size });
+          out.push({ key: relative(this.root, full).split(sep).join('/'), size: st.size, version: String(st.mtimeMs) });
         }
       }
     };

@@ -86,7 +86,7 @@ export class S3Lake implements Lake {
       const r = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: p === '' ? undefined : `${p}/`, ContinuationToken: token }),
       );
-      for (const o of r.Contents ?? []) out.push({ key: this.rel(o.Key!), size: o.Size ?? 0 });
+      for (const o of r.Contents ?? []) out.push({ key: this.rel(o.Key!), size: o.Size ?? 0, version: o.ETag ?? '' });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

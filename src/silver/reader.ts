@@ -163,21 +163,27 @@ async function culprit(db: Engine, files: { key: string; localPath: string }[], 
   return null;
 }
 
-/** Marks all but one copy of each event_id among otherwise accepted rows as duplicate_event_id. */
+/**
+ * Marks all but one copy of each event_id of a date among otherwise accepted rows as duplicate_event_id.
+ * Per date: a copy of an event has its timestamp, hence its date (rows outside their date are
+ * quarantined first), and a date's verdicts then do not depend on the range read with it, so the
+ * daily job's one-day reads and a range read quarantine the same rows.
+ */
 async function markDuplicates(db: Engine, table: string): Promise<void> {
   const t = sqlIdent(table);
   const rule = sqlIdent(RULE_COLUMN);
-  // Equal ids have equal hashes: sorting the hashes finds the (rare) candidates cheaply.
+  // Equal ids have equal hashes: sorting the hashes finds the (rare) candidates cheaply. The date is
+  // folded into the hash so that one sorted column still does it.
   await db.run(`CREATE OR REPLACE TEMP TABLE _silver_dup_hashes AS
-    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (SELECT hash(event_id) AS h FROM ${t} WHERE ${rule} IS NULL)) WHERE h = next_h`);
+    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (SELECT hash(event_id, event_date) AS h FROM ${t} WHERE ${rule} IS NULL)) WHERE h = next_h`);
   const { n } = await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_dup_hashes');
   if (n > 0) {
     // Which copy is kept depends on content only (not on file or thread order).
     const order = SILVER_COLUMNS.map((c) => sqlIdent(c.name)).join(', ');
     await db.run(`UPDATE ${t} SET ${rule} = ${sqlStr(DUPLICATE_EVENT_ID)} WHERE rowid IN (
       SELECT rowid FROM (
-        SELECT rowid, row_number() OVER (PARTITION BY event_id ORDER BY ${order}) AS copy
-        FROM ${t} WHERE ${rule} IS NULL AND hash(event_id) IN (SELECT h FROM _silver_dup_hashes))
+        SELECT rowid, row_number() OVER (PARTITION BY event_date, event_id ORDER BY ${order}) AS copy
+        FROM ${t} WHERE ${rule} IS NULL AND hash(event_id, event_date) IN (SELECT h FROM _silver_dup_hashes))
       WHERE copy > 1)`);
   }
   await db.run('DROP TABLE _silver_dup_hashes');

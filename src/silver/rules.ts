@@ -119,7 +119,7 @@ export const SILVER_RULES = [
   },
   {
     name: 'duplicate_event_id',
-    description: 'another row of the read range, otherwise valid, has the same event_id (one copy is accepted)',
+    description: 'another row of the same date, otherwise valid, has the same event_id (one copy is accepted; a copy of an event has its timestamp, so its date)',
     scope: 'range',
   },
 ] as const satisfies readonly SilverRule[];

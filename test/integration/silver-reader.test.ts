@@ -130,6 +130,25 @@ describe('each rule alone', () => {
     expect(new Set(q.map((x) => x.rule))).toEqual(new Set([rule]));
   });
 
+  it('duplicate_event_id is judged per date: a range read and one-day reads quarantine the same rows', async () => {
+    const lake = newLake();
+    const D2 = '2024-03-02';
+    // 'same' on both dates (an id reused on another day), and twice on D2 (a copy).
+    await writeType(lake, D, 'heartbeat', [row('same'), row('d1')]);
+    await writeType(lake, D2, 'heartbeat', [row('same', { event_timestamp: `TIMESTAMP '${D2} 10:00:00'` }), row('same', { event_timestamp: `TIMESTAMP '${D2} 10:00:00'` })]);
+    await completeDate(lake, D);
+    await completeDate(lake, D2);
+    const range = await readSilver(db, lake, { from: D, to: D2, runTime: RUN_TIME });
+    expect(range.quarantinedByRule).toEqual({ duplicate_event_id: 1 });
+    const quarantinedByRange = [...(await quarantineRows(lake, D)), ...(await quarantineRows(lake, D2))].map((q) => [q.event_id, q.event_date]);
+    const one = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    const two = await readSilver(db, lake, { from: D2, to: D2, runTime: RUN_TIME });
+    expect([one.quarantinedByRule, two.quarantinedByRule]).toEqual([{}, { duplicate_event_id: 1 }]);
+    const quarantinedByDays = [...(await quarantineRows(lake, D)), ...(await quarantineRows(lake, D2))].map((q) => [q.event_id, q.event_date]);
+    expect(quarantinedByDays).toEqual(quarantinedByRange);
+    expect(quarantinedByDays).toHaveLength(1);
+  });
+
   it('duplicate_event_id: one copy accepted, across files; an invalid copy keeps its own rule', async () => {
     const lake = newLake();
     await writeType(lake, D, 'heartbeat', [...good(3), row('dup'), row('tri')]);

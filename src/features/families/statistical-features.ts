@@ -34,7 +34,10 @@ export const statisticalFeatures: FamilyDecl = {
   ],
   rules: [{ name: 'ordered_quantiles', description: 'min <= p25 <= p50 <= p75 <= p95 <= max', sql: 'count = 0 OR (min <= p25 AND p25 <= p50 AND p50 <= p75 AND p75 <= p95 AND p95 <= max)' }],
   // Moments from compensated sums over the mean (two passes), so that a recomputation gives the same
-  // bits whatever the thread scheduling; skewness and kurtosis with DuckDB's sample formulas.
+  // bits whatever the thread scheduling; skewness and kurtosis with DuckDB's sample formulas. A constant
+  // column has stddev 0 and no skewness or kurtosis (its computed mean can be an ulp off every value,
+  // which would make rounding noise look like shape). An empty family still has a row per feature
+  // (count 0): the values are joined to the aggregates, so that no values still give a row.
   sql: ({ dependencies }) =>
     dependencies
       .flatMap((fam) =>
@@ -42,16 +45,16 @@ export const statisticalFeatures: FamilyDecl = {
           .filter((f) => f.type === 'BIGINT' || f.type === 'DOUBLE')
           .map(
             (f) => `SELECT ${sqlStr(fam.name)} AS family, ${sqlStr(f.name)} AS feature, n AS count, nulls AS null_count, mean,
-              CASE WHEN n > 1 THEN sqrt(s2 / (n - 1)) END AS stddev, min, max, p25, p50, p75, p95, p75 - p25 AS iqr,
-              CASE WHEN n > 2 AND s2 > 0 THEN sqrt(n * (n - 1)) / (n - 2) * (s3 / n) / pow(s2 / n, 1.5) END AS skewness,
-              CASE WHEN n > 3 AND s2 > 0 THEN (n - 1) * ((n + 1) * (s4 / n) / pow(s2 / n, 2) - 3 * (n - 1)) / ((n - 2) * (n - 3)) END AS kurtosis
+              CASE WHEN n > 1 THEN (CASE WHEN min = max THEN 0 ELSE sqrt(s2 / (n - 1)) END) END AS stddev, min, max, p25, p50, p75, p95, p75 - p25 AS iqr,
+              CASE WHEN n > 2 AND min < max THEN sqrt(n * (n - 1)) / (n - 2) * (s3 / n) / pow(s2 / n, 1.5) END AS skewness,
+              CASE WHEN n > 3 AND min < max THEN (n - 1) * ((n + 1) * (s4 / n) / pow(s2 / n, 2) - 3 * (n - 1)) / ((n - 2) * (n - 3)) END AS kurtosis
             FROM (
               SELECT m.*, fsum(pow(x - mean, 2)) AS s2, fsum(pow(x - mean, 3)) AS s3, fsum(pow(x - mean, 4)) AS s4
-              FROM (SELECT ${sqlIdent(f.name)}::DOUBLE AS x FROM ${sqlIdent(fam.name)}) v,
-                (SELECT count(x)::BIGINT AS n, (count(*) - count(x))::BIGINT AS nulls, fsum(x) / nullif(count(x), 0) AS mean,
+              FROM (SELECT count(x)::BIGINT AS n, (count(*) - count(x))::BIGINT AS nulls, fsum(x) / nullif(count(x), 0) AS mean,
                   min(x) AS min, max(x) AS max, quantile_cont(x, 0.25) AS p25, quantile_cont(x, 0.5) AS p50,
                   quantile_cont(x, 0.75) AS p75, quantile_cont(x, 0.95) AS p95
                  FROM (SELECT ${sqlIdent(f.name)}::DOUBLE AS x FROM ${sqlIdent(fam.name)})) m
+              LEFT JOIN (SELECT ${sqlIdent(f.name)}::DOUBLE AS x FROM ${sqlIdent(fam.name)}) v ON true
               GROUP BY ALL)`,
           ),
       )

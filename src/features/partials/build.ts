@@ -7,7 +7,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
 import { commitPartition, committedFiles, partitionValue, paths, readManifest, type Lake } from '../../lake/index.js';
+import { SILVER_COLUMNS } from '../../silver/contract.js';
 import { readSilver, type SilverReadReport } from '../../silver/reader.js';
+import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
 import { DAILY_PARTIALS, HISTORY_PARTIALS, type DailyPartialName, type HistoryPartialName } from './definitions.js';
@@ -19,7 +21,9 @@ export class SilverGapError extends Error {
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
-const dailySqlHash = (n: DailyPartialName): string => sha(DAILY_PARTIALS[n].sql);
+// A daily partial depends on its SQL and on which rows silver accepts: a change of either recomputes it.
+const SILVER_RULES_TEXT = `${SILVER_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',')}|${firstBrokenRowRuleSql({ runTime: new Date(0) })}`;
+const dailySqlHash = (n: DailyPartialName): string => sha(`${DAILY_PARTIALS[n].sql}\n${SILVER_RULES_TEXT}`);
 const historySqlHash = (n: HistoryPartialName): string => sha(HISTORY_PARTIALS[n].sql);
 
 /** Dates that have a silver folder, ascending. */
@@ -30,10 +34,10 @@ export async function silverDates(lake: Lake): Promise<string[]> {
     .sort();
 }
 
-/** Identifies a date's silver content: changes when any of its files or markers change. */
+/** Identifies a date's silver content: changes when any of its files or markers change, even rewritten at the same size. */
 export async function silverFingerprint(lake: Lake, date: string): Promise<string> {
   const entries = await lake.list(paths.silverDate(date));
-  return sha(entries.map((e) => `${e.key}:${e.size}`).join('\n'));
+  return sha(entries.map((e) => `${e.key}:${e.size}:${e.version}`).join('\n'));
 }
 
 export interface PartialsDayReport {
@@ -58,6 +62,8 @@ async function dailyUpToDate(lake: Lake, date: string, fingerprint: string): Pro
   for (const name of Object.keys(DAILY_PARTIALS) as DailyPartialName[]) {
     const m = await readManifest(lake, paths.partials(name, date));
     if (!m || m.meta.silverFingerprint !== fingerprint || m.meta.sqlHash !== dailySqlHash(name)) return false;
+    // Rows in the future of the run that read them may not be any more: each run judges them again.
+    if (typeof m.meta.futureRows === 'number' && m.meta.futureRows > 0) return false;
   }
   return true;
 }
@@ -92,6 +98,7 @@ async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, date: st
       silverFingerprint: fingerprint,
       sqlHash: dailySqlHash(name),
       silverRowsAccepted: silver.rowsAccepted,
+      futureRows: silver.quarantinedByRule.timestamp_in_future ?? 0,
     });
     rows[name] = r.rows;
   }
