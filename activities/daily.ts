@@ -3,7 +3,7 @@
 import { planStages } from '../src/dag/plan.js';
 import { computeFamily } from '../src/features/compute.js';
 import { FAMILIES, family } from '../src/features/families/index.js';
-import { ensurePartials } from '../src/features/partials/build.js';
+import { ensurePartials, firstStaleDate } from '../src/features/partials/build.js';
 import { dateRange } from '../src/features/time.js';
 import { silverStatus } from '../src/orchestration/silver-status.js';
 import type { BackfillActivities, DailyActivities } from '../workflows/types.js';
@@ -46,8 +46,10 @@ export function createDailyActivities(ctx: ActivityContext): DailyActivities & B
       const dates = dateRange(from, to);
       if (force) return { toRun: dates, skipped: [] };
       const planned = planStages(FAMILIES, families).flat();
-      const current = await withHeartbeat(() => gold.currentDates(planned, dates));
-      return { toRun: dates.filter((d) => !current.has(d)), skipped: dates.filter((d) => current.has(d)) };
+      const [current, stale] = await withHeartbeat(() => Promise.all([gold.currentDates(planned, dates), firstStaleDate(ctx.lake, to)]));
+      // From a date whose partials are behind its silver on, nothing is current: the partials will change.
+      const isCurrent = (d: string) => current.has(d) && (stale === null || d < stale);
+      return { toRun: dates.filter((d) => !isCurrent(d)), skipped: dates.filter(isCurrent) };
     },
 
     ...gold.activities,

@@ -3,6 +3,8 @@
 import { Context } from '@temporalio/activity';
 import { checkFamilyConsistency } from '../src/consistency/check.js';
 import { addDlqEntry, closeDlqEntry, listDlq } from '../src/dlq/index.js';
+import { familyInputsHash } from '../src/features/compute.js';
+import { silverDates } from '../src/features/partials/build.js';
 import { family } from '../src/features/families/index.js';
 import { readAlsModelReport } from '../src/features/models/als-model.js';
 import { onlineLayoutVersion, onlineViewOf } from '../src/features/online-views.js';
@@ -70,8 +72,10 @@ export function goldActivities(ctx: ActivityContext) {
     async commitFeatureFamily({ family: name, date, runId, stagingPath }) {
       const decl = family(name);
       const reg = await registerFamily(ctx.lake, decl);
+      // The partials the result was computed from go with the gold: a backfill compares them with today's.
+      const inputsHash = (await readManifest(ctx.lake, stagingPath))?.meta.inputsHash;
       const r = await withHeartbeat(() =>
-        commitGold(ctx.lake, ctx.engine, { family: decl, date, stagingPath, runId, schemaVersion: reg.version, scratchDir: ctx.scratchDir, extraMeta: { codeVersion: familyCodeVersion(decl) } }),
+        commitGold(ctx.lake, ctx.engine, { family: decl, date, stagingPath, runId, schemaVersion: reg.version, scratchDir: ctx.scratchDir, extraMeta: { codeVersion: familyCodeVersion(decl), inputsHash } }),
       );
       return { goldPath: r.goldPath, rows: r.rows, skipped: r.skipped, attempt: currentAttempt() };
     },
@@ -150,16 +154,23 @@ export function goldActivities(ctx: ActivityContext) {
   };
 
   /**
-   * Which of these dates have every family's gold committed with the current code and schema. The
-   * schema versions are read once, and the dates' manifests several at a time (a year of dates on S3
-   * is thousands of reads).
+   * Which of these dates have every family's gold committed with the current code and schema, from
+   * the partials there are now. The schema versions are read once, each partial's commit once, and
+   * the dates several at a time (a year of dates on S3 is thousands of reads).
    */
   async function currentDates(families: string[], dates: string[]): Promise<Set<string>> {
-    const expected = await Promise.all(families.map(async (name) => ({ name, code: familyCodeVersion(family(name)), schema: Math.max(...(await schemaVersions(ctx.lake, name)), 0) })));
+    const expected = await Promise.all(families.map(async (name) => ({ decl: family(name), code: familyCodeVersion(family(name)), schema: Math.max(...(await schemaVersions(ctx.lake, name)), 0) })));
+    const firstSilverDate = (await silverDates(ctx.lake))[0];
+    const commits = new Map<string, Promise<string | null>>();
+    const commitIdOf = (prefix: string) => {
+      if (!commits.has(prefix)) commits.set(prefix, readManifest(ctx.lake, prefix).then((m) => m?.commitId ?? null));
+      return commits.get(prefix)!;
+    };
     const isCurrent = async (date: string): Promise<boolean> => {
       for (const e of expected) {
-        const m = await readManifest(ctx.lake, paths.gold(e.name, date));
+        const m = await readManifest(ctx.lake, paths.gold(e.decl.name, date));
         if (!m || m.meta.codeVersion !== e.code || m.meta.schemaVersion !== e.schema) return false;
+        if (m.meta.inputsHash !== (await familyInputsHash(ctx.lake, e.decl, date, commitIdOf, firstSilverDate))) return false;
       }
       return true;
     };

@@ -1,9 +1,10 @@
 // Computing one family for one date: views over the family's window of daily partials (and its
 // dependencies' staged outputs), its SQL, and the result staged in the lake as one atomic partition.
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetScan, sqlIdent, sqlStr, withEngine, type Engine } from '../engine/duckdb.js';
-import { commitPartition, committedFiles, paths, readManifest } from '../lake/index.js';
+import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
 import { scratchFolder, type FeatureContext } from './context.js';
 import { FAMILIES } from './families/index.js';
 import { isHistory, type PartialName } from './partials/definitions.js';
@@ -34,18 +35,40 @@ export function familyColumns(f: FamilyDecl): string {
   return [...f.keys.map((k) => `${sqlIdent(k.name)}::${k.type} AS ${sqlIdent(k.name)}`), ...f.features.map((x) => `${sqlIdent(x.name)}::${x.type} AS ${sqlIdent(x.name)}`)].join(', ');
 }
 
-async function createPartialViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string): Promise<void> {
-  const first = (await silverDates(ctx.lake))[0];
-  for (const [name, days] of Object.entries(f.partials) as [PartialName, number][]) {
+/** The partial partitions a family reads for a date: its window of daily partials (from the first silver date on) and its history states. */
+async function partialInputs(lake: Lake, f: FamilyDecl, date: string, firstSilverDate?: string): Promise<{ name: PartialName; prefixes: string[] }[]> {
+  const first = firstSilverDate ?? (await silverDates(lake))[0];
+  return (Object.entries(f.partials) as [PartialName, number][]).map(([name, days]) => {
     const dates = isHistory(name) ? [date] : Array.from({ length: days }, (_, i) => addDays(date, -i)).filter((d) => first !== undefined && d >= first);
+    return { name, prefixes: dates.map((d) => paths.partials(name, d)) };
+  });
+}
+
+const inputsHash = (commitIds: string[]): string => createHash('sha256').update(commitIds.join('\n')).digest('hex').slice(0, 16);
+
+/**
+ * Identifies the partials a family's result for a date was computed from (their commits): gold records
+ * it, so that a date whose partials changed since (late silver) is not taken for current.
+ */
+export async function familyInputsHash(lake: Lake, f: FamilyDecl, date: string, commitIdOf: (prefix: string) => Promise<string | null>, firstSilverDate?: string): Promise<string> {
+  const prefixes = (await partialInputs(lake, f, date, firstSilverDate)).flatMap((p) => p.prefixes);
+  return inputsHash(await Promise.all(prefixes.map(async (p) => `${p}@${(await commitIdOf(p)) ?? 'missing'}`)));
+}
+
+/** Creates the family's partial views; returns the hash of the partials read (familyInputsHash). */
+async function createPartialViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string): Promise<string> {
+  const read: string[] = [];
+  for (const { name, prefixes } of await partialInputs(ctx.lake, f, date)) {
     const files: string[] = [];
-    for (const d of dates) {
-      const prefix = paths.partials(name, d);
-      if (!(await readManifest(ctx.lake, prefix))) throw new MissingInputError(`partial ${name} for ${d} is missing (needed by ${f.name} for ${date}); compute the partials first`);
+    for (const prefix of prefixes) {
+      const m = await readManifest(ctx.lake, prefix);
+      if (!m) throw new MissingInputError(`partial ${name} for ${prefix.slice(prefix.lastIndexOf('=') + 1)} is missing (needed by ${f.name} for ${date}); compute the partials first`);
+      read.push(`${prefix}@${m.commitId}`);
       files.push(...(await partitionLocalFiles(ctx.lake, prefix)));
     }
     await db.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(name)} AS SELECT * FROM ${parquetScan(files)}`);
   }
+  return inputsHash(read);
 }
 
 async function createModelViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string): Promise<void> {
@@ -92,14 +115,14 @@ export async function computeFamily(ctx: FeatureContext, f: FamilyDecl, date: st
   const dir = await scratchFolder(ctx, 'family');
   try {
     return await withEngine(ctx.engine, async (db) => {
-      await createPartialViews(ctx, db, f, date);
+      const partialsRead = await createPartialViews(ctx, db, f, date);
       await createModelViews(ctx, db, f, date);
       await createDependencyViews(ctx, db, f, date, runId);
       const file = join(dir, `${f.name}.parquet`);
       await db.run(`COPY (${familyQuery(f, date, opts.createdAt ?? new Date())}) TO ${sqlStr(file)} (FORMAT parquet, COMPRESSION zstd)`);
       const { rows } = await db.one<{ rows: number }>(`SELECT count(*)::BIGINT AS rows FROM read_parquet(${sqlStr(file)})`);
       const stagingPath = paths.staging(f.name, date, runId);
-      const m = await commitPartition(ctx.lake, stagingPath, [{ localPath: file }], { family: f.name, version: f.version, date, runId, rows });
+      const m = await commitPartition(ctx.lake, stagingPath, [{ localPath: file }], { family: f.name, version: f.version, date, runId, rows, inputsHash: partialsRead });
       return { family: f.name, date, runId, stagingPath, files: m.files.map((x) => `${stagingPath}/${x.name}`), rows, seconds: (Date.now() - t0) / 1000 };
     });
   } finally {

@@ -3,15 +3,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import { addDays } from '../../src/features/time.js';
-import { openLake, paths, readManifest } from '../../src/lake/index.js';
+import { join } from 'node:path';
+import { commitPartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
+import { ensurePartials } from '../../src/features/partials/build.js';
 import { startBackfill } from '../../src/orchestration/client.js';
 import type { BackfillProgress } from '../../workflows/types.js';
-import { testSettings } from '../support/env.js';
+import { tempDir, testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { testClient, withWorker } from '../support/temporal.js';
 
 const START = '2026-04-01';
 const DAYS = 8;
+
+/** One more event on a date, as late data arrives: a like, committed into the date's silver. */
+async function addLateEvent(lake: Lake, date: string, id: string): Promise<void> {
+  const db = await Engine.create({ threads: 1, memoryLimit: '1GB' });
+  const file = join(tempDir(), `${id}.parquet`);
+  await db.run(`COPY (SELECT '${id}' AS event_id, TIMESTAMP '${date} 12:00:00' AS event_timestamp, 'late-user' AS user_id, 'late-session' AS session_id,
+    'late-video' AS video_id, 'drama' AS category, 0.0::DOUBLE AS watch_seconds, 0.0::DOUBLE AS play_position_seconds, 60.0::DOUBLE AS video_duration_seconds,
+    'tv' AS device_type, 'US' AS country) TO '${file}' (FORMAT parquet)`);
+  db.close();
+  await commitPartition(lake, paths.silverPartition(date, 'like'), [{ localPath: file }]);
+}
 
 describe('backfill workflow', () => {
   const s = testSettings();
@@ -50,6 +63,18 @@ describe('backfill workflow', () => {
 
       const forced = await startBackfill(client, s, { from, to: from, families, concurrency: 1, force: true });
       expect((await forced.result()).results.map((r) => r.status)).toEqual(['succeeded']);
+
+      // Late data for a date in the range: it and every later date run again, the dates before it not.
+      const late = addDays(from, 2);
+      const statuses = async () => Object.fromEntries((await (await startBackfill(client, s, { from, to, families, concurrency: 2 })).result()).results.map((r) => [r.date, r.status]));
+      const expected = Object.fromEntries([0, 1, 2, 3, 4].map((i) => [addDays(from, i), addDays(from, i) < late ? 'skipped' : 'succeeded']));
+      await addLateEvent(lake, late, 'late-1');
+      expect(await statuses()).toEqual(expected);
+      // The same when something else (a daily run of a later date) rebuilt the partials first: the gold
+      // of those dates was computed from partials that are no longer there.
+      await addLateEvent(lake, late, 'late-2');
+      await ensurePartials({ lake, engine: { threads: 1, memoryLimit: '1GB' }, scratchDir: tempDir() }, to);
+      expect(await statuses()).toEqual(expected);
     }, { maxConcurrentActivities: 4 });
     await client.connection.close();
   });

@@ -68,6 +68,25 @@ async function dailyUpToDate(lake: Lake, date: string, fingerprint: string): Pro
   return true;
 }
 
+/**
+ * The first silver date up to `upTo` whose daily partials are behind its silver (late or restated
+ * data, changed rules), or null: every date from it on needs computing again, since history states
+ * fold forward. Dates are checked several at a time.
+ */
+export async function firstStaleDate(lake: Lake, upTo: string): Promise<string | null> {
+  const dates = (await silverDates(lake)).filter((d) => d <= upTo);
+  const stale: string[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < dates.length) {
+      const d = dates[next++]!;
+      if (!(await dailyUpToDate(lake, d, await silverFingerprint(lake, d)))) stale.push(d);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, dates.length) }, worker));
+  return stale.sort()[0] ?? null;
+}
+
 async function commitIdOf(lake: Lake, prefix: string): Promise<string | null> {
   return (await readManifest(lake, prefix))?.commitId ?? null;
 }
