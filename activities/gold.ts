@@ -102,7 +102,7 @@ export function goldActivities(ctx: ActivityContext) {
           }),
         () => checkpoint,
       );
-      return { rows: r.rows, written: r.written, skippedOlder: r.skippedOlder, attempt: currentAttempt() };
+      return { rows: r.rows, written: r.written, skippedOlder: r.skippedOlder, skippedExpired: r.skippedExpired, attempt: currentAttempt() };
     },
 
     async sendToDlq(a) {

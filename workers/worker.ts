@@ -54,6 +54,7 @@ export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptio
 export function installRuntime(sdkMetricsPort: number): void {
   Runtime.install({
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    ...(sdkMetricsPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } } : {}),
+    // On every interface, like gold's own metrics next to it: a scraper in another container must reach both.
+    ...(sdkMetricsPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${sdkMetricsPort}` } } } } : {}),
   });
 }

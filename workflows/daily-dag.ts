@@ -96,7 +96,7 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
   async function land(family: string, stagingPath: string): Promise<void> {
     const committed = await step({ step: 'commit', family }, () => acts.commitFeatureFamily({ family, date, runId: host.runId, stagingPath }), (r) => ({ rows: r.rows, detail: r.skipped ? `unchanged: ${r.goldPath}` : r.goldPath }));
     if (!committed) return failedStepToDlq(family, 'commit', stagingPath);
-    const online = await step({ step: 'materialize', family }, () => acts.materializeFeatureFamily({ family, date, goldPath: committed.goldPath }), (r) => ({ rows: r.written, detail: `${r.written} written, ${r.skippedOlder} older than online kept out` }));
+    const online = await step({ step: 'materialize', family }, () => acts.materializeFeatureFamily({ family, date, goldPath: committed.goldPath }), (r) => ({ rows: r.written, detail: `${r.written} written, ${r.skippedOlder} older than online kept out${r.skippedExpired ? `, ${r.skippedExpired} past their TTL not written` : ''}` }));
     if (!online) return failedStepToDlq(family, 'materialize', committed.goldPath);
     report.familiesLanded.push(family);
   }

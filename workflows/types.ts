@@ -130,6 +130,8 @@ export interface MaterializeResult extends Attempted {
   rows: number;
   written: number;
   skippedOlder: number;
+  /** Rows already past their TTL, not written (absent in results of older workers). */
+  skippedExpired?: number;
 }
 
 export interface DailyActivities {

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { setLogLevel } from '../monitoring/logger.js';
 import { FAMILIES } from '../features/families/index.js';
+import { safeSegment } from '../lake/index.js';
 
 export interface GlobalFlags {
   lake?: string;
@@ -88,6 +89,15 @@ export function parseFamilies(value: string): string[] {
   const unknown = names.filter((n) => !FAMILIES.some((f) => f.name === n));
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown feature famil${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((n) => `'${n}'`).join(', ')} (families: ${FAMILIES.map((f) => f.name).join(', ')})`);
   return names;
+}
+
+/** A run id: one folder name in the lake (it names the staging partition). */
+export function parseRunId(value: string): string {
+  try {
+    return safeSegment('--run-id', value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 export function parsePositiveInt(name: string) {

@@ -1,5 +1,8 @@
 // The `gold` command line: every command, with the global options.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { packageRoot } from '../tools/binaries.js';
 import { addGlobalOptions } from './context.js';
 import { registerDev } from './commands/dev.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -18,12 +21,18 @@ import { registerTrainingSet } from './commands/training-set.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerConsistency } from './commands/consistency.js';
 
+/** The version in package.json (read at run time: the compiled CLI lives in dist/). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** With exitOverride, usage errors and --help throw a CommanderError instead of exiting (for tests). */
 export function buildProgram(opts: { exitOverride?: boolean } = {}): Command {
   const program = addGlobalOptions(new Command('gold'));
   if (opts.exitOverride) program.exitOverride();
   program
     .description('gold: a durable silver-to-gold feature pipeline (Temporal + DuckDB)')
+    .version(packageVersion(), '-V, --version', "gold's version")
     .showHelpAfterError('(run with --help for usage)');
   program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `gold: ${s.slice(7)}` : s) });
   registerDev(program);

@@ -3,7 +3,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-const positiveInt = z.coerce.number().int().positive();
+/** A whole number written in decimal digits ('0x10' and '1e3' are refused, not read as 16 and 1000). */
+const decimal = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int());
+const positiveInt = decimal.pipe(z.number().positive());
 
 const schema = z.object({
   lake: z.string().min(1).refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(file|s3):\/\//i.test(v), {
@@ -13,15 +15,20 @@ const schema = z.object({
   temporalAddress: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'),
   temporalNamespace: z.string().min(1),
   taskQueue: z.string().min(1),
-  onlineStore: z.string().refine((v) => v === 'embedded' || /^rediss?:\/\//.test(v), {
+  onlineStore: z.string().refine((v) => v === 'embedded' || /^rediss?:\/\//i.test(v), {
     message: "must be 'embedded', redis://... or rediss://...",
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  duckdbThreads: positiveInt,
-  duckdbMemory: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "must look like '4GB'"),
+  // More threads than this only adds scheduling overhead on any machine gold runs on.
+  duckdbThreads: positiveInt.pipe(z.number().max(256, 'must be at most 256')),
+  duckdbMemory: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "must look like '4GB'")
+    .refine((v) => parseFloat(v) > 0, 'must be more than 0'),
   s3CacheDir: z.string().min(1),
   s3CacheMaxBytes: positiveInt,
-  metricsPort: z.coerce.number().int().min(0).max(65535),
+  // The SDK's runtime metrics take the next port, so the last port is not available.
+  metricsPort: decimal.pipe(z.number().min(0).max(65534, 'must be at most 65534 (the next port serves the SDK metrics)')),
   workerMaxActivities: positiveInt,
 });
 
@@ -43,6 +50,16 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   s3CacheMaxBytes: 'GOLD_S3_CACHE_MAX_BYTES',
   metricsPort: 'GOLD_METRICS_PORT',
   workerMaxActivities: 'GOLD_WORKER_MAX_ACTIVITIES',
+};
+
+/** The command-line flag that sets a setting, where there is one (shown when the bad value came from it). */
+const SETTING_FLAG: Partial<Record<keyof Settings, string>> = {
+  lake: '--lake',
+  temporalAddress: '--temporal-address',
+  temporalNamespace: '--namespace',
+  taskQueue: '--task-queue',
+  onlineStore: '--online-store',
+  logLevel: '--log-level',
 };
 
 export class SettingsError extends Error {
@@ -77,7 +94,9 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path[0] as keyof Settings;
-    throw new SettingsError(`invalid setting ${SETTING_ENV[key]}=${JSON.stringify(raw[key])}: ${issue.message}`);
+    const value = key === 'onlineStore' ? redactedOnlineStore(String(raw[key])) : raw[key];
+    const from = overrides[key] !== undefined && overrides[key] !== '' ? `${SETTING_FLAG[key] ?? SETTING_ENV[key]}` : SETTING_ENV[key];
+    throw new SettingsError(`invalid setting ${from}=${JSON.stringify(value)}: ${issue.message}`);
   }
   const s = parsed.data;
   return { ...s, home: resolve(s.home), s3CacheDir: resolve(s.s3CacheDir) };

@@ -59,6 +59,12 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   throw new Error(`${what} not ready after ${timeoutMs / 1000}s${tail}`);
 }
 
+/** The last non-empty line of a log, for an error's first line (the CLI shows only that). */
+function lastLogLine(logFile: string): string {
+  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+  return lines.at(-1)?.slice(0, 500) ?? 'no output';
+}
+
 function port(address: string): number {
   return Number(address.split(':').pop());
 }
@@ -90,7 +96,11 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
       state.temporal = { pid: child.pid!, address: s.temporalAddress, uiPort: uiPortFor(s.temporalAddress), dbFile, log: logFile };
       writeState(s, state);
       log(`starting Temporal dev server (pid ${child.pid}, state ${dbFile})`);
-      await waitFor('Temporal dev server', 60_000, async () => alive(child.pid) && (await temporalReachable(s.temporalAddress)), logFile);
+      await waitFor('Temporal dev server', 60_000, async () => {
+        // Exited (a port in use, a locked state file): say why at once, in the first line.
+        if (!alive(child.pid)) throw new Error(`the Temporal dev server exited at start: ${lastLogLine(logFile)} (log: ${logFile})`);
+        return temporalReachable(s.temporalAddress);
+      }, logFile);
     }
   }
 
@@ -109,8 +119,9 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
     const client = await connectClient(s);
     try {
       await waitFor('gold worker', 60_000, async () => {
-        if (!alive(child.pid)) throw new Error(`the worker exited at start; see ${logFile}:\n${readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n')}`);
-        return (await workflowPollers(client, s.taskQueue)) > 0;
+        if (!alive(child.pid)) throw new Error(`the worker exited at start: ${lastLogLine(logFile)} (log: ${logFile})`);
+        // Its own pollers: another stack's worker on the same queue says nothing about this one.
+        return (await workflowPollers(client, s.taskQueue, child.pid)) > 0;
       }, logFile);
     } finally {
       await client.connection.close();

@@ -22,8 +22,8 @@ export interface FeatureDecl {
   allowed?: readonly string[];
   /** Largest share of nulls before the null check fires (default 0 when not nullable, 1 when nullable). */
   maxNullShare?: number;
-  /** Severity of this feature's checks, per check name; defaults in src/quality. */
-  severity?: Partial<Record<string, Severity>>;
+  /** Severity of this feature's checks, per check name ('off': not run); defaults in src/quality. */
+  severity?: Partial<Record<string, Severity | 'off'>>;
 }
 
 export interface KeyDecl {
@@ -78,6 +78,12 @@ export interface FamilyDecl {
 }
 
 export const DAY_SECONDS = 86_400;
+
+/**
+ * Checks for a feature naming an entity (a session's user): which entities are active changes every
+ * day, so the drift of its shares means nothing and is not measured.
+ */
+export const IDENTIFIER: Partial<Record<string, Severity | 'off'>> = { psi: 'off', js: 'off' };
 
 /** Severities for a feature that grows by design (totals, ages): its distribution shift is expected, not drift. */
 export const CUMULATIVE: Partial<Record<string, Severity>> = { psi: 'warn', ks: 'warn', mean_change: 'warn' };

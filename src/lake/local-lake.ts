@@ -12,7 +12,11 @@ export class LocalLake implements Lake {
   constructor(readonly root: string, readonly uri: string = root) {}
 
   path(key: string): string {
-    return key === '' ? this.root : join(this.root, ...key.split('/'));
+    if (key === '') return this.root;
+    const parts = key.split('/');
+    // A key names a place under the root, never above it.
+    if (parts.some((p) => p === '..' || p === '.')) throw new Error(`invalid lake key '${key}': '.' and '..' are not allowed`);
+    return join(this.root, ...parts);
   }
 
   async list(prefix: string): Promise<LakeEntry[]> {

@@ -1,6 +1,14 @@
 // Every place in the lake, built here and nowhere else.
 import { joinKey } from './lake.js';
 
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A name that becomes one folder or file name in the lake (a run id, a family): never a path of its own. */
+export function safeSegment(what: string, value: string): string {
+  if (!SAFE_SEGMENT.test(value)) throw Object.assign(new Error(`invalid ${what} '${value}': letters, digits, '.', '_' and '-' only, starting with a letter or digit`), { nonRetryable: true });
+  return value;
+}
+
 export const paths = {
   silverEvents: 'silver/events',
   silverDate: (date: string) => `silver/events/event_date=${date}`,
@@ -8,7 +16,7 @@ export const paths = {
   quarantine: (date: string) => `quarantine/silver/event_date=${date}`,
   partials: (name: string, date: string) => `partials/${name}/feature_date=${date}`,
   model: (name: string, date: string) => `models/${name}/feature_date=${date}`,
-  staging: (family: string, date: string, runId: string) => `staging/${family}/feature_date=${date}/run=${runId}`,
+  staging: (family: string, date: string, runId: string) => `staging/${family}/feature_date=${date}/run=${safeSegment('run id', runId)}`,
   goldFamily: (family: string) => `gold/${family}`,
   gold: (family: string, date: string) => `gold/${family}/feature_date=${date}`,
   dlq: 'dlq',

@@ -5,7 +5,8 @@ let root: Logger | undefined;
 
 export function logger(): Logger {
   root ??= pino(
-    { level: process.env.GOLD_LOG_LEVEL ?? 'info', base: { app: 'gold' }, redact: ['password', '*.password', 'secretAccessKey', '*.secretAccessKey'] },
+    // An empty GOLD_LOG_LEVEL is unset, as for every setting.
+    { level: process.env.GOLD_LOG_LEVEL || 'info', base: { app: 'gold' }, redact: ['password', '*.password', 'secretAccessKey', '*.secretAccessKey'] },
     pino.destination(2),
   );
   return root;

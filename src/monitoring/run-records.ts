@@ -3,7 +3,7 @@
 //   runs/feature_date=D/<runId>.json                       one record per run
 //   runs/feature_date=D/validation/<family>/<runId>.json    the validation report of a family in that run
 import { assertDate } from '../features/time.js';
-import { paths, type Lake } from '../lake/index.js';
+import { paths, safeSegment, type Lake } from '../lake/index.js';
 import type { ValidationReport } from '../quality/report.js';
 import { observeRun } from './metrics.js';
 import type { AlsModelReport } from '../features/models/als-model.js';
@@ -37,19 +37,13 @@ export interface RunRecord {
   models?: { als?: AlsModelReport };
 }
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function checkId(what: string, id: string): string {
-  if (!SAFE_ID.test(id)) throw new Error(`invalid ${what} '${id}': letters, digits, '.', '_' and '-' only`);
-  return id;
-}
 
 export function runRecordKey(date: string, runId: string): string {
-  return paths.join(paths.runs(assertDate(date)), `${checkId('run id', runId)}.json`);
+  return paths.join(paths.runs(assertDate(date)), `${safeSegment('run id', runId)}.json`);
 }
 
 export function validationReportKey(date: string, family: string, runId: string): string {
-  return paths.join(paths.runs(assertDate(date)), 'validation', checkId('family', family), `${checkId('run id', runId)}.json`);
+  return paths.join(paths.runs(assertDate(date)), 'validation', safeSegment('family', family), `${safeSegment('run id', runId)}.json`);
 }
 
 /** Stores a run's record (replacing the same run's earlier one) and counts it in the metrics. */
@@ -90,7 +84,7 @@ export async function writeValidationReport(lake: Lake, report: ValidationReport
 
 /** The latest validation report of each family for a date (by validation time), by family name. */
 export async function latestValidationReports(lake: Lake, date: string, family?: string): Promise<Map<string, ValidationReport>> {
-  const prefix = paths.join(paths.runs(assertDate(date)), 'validation', ...(family ? [checkId('family', family)] : []));
+  const prefix = paths.join(paths.runs(assertDate(date)), 'validation', ...(family ? [safeSegment('family', family)] : []));
   const keys = (await lake.list(prefix)).map((e) => e.key).filter((k) => k.endsWith('.json'));
   const out = new Map<string, ValidationReport>();
   for (const r of await Promise.all(keys.map((k) => readJson<ValidationReport>(lake, k)))) {

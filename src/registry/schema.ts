@@ -13,7 +13,7 @@ export interface FeatureRules {
   max?: number;
   allowed?: string[];
   maxNullShare?: number;
-  severity?: Partial<Record<string, Severity>>;
+  severity?: Partial<Record<string, Severity | 'off'>>;
 }
 
 export interface FeatureSchema {

@@ -23,13 +23,14 @@ export async function temporalReachable(address: string, timeoutMs = 2000): Prom
 }
 
 /** How many workers poll a task queue for workflow tasks right now. */
-export async function workflowPollers(client: Client, taskQueue: string): Promise<number> {
+/** Pollers of the task queue's workflow tasks; with `pid`, only those of that process (identity `<pid>@<host>`, the SDK's default). */
+export async function workflowPollers(client: Client, taskQueue: string, pid?: number): Promise<number> {
   const r = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue },
     taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
   });
-  return r.pollers?.length ?? 0;
+  return (r.pollers ?? []).filter((p) => pid === undefined || (p.identity ?? '').startsWith(`${pid}@`)).length;
 }
 
 export function webUiUrl(uiPort: number, namespace: string, workflowId?: string): string {

@@ -26,6 +26,9 @@ describe('gold with bad arguments', () => {
     [['silver', 'generate', '--from', '2026-01-01', '--to', '2026-01-02', '--users', '0'], "invalid users '0'"],
     [['schedule', 'create', '--overlap', 'nope'], "invalid --overlap 'nope'"],
     [['schedule', 'create', '--calendar', '{hour'], "invalid --calendar '{hour'"],
+    [['schedule', 'create', '--calendar', '{"hours": 2}'], 'unknown field hours'],
+    [['schedule', 'create', '--calendar', '2'], "invalid --calendar '2': not an object"],
+    [['schedule', 'create', '--cron', '0 3 * * *', '--calendar', '{"hour": 2}'], "'--calendar <json>' cannot be used with option '--cron <expr>'"],
     [['registry', 'diff', 'user_features', '1', 'two'], "invalid version 'two'"],
     [['compute', '--from', '2026-01-05', '--to', '2026-01-01'], '--from 2026-01-05 is after --to 2026-01-01'],
     [['backfill', '--from', '2026-01-05', '--to', '2026-01-01'], '--from 2026-01-05 is after --to 2026-01-01'],
@@ -33,8 +36,11 @@ describe('gold with bad arguments', () => {
     [['run', 'daily', '--date', '2026-01-01', '--families', 'user_features,usr_features'], "unknown feature family 'usr_features'"],
     [['backfill', '--from', '2026-01-01', '--to', '2026-01-02', '--families', 'nope,nada'], "unknown feature families 'nope', 'nada'"],
     [['compute', '--from', '2026-01-01', '--to', '2026-01-01', '--families', ','], "invalid --families ','"],
-    [['--lake', 'http://nope', 'compute', '--from', '2026-01-01', '--to', '2026-01-01'], 'invalid setting GOLD_LAKE'],
-    [['--online-store', 'memcached://x', 'serve'], 'invalid setting GOLD_ONLINE_STORE'],
+    [['compute', '--from', '2026-01-01', '--to', '2026-01-01', '--run-id', '../../victim'], "invalid --run-id '../../victim'"],
+    [['dlq', 'list', '--status', 'foo'], "invalid --status 'foo'"],
+    [['report', '--date', '2026-01-01'], 'is empty: nothing to report'],
+    [['--lake', 'http://nope', 'compute', '--from', '2026-01-01', '--to', '2026-01-01'], 'invalid setting --lake="http://nope"'],
+    [['--online-store', 'memcached://x', 'serve'], 'invalid setting --online-store="memcached://x"'],
   ])('gold %j fails with one line naming the problem', async (args, reason) => {
     const r = await gold(...args);
     expect(r.code).not.toBe(0);

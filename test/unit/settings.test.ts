@@ -18,8 +18,20 @@ describe('settings', () => {
     ['GOLD_DUCKDB_MEMORY', 'lots'],
     ['TEMPORAL_ADDRESS', 'localhost'],
     ['GOLD_LAKE', 'http://x'],
+    ['GOLD_DUCKDB_THREADS', '0x10'],
+    ['GOLD_DUCKDB_THREADS', '100000'],
+    ['GOLD_DUCKDB_MEMORY', '0GB'],
+    ['GOLD_METRICS_PORT', '65535'],
+    ['GOLD_S3_CACHE_MAX_BYTES', '1e9'],
   ])('%s=%s is refused with the variable named', (name, value) => {
     expect(() => loadSettings({}, { [name]: value })).toThrow(SettingsError);
     expect(() => loadSettings({}, { [name]: value })).toThrow(`invalid setting ${name}=`);
+  });
+
+  it('names the flag when the bad value came from one, and never prints a password', () => {
+    expect(() => loadSettings({ logLevel: 'loud' }, {})).toThrow('invalid setting --log-level="loud"');
+    expect(() => loadSettings({}, { GOLD_ONLINE_STORE: 'memcached://:hunter2@host:11211' })).toThrow('invalid setting GOLD_ONLINE_STORE="memcached://***@host:11211"');
+    expect(loadSettings({}, { GOLD_ONLINE_STORE: 'REDIS://127.0.0.1:6379' }).onlineStore).toBe('REDIS://127.0.0.1:6379');
+    expect(loadSettings({}, { GOLD_DUCKDB_THREADS: '4', GOLD_METRICS_PORT: '0' })).toMatchObject({ duckdbThreads: 4, metricsPort: 0 });
   });
 });

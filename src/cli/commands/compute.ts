@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeRange } from '../../features/compute-range.js';
 import { openLake } from '../../lake/index.js';
-import { action, parseFamilies, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
+import { action, parseFamilies, parseRunId, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
 import { engineOptions } from '../../engine/duckdb.js';
 
 export function registerCompute(program: Command): void {
@@ -13,7 +13,7 @@ export function registerCompute(program: Command): void {
     .requiredOption('--from <date>', 'first feature date (YYYY-MM-DD)', parseDate)
     .requiredOption('--to <date>', 'last feature date (YYYY-MM-DD)', parseDate)
     .option('--families <list>', 'comma-separated families (and what they depend on)', parseFamilies)
-    .option('--run-id <id>', 'staging run id', 'compute')
+    .option('--run-id <id>', 'staging run id', parseRunId, 'compute')
     .action(
       action(async (opts: { from: string; to: string; families?: string[]; runId: string }, cmd: Command) => {
         dateRange(opts.from, opts.to);

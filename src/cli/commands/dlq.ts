@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { closeDlqEntry, getDlq, listDlq, recordDlqReplay, replayDlqEntry, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
 import { openLake, type Lake } from '../../lake/index.js';
 import { uiLink } from '../../orchestration/render.js';
-import { action, CliError, output, parseDate, settingsFrom } from '../context.js';
+import { action, output, parseDate, settingsFrom } from '../context.js';
 
 function parseStatus(v: string): DlqStatus | 'all' {
-  if (v !== 'open' && v !== 'closed' && v !== 'all') throw new CliError(`invalid --status '${v}': expected open, closed or all`);
+  if (v !== 'open' && v !== 'closed' && v !== 'all') throw new InvalidArgumentError(`invalid --status '${v}': expected open, closed or all`);
   return v;
 }
 

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { openLake } from '../../lake/index.js';
 import { buildDateReport } from '../../monitoring/report/data.js';
 import { renderReportHtml } from '../../monitoring/report/html.js';
-import { action, globals, output, parseDate, settingsFrom } from '../context.js';
+import { action, CliError, globals, output, parseDate, settingsFrom } from '../context.js';
 
 export function registerReport(program: Command): void {
   program
@@ -17,6 +17,8 @@ export function registerReport(program: Command): void {
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         try {
+          // A mistyped --lake is an empty folder: say so rather than write a page of empty sections.
+          if ((await lake.listDirs('')).length === 0) throw new CliError(`lake ${lake.uri} is empty: nothing to report (check --lake or GOLD_LAKE)`);
           const report = await buildDateReport(lake, opts.date);
           const json = globals(cmd).json;
           const out = opts.out ?? (json ? undefined : `gold-report-${opts.date}.html`);

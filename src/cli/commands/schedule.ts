@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type CalendarSpec, type ScheduleDescription } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection.js';
 import { SCHEDULE_ID } from '../../orchestration/ids.js';
@@ -19,12 +19,22 @@ function parseOverlap(v: string): ScheduleOverlapPolicy {
   return p;
 }
 
+const CALENDAR_FIELDS = ['second', 'minute', 'hour', 'dayOfMonth', 'month', 'year', 'dayOfWeek', 'comment'];
+
 function parseCalendar(v: string): CalendarSpec {
+  const bad = (why: string) => new InvalidArgumentError(`invalid --calendar '${v}': ${why}; expected JSON like {"hour": 2, "minute": 30}`);
+  let spec: unknown;
   try {
-    return JSON.parse(v) as CalendarSpec;
+    spec = JSON.parse(v);
   } catch {
-    throw new InvalidArgumentError(`invalid --calendar '${v}': expected JSON like {"hour": 2, "minute": 30}`);
+    throw bad('not JSON');
   }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw bad('not an object');
+  // A misspelt field would be ignored, and the schedule would run at midnight instead.
+  const unknown = Object.keys(spec).filter((k) => !CALENDAR_FIELDS.includes(k));
+  if (unknown.length > 0) throw bad(`unknown field ${unknown.join(', ')} (fields: ${CALENDAR_FIELDS.join(', ')})`);
+  if (Object.keys(spec).length === 0) throw bad('no field');
+  return spec as CalendarSpec;
 }
 
 function summary(d: ScheduleDescription) {
@@ -62,7 +72,7 @@ export function registerSchedule(program: Command): void {
     .description('create the schedule (the run at its time computes the previous UTC day by default)')
     .option('--id <id>', 'schedule id', SCHEDULE_ID)
     .option('--cron <expr>', 'cron expression', '0 2 * * *')
-    .option('--calendar <json>', 'calendar spec instead of cron, e.g. {"hour": 2, "minute": 30}', parseCalendar)
+    .addOption(new Option('--calendar <json>', 'calendar spec instead of cron, e.g. {"hour": 2, "minute": 30}').argParser(parseCalendar).conflicts('cron'))
     .option('--timezone <tz>', 'time zone of the spec', 'UTC')
     .option('--catchup-window <duration>', 'how far back missed runs are caught up (Temporal duration, e.g. 1d, 12h)', '1 day')
     .option('--overlap <policy>', `what a run does when the previous one still runs: ${Object.keys(OVERLAP).join('|')}`, parseOverlap, ScheduleOverlapPolicy.SKIP)

@@ -1,5 +1,5 @@
 import { DEVICE_TYPES } from '../../silver/contract.js';
-import { DAY_SECONDS, type FamilyDecl } from '../types.js';
+import { DAY_SECONDS, IDENTIFIER, type FamilyDecl } from '../types.js';
 
 export const SESSION_TYPES = ['bounce', 'binge', 'engaged', 'casual'] as const;
 
@@ -16,7 +16,7 @@ export const sessionFeatures: FamilyDecl = {
   partials: { session_day: 2 },
   dependsOn: [],
   features: [
-    { name: 'user_id', type: 'VARCHAR', description: "the session's user" },
+    { name: 'user_id', type: 'VARCHAR', description: "the session's user", severity: IDENTIFIER },
     { name: 'session_start', type: 'TIMESTAMP', description: 'first event time (inside the 2-day lookback)' },
     { name: 'session_end', type: 'TIMESTAMP', description: 'last event time' },
     { name: 'duration_seconds', type: 'DOUBLE', min: 0, max: 2 * DAY_SECONDS, description: 'session_end - session_start in seconds' },
