@@ -3,7 +3,13 @@ import { Client, Connection } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 
 export async function connectClient(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace'>, timeoutMs = 5000): Promise<Client> {
-  const connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: timeoutMs });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: timeoutMs });
+  } catch (e) {
+    // The SDK says only that it could not connect: name where, and what usually fixes it.
+    throw new Error(`cannot reach Temporal at ${settings.temporalAddress} (${(e as Error).message}): start the local stack with \`gold dev up\`, or set TEMPORAL_ADDRESS / --temporal-address`);
+  }
   return new Client({ connection, namespace: settings.temporalNamespace });
 }
 

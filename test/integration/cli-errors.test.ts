@@ -39,6 +39,7 @@ describe('gold with bad arguments', () => {
     [['compute', '--from', '2026-01-01', '--to', '2026-01-01', '--run-id', '../../victim'], "invalid --run-id '../../victim'"],
     [['dlq', 'list', '--status', 'foo'], "invalid --status 'foo'"],
     [['report', '--date', '2026-01-01'], 'is empty: nothing to report'],
+    [['--temporal-address', '127.0.0.1:1', 'run', 'daily', '--date', '2026-01-01'], 'cannot reach Temporal at 127.0.0.1:1'],
     [['--lake', 'http://nope', 'compute', '--from', '2026-01-01', '--to', '2026-01-01'], 'invalid setting --lake="http://nope"'],
     [['--online-store', 'memcached://x', 'serve'], 'invalid setting --online-store="memcached://x"'],
   ])('gold %j fails with one line naming the problem', async (args, reason) => {

@@ -1,6 +1,7 @@
 // `gold dev up|status|down` and `gold doctor` through the real binary, on a Temporal dev server and a
 // worker of their own (frontend on a free port, Web UI on that port + 1000).
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,25 @@ describe('the local stack', async () => {
     }
   };
   afterAll(() => gold('dev', 'down'));
+
+  it('up on a port something else holds fails at once, with the reason, and leaves nothing running', async () => {
+    const { createServer } = await import('node:net');
+    const squatter = createServer((c) => c.destroy());
+    const taken = await new Promise<number>((r) => squatter.listen(0, '127.0.0.1', () => r((squatter.address() as { port: number }).port)));
+    const home = testSettings().home;
+    const t0 = Date.now();
+    const up = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'dev', 'up'], { env: { ...env, GOLD_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${taken}` } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    squatter.close();
+    expect(up.code).not.toBe(0);
+    expect(up.stderr).toMatch(/the Temporal dev server exited at start: .*address already in use/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const state = JSON.parse(readFileSync(join(home, 'stack.json'), 'utf8')) as { temporal?: { pid: number }; worker?: { pid: number } };
+    expect(state.worker).toBeUndefined();
+    expect(alive(state.temporal!.pid)).toBe(false);
+  });
 
   it('up starts Temporal and a worker, a second up is a no-op, doctor passes, down stops exactly them', async () => {
     const up = await gold('dev', 'up');

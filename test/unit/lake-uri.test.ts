@@ -31,3 +31,20 @@ describe('openLake with an S3 URI', () => {
     expect(() => openLake(uri, opts)).toThrow(`invalid S3 lake URI ${uri}: expected s3://bucket/prefix`);
   });
 });
+
+describe('a local lake', () => {
+  it('refuses keys that would leave its root, and names that would make such keys', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { paths } = await import('../../src/lake/index.js');
+    const lake = openLake(join(mkdtempSync(join(tmpdir(), 'gold-lake-key-')), 'lake'), opts);
+    for (const key of ['../x', 'a/../../x', 'a/./b']) {
+      await expect(lake.write(key, 'x')).rejects.toThrow(`invalid lake key '${key}'`);
+      await expect(lake.list(key)).rejects.toThrow('invalid lake key');
+    }
+    expect(() => paths.staging('user_features', '2026-01-01', '../../victim')).toThrow("invalid run id '../../victim'");
+    expect(paths.staging('user_features', '2026-01-01', '01a22c46-d91d.x_y')).toBe('staging/user_features/feature_date=2026-01-01/run=01a22c46-d91d.x_y');
+    await lake.close();
+  });
+});
