@@ -32,7 +32,8 @@ export function buildProgram(opts: { exitOverride?: boolean } = {}): Command {
   if (opts.exitOverride) program.exitOverride();
   program
     .description('gold: a durable silver-to-gold feature pipeline (Temporal + DuckDB)')
-    .version(packageVersion(), '-V, --version', "gold's version")
+    // -V only: `--version` is a subcommand's option (registry show --version N), and root options win.
+    .version(packageVersion(), '-V', "gold's version")
     .showHelpAfterError('(run with --help for usage)');
   program.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `gold: ${s.slice(7)}` : s) });
   registerDev(program);

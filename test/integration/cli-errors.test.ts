@@ -1,6 +1,7 @@
 // Bad command lines, through the real `gold` binary: a non-zero exit and a one-line reason, never a
 // stack trace.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,13 @@ async function gold(...args: string[]): Promise<{ code: number; stderr: string }
     return { code: err.code, stderr: err.stderr };
   }
 }
+
+describe('gold -V', () => {
+  it("prints the package's version", async () => {
+    const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '-V']);
+    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+});
 
 describe('gold with bad arguments', () => {
   it.each([
