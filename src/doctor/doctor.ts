@@ -77,6 +77,10 @@ export async function runDoctor(settings: Settings): Promise<CheckResult[]> {
       results.push({ check: 'smoke workflow (DuckDB parquet in the lake)', ok: false, detail: 'skipped: no worker' });
     }
     await c.connection.close();
+  } else {
+    // Said, not left out: a report without them would read as if they had not been needed.
+    results.push({ check: 'worker polling', ok: false, detail: 'skipped: Temporal not reachable' });
+    results.push({ check: 'smoke workflow (DuckDB parquet in the lake)', ok: false, detail: 'skipped: Temporal not reachable' });
   }
   results.push(
     await timed('online store reachable', async () => {

@@ -27,6 +27,26 @@ describe('gold -V', () => {
   });
 });
 
+describe('gold doctor without Temporal', () => {
+  it('fails, names the address, and marks what it could not check as skipped', async () => {
+    const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '--json', '--temporal-address', '127.0.0.1:1', 'doctor'], { env: { ...process.env, GOLD_HOME: tempDir('cli-home') } }).then(
+      (x) => ({ code: 0, stdout: x.stdout }),
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    const checks = JSON.parse(r.stdout) as { check: string; ok: boolean; detail: string }[];
+    expect(checks.map((c) => [c.check, c.ok])).toEqual([
+      ['lake writable', true],
+      ['temporal reachable', false],
+      ['worker polling', false],
+      ['smoke workflow (DuckDB parquet in the lake)', false],
+      ['online store reachable', true],
+    ]);
+    expect(checks[1]!.detail).toMatch(/cannot reach Temporal at 127\.0\.0\.1:1/);
+    expect(checks.slice(2, 4).map((c) => c.detail)).toEqual(['skipped: Temporal not reachable', 'skipped: Temporal not reachable']);
+  });
+});
+
 describe('gold with bad arguments', () => {
   it.each([
     [['compute', '--from', '2026-13-01', '--to', '2026-01-02'], "invalid date '2026-13-01'"],
