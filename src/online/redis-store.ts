@@ -142,7 +142,8 @@ export class RedisOnlineStore implements OnlineStore {
   /** Bulk connections not in use (one per write in flight, kept for the next). */
   private readonly bulkIdle: RedisBulkConnection[] = [];
   /** Bulk writes in flight: close() lets them finish, and their connections close after them. */
-  private readonly bulkWrites = new Set<Promise<unknown>>();
+  /** writeRecords calls in flight, for close(). */
+  private readonly writes = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(url: string, opts: RedisStoreOptions = {}) {
@@ -176,11 +177,11 @@ export class RedisOnlineStore implements OnlineStore {
     if (r !== 'PONG') throw new Error(`unexpected PING answer from ${this.location}: ${r}`);
   }
 
-  /** Lets bulk writes in flight finish, then closes every connection; later writes fail. */
+  /** Lets writes in flight (with the script calls and rebuilds they hand over to) finish, then closes every connection; later writes fail. */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.allSettled(this.writes);
     for (const c of this.bulkIdle.splice(0)) c.close();
-    await Promise.allSettled(this.bulkWrites);
     if (this.redis.status === 'ready') await this.redis.quit();
     else this.redis.disconnect();
   }
@@ -193,6 +194,17 @@ export class RedisOnlineStore implements OnlineStore {
   async writeRecords(view: OnlineViewSpec, rows: readonly EncodedRow[], now = Date.now()): Promise<WriteResult> {
     checkedView(view);
     this.assertOpen();
+    // Registered before anything is awaited: close() either waits for it or came first.
+    const write = this.write(view, rows, now);
+    this.writes.add(write);
+    try {
+      return await write;
+    } finally {
+      this.writes.delete(write);
+    }
+  }
+
+  private async write(view: OnlineViewSpec, rows: readonly EncodedRow[], now: number): Promise<WriteResult> {
     const trustedMark = await this.watermarkTrusted();
     let result: WriteResult = { written: 0, skippedOlder: 0, skippedExpired: 0 };
     let rest = rows;
@@ -200,6 +212,7 @@ export class RedisOnlineStore implements OnlineStore {
     if (header !== '') ({ result, rest } = await this.writeBulk(view, header, rows, now));
     if (rest.length === 0) return result;
     const script = await this.writeByScript(view, rest, now, trustedMark);
+    // One process scans at a time (a lock in Redis); the others go on comparing every row meanwhile.
     if (trustedMark && !script.markFinal) await this.rebuildWatermark(view);
     return { written: result.written + script.written, skippedOlder: script.skippedOlder, skippedExpired: result.skippedExpired + script.skippedExpired };
   }
@@ -215,7 +228,6 @@ export class RedisOnlineStore implements OnlineStore {
     const ttl = String(ttlMs(view));
     const at = String(now);
     const trusted = trustedMark ? '1' : '0';
-    const token = randomBytes(6).toString('hex');
     const calls: (string | number | Buffer)[][] = [];
     for (let start = 0; start < rows.length; start += this.keysPerCall) {
       const batch = rows.slice(start, start + this.keysPerCall);
@@ -231,7 +243,8 @@ export class RedisOnlineStore implements OnlineStore {
       args[4 + batch.length] = at;
       args[5 + batch.length] = trusted;
       args[6 + batch.length] = sharedHeader(batch);
-      args[7 + batch.length] = token;
+      // A token per call: a mark deleted and recreated between two calls must not pass for the first one.
+      args[7 + batch.length] = randomBytes(6).toString('hex');
       calls.push(args);
     }
     const total = { written: 0, skippedOlder: 0, skippedExpired: 0, markFinal: true };
@@ -261,14 +274,12 @@ export class RedisOnlineStore implements OnlineStore {
       now,
       this.keysPerCall,
     );
-    this.bulkWrites.add(write);
     let clean = false;
     try {
       const r = await write;
       clean = true;
       return { result: { written: r.written, skippedOlder: 0, skippedExpired: r.expired }, rest: rows.slice(r.belowFrom) };
     } finally {
-      this.bulkWrites.delete(write);
       // A connection that failed mid-transaction may still hold a WATCH or a MULTI: not reused.
       if (clean && conn.healthy && !this.closed) this.bulkIdle.push(conn);
       else conn.close();
@@ -293,6 +304,10 @@ export class RedisOnlineStore implements OnlineStore {
       running = rebuildWatermark(this.redis, key, this.viewKeyPattern(view))
         .then((final) => {
           if (final) logger().debug({ store: this.location, view: view.name, version: view.version }, 'online store rebuilt a missing watermark from the view\'s keys');
+        })
+        .catch((e: unknown) => {
+          // Nothing is lost: writes keep comparing every row until a later write's rebuild succeeds.
+          logger().warn({ store: this.location, view: view.name, version: view.version, err: (e as Error).message }, 'online store could not rebuild a watermark; will try again');
         })
         .finally(() => this.rebuilds.delete(key));
       this.rebuilds.set(key, running);

@@ -39,10 +39,27 @@ export async function rebuildWatermark(redis: Redis, markKey: string, keyPattern
   const mark = await redis.get(markKey);
   // Missing: the next write that finds it so leaves a provisional mark and rebuilds again.
   if (mark === null || isFinalMark(mark)) return mark !== null;
+  // One scan at a time across processes: the others' writes keep comparing every row meanwhile.
+  const lock = `${markKey}#rebuild`;
+  const owner = `${process.pid}.${mark.slice(27)}`;
+  if ((await redis.set(lock, owner, 'PX', REBUILD_LOCK_MS, 'NX')) !== 'OK') return false;
+  try {
+    return await scanAndFinalize(redis, markKey, keyPattern, mark);
+  } finally {
+    await redis.eval(RELEASE_SCRIPT, 1, lock, owner);
+  }
+}
+
+/** Long enough for a scan of a large database; a crashed rebuild's lock lapses after it. */
+const REBUILD_LOCK_MS = 10 * 60_000;
+
+const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+async function scanAndFinalize(redis: Redis, markKey: string, keyPattern: string, mark: string): Promise<boolean> {
   let top = LOWEST_HEADER;
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', keyPattern, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', keyPattern, 'COUNT', 1000, 'TYPE', 'string');
     cursor = next;
     if (keys.length === 0) continue;
     const pipeline = redis.pipeline();
