@@ -26,8 +26,6 @@ export class EmbeddedOnlineStore implements OnlineStore {
   private readonly db: Database<string, string>;
   /** `<view>:v<version>` -> the view version's TTL in ms, for the sweep. */
   private readonly ttls: Database<number, string>;
-  /** TTLs this process has recorded in `ttls`, so that a write records its view's once. */
-  private readonly recorded = new Map<string, number>();
   /** When this process last swept (0: never, so that its first write sweeps). */
   private lastSweep = 0;
 
@@ -64,9 +62,12 @@ export class EmbeddedOnlineStore implements OnlineStore {
     const prefix = this.viewPrefix(checkedView(view));
     const name = this.viewName(view);
     const ttl = ttlMs(view);
-    const recordTtl = this.recorded.get(name) !== ttl;
     const written = await this.db.transaction(() => {
-      if (recordTtl) this.ttls.put(name, ttl);
+      // Recorded in every write (one small put): another process's deleteView may have removed it, and
+      // with writers of different TTLs (a rolling deploy) the sweep goes by the longest, as Redis keeps
+      // each row's own expiry.
+      const recorded = this.ttls.get(name);
+      if (recorded === undefined || recorded < ttl) this.ttls.put(name, ttl);
       const result: WriteResult = { written: 0, skippedOlder: 0, skippedExpired: 0 };
       for (const row of rows) {
         const ts = recordFeatureTimestamp(row.record);
@@ -89,7 +90,6 @@ export class EmbeddedOnlineStore implements OnlineStore {
       }
       return result;
     });
-    this.recorded.set(name, ttl);
     if (Date.now() - this.lastSweep >= SWEEP_INTERVAL_MS) {
       this.lastSweep = Date.now();
       await this.sweepExpired();
@@ -159,7 +159,6 @@ export class EmbeddedOnlineStore implements OnlineStore {
       this.ttls.remove(this.viewName(view));
       return n;
     });
-    this.recorded.delete(this.viewName(view));
     return deleted;
   }
 

@@ -693,6 +693,31 @@ describe('embedded store sweep', () => {
   });
 });
 
+describe('embedded store sweep with several writers', () => {
+  it('goes by the longest TTL written, and records it again after another process deleted the view', async () => {
+    const path = join(tempDir('gold-online-sweep-'), 'online');
+    const day = 86_400;
+    const a = new EmbeddedOnlineStore(path);
+    const b = new EmbeddedOnlineStore(path);
+    try {
+      const now = Date.now();
+      // A rolling deploy: A declares 30 days, B (older code) 1 day, for the same view version.
+      await a.writeBatch(simple('events', 1, 30 * day), [{ entityKey: 'kept', featureTimestamp: now - 3 * day * 1000, values: [1] }]);
+      await b.writeBatch(simple('events', 1, day), [{ entityKey: 'other', featureTimestamp: now, values: [2] }]);
+      expect(await b.sweepExpired(now)).toBe(0);
+      const [[kept]] = await a.read([{ view: simple('events', 1, 30 * day), entityKeys: ['kept'] }], now);
+      expect(kept!.status).toBe('present');
+      // B deletes the view; A, which had recorded its TTL before, writes again: its rows are swept still.
+      await b.deleteView(simple('events', 1, day));
+      await a.writeBatch(simple('events', 1, 60), [{ entityKey: 'short', featureTimestamp: now - 120_000, values: [3] }], now - 100_000);
+      expect(await a.sweepExpired(now)).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('online store metrics', () => {
   it('counts and times every write, read and delete, by store and outcome', async () => {
     const store = openOnlineStore('embedded', tempDir('gold-online-metrics-'));
