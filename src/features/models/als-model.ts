@@ -52,8 +52,9 @@ function windowDates(first: string, date: string): string[] {
   return Array.from({ length: ALS_WINDOW_DAYS }, (_, i) => addDays(date, -i)).filter((d) => d >= first);
 }
 
-async function inputsFingerprint(lake: Lake, dates: string[], params: AlsParams): Promise<string> {
-  const h = createHash('sha256').update(JSON.stringify(params)).update(CONFIDENCE_SQL);
+/** What a model is trained from: the window's partials, the parameters, and the model it warm-starts from (its commit, or none). */
+async function inputsFingerprint(lake: Lake, dates: string[], params: AlsParams, previousCommit: string | null): Promise<string> {
+  const h = createHash('sha256').update(JSON.stringify(params)).update(CONFIDENCE_SQL).update(previousCommit ?? 'none');
   for (const d of dates) h.update((await readManifest(lake, paths.partials('user_video_day', d)))?.commitId ?? 'missing');
   return h.digest('hex').slice(0, 16);
 }
@@ -72,9 +73,11 @@ async function loadInteractions(ctx: FeatureContext, db: Engine, dates: string[]
     FROM pairs WHERE strength > 0`);
 }
 
+/** The result's columns as arrays, one per column even when there are no rows (DuckDB gives none then). */
 async function columns(db: Engine, sql: string): Promise<unknown[][]> {
   const reader = await db.conn.runAndReadAll(sql);
-  return reader.getColumnsJS() as unknown[][];
+  const cols = reader.getColumnsJS() as unknown[][];
+  return Array.from({ length: reader.columnCount }, (_, i) => cols[i] ?? []);
 }
 
 async function interactionArrays(db: Engine, table: string) {
@@ -132,11 +135,16 @@ export async function readAlsModelReport(lake: Lake, date: string): Promise<AlsM
   return (await readManifest(lake, modelPrefix(date)))?.meta.report as AlsModelReport | undefined;
 }
 
-/** Trains (or reuses, when its inputs are unchanged) the model of a date. */
+/**
+ * Trains (or reuses, when its inputs are unchanged) the model of a date, warm-started from the day
+ * before's model when there is one. The warm start is part of its inputs: a model trained cold because
+ * the day before's was not there yet is trained again once it is.
+ */
 export async function ensureAlsModel(ctx: FeatureContext, date: string, params: AlsParams = DEFAULT_ALS_PARAMS): Promise<AlsModelResult> {
   const first = (await silverDates(ctx.lake))[0] ?? date;
   const dates = windowDates(first, date);
-  const fingerprint = await inputsFingerprint(ctx.lake, dates, params);
+  const previousCommit = (await readManifest(ctx.lake, modelPrefix(addDays(date, -1))))?.commitId ?? null;
+  const fingerprint = await inputsFingerprint(ctx.lake, dates, params, previousCommit);
   const existing = await readManifest(ctx.lake, modelPrefix(date));
   if (existing && existing.meta.fingerprint === fingerprint) return { prefix: modelPrefix(date), reused: true, report: existing.meta.report as AlsModelReport };
 
