@@ -136,9 +136,11 @@ export function goldActivities(ctx: ActivityContext) {
       const usesAls = report.familiesLanded.some((f) => family(f).models?.includes('als'));
       const als = usesAls ? await readAlsModelReport(ctx.lake, report.date) : undefined;
       const path = await writeRunMetrics(ctx.lake, report.date, report.runId, { ...report, ...(als ? { models: { als } } : {}) });
-      // Monitoring after every run: freshness, completeness, anomalies and drift trends of what landed.
-      if (report.familiesLanded.length > 0) {
-        const monitoring = await monitorDate(ctx.lake, report.date, report.familiesLanded);
+      // Monitoring after every run: freshness, completeness, anomalies and drift trends of every family
+      // the run planned (one that did not land is the freshness alert's very case).
+      const watched = report.planned ?? report.familiesLanded;
+      if (watched.length > 0) {
+        const monitoring = await monitorDate(ctx.lake, report.date, watched);
         await raiseAlerts(monitoring.alerts, { webhookUrl: process.env.GOLD_ALERT_WEBHOOK });
       }
       return { path };

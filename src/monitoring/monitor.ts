@@ -108,8 +108,7 @@ function judge(date: string, f: FamilyMonitoring, t: MonitoringThresholds): Aler
   return out;
 }
 
+/** All at once: a webhook that never answers costs one timeout, not one per alert (the activity has a deadline). */
 export async function raiseAlerts(alerts: readonly Alert[], opts: { webhookUrl?: string; timeoutMs?: number } = {}): Promise<AlertDelivery[]> {
-  const out: AlertDelivery[] = [];
-  for (const a of alerts) out.push(await raiseAlert(a, opts));
-  return out;
+  return Promise.all(alerts.map((a) => raiseAlert(a, opts)));
 }

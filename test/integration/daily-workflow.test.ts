@@ -155,6 +155,8 @@ describe('daily gold workflow', () => {
     await seed(s2.lake);
     const client = await testClient(s2);
     const failures = new Map<string, number>();
+    const freshnessAlerts = async () => (await goldMetrics().alerts.get()).values.filter((v) => v.labels.kind === 'freshness').reduce((a, v) => a + v.value, 0);
+    const alertsBefore = await freshnessAlerts();
     const report = await withWorker(s2, async () => (await startDaily(client, s2, { date: DATE, policies: FAST }, { rerun: true })).result(), {
       overrideActivities: (acts) => ({
         async computeFeatureFamily(a) {
@@ -174,6 +176,8 @@ describe('daily gold workflow', () => {
     expect(step(report, 'compute', 'statistical_features')).toMatchObject({ status: 'skipped' });
     expect(report.familiesLanded.sort()).toEqual(['item_features', 'user_embeddings', 'user_features', 'video_embeddings']);
     expect(report.dlqEntries).toHaveLength(2);
+    // Monitoring covers the families that did not land: session, temporal and statistical have no gold.
+    expect((await freshnessAlerts()) - alertsBefore).toBe(3);
     expect(step(report, 'dlq', 'session_features').dlqEntryId).toBeDefined();
     // Each entry's reason is its own failed step's, whatever the other families were doing meanwhile.
     const lake2 = openLake(s2.lake, s2);

@@ -119,10 +119,15 @@ describe('alerts', () => {
     expect(await raiseAlert(alert, { webhookUrl: failing.url })).toEqual({ webhook: 'failed', error: 'ECONNREFUSED' });
     const hanging = await webhookServer('hang');
     expect(await raiseAlert(alert, { webhookUrl: hanging.url, timeoutMs: 200 })).toEqual({ webhook: 'failed', error: 'no answer in 200 ms' });
+    // Many alerts to a webhook that never answers cost one timeout, not one each.
+    const t0 = Date.now();
+    const many = await raiseAlerts(Array(10).fill(alert), { webhookUrl: hanging.url, timeoutMs: 300 });
+    expect(many.every((d) => d.webhook === 'failed')).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(1500);
     hanging.server.closeAllConnections();
     hanging.server.close();
     expect(await raiseAlert(alert, { webhookUrl: 'ftp://example' })).toMatchObject({ webhook: 'failed', error: expect.stringMatching(/not an http/) });
-    expect(await errors()).toBe(before + 4);
+    expect(await errors()).toBe(before + 14);
   });
 });
 
