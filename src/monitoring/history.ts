@@ -2,6 +2,7 @@
 // (row count, score, feature means and PSI). Monitoring's completeness, anomalies and drift trends read it.
 import { addDays } from '../features/time.js';
 import type { Lake } from '../lake/index.js';
+import type { ValidationReport } from '../quality/report.js';
 import { latestValidationReports } from './run-records.js';
 
 export interface MetricPoint {
@@ -17,14 +18,18 @@ export interface MetricPoint {
 export async function metricHistory(lake: Lake, family: string, endDate: string, days: number): Promise<MetricPoint[]> {
   const dates = Array.from({ length: days }, (_, i) => addDays(endDate, i - days + 1));
   const reports = await Promise.all(dates.map(async (d) => (await latestValidationReports(lake, d, family)).get(family)));
-  return reports
-    .filter((r) => r !== undefined)
-    .map((r) => ({
-      date: r.date,
-      rows: r.rows,
-      score: r.score,
-      passed: r.passed,
-      means: Object.fromEntries(r.features.filter((x) => x.mean !== undefined).map((x) => [x.name, x.mean!])),
-      psi: Object.fromEntries(r.features.filter((x) => x.psi !== undefined).map((x) => [x.name, x.psi!])),
-    }));
+  return reports.filter((r) => r !== undefined).map(metricPoint);
+}
+
+/** A validation report as a point of the history. */
+export function metricPoint(r: ValidationReport): MetricPoint {
+  return {
+    date: r.date,
+    rows: r.rows,
+    score: r.score,
+    passed: r.passed,
+    means: Object.fromEntries(r.features.filter((x) => x.mean !== undefined).map((x) => [x.name, x.mean!])),
+    // Only the PSI the gate acted on (it scored drift): one measured while switched off, or on too few rows, is not a trend.
+    psi: Object.fromEntries(r.features.filter((x) => x.psi !== undefined && x.components.drift !== undefined).map((x) => [x.name, x.psi!])),
+  };
 }

@@ -283,7 +283,11 @@ class Validation {
       const rows = counts.rows;
       const nullShare = rows > 0 ? 1 - counts.nonNull.get(x.name)! / rows : 0;
       this.nullShare(x, nullShare);
-      const m: FeatureMetrics = { name: x.name, type: x.type, score: 0, components: { nulls: nullsComponent(nullShare, x.maxNullShare ?? (x.nullable ? 1 : 0)) }, nullShare: r6(nullShare) };
+      // Entirely null now where the reference had values: allowed nulls or not, that is news.
+      const referenceHadValues = isNumeric(x) ? drift.numeric.includes(x) && (ref.get(x.name)?.n ?? 0) > 0 : (cats.get(x.name)?.referenceCount ?? 0) > 0;
+      const wentNull = rows > 0 && nullShare === 1 && referenceHadValues;
+      if (wentNull) this.wentNull(x);
+      const m: FeatureMetrics = { name: x.name, type: x.type, score: 0, components: { nulls: wentNull ? 0 : nullsComponent(nullShare, x.maxNullShare ?? (x.nullable ? 1 : 0)) }, nullShare: r6(nullShare) };
       if (isNumeric(x) && cur.get(x.name)!.n > 0) {
         const b = binnings.find((y) => y.feature === x.name)!;
         this.numeric(x, m, cur.get(x.name)!, b, curCounts.get(x.name)!, ref.get(x.name), refCounts.get(x.name), tooFew);
@@ -303,6 +307,12 @@ class Validation {
     if (!severity) return;
     const allowed = x.maxNullShare ?? 1;
     this.ran(share > allowed ? { check: 'null_share', feature: x.name, severity, value: r6(share), threshold: allowed, message: `${this.f.name}.${x.name}: ${pct(share)} null, more than the ${pct(allowed)} allowed` } : undefined);
+  }
+
+  private wentNull(x: FeatureDecl): void {
+    const severity = severityOverride(this.cfg, 'null_share', { feature: x });
+    if (severity === 'off') return;
+    this.ran({ check: 'null_share', feature: x.name, severity: severity ?? 'warn', value: 1, threshold: 1, message: `${this.f.name}.${x.name}: every value is null, where the reference had values` });
   }
 
   private binning(x: FeatureDecl, s: NumericStats, r: NumericStats | undefined): NumericBinning {

@@ -225,6 +225,14 @@ describe('validation gate', () => {
     expect(feature(r, 'ratio').components.nulls).toBeCloseTo(1 - (0.5 - 0.2) / 0.8, 1);
   });
 
+  it('warns when a feature allowed to be null is null everywhere, where the reference had values', async () => {
+    const family = { ...testFamily, features: testFamily.features.map((x) => (x.name === 'ratio' ? { ...x, maxNullShare: 1 } : x)) };
+    const r = await validate(await partition({ transform: alter('true', { ratio: 'NULL' }) }), { family });
+    expect(find(r, 'null_share', 'ratio')).toMatchObject({ severity: 'warn', message: expect.stringMatching(/every value is null, where the reference had values/) });
+    expect(feature(r, 'ratio').components.nulls).toBe(0);
+    expect(r.score).toBeLessThan(1);
+  });
+
   it('reports a rule whose SQL cannot be evaluated', async () => {
     const family = { ...testFamily, rules: [{ name: 'broken', description: '', sql: 'no_such_column > 0' }] };
     const r = await validate(await partition(), { family });

@@ -59,3 +59,20 @@ describe('freshness', () => {
     expect(daysBetween('2024-03-01', '2024-02-27')).toBe(-3);
   });
 });
+
+describe('metric points of validation reports', () => {
+  it('keep only the PSI the gate scored: not one measured with the check off or on too few rows', async () => {
+    const { metricPoint } = await import('../../src/monitoring/history.js');
+    const report = {
+      date: '2026-01-01',
+      rows: 100,
+      score: 0.9,
+      passed: true,
+      features: [
+        { name: 'scored', psi: 0.5, mean: 1, components: { drift: 0.2 } },
+        { name: 'switched_off', psi: 0.9, mean: 2, components: {} },
+      ],
+    } as unknown as Parameters<typeof metricPoint>[0];
+    expect(metricPoint(report)).toMatchObject({ psi: { scored: 0.5 }, means: { scored: 1, switched_off: 2 } });
+  });
+});
