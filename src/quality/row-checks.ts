@@ -65,6 +65,12 @@ export async function planRowChecks(
       const notNan = x.type === 'DOUBLE' ? `NOT isnan(${c}) AND ` : '';
       add({ check: 'range', feature: x, predicate: `${notNan}(${parts})`, columns: [x], quarantinable: true, describe: `outside [${fmt(x.min, '-inf')}, ${fmt(x.max, '+inf')}]` }, fixedSeverity(cfg, 'range', target));
     }
+    if (x.type === 'FLOAT[]') {
+      // A vector is usable only whole: every element a finite number, all of one length (the partition's
+      // usual one: the dimension is the model's, not the declaration's; empty is a length like another).
+      const bad = `len(list_filter(${c}, v -> v IS NULL OR isnan(v) OR isinf(v))) > 0`;
+      add({ check: 'finite', feature: x, predicate: `${bad} OR len(${c}) <> (SELECT mode(len(${c})) FROM ${view})`, columns: [x], quarantinable: true, describe: 'a null, NaN or infinite element, or a length other than the usual' }, fixedSeverity(cfg, 'finite', target));
+    }
     if (x.type === 'VARCHAR' && x.allowed) {
       add({ check: 'allowed', feature: x, predicate: `${c} NOT IN (${x.allowed.map(sqlStr).join(', ')})`, columns: [x], quarantinable: true, describe: `not one of ${x.allowed.join(', ')}` }, fixedSeverity(cfg, 'allowed', target));
     }
@@ -103,10 +109,12 @@ export async function countRowChecks(db: Engine, view: string, usable: readonly 
   };
 }
 
-/** A column as JSON: non-finite doubles as text, since JSON has no NaN or Infinity. */
+/** A column as JSON: non-finite doubles (in vectors too) as text, since JSON has no NaN or Infinity. */
 function jsonColumn(x: FeatureDecl): string {
   const c = sqlIdent(x.name);
-  return x.type === 'DOUBLE' ? `CASE WHEN isfinite(${c}) THEN to_json(${c}) ELSE to_json(${c}::VARCHAR) END AS ${c}` : c;
+  if (x.type === 'DOUBLE') return `CASE WHEN isfinite(${c}) THEN to_json(${c}) ELSE to_json(${c}::VARCHAR) END AS ${c}`;
+  if (x.type === 'FLOAT[]') return `to_json(list_transform(${c}, v -> CASE WHEN isfinite(v) THEN to_json(v) ELSE to_json(v::VARCHAR) END)) AS ${c}`;
+  return c;
 }
 
 /** Up to n rows as plain JSON values (timestamps as text), ordered by the keys. */

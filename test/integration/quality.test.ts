@@ -233,6 +233,17 @@ describe('validation gate', () => {
     expect(r.score).toBeLessThan(1);
   });
 
+  it('checks vectors whole: a NaN, infinite or null element, or an unusual length (empty among longer ones)', async () => {
+    const family: FamilyDecl = { ...testFamily, features: [{ name: 'vector', type: 'FLOAT[]', description: 'an embedding' }], rules: [] };
+    const sql = `SELECT 'u' || i AS user_id, CASE i
+        WHEN 1 THEN []::FLOAT[] WHEN 2 THEN [1, 'nan'::FLOAT, 3]::FLOAT[] WHEN 3 THEN [1, 'inf'::FLOAT, 3]::FLOAT[]
+        WHEN 4 THEN [1, NULL, 3]::FLOAT[] WHEN 5 THEN [1, 2]::FLOAT[] ELSE [1, 2, 3]::FLOAT[] END AS vector,
+      TIMESTAMP '${DATE} 00:00:00' + INTERVAL 1 DAY AS feature_timestamp, TIMESTAMP '${DATE} 03:00:00' AS created_timestamp
+      FROM range(100) t(i)`;
+    const r = await validate(await partition({}, sql), { family, noReference: true });
+    expect(find(r, 'finite', 'vector')).toMatchObject({ severity: 'error', rows: 5 });
+  });
+
   it('reports a rule whose SQL cannot be evaluated', async () => {
     const family = { ...testFamily, rules: [{ name: 'broken', description: '', sql: 'no_such_column > 0' }] };
     const r = await validate(await partition(), { family });
