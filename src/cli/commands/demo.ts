@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { engineOptions } from '../../engine/duckdb.js';
 import { stackUp } from '../../dev/stack.js';
 import { runDoctor } from '../../doctor/doctor.js';
 import { silverDates } from '../../features/partials/build.js';
@@ -33,7 +34,7 @@ export function registerDemo(program: Command): void {
           const have = new Set(await silverDates(lake));
           if (![...Array(o.days).keys()].every((i) => have.has(addDays(from, i)))) {
             log(`generating synthetic silver ${from}..${to} (${o.eventsPerDay} events/day) in ${lake.uri}`);
-            await generateSilver(lake, { threads: s.duckdbThreads, memoryLimit: s.duckdbMemory }, {
+            await generateSilver(lake, engineOptions(s), {
               from, to, users: Math.max(500, Math.round(o.eventsPerDay / 40)), videos: 2000, eventsPerDay: o.eventsPerDay, seed: 1,
             });
           }
