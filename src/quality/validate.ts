@@ -416,7 +416,11 @@ class Validation {
   }
 
   private rowCountChange(rows: number, refRows: number): void {
-    if (this.reference.dates.length === 0 || refRows === 0) return;
+    if (this.reference.dates.length === 0) return;
+    if (refRows === 0) {
+      this.notes.push(`the reference dates (${this.reference.dates.join(', ')}) have no rows: row count not compared`);
+      return;
+    }
     const perDate = refRows / this.reference.dates.length;
     const change = relativeChange(rows, perDate)!;
     this.level('row_count_change', change, this.cfg.thresholds.rowCountChange, undefined, (th) => `${this.f.name}: ${rows} rows vs ${fmt(perDate)} per date in the reference (${pct(change)} change, threshold ${pct(th)})`);

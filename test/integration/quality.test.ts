@@ -244,6 +244,12 @@ describe('validation gate', () => {
     expect(find(r, 'finite', 'vector')).toMatchObject({ severity: 'error', rows: 5 });
   });
 
+  it('says so when the reference dates have no rows, instead of comparing row counts silently not', async () => {
+    const empty = await partition({}, `SELECT * FROM (${genSql({ seed: 1 })}) LIMIT 0`);
+    const r = await validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [await partition()], reference: { files: [empty], dates: ['2024-02-29'] } });
+    expect(r.notes.join(' ')).toMatch(/reference dates \(2024-02-29\) have no rows: row count not compared/);
+  });
+
   it('reports a rule whose SQL cannot be evaluated', async () => {
     const family = { ...testFamily, rules: [{ name: 'broken', description: '', sql: 'no_such_column > 0' }] };
     const r = await validate(await partition(), { family });
