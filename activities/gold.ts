@@ -6,7 +6,7 @@ import { addDlqEntry, closeDlqEntry, listDlq } from '../src/dlq/index.js';
 import { familyInputsHash } from '../src/features/compute.js';
 import { silverDates } from '../src/features/partials/build.js';
 import { family } from '../src/features/families/index.js';
-import { readAlsModelReport } from '../src/features/models/als-model.js';
+import { alsModelCurrent, readAlsModelReport } from '../src/features/models/als-model.js';
 import { onlineLayoutVersion, onlineViewOf } from '../src/features/online-views.js';
 import { familyCodeVersion } from '../src/features/version.js';
 import { committedFiles, readManifest, paths } from '../src/lake/index.js';
@@ -173,6 +173,8 @@ export function goldActivities(ctx: ActivityContext) {
         const m = await readManifest(ctx.lake, paths.gold(e.decl.name, date));
         if (!m || m.meta.codeVersion !== e.code || m.meta.schemaVersion !== e.schema) return false;
         if (m.meta.inputsHash !== (await familyInputsHash(ctx.lake, e.decl, date, commitIdOf, firstSilverDate))) return false;
+        // A model trained cold while the day before's was not there yet (dates run in parallel) is stale.
+        if (e.decl.models?.includes('als') && !(await alsModelCurrent(ctx.lake, date))) return false;
       }
       return true;
     };

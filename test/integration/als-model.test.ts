@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import type { FeatureContext } from '../../src/features/context.js';
-import { ensureAlsModel } from '../../src/features/models/als-model.js';
+import { alsModelCurrent, ensureAlsModel } from '../../src/features/models/als-model.js';
 import { ensurePartials } from '../../src/features/partials/build.js';
 import { addDays } from '../../src/features/time.js';
 import { openLake } from '../../src/lake/index.js';
@@ -39,9 +39,13 @@ describe('ALS model of a date', () => {
     const d = addDays(START, 3);
     const cold = await ensureAlsModel(ctx, d);
     expect(cold.report.warmStartedUsers).toBe(0);
+    expect(await alsModelCurrent(lake, d)).toBe(true);
     await ensureAlsModel(ctx, addDays(d, -1));
+    // What a backfill asks before skipping the date: its model is no longer current.
+    expect(await alsModelCurrent(lake, d)).toBe(false);
     const warm = await ensureAlsModel(ctx, d);
     expect(warm.reused).toBe(false);
     expect(warm.report.warmStartedUsers).toBeGreaterThan(0);
+    expect(await alsModelCurrent(lake, d)).toBe(true);
   });
 });

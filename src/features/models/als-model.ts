@@ -136,6 +136,18 @@ export async function readAlsModelReport(lake: Lake, date: string): Promise<AlsM
 }
 
 /**
+ * Whether the date's model exists and was trained from the inputs there are now: its window's partials
+ * and the day before's model (a model trained cold, before the day before's existed, is not).
+ */
+export async function alsModelCurrent(lake: Lake, date: string, params: AlsParams = DEFAULT_ALS_PARAMS): Promise<boolean> {
+  const m = await readManifest(lake, modelPrefix(date));
+  if (!m) return false;
+  const first = (await silverDates(lake))[0] ?? date;
+  const previousCommit = (await readManifest(lake, modelPrefix(addDays(date, -1))))?.commitId ?? null;
+  return m.meta.fingerprint === (await inputsFingerprint(lake, windowDates(first, date), params, previousCommit));
+}
+
+/**
  * Trains (or reuses, when its inputs are unchanged) the model of a date, warm-started from the day
  * before's model when there is one. The warm start is part of its inputs: a model trained cold because
  * the day before's was not there yet is trained again once it is.
