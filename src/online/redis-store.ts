@@ -141,8 +141,7 @@ export class RedisOnlineStore implements OnlineStore {
   private readonly rebuilds = new Map<string, Promise<void>>();
   /** Bulk connections not in use (one per write in flight, kept for the next). */
   private readonly bulkIdle: RedisBulkConnection[] = [];
-  /** Bulk writes in flight: close() lets them finish, and their connections close after them. */
-  /** writeRecords calls in flight, for close(). */
+  /** writeRecords calls in flight: close() lets them finish. */
   private readonly writes = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -261,8 +260,6 @@ export class RedisOnlineStore implements OnlineStore {
 
   /** A bulk write (redis-bulk.ts): its counts, and the rows left to compare row by row (the watermark does not cover them). */
   private async writeBulk(view: OnlineViewSpec, header: string, rows: readonly EncodedRow[], now: number): Promise<{ result: WriteResult; rest: readonly EncodedRow[] }> {
-    // Checked here, with nothing awaited before the write is registered: close() either sees it or came first.
-    this.assertOpen();
     const o = this.redis.options;
     let conn = this.bulkIdle.pop();
     while (conn && !conn.healthy) conn = this.bulkIdle.pop(); // closed by the server (or idle too long) since its last use
