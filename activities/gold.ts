@@ -5,6 +5,7 @@ import { checkFamilyConsistency } from '../src/consistency/check.js';
 import { addDlqEntry, closeDlqEntry, listDlq } from '../src/dlq/index.js';
 import { familyInputsHash } from '../src/features/compute.js';
 import { silverDates } from '../src/features/partials/build.js';
+import { mapLimit } from '../src/util/map-limit.js';
 import { family } from '../src/features/families/index.js';
 import { alsModelCurrent, readAlsModelReport } from '../src/features/models/als-model.js';
 import { onlineLayoutVersion, onlineViewOf } from '../src/features/online-views.js';
@@ -178,16 +179,8 @@ export function goldActivities(ctx: ActivityContext) {
       }
       return true;
     };
-    const current = new Set<string>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < dates.length) {
-        const date = dates[next++]!;
-        if (await isCurrent(date)) current.add(date);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(16, dates.length) }, worker));
-    return current;
+    const current = await mapLimit(dates, 16, isCurrent);
+    return new Set(dates.filter((_, k) => current[k]));
   }
 
   return { activities, currentDates };

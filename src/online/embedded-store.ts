@@ -150,16 +150,15 @@ export class EmbeddedOnlineStore implements OnlineStore {
     const start = this.viewPrefix(checkedView(view));
     // Every key with the prefix sorts before the prefix with its final ':' raised to ';'.
     const end = `${start.slice(0, -1)};`;
-    const deleted = await this.db.transaction(() => {
-      let n = 0;
+    return this.db.transaction(() => {
+      let deleted = 0;
       for (const key of this.db.getKeys({ start, end })) {
         this.db.remove(key);
-        n++;
+        deleted++;
       }
       this.ttls.remove(this.viewName(view));
-      return n;
+      return deleted;
     });
-    return deleted;
   }
 
   async stats(): Promise<OnlineStoreStats> {

@@ -12,6 +12,7 @@ import { readSilver, type SilverReadReport } from '../../silver/reader.js';
 import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
+import { mapLimit } from '../../util/map-limit.js';
 import { DAILY_PARTIALS, HISTORY_PARTIALS, type DailyPartialName, type HistoryPartialName } from './definitions.js';
 
 export class SilverGapError extends Error {
@@ -75,16 +76,8 @@ async function dailyUpToDate(lake: Lake, date: string, fingerprint: string): Pro
  */
 export async function firstStaleDate(lake: Lake, upTo: string): Promise<string | null> {
   const dates = (await silverDates(lake)).filter((d) => d <= upTo);
-  const stale: string[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < dates.length) {
-      const d = dates[next++]!;
-      if (!(await dailyUpToDate(lake, d, await silverFingerprint(lake, d)))) stale.push(d);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, dates.length) }, worker));
-  return stale.sort()[0] ?? null;
+  const upToDate = await mapLimit(dates, 16, async (d) => dailyUpToDate(lake, d, await silverFingerprint(lake, d)));
+  return dates.find((_, i) => !upToDate[i]) ?? null;
 }
 
 async function commitIdOf(lake: Lake, prefix: string): Promise<string | null> {
