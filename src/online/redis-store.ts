@@ -144,6 +144,8 @@ export class RedisOnlineStore implements OnlineStore {
   /** writeRecords calls in flight: close() lets them finish. */
   private readonly writes = new Set<Promise<unknown>>();
   private closed = false;
+  /** The main connection's latest failure to connect, to say why Redis is unreachable. */
+  private connectionError?: string;
 
   constructor(url: string, opts: RedisStoreOptions = {}) {
     this.location = redactedOnlineStore(url);
@@ -163,7 +165,11 @@ export class RedisOnlineStore implements OnlineStore {
       ...(opts.tls ? { tls: opts.tls } : {}),
     });
     // Connection errors also reject the commands that hit them; this only keeps ioredis from printing each retry.
-    this.redis.on('error', (e: Error) => logger().debug({ err: e.message, store: this.location }, 'online store connection error'));
+    this.redis.on('error', (e: Error) => {
+      this.connectionError = e.message;
+      logger().debug({ err: e.message, store: this.location }, 'online store connection error');
+    });
+    this.redis.on('ready', () => (this.connectionError = undefined));
   }
 
   /** The key prefix of one view version (everything before the entity key). */
@@ -329,7 +335,7 @@ export class RedisOnlineStore implements OnlineStore {
       (e: Error) => {
         if (!(e instanceof ReplyError)) {
           if (this.policy?.trusted === trusted) this.policy = undefined;
-          throw e;
+          throw this.named(e);
         }
         if (this.policyTrusted !== false) logger().info({ store: this.location, err: e.message }, 'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row');
         this.policyTrusted = false;
@@ -347,15 +353,15 @@ export class RedisOnlineStore implements OnlineStore {
     for (let attempt = 0; pending.length > 0; attempt++) {
       const pipeline = this.redis.pipeline();
       for (const i of pending) pipeline.call('EVALSHA', ...calls[i]!);
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = (await this.answered(pipeline.exec())) ?? [];
       const missing: number[] = [];
       replies.forEach(([err, reply], k) => {
         const i = pending[k]!;
         if (err && /NOSCRIPT/.test(err.message) && attempt === 0) missing.push(i);
-        else if (err) throw new Error(`online write to ${this.location} failed: ${err.message}`);
+        else if (err) throw this.named(err, `online write to ${this.location} failed: ${err.message}`);
         else results[i] = reply as [number, number, number, number];
       });
-      if (missing.length > 0) await this.redis.script('LOAD', WRITE_SCRIPT);
+      if (missing.length > 0) await this.answered(this.redis.script('LOAD', WRITE_SCRIPT));
       pending = missing;
     }
     return results as [number, number, number, number][];
@@ -374,14 +380,23 @@ export class RedisOnlineStore implements OnlineStore {
     return resolveReads(requests, records, now);
   }
 
-  /** The command's answer; ioredis's bare "Command timed out" reworded to name the store and the wait. */
+  /** The command's answer, or its failure named (see named). */
   private async answered<T>(command: Promise<T>): Promise<T> {
     try {
       return await command;
     } catch (e) {
-      if ((e as Error).message === 'Command timed out') throw new Error(`no answer from ${this.location} in ${this.commandTimeoutMs} ms`);
-      throw e;
+      throw this.named(e as Error);
     }
+  }
+
+  /**
+   * ioredis's bare "Command timed out" and "Reached the max retries per request limit" reworded to name
+   * the store and what went wrong; any other error as `otherwise` says (itself by default).
+   */
+  private named(e: Error, otherwise: string | Error = e): Error {
+    if (e.message === 'Command timed out') return new Error(`no answer from ${this.location} in ${this.commandTimeoutMs} ms`);
+    if (e.name === 'MaxRetriesPerRequestError') return new Error(`cannot reach ${this.location}: ${this.connectionError ?? 'connection lost'}`);
+    return typeof otherwise === 'string' ? new Error(otherwise) : otherwise;
   }
 
   async deleteView(view: OnlineViewSpec): Promise<number> {
@@ -389,16 +404,16 @@ export class RedisOnlineStore implements OnlineStore {
     let cursor = '0';
     let deleted = 0;
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length > 0) deleted += await this.redis.unlink(...keys);
+      const [next, keys] = await this.answered(this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
+      if (keys.length > 0) deleted += await this.answered(this.redis.unlink(...keys));
       cursor = next;
     } while (cursor !== '0');
-    await this.redis.unlink(this.watermarkKey(view));
+    await this.answered(this.redis.unlink(this.watermarkKey(view)));
     return deleted;
   }
 
   async stats(): Promise<OnlineStoreStats> {
-    const [keys, memory] = await Promise.all([this.redis.dbsize(), this.redis.info('memory')]);
+    const [keys, memory] = await this.answered(Promise.all([this.redis.dbsize(), this.redis.info('memory')]));
     return { keys, bytes: Number(/used_memory:(\d+)/.exec(memory)?.[1] ?? 0) };
   }
 }
