@@ -1,7 +1,7 @@
 // The code version of a family: a hash of everything that decides its values (its declaration, its
 // SQL, the partials it reads). A backfill skips a date whose gold was written with the same version.
 import { createHash } from 'node:crypto';
-import { DAILY_PARTIALS, HISTORY_PARTIALS, type PartialName } from './partials/definitions.js';
+import { partialSql, type PartialName } from './partials/definitions.js';
 import type { FamilyDecl } from './types.js';
 import { FAMILIES } from './families/index.js';
 
@@ -11,7 +11,7 @@ export function familyCodeVersion(f: FamilyDecl): string {
   h.update(JSON.stringify({ ...f, sql: undefined }));
   h.update(f.sql({ date: 'DATE :date', asOf: 'TIMESTAMP :as_of', dependencies }));
   for (const p of Object.keys(f.partials) as PartialName[]) {
-    h.update(p in DAILY_PARTIALS ? DAILY_PARTIALS[p as keyof typeof DAILY_PARTIALS].sql : HISTORY_PARTIALS[p as keyof typeof HISTORY_PARTIALS].sql);
+    h.update(partialSql(p));
   }
   for (const d of dependencies) h.update(familyCodeVersion(d));
   return h.digest('hex').slice(0, 16);

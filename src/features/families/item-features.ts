@@ -10,7 +10,7 @@ export const itemFeatures: FamilyDecl = {
   entity: 'video',
   keys: [{ name: 'video_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
-  partials: { video_day: 30, user_video_day: 30, video_history: 1 },
+  partials: { video_day: 30, user_video_link: 30, video_history: 1 },
   dependsOn: [],
   features: [
     count('view_count_1d', 'play_start events in the 1d window'),
@@ -48,16 +48,14 @@ export const itemFeatures: FamilyDecl = {
         count(*) FILTER (WHERE day > ${date} - 30) AS active_days_30d
       FROM video_day WHERE day > ${date} - 30 GROUP BY video_id
     ),
-    viewer_days AS (
-      SELECT video_id, user_id, count(*) AS play_days, max(day) AS last_day
-      FROM user_video_day WHERE day > ${date} - 30 AND play_starts > 0 GROUP BY video_id, user_id
-    ),
+    -- Per viewer, from the link partial: the first day in a window has its previous day before it; the
+    -- second day in the 30d window (a return) has its previous day inside and the one before that outside.
     viewers AS (
       SELECT video_id,
-        count(*) FILTER (WHERE last_day > ${date} - 7) AS unique_viewers_7d,
-        count(*) AS unique_viewers_30d,
-        count(*) FILTER (WHERE play_days >= 2) AS returning_30d
-      FROM viewer_days GROUP BY video_id
+        count(*) FILTER (WHERE day > ${date} - 7 AND (prev_day IS NULL OR prev_day <= ${date} - 7)) AS unique_viewers_7d,
+        count(*) FILTER (WHERE prev_day IS NULL OR prev_day <= ${date} - 30) AS unique_viewers_30d,
+        count(*) FILTER (WHERE prev_day > ${date} - 30 AND (prev2_day IS NULL OR prev2_day <= ${date} - 30)) AS returning_30d
+      FROM user_video_link WHERE day > ${date} - 30 GROUP BY video_id
     )
     SELECT d.video_id,
       d.view_count_1d, d.view_count_7d, d.view_count_30d, h.play_starts AS view_count_total,

@@ -1,3 +1,4 @@
+import { HOURS } from '../partials/definitions.js';
 import { DAY_SECONDS, type FamilyDecl } from '../types.js';
 
 const share = (name: string, description: string) => ({ name, type: 'DOUBLE', min: 0, max: 1, description }) as const;
@@ -35,23 +36,24 @@ export const temporalFeatures: FamilyDecl = {
         coalesce(sum(events) FILTER (WHERE day > ${date} - 7), 0)::BIGINT AS events_7d,
         sum(events)::BIGINT AS events_30d,
         count(*) AS active_days_30d,
-        coalesce(sum(events) FILTER (WHERE isodow(day) >= 6), 0) AS weekend_events
+        coalesce(sum(events) FILTER (WHERE isodow(day) >= 6), 0) AS weekend_events,
+        -- Events by ISO weekday 1-7: list_position finds the first (smallest) of the largest.
+        [${[1, 2, 3, 4, 5, 6, 7].map((d) => `coalesce(sum(events) FILTER (WHERE isodow(day) = ${d}), 0)`).join(', ')}] AS by_weekday
       FROM user_day WHERE day > ${date} - 30 GROUP BY user_id
     ),
-    weekdays AS (
-      SELECT user_id, arg_max(dow, (events, -dow)) AS preferred_day_of_week_30d
-      FROM (SELECT user_id, isodow(day) AS dow, sum(events) AS events FROM user_day WHERE day > ${date} - 30 GROUP BY ALL)
-      GROUP BY user_id
-    ),
     hours AS (
+      SELECT user_id, [${HOURS.map((h) => `sum(h${h})`).join(', ')}] AS by_hour
+      FROM user_hour_day WHERE day > ${date} - 30 GROUP BY user_id
+    ),
+    -- by_hour[i] holds hour i - 1: morning [5, 12) is [6:12], afternoon [12, 17) is [13:17], evening [17, 22) is [18:22].
+    parts AS (
       SELECT user_id,
-        coalesce(sum(events) FILTER (WHERE hour >= 5 AND hour < 12), 0) AS morning,
-        coalesce(sum(events) FILTER (WHERE hour >= 12 AND hour < 17), 0) AS afternoon,
-        coalesce(sum(events) FILTER (WHERE hour >= 17 AND hour < 22), 0) AS evening,
-        coalesce(sum(events) FILTER (WHERE hour >= 22 OR hour < 5), 0) AS night,
-        arg_max(hour, (events, -hour)) AS preferred_hour_30d
-      FROM (SELECT user_id, hour, sum(events) AS events FROM user_hour_day WHERE day > ${date} - 30 GROUP BY ALL)
-      GROUP BY user_id
+        list_sum(by_hour[6:12]) AS morning,
+        list_sum(by_hour[13:17]) AS afternoon,
+        list_sum(by_hour[18:22]) AS evening,
+        list_sum(by_hour[23:24]) + list_sum(by_hour[1:5]) AS night,
+        list_position(by_hour, list_max(by_hour)) - 1 AS preferred_hour_30d
+      FROM hours
     )
     SELECT d.user_id, d.events_7d, d.events_30d, d.active_days_30d,
       d.events_30d / d.active_days_30d AS events_per_active_day_30d,
@@ -61,6 +63,6 @@ export const temporalFeatures: FamilyDecl = {
       h.night / d.events_30d AS night_share_30d,
       d.weekend_events / d.events_30d AS weekend_share_30d,
       h.preferred_hour_30d::BIGINT AS preferred_hour_30d,
-      w.preferred_day_of_week_30d::BIGINT AS preferred_day_of_week_30d
-    FROM days d JOIN hours h USING (user_id) JOIN weekdays w USING (user_id)`,
+      list_position(d.by_weekday, list_max(d.by_weekday))::BIGINT AS preferred_day_of_week_30d
+    FROM days d JOIN parts h USING (user_id)`,
 };

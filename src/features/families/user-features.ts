@@ -12,7 +12,7 @@ export const userFeatures: FamilyDecl = {
   entity: 'user',
   keys: [{ name: 'user_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
-  partials: { user_day: 30, user_session_day: 30, user_category_day: 30, user_video_day: 30, user_history: 1 },
+  partials: { user_day: 30, user_session_link: 30, user_category_day: 30, user_video_link: 30, user_history: 1 },
   dependsOn: [],
   features: [
     seconds('watch_time_1d', 'sum of watch_seconds in the 1d window'),
@@ -51,21 +51,24 @@ export const userFeatures: FamilyDecl = {
         sum(interactions) AS interactions_30d
       FROM user_day WHERE day > ${date} - 30 GROUP BY user_id
     ),
+    -- A pair's first day in a window is the one whose previous day (link partials) is before the window.
     videos AS (
-      SELECT user_id, count(DISTINCT video_id) AS unique_videos_30d
-      FROM user_video_day WHERE day > ${date} - 30 AND play_starts > 0 GROUP BY user_id
+      SELECT user_id, count(*) AS unique_videos_30d
+      FROM user_video_link WHERE day > ${date} - 30 AND (prev_day IS NULL OR prev_day <= ${date} - 30) GROUP BY user_id
     ),
-    session_spans AS (
-      SELECT user_id, session_id, max(day) AS last_day,
-        epoch_us(max(last_ts)) - epoch_us(min(first_ts)) AS duration_us
-      FROM user_session_day WHERE day > ${date} - 30 GROUP BY user_id, session_id
+    session_days AS (
+      SELECT user_id, day, prev_day IS NULL OR prev_day <= ${date} - 30 AS first_in_window,
+        -- Telescoping: a session's days in the window add up to its last event time minus its first.
+        epoch_us(last_ts) - epoch_us(CASE WHEN prev_day IS NULL OR prev_day <= ${date} - 30 THEN first_ts ELSE prev_last_ts END) AS span_us,
+        prev_day IS NULL OR prev_day <= ${date} - 7 AS first_in_week
+      FROM user_session_link WHERE day > ${date} - 30
     ),
     sessions AS (
       SELECT user_id,
-        count(*) FILTER (WHERE last_day > ${date} - 7) AS session_count_7d,
-        count(*) AS session_count_30d,
-        sum(duration_us)::DOUBLE / count(*) / 1e6 AS avg_session_duration_30d
-      FROM session_spans GROUP BY user_id
+        count(*) FILTER (WHERE day > ${date} - 7 AND first_in_week) AS session_count_7d,
+        count(*) FILTER (WHERE first_in_window) AS session_count_30d,
+        sum(span_us)::DOUBLE / count(*) FILTER (WHERE first_in_window) / 1e6 AS avg_session_duration_30d
+      FROM session_days GROUP BY user_id
     ),
     cats AS (
       SELECT user_id, category, sum(watch_seconds) AS watch, sum(events) AS events, sum(play_starts) AS plays

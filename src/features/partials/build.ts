@@ -13,7 +13,7 @@ import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
 import { mapLimit } from '../../util/map-limit.js';
-import { DAILY_PARTIALS, HISTORY_PARTIALS, type DailyPartialName, type HistoryPartialName } from './definitions.js';
+import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, type DailyPartialName, type HistoryPartialName, type LinkPartialName } from './definitions.js';
 
 export class SilverGapError extends Error {
   override name = 'SilverGapError';
@@ -26,6 +26,7 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex').
 const SILVER_RULES_TEXT = `${SILVER_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',')}|${firstBrokenRowRuleSql({ runTime: new Date(0) })}`;
 const dailySqlHash = (n: DailyPartialName): string => sha(`${DAILY_PARTIALS[n].sql}\n${SILVER_RULES_TEXT}`);
 const historySqlHash = (n: HistoryPartialName): string => sha(HISTORY_PARTIALS[n].sql);
+const linkSqlHash = (n: LinkPartialName): string => sha(partialSql(n));
 
 /** Dates that have a silver folder, ascending. */
 export async function silverDates(lake: Lake): Promise<string[]> {
@@ -47,6 +48,7 @@ export interface PartialsDayReport {
   silver?: SilverReadReport;
   dailyComputed: boolean;
   historyComputed: boolean;
+  linksComputed: boolean;
   rows: Record<string, number>;
   seconds: number;
 }
@@ -84,6 +86,23 @@ async function commitIdOf(lake: Lake, prefix: string): Promise<string | null> {
   return (await readManifest(lake, prefix))?.commitId ?? null;
 }
 
+/**
+ * Commit ids of daily partials, read once per ensurePartials call: each date's links look back over 29
+ * dates' partials, which would otherwise be read again for every date (a request each on S3).
+ */
+class CommitIds {
+  private readonly known = new Map<string, Promise<string | null>>();
+  constructor(private readonly lake: Lake) {}
+  of(prefix: string): Promise<string | null> {
+    let id = this.known.get(prefix);
+    if (!id) this.known.set(prefix, (id = commitIdOf(this.lake, prefix)));
+    return id;
+  }
+  committed(prefix: string, commitId: string): void {
+    this.known.set(prefix, Promise.resolve(commitId));
+  }
+}
+
 async function historyUpToDate(lake: Lake, date: string, previousDate: string | null): Promise<boolean> {
   for (const name of Object.keys(HISTORY_PARTIALS) as HistoryPartialName[]) {
     const m = await readManifest(lake, paths.partials(name, date));
@@ -96,13 +115,31 @@ async function historyUpToDate(lake: Lake, date: string, previousDate: string | 
   return true;
 }
 
+/** The daily partitions a link partial of `date` reads: the date's, then the lookback days' (silver dates only), as prefix@commit. */
+async function linkInputs(commits: CommitIds, name: LinkPartialName, date: string, silver: readonly string[]): Promise<{ today: string; before: string[] }> {
+  const link = LINK_PARTIALS[name];
+  const first = addDays(date, -link.lookbackDays);
+  const before = silver.filter((d) => d >= first && d < date).map((d) => paths.partials(link.from, d));
+  const tag = async (prefix: string) => `${prefix}@${(await commits.of(prefix)) ?? 'missing'}`;
+  return { today: await tag(paths.partials(link.from, date)), before: await Promise.all(before.map(tag)) };
+}
+
+async function linksUpToDate(lake: Lake, commits: CommitIds, date: string, silver: readonly string[]): Promise<boolean> {
+  for (const name of Object.keys(LINK_PARTIALS) as LinkPartialName[]) {
+    const m = await readManifest(lake, paths.partials(name, date));
+    if (!m || m.meta.sqlHash !== linkSqlHash(name)) return false;
+    if (JSON.stringify(m.meta.inputs) !== JSON.stringify(await linkInputs(commits, name, date, silver))) return false;
+  }
+  return true;
+}
+
 async function localFiles(lake: Lake, prefix: string): Promise<string[]> {
   const keys = await committedFiles(lake, prefix);
   if (!keys) throw new Error(`partition not committed: ${lake.uri}/${prefix}`);
   return Promise.all(keys.map((k) => lake.localFile(k)));
 }
 
-async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, date: string, fingerprint: string, runTime: Date | undefined): Promise<{ silver: SilverReadReport; rows: Record<string, number> }> {
+async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, fingerprint: string, runTime: Date | undefined): Promise<{ silver: SilverReadReport; rows: Record<string, number> }> {
   const silver = await readSilver(db, ctx.lake, { from: date, to: date, runTime, table: 'events' });
   const rows: Record<string, number> = {};
   for (const [name, p] of Object.entries(DAILY_PARTIALS) as [DailyPartialName, (typeof DAILY_PARTIALS)[DailyPartialName]][]) {
@@ -112,6 +149,7 @@ async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, date: st
       silverRowsAccepted: silver.rowsAccepted,
       futureRows: silver.quarantinedByRule.timestamp_in_future ?? 0,
     });
+    commits.committed(paths.partials(name, date), r.commitId);
     rows[name] = r.rows;
   }
   await db.run('DROP TABLE IF EXISTS events');
@@ -135,6 +173,21 @@ async function buildHistory(ctx: FeatureContext, db: Engine, dir: string, date: 
         today: await commitIdOf(ctx.lake, todayPrefix),
       },
     });
+    rows[name] = r.rows;
+  }
+  return rows;
+}
+
+async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, silver: readonly string[]): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const [name, link] of Object.entries(LINK_PARTIALS) as [LinkPartialName, (typeof LINK_PARTIALS)[LinkPartialName]][]) {
+    const inputs = await linkInputs(commits, name, date, silver);
+    const todayPrefix = paths.partials(link.from, date);
+    await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, todayPrefix))}`);
+    const beforeFiles: string[] = [];
+    for (const tagged of inputs.before) beforeFiles.push(...(await localFiles(ctx.lake, tagged.slice(0, tagged.lastIndexOf('@')))));
+    await db.run(`CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`);
+    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${link.sql}) ORDER BY ALL`, { sqlHash: linkSqlHash(name), inputs });
     rows[name] = r.rows;
   }
   return rows;
@@ -166,6 +219,7 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
   if (gaps.length > 0) throw new SilverGapError(`silver is missing for ${gaps.length} date(s) before ${date}: ${gaps.slice(0, 10).join(', ')}${gaps.length > 10 ? ', ...' : ''}`);
 
   const reports: PartialsDayReport[] = [];
+  const commits = new CommitIds(ctx.lake);
   const dir = await scratchFolder(ctx, 'partials');
   try {
     await withEngine(ctx.engine, async (db) => {
@@ -173,9 +227,9 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
         const t0 = Date.now();
         const previous = i > 0 ? dates[i - 1]! : null;
         const fingerprint = await silverFingerprint(ctx.lake, d);
-        const report: PartialsDayReport = { date: d, dailyComputed: false, historyComputed: false, rows: {}, seconds: 0 };
+        const report: PartialsDayReport = { date: d, dailyComputed: false, historyComputed: false, linksComputed: false, rows: {}, seconds: 0 };
         if (!(await dailyUpToDate(ctx.lake, d, fingerprint))) {
-          const r = await buildDaily(ctx, db, dir, d, fingerprint, opts.runTime);
+          const r = await buildDaily(ctx, db, dir, commits, d, fingerprint, opts.runTime);
           report.silver = r.silver;
           report.rows = r.rows;
           report.dailyComputed = true;
@@ -184,8 +238,13 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
           Object.assign(report.rows, await buildHistory(ctx, db, dir, d, previous));
           report.historyComputed = true;
         }
+        // A link reads the lookback days' partials too: a change of any of them (recomputed above, oldest first) shows in its inputs.
+        if (report.dailyComputed || !(await linksUpToDate(ctx.lake, commits, d, dates))) {
+          Object.assign(report.rows, await buildLinks(ctx, db, dir, commits, d, dates));
+          report.linksComputed = true;
+        }
         report.seconds = (Date.now() - t0) / 1000;
-        if (report.dailyComputed || report.historyComputed) {
+        if (report.dailyComputed || report.historyComputed || report.linksComputed) {
           reports.push(report);
           opts.onDay?.(report);
         }

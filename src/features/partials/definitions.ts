@@ -4,6 +4,12 @@
 // N daily partials instead of rescanning raw events. History-wide values come from running states
 // folded forward one day at a time.
 //
+// Distinct counts over a window would need a grouping by every (user, video) or (user, session) pair
+// of the window (16 million pairs over 30 days at 5 million events a day). Link partials avoid it: each
+// row of a day's pair partial carries the latest earlier day (within the window) the pair was seen,
+// so that "distinct pairs in the window" becomes "rows of the window whose pair was not seen earlier in
+// the window": a count by entity, not by pair.
+//
 // Daily SQL reads the `events` table (one day of accepted silver, as the silver reader makes it); each
 // row also carries the `day` it belongs to. Watch seconds are summed as DECIMAL (microsecond precision):
 // exact sums do not depend on the order DuckDB's threads add them in, so a recomputation gives the same
@@ -27,7 +33,22 @@ export interface HistoryPartial {
   sql: string;
 }
 
+export interface LinkPartial {
+  kind: 'link';
+  name: string;
+  description: string;
+  /** The daily partial linked. */
+  from: DailyPartialName;
+  /** How many days before the date a link looks back: a window of lookbackDays + 1 days can use it. */
+  lookbackDays: number;
+  /** SELECT over `today` (the daily partial of the date) and `before` (the same partial of the lookback days, with their `day`). */
+  sql: string;
+}
+
 const INTERACTIONS = "event_type IN ('like', 'share', 'add_to_list')";
+
+/** UTC hours 0-23: the columns h0-h23 of user_hour_day. */
+export const HOURS = Array.from({ length: 24 }, (_, h) => h);
 
 export const DAILY_PARTIALS = {
   user_day: {
@@ -47,8 +68,9 @@ export const DAILY_PARTIALS = {
   user_hour_day: {
     kind: 'daily',
     name: 'user_hour_day',
-    description: 'per user, day and UTC hour: event count',
-    sql: `SELECT user_id, hour(event_timestamp)::TINYINT AS hour, count(*) AS events FROM events GROUP BY ALL`,
+    description: 'per user and day: event count by UTC hour, in columns h0-h23 (one row a user: a window merges by user, not by user and hour)',
+    sql: `SELECT user_id, ${HOURS.map((h) => `count(*) FILTER (WHERE hour = ${h}) AS h${h}`).join(', ')}
+      FROM (SELECT user_id, hour(event_timestamp) AS hour FROM events) GROUP BY user_id`,
   },
   user_session_day: {
     kind: 'daily',
@@ -140,10 +162,45 @@ export const HISTORY_PARTIALS = {
 } as const satisfies Record<string, HistoryPartial>;
 
 export type HistoryPartialName = keyof typeof HISTORY_PARTIALS;
-export type PartialName = DailyPartialName | HistoryPartialName;
 
-export const PARTIAL_NAMES = [...Object.keys(DAILY_PARTIALS), ...Object.keys(HISTORY_PARTIALS)] as PartialName[];
+export const LINK_PARTIALS = {
+  user_video_link: {
+    kind: 'link',
+    name: 'user_video_link',
+    description: 'per user, video and day with play starts: the latest and second latest earlier days (within 29) with play starts of the pair',
+    from: 'user_video_day',
+    lookbackDays: 29,
+    // max(day, 2): the two largest, latest first; [1] and [2] are NULL when there are fewer.
+    sql: `SELECT user_id, video_id, before_days[1] AS prev_day, before_days[2] AS prev2_day
+      FROM (
+        SELECT t.user_id, t.video_id, max(b.day, 2) AS before_days
+        FROM today t LEFT JOIN before b ON b.user_id = t.user_id AND b.video_id = t.video_id AND b.play_starts > 0
+        WHERE t.play_starts > 0 GROUP BY ALL)`,
+  },
+  user_session_link: {
+    kind: 'link',
+    name: 'user_session_link',
+    description: "per user, session and day: the day's first and last event time, and the latest earlier day (within 29) of the session with its last event time",
+    from: 'user_session_day',
+    lookbackDays: 29,
+    sql: `SELECT t.user_id, t.session_id, t.first_ts, t.last_ts, max(b.day) AS prev_day, arg_max(b.last_ts, b.day) AS prev_last_ts
+      FROM today t LEFT JOIN before b USING (user_id, session_id) GROUP BY ALL`,
+  },
+} as const satisfies Record<string, LinkPartial>;
+
+export type LinkPartialName = keyof typeof LINK_PARTIALS;
+export type PartialName = DailyPartialName | HistoryPartialName | LinkPartialName;
+
+export const PARTIAL_NAMES = [...Object.keys(DAILY_PARTIALS), ...Object.keys(HISTORY_PARTIALS), ...Object.keys(LINK_PARTIALS)] as PartialName[];
 
 export function isHistory(name: PartialName): name is HistoryPartialName {
   return name in HISTORY_PARTIALS;
+}
+
+/** The SQL of any partial (what a family's code version hashes). */
+export function partialSql(name: PartialName): string {
+  if (name in DAILY_PARTIALS) return DAILY_PARTIALS[name as DailyPartialName].sql;
+  if (name in HISTORY_PARTIALS) return HISTORY_PARTIALS[name as HistoryPartialName].sql;
+  const link = LINK_PARTIALS[name as LinkPartialName];
+  return `${link.sql}\n${link.lookbackDays}\n${DAILY_PARTIALS[link.from].sql}`;
 }
