@@ -11,6 +11,7 @@ import { isHistory, type PartialName } from './partials/definitions.js';
 import { partitionLocalFiles, silverDates } from './partials/build.js';
 import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
 import { addDays, sqlAsOf, sqlDate } from './time.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { FamilyDecl } from './types.js';
 
 export interface FamilyResult {
@@ -59,14 +60,14 @@ export async function familyInputsHash(lake: Lake, f: FamilyDecl, date: string, 
 async function createPartialViews(ctx: FeatureContext, db: Engine, f: FamilyDecl, date: string): Promise<string> {
   const read: string[] = [];
   for (const { name, prefixes } of await partialInputs(ctx.lake, f, date)) {
-    const files: string[] = [];
-    for (const prefix of prefixes) {
+    // A window's partitions several at a time: one request each on S3.
+    const partitions = await mapLimit(prefixes, 16, async (prefix) => {
       const m = await readManifest(ctx.lake, prefix);
       if (!m) throw new MissingInputError(`partial ${name} for ${prefix.slice(prefix.lastIndexOf('=') + 1)} is missing (needed by ${f.name} for ${date}); compute the partials first`);
-      read.push(`${prefix}@${m.commitId}`);
-      files.push(...(await partitionLocalFiles(ctx.lake, prefix)));
-    }
-    await db.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(name)} AS SELECT * FROM ${parquetScan(files)}`);
+      return { tag: `${prefix}@${m.commitId}`, files: await partitionLocalFiles(ctx.lake, prefix) };
+    });
+    read.push(...partitions.map((p) => p.tag));
+    await db.run(`CREATE OR REPLACE TEMP VIEW ${sqlIdent(name)} AS SELECT * FROM ${parquetScan(partitions.flatMap((p) => p.files))}`);
   }
   return inputsHash(read);
 }

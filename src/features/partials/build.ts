@@ -184,8 +184,7 @@ async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits:
     const inputs = await linkInputs(commits, name, date, silver);
     const todayPrefix = paths.partials(link.from, date);
     await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, todayPrefix))}`);
-    const beforeFiles: string[] = [];
-    for (const tagged of inputs.before) beforeFiles.push(...(await localFiles(ctx.lake, tagged.slice(0, tagged.lastIndexOf('@')))));
+    const beforeFiles = (await mapLimit(inputs.before, 16, (tagged) => localFiles(ctx.lake, tagged.slice(0, tagged.lastIndexOf('@'))))).flat();
     await db.run(`CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`);
     const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${link.sql}) ORDER BY ALL`, { sqlHash: linkSqlHash(name), inputs });
     rows[name] = r.rows;
