@@ -1,7 +1,8 @@
 // Feature families benchmark: with 30 days of history at N events per day, computing the five
 // aggregate families (user, item, session, temporal, statistical) for day 31 against day 1 (window-length
 // independence) and against the brute-force reference; then the embeddings families of day 31 (ALS
-// training on the 30-day window), timed apart. Run: npm run bench -- features  (GOLD_BENCH_EVENTS_PER_DAY, default 5,000,000)
+// training on the 30-day window), timed apart. Run: npm run bench -- features  (GOLD_BENCH_EVENTS_PER_DAY, default
+// 5,000,000; GOLD_BENCH_START, the first date, default 2026-01-05)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
