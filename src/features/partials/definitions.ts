@@ -191,8 +191,6 @@ export const LINK_PARTIALS = {
 export type LinkPartialName = keyof typeof LINK_PARTIALS;
 export type PartialName = DailyPartialName | HistoryPartialName | LinkPartialName;
 
-export const PARTIAL_NAMES = [...Object.keys(DAILY_PARTIALS), ...Object.keys(HISTORY_PARTIALS), ...Object.keys(LINK_PARTIALS)] as PartialName[];
-
 export function isHistory(name: PartialName): name is HistoryPartialName {
   return name in HISTORY_PARTIALS;
 }
