@@ -7,7 +7,7 @@ import { parquetScan, sqlIdent, sqlStr, withEngine, type Engine } from '../engin
 import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
 import { scratchFolder, type FeatureContext } from './context.js';
 import { FAMILIES } from './families/index.js';
-import { isHistory, type PartialName } from './partials/definitions.js';
+import { isState, type PartialName } from './partials/definitions.js';
 import { partitionLocalFiles, silverDates } from './partials/build.js';
 import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
 import { addDays, sqlAsOf, sqlDate } from './time.js';
@@ -36,11 +36,11 @@ export function familyColumns(f: FamilyDecl): string {
   return [...f.keys.map((k) => `${sqlIdent(k.name)}::${k.type} AS ${sqlIdent(k.name)}`), ...f.features.map((x) => `${sqlIdent(x.name)}::${x.type} AS ${sqlIdent(x.name)}`)].join(', ');
 }
 
-/** The partial partitions a family reads for a date: its window of daily partials (from the first silver date on) and its history states. */
+/** The partial partitions a family reads for a date: its window of daily partials (from the first silver date on) and the date's states. */
 async function partialInputs(lake: Lake, f: FamilyDecl, date: string, firstSilverDate?: string): Promise<{ name: PartialName; prefixes: string[] }[]> {
   const first = firstSilverDate ?? (await silverDates(lake))[0];
   return (Object.entries(f.partials) as [PartialName, number][]).map(([name, days]) => {
-    const dates = isHistory(name) ? [date] : Array.from({ length: days }, (_, i) => addDays(date, -i)).filter((d) => first !== undefined && d >= first);
+    const dates = isState(name) ? [date] : Array.from({ length: days }, (_, i) => addDays(date, -i)).filter((d) => first !== undefined && d >= first);
     return { name, prefixes: dates.map((d) => paths.partials(name, d)) };
   });
 }

@@ -128,7 +128,7 @@ describe('point in time and lineage', () => {
     await writeSilver(lake, db, 'all_events', [addDays(D, 1)]);
   });
 
-  it('a change of silver recomputes that date, and the history states and links after it, nothing else', async () => {
+  it('a change of silver recomputes that date, and the history and window states and links after it, nothing else', async () => {
     const last = addDays(START, 24);
     await ensurePartials(ctx, last);
     const X = addDays(START, 12);
@@ -140,6 +140,8 @@ describe('point in time and lineage', () => {
     const reports = await ensurePartials(ctx, last);
     expect(reports.filter((r) => r.dailyComputed).map((r) => r.date)).toEqual([X]);
     expect(reports.filter((r) => r.historyComputed).map((r) => r.date)).toEqual(Array.from({ length: 13 }, (_, i) => addDays(X, i)));
+    // Window states fold forward from the day before, like history states.
+    expect(reports.filter((r) => r.windowsComputed).map((r) => r.date)).toEqual(Array.from({ length: 13 }, (_, i) => addDays(X, i)));
     // Links look back 29 days: every later date here read X's partials.
     expect(reports.filter((r) => r.linksComputed).map((r) => r.date)).toEqual(Array.from({ length: 13 }, (_, i) => addDays(X, i)));
     expect((await readManifest(lake, paths.partials('user_day', addDays(X, -1))))!.commitId).toBe(untouchedBefore);

@@ -50,12 +50,15 @@ export const itemFeatures: FamilyDecl = {
     ),
     -- Per viewer, from the link partial: the first day in a window has its previous day before it; the
     -- second day in the 30d window (a return) has its previous day inside and the one before that outside.
+    -- No previous day reads as the earliest date (one comparison instead of IS NULL OR, faster).
     viewers AS (
       SELECT video_id,
-        count(*) FILTER (WHERE day > ${date} - 7 AND (prev_day IS NULL OR prev_day <= ${date} - 7)) AS unique_viewers_7d,
-        count(*) FILTER (WHERE prev_day IS NULL OR prev_day <= ${date} - 30) AS unique_viewers_30d,
-        count(*) FILTER (WHERE prev_day > ${date} - 30 AND (prev2_day IS NULL OR prev2_day <= ${date} - 30)) AS returning_30d
-      FROM user_video_link WHERE day > ${date} - 30 GROUP BY video_id
+        count(*) FILTER (WHERE day > ${date} - 7 AND prev <= ${date} - 7) AS unique_viewers_7d,
+        count(*) FILTER (WHERE prev <= ${date} - 30) AS unique_viewers_30d,
+        count(*) FILTER (WHERE prev > ${date} - 30 AND prev2 <= ${date} - 30) AS returning_30d
+      FROM (SELECT video_id, day, coalesce(prev_day, DATE '0001-01-01') AS prev, coalesce(prev2_day, DATE '0001-01-01') AS prev2
+            FROM user_video_link WHERE day > ${date} - 30)
+      GROUP BY video_id
     )
     SELECT d.video_id,
       d.view_count_1d, d.view_count_7d, d.view_count_30d, h.play_starts AS view_count_total,

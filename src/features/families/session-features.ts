@@ -39,23 +39,25 @@ export const sessionFeatures: FamilyDecl = {
     { name: 'counts_bounded', description: 'plays, completes and distinct videos within the event count', sql: 'play_count <= event_count AND videos_completed <= event_count AND unique_videos <= event_count' },
   ],
   sql: ({ date }) => `
+    -- A session of the date, plus its part of the day before when it crossed midnight (a few percent:
+    -- a join finds them, and only they merge their lists). Each day's lists are already distinct.
     WITH s AS (
-      SELECT session_id,
-        min(user_id) AS user_id,
-        min(first_ts) AS session_start,
-        max(last_ts) AS session_end,
-        sum(events)::BIGINT AS event_count,
-        len(list_distinct(flatten(list(event_types))))::BIGINT AS unique_event_types,
-        sum(play_starts)::BIGINT AS play_count,
-        len(list_distinct(flatten(list(videos))))::BIGINT AS unique_videos,
-        len(list_distinct(flatten(list(categories))))::BIGINT AS unique_categories,
-        sum(watch_seconds) AS watch_time,
-        sum(completes)::BIGINT AS videos_completed,
-        sum(interactions)::BIGINT AS interaction_count,
-        sum(n_mobile) AS n_mobile, sum(n_tablet) AS n_tablet, sum(n_tv) AS n_tv, sum(n_web) AS n_web
-      FROM session_day WHERE day > ${date} - 2
-      GROUP BY session_id
-      HAVING bool_or(day = ${date})
+      SELECT t.session_id,
+        least(t.user_id, y.user_id) AS user_id,
+        least(t.first_ts, y.first_ts) AS session_start,
+        greatest(t.last_ts, y.last_ts) AS session_end,
+        t.events + coalesce(y.events, 0) AS event_count,
+        len(CASE WHEN y.session_id IS NULL THEN t.event_types ELSE list_distinct(t.event_types || y.event_types) END) AS unique_event_types,
+        t.play_starts + coalesce(y.play_starts, 0) AS play_count,
+        len(CASE WHEN y.session_id IS NULL THEN t.videos ELSE list_distinct(t.videos || y.videos) END) AS unique_videos,
+        len(CASE WHEN y.session_id IS NULL THEN t.categories ELSE list_distinct(t.categories || y.categories) END) AS unique_categories,
+        t.watch_seconds + coalesce(y.watch_seconds, 0) AS watch_time,
+        t.completes + coalesce(y.completes, 0) AS videos_completed,
+        t.interactions + coalesce(y.interactions, 0) AS interaction_count,
+        t.n_mobile + coalesce(y.n_mobile, 0) AS n_mobile, t.n_tablet + coalesce(y.n_tablet, 0) AS n_tablet,
+        t.n_tv + coalesce(y.n_tv, 0) AS n_tv, t.n_web + coalesce(y.n_web, 0) AS n_web
+      FROM (SELECT * FROM session_day WHERE day = ${date}) t
+      LEFT JOIN (SELECT * FROM session_day WHERE day = ${date} - 1) y USING (session_id)
     ),
     f AS (
       SELECT *,

@@ -1,4 +1,4 @@
-import { HOURS } from '../partials/definitions.js';
+import { HOURS, WEEKDAYS } from '../partials/definitions.js';
 import { DAY_SECONDS, type FamilyDecl } from '../types.js';
 
 const share = (name: string, description: string) => ({ name, type: 'DOUBLE', min: 0, max: 1, description }) as const;
@@ -11,7 +11,7 @@ export const temporalFeatures: FamilyDecl = {
   entity: 'user',
   keys: [{ name: 'user_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
-  partials: { user_day: 30, user_hour_day: 30 },
+  partials: { user_window: 1, user_hour_window: 1 },
   dependsOn: [],
   features: [
     { name: 'events_7d', type: 'BIGINT', min: 0, description: 'all events in 7d' },
@@ -30,20 +30,16 @@ export const temporalFeatures: FamilyDecl = {
     { name: 'shares_sum_to_one', description: 'the four day-part shares sum to 1', sql: 'abs(morning_share_30d + afternoon_share_30d + evening_share_30d + night_share_30d - 1) < 1e-9' },
     { name: 'windows_nested', description: 'events_7d <= events_30d', sql: 'events_7d <= events_30d' },
   ],
-  sql: ({ date }) => `
+  sql: () => `
     WITH days AS (
-      SELECT user_id,
-        coalesce(sum(events) FILTER (WHERE day > ${date} - 7), 0)::BIGINT AS events_7d,
-        sum(events)::BIGINT AS events_30d,
-        count(*) AS active_days_30d,
-        coalesce(sum(events) FILTER (WHERE isodow(day) >= 6), 0) AS weekend_events,
+      SELECT user_id, events_7d, events_30d, days_present AS active_days_30d,
+        events_dow6_30d + events_dow7_30d AS weekend_events,
         -- Events by ISO weekday 1-7: list_position finds the first (smallest) of the largest.
-        [${[1, 2, 3, 4, 5, 6, 7].map((d) => `coalesce(sum(events) FILTER (WHERE isodow(day) = ${d}), 0)`).join(', ')}] AS by_weekday
-      FROM user_day WHERE day > ${date} - 30 GROUP BY user_id
+        [${WEEKDAYS.map((d) => `events_dow${d}_30d`).join(', ')}] AS by_weekday
+      FROM user_window
     ),
     hours AS (
-      SELECT user_id, [${HOURS.map((h) => `sum(h${h})`).join(', ')}] AS by_hour
-      FROM user_hour_day WHERE day > ${date} - 30 GROUP BY user_id
+      SELECT user_id, [${HOURS.map((h) => `h${h}`).join(', ')}] AS by_hour FROM user_hour_window
     ),
     -- by_hour[i] holds hour i - 1: morning [5, 12) is [6:12], afternoon [12, 17) is [13:17], evening [17, 22) is [18:22].
     parts AS (

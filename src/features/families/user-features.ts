@@ -12,7 +12,7 @@ export const userFeatures: FamilyDecl = {
   entity: 'user',
   keys: [{ name: 'user_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
-  partials: { user_day: 30, user_session_link: 30, user_category_day: 30, user_video_link: 30, user_history: 1 },
+  partials: { user_window: 1, user_session_link: 30, user_category_window: 1, user_video_link: 30, user_history: 1 },
   dependsOn: [],
   features: [
     seconds('watch_time_1d', 'sum of watch_seconds in the 1d window'),
@@ -41,45 +41,36 @@ export const userFeatures: FamilyDecl = {
   sql: ({ date, asOf }) => `
     WITH days AS (
       SELECT user_id,
-        coalesce(sum(watch_seconds) FILTER (WHERE day = ${date}), 0) AS watch_time_1d,
-        coalesce(sum(watch_seconds) FILTER (WHERE day > ${date} - 7), 0) AS watch_time_7d,
-        sum(watch_seconds) AS watch_time_30d,
-        coalesce(sum(play_starts) FILTER (WHERE day = ${date}), 0)::BIGINT AS video_count_1d,
-        coalesce(sum(play_starts) FILTER (WHERE day > ${date} - 7), 0)::BIGINT AS video_count_7d,
-        sum(play_starts)::BIGINT AS video_count_30d,
-        sum(completes) AS completes_30d,
-        sum(interactions) AS interactions_30d
-      FROM user_day WHERE day > ${date} - 30 GROUP BY user_id
+        watch_seconds_1d AS watch_time_1d, watch_seconds_7d AS watch_time_7d, watch_seconds_30d AS watch_time_30d,
+        play_starts_1d AS video_count_1d, play_starts_7d AS video_count_7d, play_starts_30d AS video_count_30d,
+        completes_30d, interactions_30d
+      FROM user_window
     ),
     -- A pair's first day in a window is the one whose previous day (link partials) is before the window.
     videos AS (
       SELECT user_id, count(*) AS unique_videos_30d
-      FROM user_video_link WHERE day > ${date} - 30 AND (prev_day IS NULL OR prev_day <= ${date} - 30) GROUP BY user_id
+      FROM user_video_link WHERE day > ${date} - 30 AND coalesce(prev_day, DATE '0001-01-01') <= ${date} - 30 GROUP BY user_id
     ),
+    -- No previous day reads as the earliest date (one comparison instead of IS NULL OR, faster).
     session_days AS (
-      SELECT user_id, day, prev_day IS NULL OR prev_day <= ${date} - 30 AS first_in_window,
-        -- Telescoping: a session's days in the window add up to its last event time minus its first.
-        epoch_us(last_ts) - epoch_us(CASE WHEN prev_day IS NULL OR prev_day <= ${date} - 30 THEN first_ts ELSE prev_last_ts END) AS span_us,
-        prev_day IS NULL OR prev_day <= ${date} - 7 AS first_in_week
+      SELECT user_id, day, coalesce(prev_day, DATE '0001-01-01') AS prev, first_ts, last_ts, prev_last_ts
       FROM user_session_link WHERE day > ${date} - 30
     ),
     sessions AS (
       SELECT user_id,
-        count(*) FILTER (WHERE day > ${date} - 7 AND first_in_week) AS session_count_7d,
-        count(*) FILTER (WHERE first_in_window) AS session_count_30d,
-        sum(span_us)::DOUBLE / count(*) FILTER (WHERE first_in_window) / 1e6 AS avg_session_duration_30d
+        count(*) FILTER (WHERE day > ${date} - 7 AND prev <= ${date} - 7) AS session_count_7d,
+        count(*) FILTER (WHERE prev <= ${date} - 30) AS session_count_30d,
+        -- Telescoping: a session's days in the window add up to its last event time minus its first.
+        sum(epoch_us(last_ts) - epoch_us(CASE WHEN prev <= ${date} - 30 THEN first_ts ELSE prev_last_ts END))::DOUBLE
+          / count(*) FILTER (WHERE prev <= ${date} - 30) / 1e6 AS avg_session_duration_30d
       FROM session_days GROUP BY user_id
     ),
-    cats AS (
-      SELECT user_id, category, sum(watch_seconds) AS watch, sum(events) AS events, sum(play_starts) AS plays
-      FROM user_category_day WHERE day > ${date} - 30 GROUP BY user_id, category
-    ),
+    -- The smallest (-watch, -events, name): the most watched, then the most events, then the first name.
     top_cat AS (
       SELECT user_id,
-        arg_max(category, (round(watch, 6), events, -rank_in_name)) AS top_category_30d,
-        count(*) FILTER (WHERE plays > 0) AS category_diversity_30d
-      FROM (SELECT *, dense_rank() OVER (PARTITION BY user_id ORDER BY category) AS rank_in_name FROM cats)
-      GROUP BY user_id
+        arg_min(category, (-round(watch_seconds_30d, 6), -events_30d, category)) AS top_category_30d,
+        count(*) FILTER (WHERE play_starts_30d > 0) AS category_diversity_30d
+      FROM user_category_window GROUP BY user_id
     )
     SELECT d.user_id,
       d.watch_time_1d, d.watch_time_7d, d.watch_time_30d, h.watch_seconds AS watch_time_total,

@@ -13,7 +13,7 @@ import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
 import { mapLimit } from '../../util/map-limit.js';
-import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, type DailyPartialName, type HistoryPartialName, type LinkPartialName } from './definitions.js';
+import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, WINDOW_PARTIALS, windowFoldSql, leavingLengths, type DailyPartialName, type HistoryPartialName, type LinkPartialName, type WindowPartialName } from './definitions.js';
 
 export class SilverGapError extends Error {
   override name = 'SilverGapError';
@@ -27,6 +27,7 @@ const SILVER_RULES_TEXT = `${SILVER_COLUMNS.map((c) => `${c.name} ${c.type}`).jo
 const dailySqlHash = (n: DailyPartialName): string => sha(`${DAILY_PARTIALS[n].sql}\n${SILVER_RULES_TEXT}`);
 const historySqlHash = (n: HistoryPartialName): string => sha(HISTORY_PARTIALS[n].sql);
 const linkSqlHash = (n: LinkPartialName): string => sha(partialSql(n));
+const windowSqlHash = (n: WindowPartialName): string => sha(partialSql(n));
 
 /** Dates that have a silver folder, ascending. */
 export async function silverDates(lake: Lake): Promise<string[]> {
@@ -48,6 +49,7 @@ export interface PartialsDayReport {
   silver?: SilverReadReport;
   dailyComputed: boolean;
   historyComputed: boolean;
+  windowsComputed: boolean;
   linksComputed: boolean;
   rows: Record<string, number>;
   seconds: number;
@@ -115,13 +117,38 @@ async function historyUpToDate(lake: Lake, date: string, previousDate: string | 
   return true;
 }
 
+const tagged = async (commits: CommitIds, prefix: string): Promise<string> => `${prefix}@${(await commits.of(prefix)) ?? 'missing'}`;
+
+/** What a window state of `date` folds, as prefix@commit: the previous date's state, the date's daily partial, and those of the days leaving its windows. */
+async function windowInputs(commits: CommitIds, name: WindowPartialName, date: string, previousDate: string | null, silver: readonly string[]): Promise<{ previous: string | null; today: string; leaving: Record<number, string> }> {
+  const w = WINDOW_PARTIALS[name];
+  const leaving: Record<number, string> = {};
+  for (const days of leavingLengths(w)) {
+    const d = addDays(date, -days);
+    if (silver.includes(d)) leaving[days] = await tagged(commits, paths.partials(w.from, d));
+  }
+  return {
+    previous: previousDate ? await tagged(commits, paths.partials(name, previousDate)) : null,
+    today: await tagged(commits, paths.partials(w.from, date)),
+    leaving,
+  };
+}
+
+async function windowsUpToDate(lake: Lake, commits: CommitIds, date: string, previousDate: string | null, silver: readonly string[]): Promise<boolean> {
+  for (const name of Object.keys(WINDOW_PARTIALS) as WindowPartialName[]) {
+    const m = await readManifest(lake, paths.partials(name, date));
+    if (!m || m.meta.sqlHash !== windowSqlHash(name)) return false;
+    if (JSON.stringify(m.meta.inputs) !== JSON.stringify(await windowInputs(commits, name, date, previousDate, silver))) return false;
+  }
+  return true;
+}
+
 /** The daily partitions a link partial of `date` reads: the date's, then the lookback days' (silver dates only), as prefix@commit. */
 async function linkInputs(commits: CommitIds, name: LinkPartialName, date: string, silver: readonly string[]): Promise<{ today: string; before: string[] }> {
   const link = LINK_PARTIALS[name];
   const first = addDays(date, -link.lookbackDays);
   const before = silver.filter((d) => d >= first && d < date).map((d) => paths.partials(link.from, d));
-  const tag = async (prefix: string) => `${prefix}@${(await commits.of(prefix)) ?? 'missing'}`;
-  return { today: await tag(paths.partials(link.from, date)), before: await Promise.all(before.map(tag)) };
+  return { today: await tagged(commits, paths.partials(link.from, date)), before: await Promise.all(before.map((p) => tagged(commits, p))) };
 }
 
 async function linksUpToDate(lake: Lake, commits: CommitIds, date: string, silver: readonly string[]): Promise<boolean> {
@@ -178,6 +205,24 @@ async function buildHistory(ctx: FeatureContext, db: Engine, dir: string, date: 
   return rows;
 }
 
+const prefixOf = (tag: string): string => tag.slice(0, tag.lastIndexOf('@'));
+
+async function buildWindows(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, previousDate: string | null, silver: readonly string[]): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const [name, w] of Object.entries(WINDOW_PARTIALS) as [WindowPartialName, (typeof WINDOW_PARTIALS)[WindowPartialName]][]) {
+    const inputs = await windowInputs(commits, name, date, previousDate, silver);
+    const view = async (view: string, tag: string) => db.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, prefixOf(tag)))}`);
+    await view('today', inputs.today);
+    for (const [days, tag] of Object.entries(inputs.leaving)) await view(`leaving_${days}`, tag);
+    if (inputs.previous) await view('previous', inputs.previous);
+    const sql = windowFoldSql(w, { previous: inputs.previous !== null, leaving: Object.keys(inputs.leaving).map(Number) });
+    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${sql}) ORDER BY ALL`, { sqlHash: windowSqlHash(name), inputs });
+    commits.committed(paths.partials(name, date), r.commitId);
+    rows[name] = r.rows;
+  }
+  return rows;
+}
+
 async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, silver: readonly string[]): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
   for (const [name, link] of Object.entries(LINK_PARTIALS) as [LinkPartialName, (typeof LINK_PARTIALS)[LinkPartialName]][]) {
@@ -226,7 +271,7 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
         const t0 = Date.now();
         const previous = i > 0 ? dates[i - 1]! : null;
         const fingerprint = await silverFingerprint(ctx.lake, d);
-        const report: PartialsDayReport = { date: d, dailyComputed: false, historyComputed: false, linksComputed: false, rows: {}, seconds: 0 };
+        const report: PartialsDayReport = { date: d, dailyComputed: false, historyComputed: false, windowsComputed: false, linksComputed: false, rows: {}, seconds: 0 };
         if (!(await dailyUpToDate(ctx.lake, d, fingerprint))) {
           const r = await buildDaily(ctx, db, dir, commits, d, fingerprint, opts.runTime);
           report.silver = r.silver;
@@ -237,13 +282,17 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
           Object.assign(report.rows, await buildHistory(ctx, db, dir, d, previous));
           report.historyComputed = true;
         }
+        if (report.dailyComputed || !(await windowsUpToDate(ctx.lake, commits, d, previous, dates))) {
+          Object.assign(report.rows, await buildWindows(ctx, db, dir, commits, d, previous, dates));
+          report.windowsComputed = true;
+        }
         // A link reads the lookback days' partials too: a change of any of them (recomputed above, oldest first) shows in its inputs.
         if (report.dailyComputed || !(await linksUpToDate(ctx.lake, commits, d, dates))) {
           Object.assign(report.rows, await buildLinks(ctx, db, dir, commits, d, dates));
           report.linksComputed = true;
         }
         report.seconds = (Date.now() - t0) / 1000;
-        if (report.dailyComputed || report.historyComputed || report.linksComputed) {
+        if (report.dailyComputed || report.historyComputed || report.windowsComputed || report.linksComputed) {
           reports.push(report);
           opts.onDay?.(report);
         }

@@ -2,7 +2,9 @@
 // what the windowed features need (sums, counts, the (entity, item) pairs that exact distinct counts
 // need, first/last times, per-hour counts). A family's window of N days is then merged from the last
 // N daily partials instead of rescanning raw events. History-wide values come from running states
-// folded forward one day at a time.
+// folded forward one day at a time; so do the sums over a window (window states: yesterday's sums plus
+// today's partial minus the partial of the day that leaves the window), so that a family reads one
+// state instead of 30 days of rows.
 //
 // Distinct counts over a window would need a grouping by every (user, video) or (user, session) pair
 // of the window (16 million pairs over 30 days at 5 million events a day). Link partials avoid it: each
@@ -31,6 +33,25 @@ export interface HistoryPartial {
   from: DailyPartialName;
   /** SELECT over `previous` (the state of the day before; empty on the first day) and `today` (the daily partial). */
   sql: string;
+}
+
+export interface WindowSum {
+  /** An expression over a row of the daily partial (its \`day\` included). */
+  expr: string;
+  type: 'BIGINT' | 'DECIMAL(38, 6)';
+  /** The sum covers the last \`days\` days up to the date, the date included. */
+  days: number;
+}
+
+export interface WindowPartial {
+  kind: 'window';
+  name: string;
+  description: string;
+  /** The daily partial summed. */
+  from: DailyPartialName;
+  keys: readonly string[];
+  /** State columns. Besides them, \`days_present\`: the days of the longest window with a row for the keys (rows without any are dropped). */
+  sums: Record<string, WindowSum>;
 }
 
 export interface LinkPartial {
@@ -163,6 +184,85 @@ export const HISTORY_PARTIALS = {
 
 export type HistoryPartialName = keyof typeof HISTORY_PARTIALS;
 
+/** ISO weekdays 1 (Monday) - 7: the columns events_dow1_30d - events_dow7_30d of user_window. */
+export const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
+
+export const WINDOW_PARTIALS = {
+  user_window: {
+    kind: 'window',
+    name: 'user_window',
+    description: "per user, the sums of user_day over the last 1, 7 and 30 days, events by ISO weekday over 30 days",
+    from: 'user_day',
+    keys: ['user_id'],
+    sums: {
+      watch_seconds_1d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 1 },
+      watch_seconds_7d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 7 },
+      watch_seconds_30d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 30 },
+      play_starts_1d: { expr: 'play_starts', type: 'BIGINT', days: 1 },
+      play_starts_7d: { expr: 'play_starts', type: 'BIGINT', days: 7 },
+      play_starts_30d: { expr: 'play_starts', type: 'BIGINT', days: 30 },
+      completes_30d: { expr: 'completes', type: 'BIGINT', days: 30 },
+      interactions_30d: { expr: 'interactions', type: 'BIGINT', days: 30 },
+      events_7d: { expr: 'events', type: 'BIGINT', days: 7 },
+      events_30d: { expr: 'events', type: 'BIGINT', days: 30 },
+      ...Object.fromEntries(WEEKDAYS.map((d) => [`events_dow${d}_30d`, { expr: `CASE WHEN isodow(day) = ${d} THEN events ELSE 0 END`, type: 'BIGINT' as const, days: 30 }])),
+    },
+  },
+  user_hour_window: {
+    kind: 'window',
+    name: 'user_hour_window',
+    description: 'per user, events by UTC hour over the last 30 days (columns h0-h23)',
+    from: 'user_hour_day',
+    keys: ['user_id'],
+    sums: Object.fromEntries(HOURS.map((h) => [`h${h}`, { expr: `h${h}`, type: 'BIGINT' as const, days: 30 }])),
+  },
+  user_category_window: {
+    kind: 'window',
+    name: 'user_category_window',
+    description: 'per user and category, the sums of user_category_day over the last 30 days',
+    from: 'user_category_day',
+    keys: ['user_id', 'category'],
+    sums: {
+      watch_seconds_30d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 30 },
+      events_30d: { expr: 'events', type: 'BIGINT', days: 30 },
+      play_starts_30d: { expr: 'play_starts', type: 'BIGINT', days: 30 },
+    },
+  },
+} as const satisfies Record<string, WindowPartial>;
+
+export type WindowPartialName = keyof typeof WINDOW_PARTIALS;
+
+/** The window lengths of a window partial longer than a day, ascending: the daily partial of date - days leaves each (a day's window is the daily partial itself). */
+export function leavingLengths(w: WindowPartial): number[] {
+  return [...new Set(Object.values(w.sums).map((c) => c.days))].filter((d) => d > 1).sort((a, b) => a - b);
+}
+
+/**
+ * A window state folded forward one day: \`previous\` (the state of the day before, absent on the first
+ * day) plus \`today\` (the daily partial) minus \`leaving_<days>\` (the daily partial of date - days, for
+ * each length in \`leaving\`: the ones within silver). Sums of integers and DECIMALs are exact, so the
+ * state equals summing the window afresh. By joins on the keys rather than one grouping (a hash
+ * aggregate pays per summed column, a join per row): every key leaving a window is in the previous
+ * state, whose window holds the leaving days, so only today's keys can be new.
+ */
+export function windowFoldSql(w: WindowPartial, inputs: { previous: boolean; leaving: readonly number[] }): string {
+  const longest = Math.max(...Object.values(w.sums).map((c) => c.days));
+  const cols: [string, WindowSum][] = [...Object.entries(w.sums), ['days_present', { expr: '1', type: 'BIGINT', days: longest }]];
+  const keys = w.keys.join(', ');
+  const leaving = inputs.leaving.map((days) => ({ days, alias: `l${days}`, cols: cols.filter(([, c]) => c.days === days) }));
+  const contribution = (from: string, of: [string, WindowSum][]) => `(SELECT ${keys}, ${of.map(([n, c]) => `(${c.expr})::${c.type} AS ${n}`).join(', ')} FROM ${from})`;
+  const value = ([n, c]: [string, WindowSum]) => {
+    const terms = [...(inputs.previous && c.days > 1 ? [`coalesce(p.${n}, 0)`] : []), `coalesce(t.${n}, 0)`];
+    const out = leaving.find((l) => l.days === c.days);
+    return `(${terms.join(' + ')}${out ? ` - coalesce(${out.alias}.${n}, 0)` : ''})::${c.type} AS ${n}`;
+  };
+  return `SELECT * FROM (
+      SELECT ${keys}, ${cols.map(value).join(', ')}
+      FROM ${inputs.previous ? `previous p FULL JOIN ${contribution('today', cols)} t USING (${keys})` : `${contribution('today', cols)} t`}
+      ${leaving.map((l) => `LEFT JOIN ${contribution(`leaving_${l.days}`, l.cols)} ${l.alias} USING (${keys})`).join('\n      ')})
+    WHERE days_present > 0`;
+}
+
 export const LINK_PARTIALS = {
   user_video_link: {
     kind: 'link',
@@ -189,16 +289,21 @@ export const LINK_PARTIALS = {
 } as const satisfies Record<string, LinkPartial>;
 
 export type LinkPartialName = keyof typeof LINK_PARTIALS;
-export type PartialName = DailyPartialName | HistoryPartialName | LinkPartialName;
+export type PartialName = DailyPartialName | HistoryPartialName | WindowPartialName | LinkPartialName;
 
-export function isHistory(name: PartialName): name is HistoryPartialName {
-  return name in HISTORY_PARTIALS;
+/** A state (history or window) of a date holds what a family needs of all earlier days: a family reads only the date's. */
+export function isState(name: PartialName): name is HistoryPartialName | WindowPartialName {
+  return name in HISTORY_PARTIALS || name in WINDOW_PARTIALS;
 }
 
 /** The SQL of any partial (what a family's code version hashes). */
 export function partialSql(name: PartialName): string {
   if (name in DAILY_PARTIALS) return DAILY_PARTIALS[name as DailyPartialName].sql;
   if (name in HISTORY_PARTIALS) return HISTORY_PARTIALS[name as HistoryPartialName].sql;
+  if (name in WINDOW_PARTIALS) {
+    const w: WindowPartial = WINDOW_PARTIALS[name as WindowPartialName];
+    return `${windowFoldSql(w, { previous: true, leaving: leavingLengths(w) })}\n${DAILY_PARTIALS[w.from].sql}`;
+  }
   const link = LINK_PARTIALS[name as LinkPartialName];
   return `${link.sql}\n${link.lookbackDays}\n${DAILY_PARTIALS[link.from].sql}`;
 }
