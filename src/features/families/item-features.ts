@@ -10,7 +10,7 @@ export const itemFeatures: FamilyDecl = {
   entity: 'video',
   keys: [{ name: 'video_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
-  partials: { video_day: 30, user_video_link: 30, video_history: 1 },
+  partials: { video_day: 30, video_user_link: 30, video_history: 1 },
   dependsOn: [],
   features: [
     count('view_count_1d', 'play_start events in the 1d window'),
@@ -53,11 +53,11 @@ export const itemFeatures: FamilyDecl = {
     -- No previous day reads as the earliest date (one comparison instead of IS NULL OR, faster).
     viewers AS (
       SELECT video_id,
-        count(*) FILTER (WHERE day > ${date} - 7 AND prev <= ${date} - 7) AS unique_viewers_7d,
-        count(*) FILTER (WHERE prev <= ${date} - 30) AS unique_viewers_30d,
-        count(*) FILTER (WHERE prev > ${date} - 30 AND prev2 <= ${date} - 30) AS returning_30d
-      FROM (SELECT video_id, day, coalesce(prev_day, DATE '0001-01-01') AS prev, coalesce(prev2_day, DATE '0001-01-01') AS prev2
-            FROM user_video_link WHERE day > ${date} - 30)
+        coalesce(sum(viewers) FILTER (WHERE day > ${date} - 7 AND prev <= ${date} - 7), 0) AS unique_viewers_7d,
+        coalesce(sum(viewers) FILTER (WHERE prev <= ${date} - 30), 0) AS unique_viewers_30d,
+        coalesce(sum(viewers) FILTER (WHERE prev > ${date} - 30 AND prev2 <= ${date} - 30), 0) AS returning_30d
+      FROM (SELECT video_id, day, viewers, coalesce(prev_day, DATE '0001-01-01') AS prev, coalesce(prev2_day, DATE '0001-01-01') AS prev2
+            FROM video_user_link WHERE day > ${date} - 30)
       GROUP BY video_id
     )
     SELECT d.video_id,

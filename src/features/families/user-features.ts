@@ -46,24 +46,21 @@ export const userFeatures: FamilyDecl = {
         completes_30d, interactions_30d
       FROM user_window
     ),
-    -- A pair's first day in a window is the one whose previous day (link partials) is before the window.
+    -- A pair's first day in a window is the one whose previous day (link partials) is before the window;
+    -- no previous day reads as the earliest date (one comparison instead of IS NULL OR, faster).
     videos AS (
-      SELECT user_id, count(*) AS unique_videos_30d
+      SELECT user_id, sum(videos) AS unique_videos_30d
       FROM user_video_link WHERE day > ${date} - 30 AND coalesce(prev_day, DATE '0001-01-01') <= ${date} - 30 GROUP BY user_id
-    ),
-    -- No previous day reads as the earliest date (one comparison instead of IS NULL OR, faster).
-    session_days AS (
-      SELECT user_id, day, coalesce(prev_day, DATE '0001-01-01') AS prev, first_ts, last_ts, prev_last_ts
-      FROM user_session_link WHERE day > ${date} - 30
     ),
     sessions AS (
       SELECT user_id,
-        count(*) FILTER (WHERE day > ${date} - 7 AND prev <= ${date} - 7) AS session_count_7d,
-        count(*) FILTER (WHERE prev <= ${date} - 30) AS session_count_30d,
+        coalesce(sum(sessions) FILTER (WHERE day > ${date} - 7 AND prev <= ${date} - 7), 0) AS session_count_7d,
+        coalesce(sum(sessions) FILTER (WHERE prev <= ${date} - 30), 0) AS session_count_30d,
         -- Telescoping: a session's days in the window add up to its last event time minus its first.
-        sum(epoch_us(last_ts) - epoch_us(CASE WHEN prev <= ${date} - 30 THEN first_ts ELSE prev_last_ts END))::DOUBLE
-          / count(*) FILTER (WHERE prev <= ${date} - 30) / 1e6 AS avg_session_duration_30d
-      FROM session_days GROUP BY user_id
+        sum(CASE WHEN prev <= ${date} - 30 THEN span_us ELSE span_since_prev_us END)::DOUBLE
+          / sum(sessions) FILTER (WHERE prev <= ${date} - 30) / 1e6 AS avg_session_duration_30d
+      FROM (SELECT *, coalesce(prev_day, DATE '0001-01-01') AS prev FROM user_session_link WHERE day > ${date} - 30)
+      GROUP BY user_id
     ),
     -- The smallest (-watch, -events, name): the most watched, then the most events, then the first name.
     top_cat AS (

@@ -225,14 +225,27 @@ async function buildWindows(ctx: FeatureContext, db: Engine, dir: string, commit
 
 async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, silver: readonly string[]): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
-  for (const [name, link] of Object.entries(LINK_PARTIALS) as [LinkPartialName, (typeof LINK_PARTIALS)[LinkPartialName]][]) {
-    const inputs = await linkInputs(commits, name, date, silver);
-    const todayPrefix = paths.partials(link.from, date);
-    await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, todayPrefix))}`);
-    const beforeFiles = (await mapLimit(inputs.before, 16, (tagged) => localFiles(ctx.lake, tagged.slice(0, tagged.lastIndexOf('@'))))).flat();
-    await db.run(`CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`);
-    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${link.sql}) ORDER BY ALL`, { sqlHash: linkSqlHash(name), inputs });
-    rows[name] = r.rows;
+  // Pairs computed for this date, by what they are computed from: link partials with the same pairs share them.
+  const pairsTables = new Map<string, string>();
+  try {
+    for (const [name, link] of Object.entries(LINK_PARTIALS) as [LinkPartialName, (typeof LINK_PARTIALS)[LinkPartialName]][]) {
+      const inputs = await linkInputs(commits, name, date, silver);
+      const pairsKey = `${link.from}\n${link.lookbackDays}\n${link.pairs}`;
+      let table = pairsTables.get(pairsKey);
+      if (!table) {
+        await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, prefixOf(inputs.today)))}`);
+        const beforeFiles = (await mapLimit(inputs.before, 16, (tag) => localFiles(ctx.lake, prefixOf(tag)))).flat();
+        await db.run(`CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`);
+        table = `pairs_${pairsTables.size}`;
+        await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${link.pairs}`);
+        pairsTables.set(pairsKey, table);
+      }
+      await db.run(`CREATE OR REPLACE TEMP VIEW pairs AS SELECT * FROM ${table}`);
+      const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${link.sql}) ORDER BY ALL`, { sqlHash: linkSqlHash(name), inputs });
+      rows[name] = r.rows;
+    }
+  } finally {
+    for (const table of pairsTables.values()) await db.run(`DROP TABLE IF EXISTS ${table}`);
   }
   return rows;
 }

@@ -8,9 +8,10 @@
 //
 // Distinct counts over a window would need a grouping by every (user, video) or (user, session) pair
 // of the window (16 million pairs over 30 days at 5 million events a day). Link partials avoid it: each
-// row of a day's pair partial carries the latest earlier day (within the window) the pair was seen,
-// so that "distinct pairs in the window" becomes "rows of the window whose pair was not seen earlier in
-// the window": a count by entity, not by pair.
+// pair of a day gets the latest earlier day (within the window) the pair was seen, so that "distinct
+// pairs in the window" becomes "pairs of the window's days not seen earlier in the window": a count by
+// entity, not by pair. What is stored is the day's pairs counted by entity and previous days (all a
+// family filters on), a fraction of the pairs.
 //
 // Daily SQL reads the `events` table (one day of accepted silver, as the silver reader makes it); each
 // row also carries the `day` it belongs to. Watch seconds are summed as DECIMAL (microsecond precision):
@@ -62,7 +63,9 @@ export interface LinkPartial {
   from: DailyPartialName;
   /** How many days before the date a link looks back: a window of lookbackDays + 1 days can use it. */
   lookbackDays: number;
-  /** SELECT over `today` (the daily partial of the date) and `before` (the same partial of the lookback days, with their `day`). */
+  /** The day's pairs with their earlier days: a SELECT over `today` (the daily partial of the date) and `before` (the same partial of the lookback days, with their `day`). Link partials with the same pairs share one computation. */
+  pairs: string;
+  /** What is stored: a SELECT over `pairs`. */
   sql: string;
 }
 
@@ -263,28 +266,42 @@ export function windowFoldSql(w: WindowPartial, inputs: { previous: boolean; lea
     WHERE days_present > 0`;
 }
 
+// max(day, 2): the two largest, latest first; [1] and [2] are NULL when there are fewer.
+const USER_VIDEO_PAIRS = `SELECT t.user_id, t.video_id, max(b.day, 2) AS before_days
+  FROM today t LEFT JOIN before b ON b.user_id = t.user_id AND b.video_id = t.video_id AND b.play_starts > 0
+  WHERE t.play_starts > 0 GROUP BY ALL`;
+
 export const LINK_PARTIALS = {
   user_video_link: {
     kind: 'link',
     name: 'user_video_link',
-    description: 'per user, video and day with play starts: the latest and second latest earlier days (within 29) with play starts of the pair',
+    description: "per user, day and previous day: the user's videos with play starts that day whose latest earlier day (within 29) with play starts was that previous day",
     from: 'user_video_day',
     lookbackDays: 29,
-    // max(day, 2): the two largest, latest first; [1] and [2] are NULL when there are fewer.
-    sql: `SELECT user_id, video_id, before_days[1] AS prev_day, before_days[2] AS prev2_day
-      FROM (
-        SELECT t.user_id, t.video_id, max(b.day, 2) AS before_days
-        FROM today t LEFT JOIN before b ON b.user_id = t.user_id AND b.video_id = t.video_id AND b.play_starts > 0
-        WHERE t.play_starts > 0 GROUP BY ALL)`,
+    pairs: USER_VIDEO_PAIRS,
+    sql: `SELECT user_id, before_days[1] AS prev_day, count(*) AS videos FROM pairs GROUP BY ALL`,
+  },
+  video_user_link: {
+    kind: 'link',
+    name: 'video_user_link',
+    description: "per video, day and previous two days: the video's viewers with play starts that day whose two latest earlier days (within 29) with play starts were those",
+    from: 'user_video_day',
+    lookbackDays: 29,
+    pairs: USER_VIDEO_PAIRS,
+    sql: `SELECT video_id, before_days[1] AS prev_day, before_days[2] AS prev2_day, count(*) AS viewers FROM pairs GROUP BY ALL`,
   },
   user_session_link: {
     kind: 'link',
     name: 'user_session_link',
-    description: "per user, session and day: the day's first and last event time, and the latest earlier day (within 29) of the session with its last event time",
+    description: "per user, day and previous day: the user's sessions of the day whose latest earlier day (within 29) was that previous day, with the sums of their spans that day and since their last event then",
     from: 'user_session_day',
     lookbackDays: 29,
-    sql: `SELECT t.user_id, t.session_id, t.first_ts, t.last_ts, max(b.day) AS prev_day, arg_max(b.last_ts, b.day) AS prev_last_ts
+    pairs: `SELECT t.user_id, t.session_id, t.first_ts, t.last_ts, max(b.day) AS prev_day, arg_max(b.last_ts, b.day) AS prev_last_ts
       FROM today t LEFT JOIN before b USING (user_id, session_id) GROUP BY ALL`,
+    sql: `SELECT user_id, prev_day, count(*) AS sessions,
+        sum(epoch_us(last_ts) - epoch_us(first_ts))::BIGINT AS span_us,
+        sum(epoch_us(last_ts) - epoch_us(prev_last_ts))::BIGINT AS span_since_prev_us
+      FROM pairs GROUP BY ALL`,
   },
 } as const satisfies Record<string, LinkPartial>;
 
@@ -305,5 +322,5 @@ export function partialSql(name: PartialName): string {
     return `${windowFoldSql(w, { previous: true, leaving: leavingLengths(w) })}\n${DAILY_PARTIALS[w.from].sql}`;
   }
   const link = LINK_PARTIALS[name as LinkPartialName];
-  return `${link.sql}\n${link.lookbackDays}\n${DAILY_PARTIALS[link.from].sql}`;
+  return `${link.sql}\n${link.pairs}\n${link.lookbackDays}\n${DAILY_PARTIALS[link.from].sql}`;
 }
