@@ -1,11 +1,13 @@
-// Incremental families (daily partials + history states) against the brute-force reference, on random
-// silver over 45 days: every feature, every entity, many dates, to 1e-9 relative.
+// Incremental families (daily partials, history and window states, links) against the brute-force
+// reference, on random silver over 45 days: every feature, every entity, many dates, to 1e-9 relative;
+// and every window state against its window summed afresh.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetScan, Engine } from '../../src/engine/duckdb.js';
 import type { FeatureContext } from '../../src/features/context.js';
 import { computeFamily } from '../../src/features/compute.js';
 import { FAMILIES, family } from '../../src/features/families/index.js';
-import { ensurePartials } from '../../src/features/partials/build.js';
+import { ensurePartials, partitionLocalFiles } from '../../src/features/partials/build.js';
+import { WINDOW_PARTIALS, type WindowPartial } from '../../src/features/partials/definitions.js';
 import { REFERENCE_FAMILIES, referenceSql } from '../../src/features/reference.js';
 import { addDays } from '../../src/features/time.js';
 import { committedFiles, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
@@ -58,6 +60,26 @@ describe.each([11, 22, 33])('incremental families equal the reference (seed %i)'
     await ensurePartials(ctx, addDays(START, DAYS - 1));
     const compared = await expectMatchesReference(ctx, db, CHECK_OFFSETS.map((o) => addDays(START, o)), 'prop');
     expect(compared).toBeGreaterThan(5000);
+  });
+
+  it('window states equal their windows summed afresh from the daily partials, on every date', async () => {
+    await ensurePartials(ctx, addDays(START, DAYS - 1));
+    for (const w of Object.values(WINDOW_PARTIALS) as WindowPartial[]) {
+      const longest = Math.max(...Object.values(w.sums).map((c) => c.days));
+      const keys = w.keys.join(', ');
+      for (let i = 0; i < DAYS; i++) {
+        const date = addDays(START, i);
+        const days = Array.from({ length: Math.min(i + 1, longest) }, (_, k) => addDays(date, -k));
+        const daily = (await Promise.all(days.map((d) => partitionLocalFiles(ctx.lake, paths.partials(w.from, d))))).flat();
+        const sums = Object.entries(w.sums).map(([n, c]) => `coalesce(sum(${c.expr}) FILTER (WHERE day > DATE '${date}' - ${c.days}), 0)::${c.type} AS ${n}`);
+        const fresh = `SELECT DATE '${date}' AS day, ${keys}, ${sums.join(', ')}, count(*)::BIGINT AS days_present FROM ${parquetScan(daily)} GROUP BY ${keys}`;
+        const stored = `SELECT * FROM ${parquetScan(await partitionLocalFiles(ctx.lake, paths.partials(w.name, date)))}`;
+        const diff = await db.one(`SELECT (SELECT count(*) FROM (${stored} EXCEPT ALL ${fresh}))::INT AS extra,
+          (SELECT count(*) FROM (${fresh} EXCEPT ALL ${stored}))::INT AS missing, (SELECT count(*) FROM (${fresh}))::INT AS rows`);
+        expect({ window: w.name, date, extra: diff.extra, missing: diff.missing }).toEqual({ window: w.name, date, extra: 0, missing: 0 });
+        if (i === 20) expect(diff.rows).toBeGreaterThan(10);
+      }
+    }
   });
 
   it('statistical features describe the other families of the date', async () => {
