@@ -174,6 +174,21 @@ describe('point in time and lineage', () => {
     expect(await ensurePartials(ctx, last)).toEqual([]);
   });
 
+  it('silver trimmed of its oldest dates restarts the states from the new first date', async () => {
+    const last = addDays(START, 24);
+    const first = addDays(START, 3);
+    await ensurePartials(ctx, last);
+    for (let d = START; d < first; d = addDays(d, 1)) await lake.deletePrefix(paths.silverDate(d));
+    const reports = await ensurePartials(ctx, last);
+    // The new first date has no state before it; every later state folds from it.
+    expect(reports.filter((r) => r.historyComputed).map((r) => r.date)).toEqual(Array.from({ length: 22 }, (_, i) => addDays(first, i)));
+    expect(reports.filter((r) => r.windowsComputed).map((r) => r.date)).toEqual(Array.from({ length: 22 }, (_, i) => addDays(first, i)));
+    const X = addDays(START, 12); // changed by the test before
+    await db.run(`CREATE OR REPLACE VIEW events AS SELECT * FROM all_events
+      WHERE event_date >= DATE '${first}' AND NOT (event_date = DATE '${X}' AND hash(event_id) % 3 = 0)`);
+    await expectMatchesReference(ctx, db, [first, addDays(first, 6), last], 'trimmed');
+  });
+
   it('counts are 0 and never null; ratios are null exactly when their denominator is 0', async () => {
     await computeFamily(ctx, family('user_features'), D, 'nulls');
     const rows = await stagedRows(ctx, db, 'user_features', D, 'nulls');
