@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeRange } from '../../features/compute-range.js';
+import type { PartialsDayReport } from '../../features/partials/build.js';
 import { openLake } from '../../lake/index.js';
 import { action, parseFamilies, parseRunId, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
 import { engineOptions } from '../../engine/duckdb.js';
@@ -24,7 +25,7 @@ export function registerCompute(program: Command): void {
         try {
           const results = await computeRange(ctx, {
             ...opts,
-            onPartials: (r) => quiet || process.stderr.write(`partials ${r.date}: ${r.dailyComputed ? 'daily + ' : ''}history (${r.seconds.toFixed(2)} s)\n`),
+            onPartials: (r) => quiet || process.stderr.write(`partials ${r.date}: ${partialKindsComputed(r)} (${r.seconds.toFixed(2)} s)\n`),
           });
           output(cmd, results.map((r) => ({ ...r, location: `${lake.uri}/${r.stagingPath}` })), () =>
             results.map((r) => `${r.date}  ${r.family.padEnd(22)} ${String(r.rows).padStart(9)} rows  ${r.seconds.toFixed(2)} s  ${lake.uri}/${r.stagingPath}`).join('\n'),
@@ -34,4 +35,9 @@ export function registerCompute(program: Command): void {
         }
       }),
     );
+}
+
+/** Which kinds of partials a day recomputed, e.g. "daily, history, windows, links". */
+function partialKindsComputed(r: PartialsDayReport): string {
+  return [r.dailyComputed && 'daily', r.historyComputed && 'history', r.windowsComputed && 'windows', r.linksComputed && 'links'].filter(Boolean).join(', ');
 }
