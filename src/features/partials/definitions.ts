@@ -37,10 +37,10 @@ export interface HistoryPartial {
 }
 
 export interface WindowSum {
-  /** An expression over a row of the daily partial (its \`day\` included). */
+  /** An expression over a row of the daily partial (its `day` included). */
   expr: string;
   type: 'BIGINT' | 'DECIMAL(38, 6)';
-  /** The sum covers the last \`days\` days up to the date, the date included. */
+  /** The sum covers the last `days` days up to the date, the date included. */
   days: number;
 }
 
@@ -51,7 +51,7 @@ export interface WindowPartial {
   /** The daily partial summed. */
   from: DailyPartialName;
   keys: readonly string[];
-  /** State columns. Besides them, \`days_present\`: the days of the longest window with a row for the keys (rows without any are dropped). */
+  /** State columns. Besides them, `days_present`: the days of the longest window with a row for the keys (rows without any are dropped). */
   sums: Record<string, WindowSum>;
 }
 
@@ -241,9 +241,9 @@ export function leavingLengths(w: WindowPartial): number[] {
 }
 
 /**
- * A window state folded forward one day: \`previous\` (the state of the day before, absent on the first
- * day) plus \`today\` (the daily partial) minus \`leaving_<days>\` (the daily partial of date - days, for
- * each length in \`leaving\`: the ones within silver). Sums of integers and DECIMALs are exact, so the
+ * A window state folded forward one day: `previous` (the state of the day before, absent on the first
+ * day) plus `today` (the daily partial) minus `leaving_<days>` (the daily partial of date - days, for
+ * each length in `leaving`: the ones within silver). Sums of integers and DECIMALs are exact, so the
  * state equals summing the window afresh. By joins on the keys rather than one grouping (a hash
  * aggregate pays per summed column, a join per row): every key leaving a window is in the previous
  * state, whose window holds the leaving days, so only today's keys can be new.
