@@ -166,6 +166,11 @@ async function localFiles(lake: Lake, prefix: string): Promise<string[]> {
   return Promise.all(keys.map((k) => lake.localFile(k)));
 }
 
+/** A temp view over a committed partition's files. */
+async function partitionView(db: Engine, lake: Lake, view: string, prefix: string): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${parquetScan(await localFiles(lake, prefix))}`);
+}
+
 async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, fingerprint: string, runTime: Date | undefined): Promise<{ silver: SilverReadReport; rows: Record<string, number> }> {
   const silver = await readSilver(db, ctx.lake, { from: date, to: date, runTime, table: 'events' });
   const rows: Record<string, number> = {};
@@ -187,9 +192,9 @@ async function buildHistory(ctx: FeatureContext, db: Engine, dir: string, date: 
   const rows: Record<string, number> = {};
   for (const [name, h] of Object.entries(HISTORY_PARTIALS) as [HistoryPartialName, (typeof HISTORY_PARTIALS)[HistoryPartialName]][]) {
     const todayPrefix = paths.partials(h.from, date);
-    await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, todayPrefix))}`);
+    await partitionView(db, ctx.lake, 'today', todayPrefix);
     if (previousDate) {
-      await db.run(`CREATE OR REPLACE TEMP VIEW previous AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, paths.partials(name, previousDate)))}`);
+      await partitionView(db, ctx.lake, 'previous', paths.partials(name, previousDate));
     } else {
       await db.run(`CREATE OR REPLACE TEMP VIEW previous AS SELECT * EXCLUDE (day) FROM today LIMIT 0`);
     }
@@ -211,10 +216,9 @@ async function buildWindows(ctx: FeatureContext, db: Engine, dir: string, commit
   const rows: Record<string, number> = {};
   for (const [name, w] of Object.entries(WINDOW_PARTIALS) as [WindowPartialName, (typeof WINDOW_PARTIALS)[WindowPartialName]][]) {
     const inputs = await windowInputs(commits, name, date, previousDate, silver);
-    const view = async (view: string, tag: string) => db.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, prefixOf(tag)))}`);
-    await view('today', inputs.today);
-    for (const [days, tag] of Object.entries(inputs.leaving)) await view(`leaving_${days}`, tag);
-    if (inputs.previous) await view('previous', inputs.previous);
+    await partitionView(db, ctx.lake, 'today', prefixOf(inputs.today));
+    for (const [days, tag] of Object.entries(inputs.leaving)) await partitionView(db, ctx.lake, `leaving_${days}`, prefixOf(tag));
+    if (inputs.previous) await partitionView(db, ctx.lake, 'previous', prefixOf(inputs.previous));
     const sql = windowFoldSql(w, { previous: inputs.previous !== null, leaving: Object.keys(inputs.leaving).map(Number) });
     const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${sql}) ORDER BY ALL`, { sqlHash: windowSqlHash(name), inputs });
     commits.committed(paths.partials(name, date), r.commitId);
@@ -233,7 +237,7 @@ async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits:
       const pairsKey = `${link.from}\n${link.lookbackDays}\n${link.pairs}`;
       let table = pairsTables.get(pairsKey);
       if (!table) {
-        await db.run(`CREATE OR REPLACE TEMP VIEW today AS SELECT * FROM ${parquetScan(await localFiles(ctx.lake, prefixOf(inputs.today)))}`);
+        await partitionView(db, ctx.lake, 'today', prefixOf(inputs.today));
         const beforeFiles = (await mapLimit(inputs.before, 16, (tag) => localFiles(ctx.lake, prefixOf(tag)))).flat();
         await db.run(`CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`);
         table = `pairs_${pairsTables.size}`;
