@@ -1,10 +1,12 @@
 // Silver benchmark: generate one day of synthetic silver (default 10 million events) into a local
 // lake in a temp folder, then read and validate it whole (the daily job's read), then read an
-// evening hour range (row groups outside it are skipped by their timestamp statistics). Then two
-// ceilings for the read, DuckDB alone on the same files: scanning every column (no rules, nothing
-// stored), and storing the day as a table (no rules, no duplicate search), which the reader must do
-// for the partials that read its rows.
-// Run: npm run bench -- silver   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _THREADS, _MEMORY)
+// evening hour range (row groups outside it are skipped by their timestamp statistics). A second day
+// with bad rows (1 % by default, every kind) shows the read when rows must be read again to be
+// quarantined. Then the ceilings, DuckDB alone on the same files: scanning every column (no rules),
+// which validation cannot beat, and storing the day as a table (no rules, no duplicate search), what
+// a reader that copies the rows for its queries would pay; and the cost of one query of every column
+// of the accepted rows through the reader's view.
+// Run: npm run bench -- silver   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _BAD_RATE, _THREADS, _MEMORY)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { Engine, parquetScan, sqlIdent } from '../src/engine/duckdb.js';
 import { openLake, paths } from '../src/lake/index.js';
 import { SILVER_FILE_COLUMNS } from '../src/silver/contract.js';
 import { generateSilver } from '../src/silver/generator.js';
-import { readSilver } from '../src/silver/reader.js';
+import { dropSilverView, readSilver } from '../src/silver/reader.js';
 import { WEEKDAY_VOLUME } from '../src/silver/synthetic-model.js';
 import { peakRss, report } from './util.js';
 
@@ -21,10 +23,12 @@ const env = (name: string, fallback: number): number => Number(process.env[`GOLD
 const events = env('EVENTS', 10_000_000);
 const users = env('USERS', 1_000_000);
 const videos = env('VIDEOS', 100_000);
+const badRate = env('BAD_RATE', 0.01);
 const threads = env('THREADS', 2);
 const memoryLimit = process.env.GOLD_BENCH_SILVER_MEMORY ?? '8GB';
-// A Tuesday; its volume factor is undone so that the day holds `events` events.
+// A Tuesday (and the Wednesday with bad rows); its volume factor is undone so that the day holds `events` events.
 const DATE = '2024-03-05';
+const BAD_DATE = '2024-03-06';
 const eventsPerDay = Math.round(events / WEEKDAY_VOLUME[1]!);
 
 const root = mkdtempSync(join(tmpdir(), 'gold-bench-silver-'));
@@ -47,13 +51,20 @@ try {
   const rssAfterGenerate = peakRss();
 
   const db = await Engine.create(engine);
-  const read = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, runTime: new Date('2025-01-01T00:00:00Z') }));
-  const evening = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, hours: [19, 21], runTime: new Date('2025-01-01T00:00:00Z'), table: 'evening' }));
-  await db.run('DROP TABLE events; DROP TABLE evening');
+  const runTime = new Date('2025-01-01T00:00:00Z');
+  const read = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, runTime }));
   const files = await Promise.all((await lake.list(paths.silverDate(DATE))).filter((e) => e.key.endsWith('.parquet')).map((e) => lake.localFile(e.key)));
   const columns = SILVER_FILE_COLUMNS.map((c) => sqlIdent(c.name));
-  const scan = await timed(() => db.run(`SELECT count(*), ${columns.map((c) => `max(${c})`).join(', ')} FROM ${parquetScan(files)}`));
+  const maxOfEvery = `count(*), ${columns.map((c) => `max(${c})`).join(', ')}`;
+  const query = await timed(() => db.run(`SELECT ${maxOfEvery} FROM events`));
+  const evening = await timed(() => readSilver(db, lake, { from: DATE, to: DATE, hours: [19, 21], runTime, table: 'evening' }));
+  await dropSilverView(db, 'events');
+  await dropSilverView(db, 'evening');
+  const scan = await timed(() => db.run(`SELECT ${maxOfEvery} FROM ${parquetScan(files)}`));
   const store = await timed(() => db.run(`CREATE TEMP TABLE ceiling AS SELECT ${columns.join(', ')} FROM ${parquetScan(files)}`));
+  await db.run('DROP TABLE ceiling');
+  const genBad = await generateSilver(lake, engine, { from: BAD_DATE, to: BAD_DATE, users, videos, eventsPerDay, seed: 2, badRowRate: badRate });
+  const readBad = await timed(() => readSilver(db, lake, { from: BAD_DATE, to: BAD_DATE, runTime }));
   db.close();
 
   report('silver', {
@@ -69,10 +80,15 @@ try {
     'read+validate events/s': Math.round(read.value.rowsRead / read.seconds),
     'rows accepted': read.value.rowsAccepted,
     'rows quarantined': read.value.rowsQuarantined,
+    'query every column of the accepted rows (the view), seconds': query.seconds,
     'ceiling: scan every column, seconds': scan.seconds,
     'ceiling: scan every column, events/s': Math.round(rows / scan.seconds),
-    'ceiling: store the day as a table, seconds': store.seconds,
-    'ceiling: store the day as a table, events/s': Math.round(rows / store.seconds),
+    'store the day as a table (no rules), seconds': store.seconds,
+    'store the day as a table (no rules), events/s': Math.round(rows / store.seconds),
+    [`day with ${badRate * 100} % bad rows: events`]: genBad.rows,
+    'day with bad rows: rows quarantined': readBad.value.rowsQuarantined,
+    'day with bad rows: read+validate+quarantine seconds': readBad.seconds,
+    'day with bad rows: events/s': Math.round(readBad.value.rowsRead / readBad.seconds),
     'read 19-21h seconds': evening.seconds,
     'read 19-21h rows': evening.value.rowsRead,
     'peak RSS MB': peakRss(),

@@ -1,4 +1,4 @@
-// Reading silver for a date range into a DuckDB table of accepted rows, with validation and quarantine.
+// Reading silver for a date range as a DuckDB view of the accepted rows, with validation and quarantine.
 //
 // Only the range's `event_date=` folders are touched (partition pruning); inside a complete date
 // (its _SUCCESS present), each `event_type=` folder's committed files are read: the ones its manifest
@@ -6,10 +6,13 @@
 // range becomes a filter on event_timestamp that DuckDB pushes into the Parquet scan, where row-group
 // statistics skip the groups outside it (files are sorted by event_timestamp).
 //
-// Validation is one scan: every row rule is one CASE evaluated while the rows are stored; duplicates
-// of event_id are then found among the stored rows by sorting their 64-bit hashes (exact comparison
-// only for the few colliding ids). Rows read = rows accepted + rows quarantined, by construction:
-// every row read gets exactly one verdict.
+// Validation is one scan that keeps, per row, only its place (file, row number), a 64-bit hash of its
+// event_id and the code of the first row rule it breaks: the rows themselves are not copied, since
+// storing a day's rows costs more than reading the files again for each query that uses them.
+// Duplicates of event_id are found by sorting the hashes of the accepted rows; only the bad rows and the
+// rows whose hash repeats are read again in full (to judge duplicates exactly and to quarantine). The
+// accepted rows are then a view over the files that leaves out the rejected rows by place. Rows read =
+// rows accepted + rows quarantined, by construction: every row read gets exactly one verdict.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +23,7 @@ import { logger } from '../monitoring/logger.js';
 import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from './contract.js';
 import { SilverFileError, SilverPartitionMissingError, SilverSchemaError, type MissingPartition } from './errors.js';
 import { writeQuarantine } from './quarantine.js';
-import { DUPLICATE_EVENT_ID, firstBrokenRowRuleSql, SILVER_RULE_NAMES } from './rules.js';
+import { DUPLICATE_EVENT_ID, firstBrokenRowRuleCodeSql, ruleNameSql, SILVER_RULE_NAMES } from './rules.js';
 
 export interface SilverReadOptions {
   /** First and last event_date (inclusive). */
@@ -32,7 +35,7 @@ export interface SilverReadOptions {
   runTime?: Date;
   /** Write the quarantined rows to the lake (default: true for whole days; an hour range cannot). */
   quarantine?: boolean;
-  /** Name of the TEMP TABLE created (default `events`); replaced if it exists. */
+  /** Name of the TEMP VIEW created (default `events`); a view of that name is replaced. */
   table?: string;
   /** Read the dates that are there, and report the others, instead of failing. */
   allowMissing?: boolean;
@@ -122,8 +125,17 @@ async function missingOf(lake: Lake, dates: string[]): Promise<MissingPartition[
   return missing;
 }
 
-/** The SELECT of one file's rows in the reader's columns (checked against the contract). */
-async function fileSelect(db: Engine, lake: Lake, f: SilverFile, localPath: string, hours: [number, number] | undefined, extra: Set<string>): Promise<string> {
+/** One file's rows in the reader's columns (checked against the contract), as parts of a SELECT. */
+interface FileRows {
+  /** The contract's columns (converted where the file stores another type), event_type and event_date. */
+  columns: string;
+  /** read_parquet of the file, with its row numbers (file_row_number). */
+  source: string;
+  /** The hour range's condition, or null. */
+  hours: string | null;
+}
+
+async function fileRows(db: Engine, lake: Lake, f: SilverFile, localPath: string, hours: [number, number] | undefined, extra: Set<string>): Promise<FileRows> {
   let described: { column_name: string; column_type: string }[];
   try {
     described = await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlStr(localPath)}, hive_partitioning = false)`);
@@ -138,11 +150,22 @@ async function fileSelect(db: Engine, lake: Lake, f: SilverFile, localPath: stri
     return t === type ? sqlIdent(name) : `CAST(${sqlIdent(name)} AS ${type}) AS ${sqlIdent(name)}`;
   });
   for (const name of actual.keys()) if (!SILVER_FILE_COLUMNS.some((c) => c.name === name)) extra.add(name);
-  const hourFilter = hours
-    ? ` WHERE event_timestamp >= TIMESTAMP ${sqlStr(f.date)} + INTERVAL ${hours[0]} HOUR AND event_timestamp < TIMESTAMP ${sqlStr(f.date)} + INTERVAL ${hours[1]} HOUR`
-    : '';
-  return `SELECT ${columns.join(', ')}, ${sqlStr(f.eventType)} AS event_type, DATE ${sqlStr(f.date)} AS event_date FROM read_parquet(${sqlStr(localPath)}, hive_partitioning = false)${hourFilter}`;
+  return {
+    columns: `${columns.join(', ')}, ${sqlStr(f.eventType)} AS event_type, DATE ${sqlStr(f.date)} AS event_date`,
+    source: `read_parquet(${sqlStr(localPath)}, hive_partitioning = false, file_row_number = true)`,
+    hours: hours
+      ? `event_timestamp >= TIMESTAMP ${sqlStr(f.date)} + INTERVAL ${hours[0]} HOUR AND event_timestamp < TIMESTAMP ${sqlStr(f.date)} + INTERVAL ${hours[1]} HOUR`
+      : null,
+  };
 }
+
+/** The columns of FileRows, typed, and no row (what a range without files reads). */
+const NO_ROWS = `${SILVER_COLUMNS.map((c) => `NULL::${c.type} AS ${sqlIdent(c.name)}`).join(', ')} LIMIT 0`;
+
+const where = (conditions: (string | null)[]): string => {
+  const c = conditions.filter((x): x is string => x !== null);
+  return c.length > 0 ? ` WHERE ${c.join(' AND ')}` : '';
+};
 
 /**
  * When the scan fails on a file whose footer was fine (a corrupt page), names the file: from DuckDB's
@@ -164,34 +187,62 @@ async function culprit(db: Engine, files: { key: string; localPath: string }[], 
 }
 
 /**
- * Marks all but one copy of each event_id of a date among otherwise accepted rows as duplicate_event_id.
- * Per date: a copy of an event has its timestamp, hence its date (rows outside their date are
- * quarantined first), and a date's verdicts then do not depend on the range read with it, so the
- * daily job's one-day reads and a range read quarantine the same rows.
+ * The verdict of every row read, in TEMP TABLE _silver_verdicts (f: the file's index, r: its row
+ * number, h: hash of event_id and event_date, rule: the first row rule broken, as a code).
  */
-async function markDuplicates(db: Engine, table: string): Promise<void> {
-  const t = sqlIdent(table);
-  const rule = sqlIdent(RULE_COLUMN);
-  // Equal ids have equal hashes: sorting the hashes finds the (rare) candidates cheaply. The date is
-  // folded into the hash so that one sorted column still does it.
-  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_dup_hashes AS
-    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (SELECT hash(event_id, event_date) AS h FROM ${t} WHERE ${rule} IS NULL)) WHERE h = next_h`);
-  const { n } = await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_dup_hashes');
-  if (n > 0) {
-    // Which copy is kept depends on content only (not on file or thread order).
-    const order = SILVER_COLUMNS.map((c) => sqlIdent(c.name)).join(', ');
-    await db.run(`UPDATE ${t} SET ${rule} = ${sqlStr(DUPLICATE_EVENT_ID)} WHERE rowid IN (
-      SELECT rowid FROM (
-        SELECT rowid, row_number() OVER (PARTITION BY event_date, event_id ORDER BY ${order}) AS copy
-        FROM ${t} WHERE ${rule} IS NULL AND hash(event_id, event_date) IN (SELECT h FROM _silver_dup_hashes))
-      WHERE copy > 1)`);
+async function judgeRows(db: Engine, lake: Lake, rows: FileRows[], local: { key: string; localPath: string }[], runTime: Date): Promise<void> {
+  const selects = rows.map((x, i) => `SELECT ${i}::UINTEGER AS f, file_row_number AS r, ${x.columns} FROM ${x.source}${where([x.hours])}`);
+  const all = selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, ${NO_ROWS}`;
+  try {
+    await db.run(`CREATE OR REPLACE TEMP TABLE _silver_verdicts AS
+      SELECT f, r, hash(event_id, event_date) AS h, ${firstBrokenRowRuleCodeSql({ runTime })} AS rule FROM (${all})`);
+  } catch (e) {
+    const bad = await culprit(db, local, e as Error);
+    if (bad) throw new SilverFileError(bad.key, lake.uri, bad.detail);
+    throw e;
   }
-  await db.run('DROP TABLE _silver_dup_hashes');
 }
 
 /**
- * Reads silver for [from, to] into TEMP TABLE `table` (default `events`): the accepted rows, in
- * SILVER_COLUMNS. Bad rows are counted by rule and (for whole days) written to the quarantine.
+ * Reads again, in full, the rows that are quarantined or may be: those that broke a row rule, and the
+ * accepted rows whose hash repeats within their date (equal ids have equal hashes, so sorting the hashes
+ * finds the candidate duplicates cheaply). Judges duplicates exactly among them: all but one copy of
+ * an event_id of a date become duplicate_event_id. Per date, since a copy of an event has its
+ * timestamp, hence its date (rows outside their date broke a rule already): a date's verdicts do not
+ * depend on the range read with it. Leaves TEMP TABLE _silver_suspects: the silver columns, f, r and
+ * RULE_COLUMN (the rule's name; NULL for a kept copy).
+ */
+async function readSuspects(db: Engine, rows: FileRows[]): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_dup_hashes AS
+    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM _silver_verdicts WHERE rule IS NULL) WHERE h = next_h`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_suspect_places AS
+    SELECT f, r, rule FROM _silver_verdicts WHERE rule IS NOT NULL OR h IN (SELECT h FROM _silver_dup_hashes)`);
+  const files = (await db.all<{ f: number }>('SELECT DISTINCT f FROM _silver_suspect_places ORDER BY f')).map((x) => x.f);
+  const rule = sqlIdent(RULE_COLUMN);
+  const selects = files.map((i) => `SELECT ${i}::UINTEGER AS f, file_row_number AS r, ${rows[i]!.columns} FROM ${rows[i]!.source} WHERE file_row_number IN (SELECT r FROM _silver_suspect_places WHERE f = ${i})`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_suspects AS
+    SELECT x.*, ${ruleNameSql('p.rule')} AS ${rule} FROM (${selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, ${NO_ROWS}`}) x JOIN _silver_suspect_places p USING (f, r)`);
+  // Which copy is kept depends on content only (not on file or thread order).
+  const order = SILVER_COLUMNS.map((c) => sqlIdent(c.name)).join(', ');
+  await db.run(`UPDATE _silver_suspects SET ${rule} = ${sqlStr(DUPLICATE_EVENT_ID)} WHERE rowid IN (
+    SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY event_date, event_id ORDER BY ${order}) AS copy FROM _silver_suspects WHERE ${rule} IS NULL)
+    WHERE copy > 1)`);
+  await db.run('DROP TABLE _silver_dup_hashes; DROP TABLE _silver_suspect_places');
+}
+
+/** The TEMP TABLE of the places (f, r) of the rejected rows that the view `table` leaves out. */
+const rejectedTable = (table: string): string => sqlIdent(`${table}_rejected`);
+
+/** Drops what readSilver created under `table`: the view and its rejected rows. */
+export async function dropSilverView(db: Engine, table = 'events'): Promise<void> {
+  await db.run(`DROP VIEW IF EXISTS ${sqlIdent(table)}; DROP TABLE IF EXISTS ${rejectedTable(table)}`);
+}
+
+/**
+ * Reads silver for [from, to] as TEMP VIEW `table` (default `events`): the accepted rows, in
+ * SILVER_COLUMNS, read from the files each time the view is queried (the rejected rows' places are in
+ * TEMP TABLE `<table>_rejected`; dropSilverView drops both). Bad rows are counted by rule and (for
+ * whole days) written to the quarantine.
  */
 export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions): Promise<SilverReadReport> {
   validateOptions(opts);
@@ -213,45 +264,41 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
   }
   const local = await Promise.all(files.map(async (f) => ({ key: f.key, localPath: await lake.localFile(f.key) })));
   const extra = new Set<string>();
-  const selects: string[] = [];
-  for (const [i, f] of files.entries()) selects.push(await fileSelect(db, lake, f, local[i]!.localPath, opts.hours, extra));
+  const rows: FileRows[] = [];
+  for (const [i, f] of files.entries()) rows.push(await fileRows(db, lake, f, local[i]!.localPath, opts.hours, extra));
 
-  const t = sqlIdent(table);
   const rule = sqlIdent(RULE_COLUMN);
-  const schema = `${SILVER_COLUMNS.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')}, ${rule} VARCHAR`;
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${t} (${schema})`);
-  if (selects.length > 0) {
-    try {
-      await db.run(`INSERT INTO ${t} SELECT *, ${firstBrokenRowRuleSql({ runTime })} FROM (${selects.join('\nUNION ALL ')})`);
-    } catch (e) {
-      const bad = await culprit(db, local, e as Error);
-      await db.run(`DROP TABLE IF EXISTS ${t}`);
-      if (bad) throw new SilverFileError(bad.key, lake.uri, bad.detail);
-      throw e;
-    }
-  }
-  await markDuplicates(db, table);
-
-  const verdicts = await db.all<{ rule: string | null; rows: number }>(`SELECT ${rule} AS rule, count(*)::BIGINT AS rows FROM ${t} GROUP BY ALL`);
+  let rowsRead: number;
   const quarantinedByRule: Record<string, number> = {};
-  for (const name of SILVER_RULE_NAMES) {
-    const rows = verdicts.find((v) => v.rule === name)?.rows;
-    if (rows) quarantinedByRule[name] = rows;
-  }
-  const rowsRead = verdicts.reduce((a, v) => a + v.rows, 0);
-  const rowsQuarantined = verdicts.reduce((a, v) => a + (v.rule === null ? 0 : v.rows), 0);
-
   let quarantineKeys: string[] = [];
-  if (quarantine) {
-    const dir = await mkdtemp(join(tmpdir(), 'gold-quarantine-'));
-    try {
-      quarantineKeys = await writeQuarantine(db, lake, { table, ruleColumn: RULE_COLUMN, dates, runTime, dir });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+  try {
+    await judgeRows(db, lake, rows, local, runTime);
+    rowsRead = (await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_verdicts')).n;
+    await readSuspects(db, rows);
+    await db.run('DROP TABLE _silver_verdicts');
+    const verdicts = await db.all<{ rule: string; rows: number }>(`SELECT ${rule} AS rule, count(*)::BIGINT AS rows FROM _silver_suspects WHERE ${rule} IS NOT NULL GROUP BY ALL`);
+    for (const name of SILVER_RULE_NAMES) {
+      const n = verdicts.find((v) => v.rule === name)?.rows;
+      if (n) quarantinedByRule[name] = n;
     }
+    if (quarantine) {
+      const dir = await mkdtemp(join(tmpdir(), 'gold-quarantine-'));
+      try {
+        quarantineKeys = await writeQuarantine(db, lake, { table: '_silver_suspects', ruleColumn: RULE_COLUMN, dates, runTime, dir });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    await dropSilverView(db, table);
+    const rejected = rejectedTable(table);
+    await db.run(`CREATE TEMP TABLE ${rejected} AS SELECT f, r FROM _silver_suspects WHERE ${rule} IS NOT NULL`);
+    const rejectedFiles = new Set((await db.all<{ f: number }>(`SELECT DISTINCT f FROM ${rejected}`)).map((x) => x.f));
+    const view = rows.map((x, i) => `SELECT ${x.columns} FROM ${x.source}${where([x.hours, rejectedFiles.has(i) ? `file_row_number NOT IN (SELECT r FROM ${rejected} WHERE f = ${i})` : null])}`);
+    await db.run(`CREATE TEMP VIEW ${sqlIdent(table)} AS ${view.length > 0 ? view.join('\nUNION ALL ') : `SELECT ${NO_ROWS}`}`);
+  } finally {
+    await db.run('DROP TABLE IF EXISTS _silver_verdicts; DROP TABLE IF EXISTS _silver_suspects');
   }
-  if (rowsQuarantined > 0) await db.run(`DELETE FROM ${t} WHERE ${rule} IS NOT NULL`);
-  await db.run(`ALTER TABLE ${t} DROP COLUMN ${rule}`);
+  const rowsQuarantined = Object.values(quarantinedByRule).reduce((a, n) => a + n, 0);
 
   const extraColumns = [...extra].sort();
   if (extraColumns.length > 0) logger().warn({ lake: lake.uri, from: opts.from, to: opts.to, extraColumns }, 'silver files have columns beyond the contract; ignored');

@@ -132,9 +132,22 @@ export const DUPLICATE_EVENT_ID: SilverRuleName = 'duplicate_event_id';
 
 const ROW_RULES: readonly RowRule[] = SILVER_RULES.filter((r): r is (typeof SILVER_RULES)[number] & RowRule => r.scope === 'row');
 
-/** The name of the first row rule a row breaks, or NULL: one CASE, evaluated in the scan. */
+/** The name of the first row rule a row breaks, or NULL: one CASE (the daily partials hash this text). */
 export function firstBrokenRowRuleSql(ctx: RuleContext): string {
   return `CASE ${ROW_RULES.map((r) => `WHEN ${r.predicate(ctx)} THEN ${sqlStr(r.name)}`).join(' ')} END`;
+}
+
+/**
+ * The first row rule a row breaks, as its index in SILVER_RULE_NAMES (UTINYINT), or NULL: one CASE,
+ * evaluated in the scan. A code rather than the name: the reader keeps one per row read.
+ */
+export function firstBrokenRowRuleCodeSql(ctx: RuleContext): string {
+  return `CASE ${ROW_RULES.map((r) => `WHEN ${r.predicate(ctx)} THEN ${SILVER_RULE_NAMES.indexOf(r.name as SilverRuleName)}`).join(' ')} END::UTINYINT`;
+}
+
+/** The rule name of a code from firstBrokenRowRuleCodeSql (NULL for NULL). */
+export function ruleNameSql(code: string): string {
+  return `${sqlList([...SILVER_RULE_NAMES])}[${code} + 1]`;
 }
 
 /** Every row rule a row breaks, as a VARCHAR[] (for the quarantined rows only: it is the slow form). */

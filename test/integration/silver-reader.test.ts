@@ -10,7 +10,7 @@ import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from '../../src/silver/contract.j
 import { SilverFileError, SilverPartitionMissingError, SilverSchemaError } from '../../src/silver/errors.js';
 import { generateSilver } from '../../src/silver/generator.js';
 import { readSilver, type SilverReadReport } from '../../src/silver/reader.js';
-import { SILVER_RULE_NAMES } from '../../src/silver/rules.js';
+import { firstBrokenRowRuleSql, SILVER_RULE_NAMES } from '../../src/silver/rules.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
 const D = '2024-03-01';
@@ -170,6 +170,63 @@ describe('each rule alone', () => {
     ]);
     // The accepted 'half' is the valid copy.
     expect(await db.one('SELECT country FROM events WHERE event_id = \'half\'')).toEqual({ country: 'US' });
+  });
+});
+
+describe('the accepted rows', () => {
+  /** Brute force: every row of the files with its first broken rule, then one copy kept per (date, id) by content order. */
+  async function reference(glob: string, hours?: [number, number]): Promise<string> {
+    const inHours = hours ? `WHERE hour(event_timestamp) >= ${hours[0]} AND hour(event_timestamp) < ${hours[1]}` : '';
+    const cols = SILVER_COLUMNS.map((c) => c.name).join(', ');
+    await db.run(`CREATE OR REPLACE TEMP TABLE ref_rows AS SELECT ${cols}, ${firstBrokenRowRuleSql({ runTime: RUN_TIME })} AS rule
+      FROM (SELECT ${SILVER_FILE_COLUMNS.map((c) => c.name).join(', ')}, event_type::VARCHAR AS event_type, event_date::DATE AS event_date
+            FROM read_parquet(${sqlStr(glob)}, hive_partitioning = true) ${inHours})`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ref_accepted AS SELECT ${cols} FROM ref_rows WHERE rule IS NULL
+      QUALIFY row_number() OVER (PARTITION BY event_date, event_id ORDER BY ${cols}) = 1`);
+    return 'ref_accepted';
+  }
+
+  async function expectSameRows(a: string, b: string): Promise<void> {
+    const diff = async (x: string, y: string) => (await db.one<{ n: number }>(`SELECT count(*)::INT AS n FROM (SELECT * FROM ${x} EXCEPT ALL SELECT * FROM ${y})`)).n;
+    expect([await diff(a, b), await diff(b, a)]).toEqual([0, 0]);
+  }
+
+  it.each([3, 7, 13])('are the brute-force reference\'s rows, with its counts by rule, on generated silver with bad rows (seed %i)', async (seed) => {
+    const root = tempDir('gold-silver-prop-');
+    const lake = newLake(root);
+    await generateSilver(lake, { threads: 2, memoryLimit: '1GB' }, { from: D, to: '2024-03-02', users: 50, videos: 30, eventsPerDay: 1500, seed, badRowRate: 0.05 });
+    const r = await readSilver(db, lake, { from: D, to: '2024-03-02', runTime: RUN_TIME });
+    const ref = await reference(join(root, 'silver/events/*/*/*.parquet'));
+    await expectSameRows('events', ref);
+    const rows = await db.one<{ n: number; valid: number; accepted: number }>(
+      'SELECT count(*)::INT AS n, count(*) FILTER (WHERE rule IS NULL)::INT AS valid, (SELECT count(*)::INT FROM ref_accepted) AS accepted FROM ref_rows',
+    );
+    expect([r.rowsRead, r.rowsAccepted]).toEqual([rows.n, rows.accepted]);
+    const byRule = await db.all<{ rule: string; n: number }>('SELECT rule, count(*)::INT AS n FROM ref_rows WHERE rule IS NOT NULL GROUP BY ALL');
+    expect(r.quarantinedByRule).toEqual({ ...Object.fromEntries(byRule.map((x) => [x.rule, x.n])), duplicate_event_id: rows.valid - rows.accepted });
+    expect(r.quarantinedByRule.duplicate_event_id).toBeGreaterThan(0);
+    expect((await quarantineRows(lake, D)).length + (await quarantineRows(lake, '2024-03-02')).length).toBe(r.rowsQuarantined);
+  });
+
+  it('leave out the rejected rows by their place in files of many row groups, within an hour range', async () => {
+    const root = tempDir('gold-silver-groups-');
+    const lake = newLake(root);
+    // One event a minute, a bad country every 7th, the same id twice every 11th; 60-row row groups.
+    const file = join(dir, `f${fileNo++}.parquet`);
+    await db.run(`COPY (SELECT f.* REPLACE (event_timestamp + INTERVAL (t.i) MINUTE AS event_timestamp,
+          'e' || CASE WHEN t.i % 11 = 1 THEN t.i - 1 ELSE t.i END AS event_id,
+          CASE WHEN t.i % 7 = 0 THEN 'XX' ELSE 'US' END AS country)
+        FROM (${row('x', { event_timestamp: `TIMESTAMP '${D} 00:00:00'` })}) f, range(0, 1440) t(i) ORDER BY t.i)
+      TO ${sqlStr(file)} (FORMAT parquet, ROW_GROUP_SIZE 60)`);
+    await commitPartition(lake, paths.silverPartition(D, 'heartbeat'), [{ localPath: file }]);
+    await completeDate(lake, D);
+    for (const hours of [undefined, [5, 9] as [number, number]]) {
+      const r = await readSilver(db, lake, { from: D, to: D, hours, runTime: RUN_TIME });
+      await expectSameRows('events', await reference(join(root, 'silver/events/*/*/*.parquet'), hours));
+      expect(r.rowsAccepted).toBe((await db.one<{ n: number }>('SELECT count(*)::INT AS n FROM events')).n);
+      expect(r.quarantinedByRule.bad_country).toBeGreaterThan(0);
+      expect(r.quarantinedByRule.duplicate_event_id).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, SILVER_COLUMNS } from '../../src/silver/contract.js';
-import { brokenRowRulesSql, firstBrokenRowRuleSql, SILVER_RULES, sqlTimestamp } from '../../src/silver/rules.js';
+import { brokenRowRulesSql, firstBrokenRowRuleCodeSql, ruleNameSql, SILVER_RULES, sqlTimestamp } from '../../src/silver/rules.js';
 
 const RUN_TIME = new Date('2024-03-02T06:00:00Z');
 type Col = (typeof SILVER_COLUMNS)[number]['name'];
@@ -35,7 +35,7 @@ async function verdict(o: Partial<Record<Col, string>>): Promise<[string | null,
   const v = { ...VALID, ...o };
   const row = SILVER_COLUMNS.map((c) => `CAST(${v[c.name]} AS ${c.type}) AS ${c.name}`).join(', ');
   const r = await db.one<{ first: string | null; all: string[] }>(
-    `SELECT ${firstBrokenRowRuleSql({ runTime: RUN_TIME })} AS first, ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all FROM (SELECT ${row})`,
+    `SELECT ${ruleNameSql(firstBrokenRowRuleCodeSql({ runTime: RUN_TIME }))} AS first, ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all FROM (SELECT ${row})`,
   );
   return [r.first, r.all];
 }

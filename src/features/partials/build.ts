@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
 import { commitPartition, committedFiles, partitionValue, paths, readManifest, type Lake } from '../../lake/index.js';
 import { SILVER_COLUMNS } from '../../silver/contract.js';
-import { readSilver, type SilverReadReport } from '../../silver/reader.js';
+import { dropSilverView, readSilver, type SilverReadReport } from '../../silver/reader.js';
 import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
@@ -184,7 +184,7 @@ async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, commits:
     commits.committed(paths.partials(name, date), r.commitId);
     rows[name] = r.rows;
   }
-  await db.run('DROP TABLE IF EXISTS events');
+  await dropSilverView(db, 'events');
   return { silver, rows };
 }
 
