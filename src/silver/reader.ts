@@ -47,6 +47,8 @@ export interface SilverReadReport {
   /** Lake keys of the `event_type=` folders read. */
   partitions: string[];
   partitionsRead: number;
+  /** Lake keys of the files read (the view reads them again at each query). */
+  files: string[];
   filesRead: number;
   bytesRead: number;
   rowsRead: number;
@@ -306,6 +308,7 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
     dates,
     partitions,
     partitionsRead: partitions.length,
+    files: files.map((f) => f.key),
     filesRead: files.length,
     bytesRead: files.reduce((a, f) => a + f.size, 0),
     rowsRead,

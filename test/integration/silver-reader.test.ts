@@ -487,6 +487,23 @@ describe.each([
   });
 });
 
+it('the view\'s files, evicted from an S3 lake\'s cache, come back to the same paths when asked for again', async () => {
+  // A cache of one byte that keeps nothing in use: each download evicts every other file.
+  const lake = openLake(s3LakeUri(), { s3CacheDir: tempDir('gold-silver-cache-'), s3CacheMaxBytes: 1, s3CacheInUseMs: 0 });
+  lakes.push(lake);
+  await writeType(lake, D, 'heartbeat', good(3));
+  await completeDate(lake, D);
+  const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+  expect(r.files).toHaveLength(1);
+  const other = join(dir, 'other.parquet');
+  await db.run(`COPY (SELECT 1 AS x) TO ${sqlStr(other)} (FORMAT parquet)`);
+  await lake.upload(other, 'elsewhere/other.parquet');
+  await lake.localFile('elsewhere/other.parquet');
+  await expect(db.one('SELECT count(*)::INT AS n FROM events')).rejects.toThrow(/No files found|does not exist|No such file/);
+  await Promise.all(r.files.map((k) => lake.localFile(k)));
+  expect(await db.one('SELECT count(*)::INT AS n FROM events')).toEqual({ n: 3 });
+});
+
 it('every rule the contract names is checked', () => {
   expect(SILVER_RULE_NAMES).toEqual([
     'null_key',

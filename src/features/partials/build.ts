@@ -175,6 +175,9 @@ async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, commits:
   const silver = await readSilver(db, ctx.lake, { from: date, to: date, runTime, table: 'events' });
   const rows: Record<string, number> = {};
   for (const [name, p] of Object.entries(DAILY_PARTIALS) as [DailyPartialName, (typeof DAILY_PARTIALS)[DailyPartialName]][]) {
+    // `events` reads the silver files at each query: asking for them again keeps an S3 lake's cache from
+    // evicting them during a long day (and fetches back, to the same path, any it did evict).
+    await Promise.all(silver.files.map((k) => ctx.lake.localFile(k)));
     const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${p.sql}) ORDER BY ALL`, {
       silverFingerprint: fingerprint,
       sqlHash: dailySqlHash(name),
