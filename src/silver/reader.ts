@@ -135,6 +135,8 @@ interface FileRows {
   source: string;
   /** The hour range's condition, or null. */
   hours: string | null;
+  /** The file's partition values: the rules on them are decided once for the file. */
+  partition: { eventType: string; eventDate: string };
 }
 
 async function fileRows(db: Engine, lake: Lake, f: SilverFile, localPath: string, hours: [number, number] | undefined, extra: Set<string>): Promise<FileRows> {
@@ -158,6 +160,7 @@ async function fileRows(db: Engine, lake: Lake, f: SilverFile, localPath: string
     hours: hours
       ? `event_timestamp >= TIMESTAMP ${sqlStr(f.date)} + INTERVAL ${hours[0]} HOUR AND event_timestamp < TIMESTAMP ${sqlStr(f.date)} + INTERVAL ${hours[1]} HOUR`
       : null,
+    partition: { eventType: f.eventType, eventDate: f.date },
   };
 }
 
@@ -193,11 +196,13 @@ async function culprit(db: Engine, files: { key: string; localPath: string }[], 
  * number, h: hash of event_id and event_date, rule: the first row rule broken, as a code).
  */
 async function judgeRows(db: Engine, lake: Lake, rows: FileRows[], local: { key: string; localPath: string }[], runTime: Date): Promise<void> {
-  const selects = rows.map((x, i) => `SELECT ${i}::UINTEGER AS f, file_row_number AS r, ${x.columns} FROM ${x.source}${where([x.hours])}`);
-  const all = selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, ${NO_ROWS}`;
+  const selects = rows.map(
+    (x, i) => `SELECT ${i}::UINTEGER AS f, file_row_number AS r, hash(event_id, event_date) AS h, ${firstBrokenRowRuleCodeSql({ runTime, partition: x.partition })} AS rule
+      FROM (SELECT file_row_number, ${x.columns} FROM ${x.source}${where([x.hours])})`,
+  );
+  const none = 'SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, NULL::UBIGINT AS h, NULL::UTINYINT AS rule LIMIT 0';
   try {
-    await db.run(`CREATE OR REPLACE TEMP TABLE _silver_verdicts AS
-      SELECT f, r, hash(event_id, event_date) AS h, ${firstBrokenRowRuleCodeSql({ runTime })} AS rule FROM (${all})`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE _silver_verdicts AS ${selects.length > 0 ? selects.join('\nUNION ALL ') : none}`);
   } catch (e) {
     const bad = await culprit(db, local, e as Error);
     if (bad) throw new SilverFileError(bad.key, lake.uri, bad.detail);

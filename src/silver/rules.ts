@@ -9,6 +9,11 @@ import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, ZERO_WATCH_EVENT_TYPES } from
 export interface RuleContext {
   /** The run's time: events after it are in the future. */
   runTime: Date;
+  /**
+   * The event_type and event_date of every row checked, when known (a file's partition values): the
+   * rules on them are then decided once for the file, or become comparisons with constants.
+   */
+  partition?: { eventType: string; eventDate: string };
 }
 
 export interface RowRule {
@@ -55,7 +60,7 @@ export const SILVER_RULES = [
     name: 'unknown_event_type',
     description: `event_type is not one of ${EVENT_TYPES.join(', ')}`,
     scope: 'row',
-    predicate: () => `NOT ${inList('event_type', EVENT_TYPES)}`,
+    predicate: (ctx) => (ctx.partition ? String(!(EVENT_TYPES as readonly string[]).includes(ctx.partition.eventType)) : `NOT ${inList('event_type', EVENT_TYPES)}`),
   },
   {
     name: 'timestamp_in_future',
@@ -67,7 +72,10 @@ export const SILVER_RULES = [
     name: 'timestamp_outside_partition',
     description: "event_timestamp's UTC date differs from the event_date partition",
     scope: 'row',
-    predicate: () => 'CAST(event_timestamp AS DATE) <> event_date',
+    predicate: (ctx) =>
+      ctx.partition
+        ? `(event_timestamp < DATE ${sqlStr(ctx.partition.eventDate)} OR event_timestamp >= DATE ${sqlStr(ctx.partition.eventDate)} + INTERVAL 1 DAY)`
+        : 'CAST(event_timestamp AS DATE) <> event_date',
   },
   {
     name: 'non_finite_number',
@@ -91,7 +99,12 @@ export const SILVER_RULES = [
     name: 'unexpected_watch_seconds',
     description: `watch_seconds is not 0 for ${ZERO_WATCH_EVENT_TYPES.join(', ')}`,
     scope: 'row',
-    predicate: () => `watch_seconds <> 0 AND ${inList('event_type', ZERO_WATCH_EVENT_TYPES)}`,
+    predicate: (ctx) =>
+      ctx.partition
+        ? (ZERO_WATCH_EVENT_TYPES as readonly string[]).includes(ctx.partition.eventType)
+          ? 'watch_seconds <> 0'
+          : 'false'
+        : `watch_seconds <> 0 AND ${inList('event_type', ZERO_WATCH_EVENT_TYPES)}`,
   },
   {
     name: 'negative_position',
@@ -142,7 +155,8 @@ export function firstBrokenRowRuleSql(ctx: RuleContext): string {
  * evaluated in the scan. A code rather than the name: the reader keeps one per row read.
  */
 export function firstBrokenRowRuleCodeSql(ctx: RuleContext): string {
-  return `CASE ${ROW_RULES.map((r) => `WHEN ${r.predicate(ctx)} THEN ${SILVER_RULE_NAMES.indexOf(r.name as SilverRuleName)}`).join(' ')} END::UTINYINT`;
+  const whens = ROW_RULES.map((r) => ({ p: r.predicate(ctx), code: SILVER_RULE_NAMES.indexOf(r.name as SilverRuleName) })).filter((w) => w.p !== 'false');
+  return whens.length > 0 ? `CASE ${whens.map((w) => `WHEN ${w.p} THEN ${w.code}`).join(' ')} END::UTINYINT` : 'NULL::UTINYINT';
 }
 
 /** The rule name of a code from firstBrokenRowRuleCodeSql (NULL for NULL). */

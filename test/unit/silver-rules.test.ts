@@ -34,9 +34,14 @@ afterAll(() => db.close());
 async function verdict(o: Partial<Record<Col, string>>): Promise<[string | null, string[]]> {
   const v = { ...VALID, ...o };
   const row = SILVER_COLUMNS.map((c) => `CAST(${v[c.name]} AS ${c.type}) AS ${c.name}`).join(', ');
-  const r = await db.one<{ first: string | null; all: string[] }>(
-    `SELECT ${ruleNameSql(firstBrokenRowRuleCodeSql({ runTime: RUN_TIME }))} AS first, ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all FROM (SELECT ${row})`,
+  // The same row as one of a file whose partition values are known (the reader's form) must get the same verdict.
+  const partition = { eventType: v.event_type.slice(1, -1), eventDate: /'(.*)'/.exec(v.event_date)![1]! };
+  const r = await db.one<{ first: string | null; inFile: string | null; all: string[] }>(
+    `SELECT ${ruleNameSql(firstBrokenRowRuleCodeSql({ runTime: RUN_TIME }))} AS first,
+      ${ruleNameSql(firstBrokenRowRuleCodeSql({ runTime: RUN_TIME, partition }))} AS inFile,
+      ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all FROM (SELECT ${row})`,
   );
+  expect(r.inFile).toBe(r.first);
   return [r.first, r.all];
 }
 
