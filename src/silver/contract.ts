@@ -32,7 +32,7 @@ export const SILVER_PARTITION_COLUMNS = [
 
 export type SilverColumn = (typeof SILVER_FILE_COLUMNS)[number]['name'] | (typeof SILVER_PARTITION_COLUMNS)[number]['name'];
 
-/** The reader's output: the file columns, then the partition columns (the `events` table's schema). */
+/** The reader's output: the file columns, then the partition columns (the `events` view's schema). */
 export const SILVER_COLUMNS = [...SILVER_FILE_COLUMNS, { name: 'event_type', type: 'VARCHAR' }, { name: 'event_date', type: 'DATE' }] as const;
 
 /** ISO 3166-1 alpha-2: the officially assigned codes (249). */

@@ -8,7 +8,7 @@ import { SILVER_COLUMNS } from './contract.js';
 import { brokenRowRulesSql, DUPLICATE_EVENT_ID, sqlTimestamp } from './rules.js';
 
 export interface QuarantineWrite {
-  /** Table holding the read rows with their rule column (NULL for accepted rows). */
+  /** Table of rows with their rule column: those with a rule are quarantined (the others, kept copies, are not). */
   table: string;
   ruleColumn: string;
   /** Every date read: each gets its quarantine replaced (removed when it has no bad row any more). */

@@ -13,7 +13,7 @@
 // entity, not by pair. What is stored is the day's pairs counted by entity and previous days (all a
 // family filters on), a fraction of the pairs.
 //
-// Daily SQL reads the `events` table (one day of accepted silver, as the silver reader makes it); each
+// Daily SQL reads the `events` view (one day of accepted silver, as the silver reader makes it); each
 // row also carries the `day` it belongs to. Watch seconds are summed as DECIMAL (microsecond precision):
 // exact sums do not depend on the order DuckDB's threads add them in, so a recomputation gives the same
 // bits.
