@@ -7,8 +7,9 @@
 // statistics skip the groups outside it (files are sorted by event_timestamp).
 //
 // Validation is one scan that keeps, per row, only its place (file, row number), a 64-bit hash of its
-// event_id and the code of the first row rule it breaks: the rows themselves are not copied, since
-// storing a day's rows costs more than reading the files again for each query that uses them.
+// event_id and the code of the first row rule it breaks: the rows themselves are not copied. Storing a
+// day's rows costs about as much time as the daily partials then spend reading the files again, and
+// would hold the day in memory.
 // Duplicates of event_id are found by sorting the hashes of the accepted rows; only the bad rows and the
 // rows whose hash repeats are read again in full (to judge duplicates exactly and to quarantine). The
 // accepted rows are then a view over the files that leaves out the rejected rows by place. Rows read =
