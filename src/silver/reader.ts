@@ -6,17 +6,20 @@
 // range becomes a filter on event_timestamp that DuckDB pushes into the Parquet scan, where row-group
 // statistics skip the groups outside it (files are sorted by event_timestamp).
 //
-// Validation is one scan that keeps, per row, only its place (file, row number), a 64-bit hash of its
-// event_id and the code of the first row rule it breaks: the rows themselves are not copied. Storing a
-// day's rows costs about as much time as the daily partials then spend reading the files again, and
-// would hold the day in memory.
-// Duplicates of event_id are found by sorting the hashes of the accepted rows; only the bad rows and the
-// rows whose hash repeats are read again in full (to judge duplicates exactly and to quarantine). The
-// accepted rows are then a view over the files that leaves out the rejected rows by place. Rows read =
-// rows accepted + rows quarantined, by construction: every row read gets exactly one verdict.
+// Validation copies no rows. The rows that may be rejected are found by their place (file, row
+// number): those that break a row rule, by one filter per condition of each rule, which the Parquet
+// scan checks against each row group's statistics and dictionaries before decoding anything (a clean
+// day decodes almost nothing for them); and the candidate duplicates, by sorting a 64-bit hash of
+// every row's (event_id, event_date), the one column decoded in full. Only those rows are read again
+// in full, to judge them exactly and to quarantine. The accepted rows are then a view over the files
+// that leaves out the rejected places. Rows read = rows accepted + rows quarantined, by construction:
+// every row read gets exactly one verdict. Statistics are trusted, as every Parquet query engine does;
+// a corrupt page that no check had to decode is named when a query of the view reads it
+// (silverQueryError).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { currentCancellation } from '../engine/cancellation.js';
 import { sqlIdent, sqlStr, type Engine } from '../engine/duckdb.js';
 import { assertDate, dateRange } from '../features/time.js';
 import { COMMIT_MARKER, joinKey, partitionValue, paths, readManifest, type Lake } from '../lake/index.js';
@@ -24,7 +27,7 @@ import { logger } from '../monitoring/logger.js';
 import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from './contract.js';
 import { SilverFileError, SilverPartitionMissingError, SilverSchemaError, type MissingPartition } from './errors.js';
 import { writeQuarantine } from './quarantine.js';
-import { DUPLICATE_EVENT_ID, firstBrokenRowRuleCodeSql, ruleNameSql, SILVER_RULE_NAMES } from './rules.js';
+import { brokenRowConditionsSql, DUPLICATE_EVENT_ID, firstBrokenRowRuleSql, SILVER_RULE_NAMES } from './rules.js';
 
 export interface SilverReadOptions {
   /** First and last event_date (inclusive). */
@@ -182,60 +185,89 @@ async function culprit(db: Engine, files: { key: string; localPath: string }[], 
   if (named) return { key: named.key, detail: error.message };
   for (const f of files) {
     try {
-      await db.run(`CREATE OR REPLACE TEMP TABLE _silver_probe AS SELECT * FROM read_parquet(${sqlStr(f.localPath)}, hive_partitioning = false)`);
+      // Hashing every value decodes every page (statistics cannot answer it), and keeps nothing.
+      await db.run(`SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet(${sqlStr(f.localPath)}, hive_partitioning = false)`);
     } catch (e) {
       return { key: f.key, detail: (e as Error).message };
-    } finally {
-      await db.run('DROP TABLE IF EXISTS _silver_probe');
     }
   }
   return null;
 }
 
-/**
- * The verdict of every row read, in TEMP TABLE _silver_verdicts (f: the file's index, r: its row
- * number, h: hash of event_id and event_date, rule: the first row rule broken, as a code).
- */
-async function judgeRows(db: Engine, lake: Lake, rows: FileRows[], local: { key: string; localPath: string }[], runTime: Date): Promise<void> {
-  const selects = rows.map(
-    (x, i) => `SELECT ${i}::UINTEGER AS f, file_row_number AS r, hash(event_id, event_date) AS h, ${firstBrokenRowRuleCodeSql({ runTime, partition: x.partition })} AS rule
-      FROM (SELECT file_row_number, ${x.columns} FROM ${x.source}${where([x.hours])})`,
-  );
-  const none = 'SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, NULL::UBIGINT AS h, NULL::UTINYINT AS rule LIMIT 0';
+/** The error to raise for one that came from reading files: a SilverFileError when one of them does not decode, else itself. */
+async function fileErrorOf(db: Engine, lake: Lake, files: { key: string; localPath: string }[], error: unknown): Promise<unknown> {
+  if (!(error instanceof Error) || currentCancellation()?.aborted) return error;
+  const bad = await culprit(db, files, error);
+  return bad ? new SilverFileError(bad.key, lake.uri, bad.detail) : error;
+}
+
+/** Runs fn; when it fails and one of the files does not decode, throws a SilverFileError that names it. */
+async function namingBadFile<T>(db: Engine, lake: Lake, files: { key: string; localPath: string }[], fn: () => Promise<T>): Promise<T> {
   try {
-    await db.run(`CREATE OR REPLACE TEMP TABLE _silver_verdicts AS ${selects.length > 0 ? selects.join('\nUNION ALL ') : none}`);
+    return await fn();
   } catch (e) {
-    const bad = await culprit(db, local, e as Error);
-    if (bad) throw new SilverFileError(bad.key, lake.uri, bad.detail);
-    throw e;
+    throw await fileErrorOf(db, lake, files, e);
   }
 }
 
 /**
- * Reads again, in full, the rows that are quarantined or may be: those that broke a row rule, and the
- * accepted rows whose hash repeats within their date (equal ids have equal hashes, so sorting the hashes
- * finds the candidate duplicates cheaply). Judges duplicates exactly among them: all but one copy of
- * an event_id of a date become duplicate_event_id. Per date, since a copy of an event has its
- * timestamp, hence its date (rows outside their date broke a rule already): a date's verdicts do not
- * depend on the range read with it. Leaves TEMP TABLE _silver_suspects: the silver columns, f, r and
- * RULE_COLUMN (the rule's name; NULL for a kept copy).
+ * The error to raise when a query of the view of `report` failed: a SilverFileError when one of its
+ * files does not decode, else the error itself. The read decodes only what its checks need, so a
+ * corrupt page in a row group that no check had to look at is found by the first query that reads it.
  */
-async function readSuspects(db: Engine, rows: FileRows[]): Promise<void> {
+export async function silverQueryError(db: Engine, lake: Lake, report: SilverReadReport, error: unknown): Promise<unknown> {
+  const files = await Promise.all(report.files.map(async (key) => ({ key, localPath: await lake.localFile(key) })));
+  return fileErrorOf(db, lake, files, error);
+}
+
+/**
+ * Finds the places (f: the file's index, r: its row number) of the rows that may be rejected, in TEMP
+ * TABLE _silver_suspect_places, and returns the number of rows read. Suspects are the rows that break
+ * some row rule, found by one filter per condition of each rule (the Parquet scan decodes only the
+ * row groups whose statistics allow a row to meet it), and the rows whose hash of (event_id,
+ * event_date) repeats in the range: equal ids have equal hashes, so sorting the hashes of every row,
+ * the one pass that decodes a column of every row, finds the candidate duplicates.
+ */
+async function findSuspects(db: Engine, rows: FileRows[], runTime: Date): Promise<number> {
+  const select = (x: FileRows, what: string, conditions: (string | null)[]): string =>
+    `SELECT ${what} FROM (SELECT file_row_number, ${x.columns} FROM ${x.source}${where([x.hours])})${where(conditions)}`;
+  const union = (selects: string[], none: string): string => (selects.length > 0 ? selects.join('\nUNION ALL ') : none);
+  const { n } = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM (${union(rows.map((x) => select(x, '1', [])), 'SELECT 1 LIMIT 0')})`);
   await db.run(`CREATE OR REPLACE TEMP TABLE _silver_dup_hashes AS
-    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM _silver_verdicts WHERE rule IS NULL) WHERE h = next_h`);
+    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (${union(rows.map((x) => select(x, 'hash(event_id, event_date) AS h', [])), 'SELECT NULL::UBIGINT AS h LIMIT 0')}))
+    WHERE h = next_h`);
+  const hasDuplicates = (await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_dup_hashes')).n > 0;
+  const place = (i: number): string => `${i}::UINTEGER AS f, file_row_number AS r`;
+  const broken = rows.flatMap((x, i) => brokenRowConditionsSql({ runTime, partition: x.partition }).map((c) => select(x, place(i), [c])));
+  const repeated = hasDuplicates ? rows.map((x, i) => select(x, place(i), ['hash(event_id, event_date) IN (SELECT h FROM _silver_dup_hashes)'])) : [];
   await db.run(`CREATE OR REPLACE TEMP TABLE _silver_suspect_places AS
-    SELECT f, r, rule FROM _silver_verdicts WHERE rule IS NOT NULL OR h IN (SELECT h FROM _silver_dup_hashes)`);
+    SELECT DISTINCT f, r FROM (${union([...broken, ...repeated], 'SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r LIMIT 0')})`);
+  await db.run('DROP TABLE _silver_dup_hashes');
+  return n;
+}
+
+/**
+ * Reads the suspects again, in full, and judges them exactly: the first row rule each breaks, then, among
+ * those that break none, all but one copy of an event_id of a date become duplicate_event_id. Per date,
+ * since a copy of an event has its timestamp, hence its date (rows outside their date broke a rule
+ * already): a date's verdicts do not depend on the range read with it. Leaves TEMP TABLE
+ * _silver_suspects: the silver columns, f, r and RULE_COLUMN (the rule's name; NULL for a kept copy).
+ */
+async function judgeSuspects(db: Engine, rows: FileRows[], runTime: Date): Promise<void> {
   const files = (await db.all<{ f: number }>('SELECT DISTINCT f FROM _silver_suspect_places ORDER BY f')).map((x) => x.f);
   const rule = sqlIdent(RULE_COLUMN);
-  const selects = files.map((i) => `SELECT ${i}::UINTEGER AS f, file_row_number AS r, ${rows[i]!.columns} FROM ${rows[i]!.source} WHERE file_row_number IN (SELECT r FROM _silver_suspect_places WHERE f = ${i})`);
-  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_suspects AS
-    SELECT x.*, ${ruleNameSql('p.rule')} AS ${rule} FROM (${selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, ${NO_ROWS}`}) x JOIN _silver_suspect_places p USING (f, r)`);
+  const selects = files.map((i) => {
+    const x = rows[i]!;
+    return `SELECT ${i}::UINTEGER AS f, file_row_number AS r, * EXCLUDE (file_row_number), ${firstBrokenRowRuleSql({ runTime, partition: x.partition })} AS ${rule}
+      FROM (SELECT file_row_number, ${x.columns} FROM ${x.source} WHERE file_row_number IN (SELECT r FROM _silver_suspect_places WHERE f = ${i}))`;
+  });
+  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_suspects AS ${selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, *, NULL::VARCHAR AS ${rule} FROM (SELECT ${NO_ROWS})`}`);
   // Which copy is kept depends on content only (not on file or thread order).
   const order = SILVER_COLUMNS.map((c) => sqlIdent(c.name)).join(', ');
   await db.run(`UPDATE _silver_suspects SET ${rule} = ${sqlStr(DUPLICATE_EVENT_ID)} WHERE rowid IN (
     SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY event_date, event_id ORDER BY ${order}) AS copy FROM _silver_suspects WHERE ${rule} IS NULL)
     WHERE copy > 1)`);
-  await db.run('DROP TABLE _silver_dup_hashes; DROP TABLE _silver_suspect_places');
+  await db.run('DROP TABLE _silver_suspect_places');
 }
 
 /** The TEMP TABLE of the places (f, r) of the rejected rows that the view `table` leaves out. */
@@ -280,10 +312,11 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
   const quarantinedByRule: Record<string, number> = {};
   let quarantineKeys: string[] = [];
   try {
-    await judgeRows(db, lake, rows, local, runTime);
-    rowsRead = (await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_verdicts')).n;
-    await readSuspects(db, rows);
-    await db.run('DROP TABLE _silver_verdicts');
+    rowsRead = await namingBadFile(db, lake, local, async () => {
+      const n = await findSuspects(db, rows, runTime);
+      await judgeSuspects(db, rows, runTime);
+      return n;
+    });
     const verdicts = await db.all<{ rule: string; rows: number }>(`SELECT ${rule} AS rule, count(*)::BIGINT AS rows FROM _silver_suspects WHERE ${rule} IS NOT NULL GROUP BY ALL`);
     for (const name of SILVER_RULE_NAMES) {
       const n = verdicts.find((v) => v.rule === name)?.rows;
@@ -304,7 +337,7 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
     const view = rows.map((x, i) => `SELECT ${x.columns} FROM ${x.source}${where([x.hours, rejectedFiles.has(i) ? `file_row_number NOT IN (SELECT r FROM ${rejected} WHERE f = ${i})` : null])}`);
     await db.run(`CREATE TEMP VIEW ${sqlIdent(table)} AS ${view.length > 0 ? view.join('\nUNION ALL ') : `SELECT ${NO_ROWS}`}`);
   } finally {
-    await db.run('DROP TABLE IF EXISTS _silver_verdicts; DROP TABLE IF EXISTS _silver_suspects');
+    await db.run('DROP TABLE IF EXISTS _silver_dup_hashes; DROP TABLE IF EXISTS _silver_suspect_places; DROP TABLE IF EXISTS _silver_suspects');
   }
   const rowsQuarantined = Object.values(quarantinedByRule).reduce((a, n) => a + n, 0);
 

@@ -22,6 +22,13 @@ export interface RowRule {
   scope: 'row';
   /** A SQL boolean over one row, true when the row breaks the rule. */
   predicate: (ctx: RuleContext) => string;
+  /**
+   * The same rule as conditions, one column each: a row breaks the rule when any is true. The reader
+   * looks for the rows that break a rule with one filter per condition, which the Parquet scan checks
+   * against each row group's statistics (and dictionary) first, so it decodes only the groups where a
+   * row might break it. Without it, the predicate is the one condition.
+   */
+  anyOf?: (ctx: RuleContext) => string[];
 }
 
 export interface RangeRule {
@@ -49,12 +56,14 @@ export const SILVER_RULES = [
     description: 'event_id, event_timestamp, user_id, session_id or video_id is null',
     scope: 'row',
     predicate: () => 'event_id IS NULL OR event_timestamp IS NULL OR user_id IS NULL OR session_id IS NULL OR video_id IS NULL',
+    anyOf: () => ['event_id', 'event_timestamp', 'user_id', 'session_id', 'video_id'].map((c) => `${c} IS NULL`),
   },
   {
     name: 'null_value',
     description: 'category, watch_seconds, play_position_seconds or video_duration_seconds is null',
     scope: 'row',
     predicate: () => 'category IS NULL OR watch_seconds IS NULL OR play_position_seconds IS NULL OR video_duration_seconds IS NULL',
+    anyOf: () => ['category', 'watch_seconds', 'play_position_seconds', 'video_duration_seconds'].map((c) => `${c} IS NULL`),
   },
   {
     name: 'unknown_event_type',
@@ -76,12 +85,17 @@ export const SILVER_RULES = [
       ctx.partition
         ? `(event_timestamp < DATE ${sqlStr(ctx.partition.eventDate)} OR event_timestamp >= DATE ${sqlStr(ctx.partition.eventDate)} + INTERVAL 1 DAY)`
         : 'CAST(event_timestamp AS DATE) <> event_date',
+    anyOf: (ctx) =>
+      ctx.partition
+        ? [`event_timestamp < DATE ${sqlStr(ctx.partition.eventDate)}`, `event_timestamp >= DATE ${sqlStr(ctx.partition.eventDate)} + INTERVAL 1 DAY`]
+        : ['CAST(event_timestamp AS DATE) <> event_date'],
   },
   {
     name: 'non_finite_number',
     description: 'watch_seconds, play_position_seconds or video_duration_seconds is NaN or infinite',
     scope: 'row',
     predicate: () => 'NOT (isfinite(watch_seconds) AND isfinite(play_position_seconds) AND isfinite(video_duration_seconds))',
+    anyOf: () => ['watch_seconds', 'play_position_seconds', 'video_duration_seconds'].map((c) => `NOT isfinite(${c})`),
   },
   {
     name: 'nonpositive_duration',
@@ -123,12 +137,15 @@ export const SILVER_RULES = [
     description: `device_type is null or not one of ${DEVICE_TYPES.join(', ')}`,
     scope: 'row',
     predicate: () => `device_type IS NULL OR NOT ${inList('device_type', DEVICE_TYPES)}`,
+    anyOf: () => ['device_type IS NULL', `device_type NOT IN (${DEVICE_TYPES.map(sqlStr).join(', ')})`],
   },
   {
     name: 'bad_country',
     description: 'country is null or not an ISO 3166-1 alpha-2 code',
     scope: 'row',
     predicate: () => `country IS NULL OR NOT ${inList('country', COUNTRY_CODES)}`,
+    // A list of constants: the scan checks it against each row group's dictionary.
+    anyOf: () => ['country IS NULL', `country NOT IN (${COUNTRY_CODES.map(sqlStr).join(', ')})`],
   },
   {
     name: 'duplicate_event_id',
@@ -145,23 +162,17 @@ export const DUPLICATE_EVENT_ID: SilverRuleName = 'duplicate_event_id';
 
 const ROW_RULES: readonly RowRule[] = SILVER_RULES.filter((r): r is (typeof SILVER_RULES)[number] & RowRule => r.scope === 'row');
 
-/** The name of the first row rule a row breaks, or NULL: one CASE (the daily partials hash this text). */
+/**
+ * Conditions whose union is the rows that break some row rule (each rule's anyOf, or its predicate),
+ * less those that are false for every row of the context.
+ */
+export function brokenRowConditionsSql(ctx: RuleContext): string[] {
+  return ROW_RULES.flatMap((r) => r.anyOf?.(ctx) ?? [r.predicate(ctx)]).filter((c) => c !== 'false');
+}
+
+/** The name of the first row rule a row breaks, or NULL: one CASE (the daily partials hash its text without a partition). */
 export function firstBrokenRowRuleSql(ctx: RuleContext): string {
   return `CASE ${ROW_RULES.map((r) => `WHEN ${r.predicate(ctx)} THEN ${sqlStr(r.name)}`).join(' ')} END`;
-}
-
-/**
- * The first row rule a row breaks, as its index in SILVER_RULE_NAMES (UTINYINT), or NULL: one CASE,
- * evaluated in the scan. A code rather than the name: the reader keeps one per row read.
- */
-export function firstBrokenRowRuleCodeSql(ctx: RuleContext): string {
-  const whens = ROW_RULES.map((r) => ({ p: r.predicate(ctx), code: SILVER_RULE_NAMES.indexOf(r.name as SilverRuleName) })).filter((w) => w.p !== 'false');
-  return whens.length > 0 ? `CASE ${whens.map((w) => `WHEN ${w.p} THEN ${w.code}`).join(' ')} END::UTINYINT` : 'NULL::UTINYINT';
-}
-
-/** The rule name of a code from firstBrokenRowRuleCodeSql (NULL for NULL). */
-export function ruleNameSql(code: string): string {
-  return `${sqlList([...SILVER_RULE_NAMES])}[${code} + 1]`;
 }
 
 /** Every row rule a row breaks, as a VARCHAR[] (for the quarantined rows only: it is the slow form). */

@@ -1,13 +1,14 @@
 // Daily partials and their inputs, on local and S3 lakes: huge watch_seconds do not overflow the sums, a
 // silver file restated in place at the same size (an upstream writer with fixed names) is noticed,
 // and a change of the silver rules recomputes the partials.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, parquetScan, sqlStr } from '../../src/engine/duckdb.js';
 import type { FeatureContext } from '../../src/features/context.js';
 import { ensurePartials, partitionLocalFiles } from '../../src/features/partials/build.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
+import { SilverFileError } from '../../src/silver/errors.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
 const DATE = '2026-01-01';
@@ -68,6 +69,24 @@ describe.each([
     const recomputed = await ensurePartials(ctx, DATE, { runTime: RUN_TIME });
     expect(recomputed.map((r) => [r.date, r.dailyComputed])).toEqual([[DATE, true]]);
     expect(await userDayWatch(ctx)).toBe('20.000000');
+  });
+
+  it('names a silver file with a corrupt page that only the partials decode, as bad input', async () => {
+    const ctx = context();
+    const file = join(tempDir(), 'part.parquet');
+    await db.run(`COPY (SELECT 'e' || i AS event_id, TIMESTAMP '${DATE} 10:00:00' + INTERVAL (i) SECOND AS event_timestamp, 'u' || (i * 7919 % 20000) AS user_id, 's1' AS session_id,
+      'v1' AS video_id, 'drama' AS category, 1.0::DOUBLE AS watch_seconds, 1.0::DOUBLE AS play_position_seconds, 100.0::DOUBLE AS video_duration_seconds, 'tv' AS device_type, 'US' AS country
+      FROM range(20000) t(i)) TO ${sqlStr(file)} (FORMAT parquet)`);
+    // user_id's pages: the read checks the column by its statistics only, user_day decodes it.
+    const { data } = await db.one<{ data: number }>(`SELECT data_page_offset AS data FROM parquet_metadata(${sqlStr(file)}) WHERE path_in_schema = 'user_id'`);
+    const bytes = readFileSync(file);
+    bytes.fill(0xff, data + 20, data + 220);
+    writeFileSync(file, bytes);
+    await ctx.lake.upload(file, KEY);
+    await ctx.lake.write(`${paths.silverDate(DATE)}/_SUCCESS`, '');
+    const e = await ensurePartials(ctx, DATE, { runTime: RUN_TIME }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SilverFileError);
+    expect(e).toMatchObject({ file: KEY, nonRetryable: true, type: 'SilverFile' });
   });
 
   it('reads a date again while it had rows in the future of the run that read it', async () => {

@@ -9,7 +9,7 @@ import { commitPartition, committedFiles, joinKey, openLake, paths, readManifest
 import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from '../../src/silver/contract.js';
 import { SilverFileError, SilverPartitionMissingError, SilverSchemaError } from '../../src/silver/errors.js';
 import { generateSilver } from '../../src/silver/generator.js';
-import { readSilver, type SilverReadReport } from '../../src/silver/reader.js';
+import { readSilver, silverQueryError, type SilverReadReport } from '../../src/silver/reader.js';
 import { firstBrokenRowRuleSql, SILVER_RULE_NAMES } from '../../src/silver/rules.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
@@ -328,6 +328,32 @@ describe('bad files and schemas', () => {
     const e = await readSilver(db, lake, { from: D, to: D }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(SilverFileError);
     expect(e).toMatchObject({ file: key });
+  });
+
+  it('names a file with a corrupt page that the read did not decode, at the first query that does', async () => {
+    const lake = newLake();
+    const rows = `SELECT f.* REPLACE ('x' || t.i AS event_id, 'u' || (t.i * 7919 % 20000) AS user_id) FROM (${row('x')}) f, range(20000) t(i)`;
+    const key = await writeType(lake, D, 'heartbeat', rows);
+    const path = await lake.localFile(key);
+    // user_id's only rule is the null check, which the row group's statistics answer: its pages are not decoded.
+    const { data } = await db.one<{ data: number }>(`SELECT data_page_offset AS data FROM parquet_metadata(${sqlStr(path)}) WHERE path_in_schema = 'user_id'`);
+    const bytes = readFileSync(path);
+    bytes.fill(0xff, data + 20, data + 220);
+    writeFileSync(path, bytes);
+    await completeDate(lake, D);
+    const report = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(report.rowsAccepted).toBe(20000);
+    const failure = await db.run('SELECT max(user_id) FROM events').catch((x: unknown) => x);
+    expect(failure).toBeInstanceOf(Error);
+    const e = await silverQueryError(db, lake, report, failure);
+    expect(e).toBeInstanceOf(SilverFileError);
+    expect(e).toMatchObject({ file: key, nonRetryable: true });
+    // When every file decodes, the failure is passed on as it is.
+    const clean = newLake();
+    await writeType(clean, D, 'heartbeat', good(3));
+    await completeDate(clean, D);
+    const other = new Error('out of memory');
+    expect(await silverQueryError(db, clean, await readSilver(db, clean, { from: D, to: D, runTime: RUN_TIME, table: 'clean' }), other)).toBe(other);
   });
 
   it('names a corrupt commit marker', async () => {

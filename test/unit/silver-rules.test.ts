@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, SILVER_COLUMNS } from '../../src/silver/contract.js';
-import { brokenRowRulesSql, firstBrokenRowRuleCodeSql, ruleNameSql, SILVER_RULES, sqlTimestamp } from '../../src/silver/rules.js';
+import { brokenRowConditionsSql, brokenRowRulesSql, firstBrokenRowRuleSql, SILVER_RULES, sqlTimestamp, type RowRule, type RuleContext } from '../../src/silver/rules.js';
 
 const RUN_TIME = new Date('2024-03-02T06:00:00Z');
 type Col = (typeof SILVER_COLUMNS)[number]['name'];
@@ -30,18 +30,34 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
+const ROW_RULES = SILVER_RULES.filter((r): r is (typeof SILVER_RULES)[number] & RowRule => r.scope === 'row');
+const anyTrue = (conditions: string[]): string => `(${conditions.map((c) => `(${c})`).join(' OR ')}) IS TRUE`;
+/** Every rule a row breaks, from each rule's conditions (the reader's search) rather than its predicate. */
+const brokenByConditions = (ctx: RuleContext): string =>
+  `list_filter([${ROW_RULES.map((r) => `CASE WHEN ${anyTrue(r.anyOf?.(ctx) ?? [r.predicate(ctx)])} THEN '${r.name}' END`).join(', ')}], x -> x IS NOT NULL)`;
+
 /** [first rule broken or null, all rules broken] of one row. */
 async function verdict(o: Partial<Record<Col, string>>): Promise<[string | null, string[]]> {
   const v = { ...VALID, ...o };
   const row = SILVER_COLUMNS.map((c) => `CAST(${v[c.name]} AS ${c.type}) AS ${c.name}`).join(', ');
   // The same row as one of a file whose partition values are known (the reader's form) must get the same verdict.
   const partition = { eventType: v.event_type.slice(1, -1), eventDate: /'(.*)'/.exec(v.event_date)![1]! };
-  const r = await db.one<{ first: string | null; inFile: string | null; all: string[] }>(
-    `SELECT ${ruleNameSql(firstBrokenRowRuleCodeSql({ runTime: RUN_TIME }))} AS first,
-      ${ruleNameSql(firstBrokenRowRuleCodeSql({ runTime: RUN_TIME, partition }))} AS inFile,
-      ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all FROM (SELECT ${row})`,
+  // So must each rule's conditions, and the union of all of them must be the rows that break some rule.
+  const r = await db.one<{ first: string | null; inFile: string | null; all: string[]; byConditions: string[]; byConditionsInFile: string[]; suspect: boolean; suspectInFile: boolean }>(
+    `SELECT ${firstBrokenRowRuleSql({ runTime: RUN_TIME })} AS first,
+      ${firstBrokenRowRuleSql({ runTime: RUN_TIME, partition })} AS inFile,
+      ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all,
+      ${brokenByConditions({ runTime: RUN_TIME })} AS byConditions,
+      ${brokenByConditions({ runTime: RUN_TIME, partition })} AS byConditionsInFile,
+      ${anyTrue(brokenRowConditionsSql({ runTime: RUN_TIME }))} AS suspect,
+      ${anyTrue(brokenRowConditionsSql({ runTime: RUN_TIME, partition }))} AS suspectInFile
+    FROM (SELECT ${row})`,
   );
   expect(r.inFile).toBe(r.first);
+  expect(r.byConditions).toEqual(r.all);
+  expect(r.byConditionsInFile).toEqual(r.all);
+  expect(r.suspect).toBe(r.first !== null);
+  expect(r.suspectInFile).toBe(r.first !== null);
   return [r.first, r.all];
 }
 

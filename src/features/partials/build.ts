@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
 import { commitPartition, committedFiles, partitionValue, paths, readManifest, type Lake } from '../../lake/index.js';
 import { SILVER_COLUMNS } from '../../silver/contract.js';
-import { dropSilverView, readSilver, type SilverReadReport } from '../../silver/reader.js';
+import { dropSilverView, readSilver, silverQueryError, type SilverReadReport } from '../../silver/reader.js';
 import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
@@ -183,6 +183,8 @@ async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, commits:
       sqlHash: dailySqlHash(name),
       silverRowsAccepted: silver.rowsAccepted,
       futureRows: silver.quarantinedByRule.timestamp_in_future ?? 0,
+    }).catch(async (e: unknown) => {
+      throw await silverQueryError(db, ctx.lake, silver, e);
     });
     commits.committed(paths.partials(name, date), r.commitId);
     rows[name] = r.rows;
