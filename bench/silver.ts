@@ -5,16 +5,17 @@
 // quarantined. Then the ceilings, DuckDB alone on the same files: scanning every column (no rules),
 // which validation cannot beat, and storing the day as a table (no rules, no duplicate search), what
 // a reader that copies the rows for its queries would pay; and the cost of one query of every column
-// of the accepted rows through the reader's view.
+// of the accepted rows through the reader's view. The generator writes Parquet V2; the same day
+// rewritten as Parquet V1 (what many writers still write) is read too.
 // Run: npm run bench -- silver   (GOLD_BENCH_SILVER_EVENTS, _USERS, _VIDEOS, _BAD_RATE, _THREADS, _MEMORY)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Engine, parquetScan, sqlIdent } from '../src/engine/duckdb.js';
-import { openLake, paths } from '../src/lake/index.js';
+import { Engine, parquetScan, sqlIdent, sqlStr } from '../src/engine/duckdb.js';
+import { COMMIT_MARKER, commitPartition, joinKey, openLake, paths } from '../src/lake/index.js';
 import { SILVER_FILE_COLUMNS } from '../src/silver/contract.js';
-import { generateSilver } from '../src/silver/generator.js';
+import { generateSilver, SILVER_ROW_GROUP_SIZE } from '../src/silver/generator.js';
 import { dropSilverView, readSilver } from '../src/silver/reader.js';
 import { WEEKDAY_VOLUME } from '../src/silver/synthetic-model.js';
 import { peakRss, report } from './util.js';
@@ -63,6 +64,18 @@ try {
   const scan = await timed(() => db.run(`SELECT ${maxOfEvery} FROM ${parquetScan(files)}`));
   const store = await timed(() => db.run(`CREATE TEMP TABLE ceiling AS SELECT ${columns.join(', ')} FROM ${parquetScan(files)}`));
   await db.run('DROP TABLE ceiling');
+  // The same day as Parquet V1, in a lake of its own, committed as the generator commits.
+  const v1Lake = openLake(join(root, 'lake-v1'), { s3CacheDir: join(root, 'cache'), s3CacheMaxBytes: 1e9 });
+  for (const f of files) {
+    const type = /event_type=([^/]+)/.exec(f)![1]!;
+    const v1File = join(root, `v1-${type}.parquet`);
+    await db.run(`COPY (SELECT * FROM read_parquet(${sqlStr(f)}, hive_partitioning = false)) TO ${sqlStr(v1File)} (FORMAT parquet, ROW_GROUP_SIZE ${SILVER_ROW_GROUP_SIZE})`);
+    await commitPartition(v1Lake, paths.silverPartition(DATE, type), [{ localPath: v1File }]);
+  }
+  await v1Lake.write(joinKey(paths.silverDate(DATE), COMMIT_MARKER), '');
+  const readV1 = await timed(() => readSilver(db, v1Lake, { from: DATE, to: DATE, runTime }));
+  await dropSilverView(db, 'events');
+  await v1Lake.close();
   const genBad = await generateSilver(lake, engine, { from: BAD_DATE, to: BAD_DATE, users, videos, eventsPerDay, seed: 2, badRowRate: badRate });
   const readBad = await timed(() => readSilver(db, lake, { from: BAD_DATE, to: BAD_DATE, runTime }));
   db.close();
@@ -80,6 +93,8 @@ try {
     'read+validate events/s': Math.round(read.value.rowsRead / read.seconds),
     'rows accepted': read.value.rowsAccepted,
     'rows quarantined': read.value.rowsQuarantined,
+    'read+validate, the day as Parquet V1, seconds': readV1.seconds,
+    'read+validate, the day as Parquet V1, events/s': Math.round(readV1.value.rowsRead / readV1.seconds),
     'query every column of the accepted rows (the view), seconds': query.seconds,
     'ceiling: scan every column, seconds': scan.seconds,
     'ceiling: scan every column, events/s': Math.round(rows / scan.seconds),
