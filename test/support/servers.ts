@@ -11,16 +11,18 @@ import { temporalReachable } from '../../src/temporal/connection.js';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/temporal/search-attributes.js';
 import { temporalCli, weedBin } from '../../src/tools/binaries.js';
 
+// Ports for servers are drawn below the kernel's ephemeral range (32768 and up): a port the kernel
+// handed out as free could be taken by another test's outgoing connection before the server binds it.
+const PORTS_FROM = 20_000;
+const PORTS_TO = 32_000;
+
+/** A port free now (with its +1000 neighbour still below the ephemeral range). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+  for (let i = 0; i < 200; i++) {
+    const p = PORTS_FROM + Math.floor(Math.random() * (PORTS_TO - 1000 - PORTS_FROM));
+    if (await portFree(p)) return p;
+  }
+  throw new Error('no free port');
 }
 
 export async function portFree(port: number): Promise<boolean> {
@@ -34,19 +36,22 @@ export async function portFree(port: number): Promise<boolean> {
 /** A free port whose +10000 neighbour (SeaweedFS's gRPC port) is free too. */
 async function freePortPair(): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const p = 20000 + Math.floor(Math.random() * 30000);
+    const p = PORTS_FROM + Math.floor(Math.random() * (PORTS_TO - 10_000 - PORTS_FROM));
     if ((await portFree(p)) && (await portFree(p + 10000))) return p;
   }
   throw new Error('no free port pair');
 }
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, log?: string): Promise<void> {
+/** Waits for check(); fails at the deadline, or as soon as the server's process has exited. */
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>, log?: string, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const tail = (): string => (log ? `:\n${readFileSync(log, 'utf8').slice(-2000)}` : '');
   while (Date.now() < deadline) {
     if (await check()) return;
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${what} exited before it started${tail()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${what} did not start in ${timeoutMs / 1000}s${log ? `:\n${readFileSync(log, 'utf8').slice(-2000)}` : ''}`);
+  throw new Error(`${what} did not start in ${timeoutMs / 1000}s${tail()}`);
 }
 
 export interface TemporalServer {
@@ -56,7 +61,18 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
+/** A Temporal dev server; tried three times, since one of the ports it binds may have been taken meanwhile. */
 export async function startTemporal(opts: { dbFile?: string; port?: number } = {}): Promise<TemporalServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTemporalOnce(opts);
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+async function startTemporalOnce(opts: { dbFile?: string; port?: number }): Promise<TemporalServer> {
   const port = opts.port ?? (await freePort());
   const uiPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gold-temporal-'));
@@ -67,7 +83,12 @@ export async function startTemporal(opts: { dbFile?: string; port?: number } = {
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : [])];
   const child = spawn(temporalCli(), args, { stdio: ['ignore', out, out] });
   const address = `127.0.0.1:${port}`;
-  await waitUntil('Temporal dev server', 60_000, () => temporalReachable(address, 1000), log);
+  try {
+    await waitUntil('Temporal dev server', 60_000, () => temporalReachable(address, 1000), log, child);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
   return { address, uiPort, process: child, stop: () => stopChild(child) };
 }
 
