@@ -2,6 +2,7 @@
 // and are validated once at start so that a bad value fails with a message naming it.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { redactUrl } from './redact.js';
 
 /** A whole number written in decimal digits ('0x10' and '1e3' are refused, not read as 16 and 1000). */
 const decimal = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int());
@@ -94,17 +95,12 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path[0] as keyof Settings;
-    const value = key === 'onlineStore' ? redactedOnlineStore(String(raw[key])) : raw[key];
+    const value = typeof raw[key] === 'string' ? redactUrl(raw[key]) : raw[key];
     const from = overrides[key] !== undefined && overrides[key] !== '' ? `${SETTING_FLAG[key] ?? SETTING_ENV[key]}` : SETTING_ENV[key];
     throw new SettingsError(`invalid setting ${from}=${JSON.stringify(value)}: ${issue.message}`);
   }
   const s = parsed.data;
   return { ...s, home: resolve(s.home), s3CacheDir: resolve(s.s3CacheDir) };
-}
-
-/** Settings that are safe to show or to put in workflow inputs: no secrets (credentials stay in the env). */
-export function redactedOnlineStore(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
 /** The settings as environment variables, to hand to a child process. */

@@ -29,7 +29,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, ReplyError } from 'ioredis';
-import { redactedOnlineStore } from '../config/settings.js';
+import { redactUrl } from '../config/redact.js';
 import { logger } from '../monitoring/logger.js';
 import { DEFAULT_BULK_IDLE_TIMEOUT_MS, RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
 import { LOWEST_HEADER, rebuildWatermark } from './redis-watermark.js';
@@ -148,7 +148,7 @@ export class RedisOnlineStore implements OnlineStore {
   private connectionError?: string;
 
   constructor(url: string, opts: RedisStoreOptions = {}) {
-    this.location = redactedOnlineStore(url);
+    this.location = redactUrl(url);
     this.keyPrefix = opts.keyPrefix ?? 'gold:';
     this.keysPerCall = opts.keysPerScriptCall ?? 500;
     this.bulkMinRows = opts.bulkMinRows ?? 256;
