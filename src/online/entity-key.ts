@@ -3,6 +3,12 @@
 // '|' after escaping '\' as '\\' and '|' as '\|', so that no two different key tuples collide.
 import { sqlIdent } from '../engine/sql.js';
 
+/**
+ * Longest entity key, in UTF-8 bytes, that a read accepts: with its view's prefix it stays within the
+ * embedded store's key size (LMDB: 1,978 bytes), and no real identifier comes near it.
+ */
+export const MAX_ENTITY_KEY_BYTES = 1024;
+
 function escapePart(part: string): string {
   return part.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
 }

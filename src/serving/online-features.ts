@@ -10,7 +10,7 @@
 //             results: [ { values: [...], statuses: [...], event_timestamps: [...] }, ... ] }
 //           one result per name, each with one entry per entity row; statuses PRESENT, NULL_VALUE
 //           (present, value null), NOT_FOUND, OUTSIDE_MAX_AGE (older than the view's TTL: value null).
-import { encodeEntityKey } from '../online/entity-key.js';
+import { encodeEntityKey, MAX_ENTITY_KEY_BYTES } from '../online/entity-key.js';
 import { checkedView } from '../online/rows.js';
 import type { OnlineReadRequest, OnlineReadResult, OnlineStore } from '../online/store.js';
 import { valueKind, type OnlineViewSpec } from '../online/view.js';
@@ -160,7 +160,12 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
       i = reads.length;
       readOf.set(view, i);
       const cols = view.keys.map((k) => columns[k]!);
-      const entityKeys = Array.from({ length: rows }, (_, r) => encodeEntityKey(cols.map((c) => String(c[r]))));
+      const entityKeys = Array.from({ length: rows }, (_, r) => {
+        const key = encodeEntityKey(cols.map((c) => String(c[r])));
+        const bytes = Buffer.byteLength(key);
+        if (bytes > MAX_ENTITY_KEY_BYTES) throw new FeatureRequestError(400, `entity row ${r} of view ${view.name} has a key of ${bytes} bytes, at most ${MAX_ENTITY_KEY_BYTES}`);
+        return key;
+      });
       reads.push({ view, entityKeys, features: [] });
     }
     const features = reads[i]!.features!;

@@ -22,9 +22,11 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Request' } } } },
           responses: {
             '200': { description: 'One result per name in metadata.feature_names (entity key columns first)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Response' } } } },
-            '400': errorResponse('Malformed request: bad JSON, bad refs, missing or unknown entity columns, columns of different lengths'),
+            '400': errorResponse('Malformed request: bad JSON, bad refs, missing or unknown entity columns, columns of different lengths, an entity key over 1,024 bytes'),
+            '401': errorResponse('No accepted bearer token (when the server has tokens)'),
             '404': errorResponse('Unknown feature view, feature or feature service'),
-            '413': errorResponse(`More than ${maxEntities} entities`),
+            '413': errorResponse(`More than ${maxEntities} entities, or a body over the server's limit`),
+            '429': errorResponse('Too many requests in flight; retry after the Retry-After header\'s seconds'),
             '503': errorResponse('The online store is unavailable'),
           },
         },

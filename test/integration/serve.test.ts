@@ -226,7 +226,8 @@ describe('feature server over Redis', () => {
       const t0 = performance.now();
       const res = await post(app, { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] } });
       expect(res.statusCode).toBe(503);
-      expect(res.json<{ message: string }>().message).toBe(`online store redis://127.0.0.1:${port} failed: no answer from redis://127.0.0.1:${port} in 300 ms`);
+      // Where the store is stays in the server's log.
+      expect(res.json<{ message: string }>().message).toBe('online store (redis) unavailable; the server log has the cause under this request id');
       const health = await app.inject({ method: 'GET', url: '/health' });
       expect(health.statusCode).toBe(503);
       expect(health.json()).toMatchObject({ status: 'unavailable', store: 'redis' });
@@ -243,7 +244,7 @@ describe('feature server over Redis', () => {
     const app = createFeatureServer({ store: down, views });
     const res = await post(app, { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] } });
     expect(res.statusCode).toBe(503);
-    expect(res.json<{ message: string }>().message).toMatch(/online store redis:\/\/127.0.0.1:1 failed/);
+    expect(res.json<{ message: string }>().message).toMatch(/^online store \(redis\) unavailable/);
     const health = await app.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(503);
     expect(health.json()).toMatchObject({ status: 'unavailable', store: 'redis' });

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Settings } from '../../config/settings.js';
 import { logger } from '../../monitoring/logger.js';
 import { openOnlineStore } from '../../online/store.js';
+import { loadServeConfig, type ServeConfig } from '../../serving/config.js';
 import { createFeatureServer } from '../../serving/server.js';
 import { servingCatalog } from '../../serving/view-provider.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
@@ -10,17 +11,25 @@ export interface ServeOptions {
   port: number;
   host: string;
   maxEntities: number;
+  /** Limits, tokens and TLS (default: from the GOLD_SERVE_* variables). */
+  config?: ServeConfig;
 }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** Serves until `stop` aborts, then closes the server (finishing requests in flight) and the store. */
 export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: AbortSignal, onListening?: (address: string) => void): Promise<void> {
+  // Checked before anything is opened: a bad setting leaves nothing behind.
+  const config = opts.config ?? loadServeConfig();
   const store = openOnlineStore(s.onlineStore, s.home);
   try {
     const catalog = await servingCatalog(s);
-    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities });
+    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities, limits: config.limits, auth: config.auth, tls: config.tls });
     try {
       const address = await app.listen({ port: opts.port, host: opts.host });
-      logger().info({ address, store: store.kind, location: store.location, views: catalog.views.map((v) => `${v.name}:v${v.version}`) }, 'feature server listening');
+      const auth = config.auth.tokens.length > 0 ? { tokens: config.auth.tokens.length, open: config.auth.open } : 'none';
+      logger().info({ address, store: store.kind, location: store.location, tls: config.tls !== undefined, auth, views: catalog.views.map((v) => `${v.name}:v${v.version}`) }, 'feature server listening');
+      if (!LOOPBACK.test(opts.host) && config.auth.tokens.length === 0) logger().warn({ host: opts.host }, 'feature server reachable beyond this machine without authentication (set GOLD_SERVE_TOKENS)');
       onListening?.(address);
       if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
     } finally {
