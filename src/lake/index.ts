@@ -1,3 +1,4 @@
+export * from './contain.js';
 export * from './lake.js';
 export * from './open.js';
 export * from './partition.js';

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { containedPath } from './contain.js';
 import { LakeNotFoundError, type Lake, type LakeEntry } from './lake.js';
 
 export class LocalLake implements Lake {
@@ -11,12 +12,9 @@ export class LocalLake implements Lake {
 
   constructor(readonly root: string, readonly uri: string = root) {}
 
+  /** A key names a place under the root, never above it. */
   path(key: string): string {
-    if (key === '') return this.root;
-    const parts = key.split('/');
-    // A key names a place under the root, never above it.
-    if (parts.some((p) => p === '..' || p === '.')) throw new Error(`invalid lake key '${key}': '.' and '..' are not allowed`);
-    return join(this.root, ...parts);
+    return containedPath(this.root, key);
   }
 
   async list(prefix: string): Promise<LakeEntry[]> {

@@ -9,6 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { keySegments } from './contain.js';
 import { LakeNotFoundError, joinKey, type Lake } from './lake.js';
 
 export const COMMIT_MARKER = '_SUCCESS';
@@ -43,7 +45,47 @@ function commitTimeOf(name: string): number | null {
   return m ? parseInt(m[1]!, 36) : null;
 }
 
-export async function readManifest(lake: Lake, prefix: string): Promise<PartitionManifest | null> {
+/** A marker that does not parse or does not hold a manifest; the message names it and says what is wrong. */
+export class CorruptManifestError extends Error {
+  override name = 'CorruptManifestError';
+  readonly nonRetryable = true;
+  constructor(readonly key: string, lakeUri: string, detail: string) {
+    super(`corrupt commit marker ${key} in lake ${lakeUri}: ${detail}`);
+  }
+}
+
+/**
+ * A manifest's file names are keys relative to the marker's folder: `depth` segments (1 for a
+ * partition's own files, 2 for a date marker listing `event_type=<t>/<file>`), none of which may leave it.
+ */
+function manifestSchema(depth: number) {
+  const name = z.string().superRefine((v, ctx) => {
+    try {
+      if (keySegments(v, 'file name').length !== depth) ctx.addIssue({ code: 'custom', message: `file name '${v}' must be ${depth === 1 ? 'a plain name (no /)' : `${depth} segments`}` });
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  });
+  return z.object({
+    commitId: z.string().min(1),
+    committedAt: z.string(),
+    files: z.array(z.object({ name, size: z.number().int().nonnegative() })),
+    meta: z.record(z.string(), z.unknown()).default({}),
+  });
+}
+
+/** The first problem zod found, as `path: message`. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}
+
+/**
+ * The manifest of the marker at `prefix`, checked (CorruptManifestError naming the marker); null when
+ * there is no marker. An empty marker (an upstream writer's) lists every data file in the folder.
+ * `depth`: see manifestSchema.
+ */
+export async function readManifest(lake: Lake, prefix: string, depth = 1): Promise<PartitionManifest | null> {
   let raw: Buffer;
   try {
     raw = await lake.read(joinKey(prefix, COMMIT_MARKER));
@@ -59,11 +101,16 @@ export async function readManifest(lake: Lake, prefix: string): Promise<Partitio
       .map((e) => ({ name: basename(e.key), size: e.size }));
     return { commitId: 'external', committedAt: '', files, meta: {} };
   }
+  const key = joinKey(prefix, COMMIT_MARKER);
+  let json: unknown;
   try {
-    return JSON.parse(text) as PartitionManifest;
-  } catch {
-    throw new Error(`corrupt commit marker ${joinKey(prefix, COMMIT_MARKER)} in lake ${lake.uri}`);
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CorruptManifestError(key, lake.uri, `not JSON (${(e as Error).message})`);
   }
+  const parsed = manifestSchema(depth).safeParse(json);
+  if (!parsed.success) throw new CorruptManifestError(key, lake.uri, firstIssue(parsed.error));
+  return parsed.data;
 }
 
 /** Keys of the committed data files of a partition, or null when it is not committed. */
@@ -85,7 +132,7 @@ export async function commitPartition(lake: Lake, prefix: string, files: StagedF
   // A corrupt marker is replaced by this commit; any other failure to read it (I/O) fails the commit,
   // rather than deleting the previous generation under readers that may still be on it.
   const previous = await readManifest(lake, prefix).catch((e: unknown) => {
-    if (e instanceof Error && e.message.startsWith('corrupt commit marker')) return null;
+    if (e instanceof CorruptManifestError) return null;
     throw e;
   });
   const commitId = newCommitId();

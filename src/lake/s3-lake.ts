@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { logger } from '../monitoring/logger.js';
+import { containedPath, keySegments } from './contain.js';
 import { LakeNotFoundError, joinKey, type Lake, type LakeEntry } from './lake.js';
 
 export interface S3LakeOptions {
@@ -70,7 +71,9 @@ export class S3Lake implements Lake {
     this.client = opts.client ?? s3ClientFromEnv();
   }
 
+  /** The object key of a lake key, refusing the keys the local lake refuses (the same manifest fails the same way on both). */
   private full(key: string): string {
+    if (key !== '') keySegments(key);
     return joinKey(this.prefix, key);
   }
 
@@ -182,8 +185,8 @@ export class S3Lake implements Lake {
       if (isNotFound(e)) throw new LakeNotFoundError(key, this.uri);
       throw e;
     }
-    const etag = (head.ETag ?? 'none').replace(/[^A-Za-z0-9_-]/g, '');
-    const path = join(this.opts.cacheDir, this.bucket, ...this.full(key).split('/'), etag);
+    const etag = (head.ETag ?? '').replace(/[^A-Za-z0-9_-]/g, '') || 'none';
+    const path = containedPath(this.opts.cacheDir, `${this.bucket}/${this.full(key)}/${etag}`, 'S3 cache key');
     try {
       const st = await stat(path);
       const now = new Date();

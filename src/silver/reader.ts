@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { currentCancellation } from '../engine/cancellation.js';
 import { sqlIdent, sqlStr, type Engine } from '../engine/duckdb.js';
 import { assertDate, dateRange } from '../features/time.js';
-import { COMMIT_MARKER, joinKey, partitionValue, paths, readManifest, type Lake } from '../lake/index.js';
+import { COMMIT_MARKER, CorruptManifestError, joinKey, partitionValue, paths, readManifest, type Lake, type PartitionManifest } from '../lake/index.js';
 import { logger } from '../monitoring/logger.js';
 import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from './contract.js';
 import { SilverFileError, SilverPartitionMissingError, SilverSchemaError, type MissingPartition } from './errors.js';
@@ -64,6 +64,8 @@ export interface SilverReadReport {
   /** Lake keys of the quarantine files written. */
   quarantineKeys: string[];
   missing: MissingPartition[];
+  /** Complete dates with no file to read (also logged as a warning). */
+  emptyDates: string[];
 }
 
 /** A committed silver file of the range. */
@@ -94,31 +96,95 @@ function validateOptions(o: SilverReadOptions): void {
   }
 }
 
-/** The committed files of one complete date, by event_type folder. */
-async function dateFiles(lake: Lake, date: string): Promise<{ partitions: string[]; files: SilverFile[] }> {
+/** A partition's row count as its manifest states it, to check against its files. */
+interface RowClaim {
+  marker: string;
+  rows: number;
+  keys: string[];
+}
+
+/** Characters that DuckDB would read as a glob (or that no file name of a writer holds): a name with one is refused, not expanded. */
+const UNSAFE_NAME = /[*?[\]{}\x00-\x1f\x7f]/;
+
+/** The manifest at prefix (depth: see readManifest); a marker that does not parse, or lists what cannot be, is bad input naming it. */
+async function checkedManifest(lake: Lake, prefix: string, depth = 1): Promise<PartitionManifest | null> {
+  const marker = joinKey(prefix, COMMIT_MARKER);
+  let manifest;
+  try {
+    manifest = await readManifest(lake, prefix, depth);
+  } catch (e) {
+    // Anything else (I/O) may pass on a retry.
+    if (e instanceof CorruptManifestError) throw new SilverFileError(marker, lake.uri, e.message);
+    throw e;
+  }
+  const unsafe = manifest?.files.find((f) => UNSAFE_NAME.test(f.name));
+  if (unsafe) throw new SilverFileError(marker, lake.uri, `lists ${JSON.stringify(unsafe.name)}: glob or control characters are not allowed in file names`);
+  return manifest;
+}
+
+/**
+ * The committed files of one complete date, by event_type folder, each checked against the lake: a
+ * listed file must be there at its listed size, and a type that the date's marker lists files for
+ * must not have a manifest listing none.
+ */
+async function dateFiles(lake: Lake, date: string): Promise<{ partitions: string[]; files: SilverFile[]; claims: RowClaim[] }> {
   const datePrefix = paths.silverDate(date);
+  const dateManifest = await checkedManifest(lake, datePrefix, 2);
+  // An upstream writer's empty marker says nothing about the types.
+  const listedPerType = new Map<string, number>();
+  if (dateManifest && dateManifest.commitId !== 'external') {
+    for (const f of dateManifest.files) {
+      const dir = f.name.split('/')[0]!;
+      listedPerType.set(dir, (listedPerType.get(dir) ?? 0) + 1);
+    }
+  }
   const partitions: string[] = [];
   const files: SilverFile[] = [];
+  const claims: RowClaim[] = [];
   for (const dir of await lake.listDirs(datePrefix)) {
     const eventType = partitionValue(dir, 'event_type');
     if (eventType === undefined) continue;
     const prefix = joinKey(datePrefix, dir);
-    let manifest;
-    try {
-      manifest = await readManifest(lake, prefix);
-    } catch (e) {
-      // A marker that does not parse is bad input; anything else (I/O) may pass on a retry.
-      if (e instanceof Error && e.message.startsWith('corrupt commit marker')) throw new SilverFileError(joinKey(prefix, COMMIT_MARKER), lake.uri, e.message);
-      throw e;
+    const marker = joinKey(prefix, COMMIT_MARKER);
+    const manifest = await checkedManifest(lake, prefix);
+    const inLake = new Map((await lake.list(prefix)).filter((e) => !e.key.slice(prefix.length + 1).includes('/')).map((e) => [e.key, e.size]));
+    let entries: { key: string; size: number }[];
+    if (manifest) {
+      const expected = listedPerType.get(dir) ?? 0;
+      if (manifest.files.length === 0 && expected > 0) throw new SilverFileError(marker, lake.uri, `lists no files, while the date's marker lists ${expected} in ${dir}`);
+      entries = manifest.files.map((f) => {
+        const key = joinKey(prefix, f.name);
+        const size = inLake.get(key);
+        if (size === undefined) throw new SilverFileError(key, lake.uri, `listed in ${marker} but not in the lake`);
+        if (size !== f.size) throw new SilverFileError(key, lake.uri, `is ${size} bytes, ${marker} says ${f.size}`);
+        return { key, size };
+      });
+      if (typeof manifest.meta.rows === 'number') claims.push({ marker, rows: manifest.meta.rows, keys: entries.map((e) => e.key) });
+    } else {
+      // No marker in the type folder: the date's marker vouches for what is in it.
+      entries = [...inLake].filter(([key]) => key.endsWith('.parquet')).map(([key, size]) => ({ key, size }));
+      const unsafe = entries.find((e) => UNSAFE_NAME.test(e.key));
+      if (unsafe) throw new SilverFileError(unsafe.key, lake.uri, 'glob or control characters are not allowed in file names');
     }
-    // No marker in the type folder: the date's marker vouches for what is in it.
-    const entries =
-      manifest?.files.map((f) => ({ key: joinKey(prefix, f.name), size: f.size })) ??
-      (await lake.list(prefix)).filter((e) => e.key.endsWith('.parquet') && !e.key.slice(prefix.length + 1).includes('/'));
     partitions.push(prefix);
     files.push(...entries.map((e) => ({ ...e, date, eventType })));
   }
-  return { partitions, files };
+  return { partitions, files, claims };
+}
+
+/** Each manifest's row count against its files' Parquet footers. */
+async function checkRowClaims(db: Engine, lake: Lake, claims: RowClaim[], localPath: Map<string, string>): Promise<void> {
+  for (const c of claims) {
+    let rows = 0;
+    for (const key of c.keys) {
+      try {
+        rows += (await db.one<{ n: number }>(`SELECT num_rows::BIGINT AS n FROM parquet_file_metadata(${sqlStr(localPath.get(key)!)})`)).n;
+      } catch (e) {
+        throw new SilverFileError(key, lake.uri, (e as Error).message);
+      }
+    }
+    if (rows !== c.rows) throw new SilverFileError(c.marker, lake.uri, `says ${c.rows} rows, its files hold ${rows}`);
+  }
 }
 
 async function missingOf(lake: Lake, dates: string[]): Promise<MissingPartition[]> {
@@ -297,12 +363,18 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
 
   const partitions: string[] = [];
   const files: SilverFile[] = [];
+  const claims: RowClaim[] = [];
+  const emptyDates: string[] = [];
   for (const d of dates) {
     const r = await dateFiles(lake, d);
     partitions.push(...r.partitions);
     files.push(...r.files);
+    claims.push(...r.claims);
+    if (r.files.length === 0) emptyDates.push(d);
   }
+  if (emptyDates.length > 0) logger().warn({ lake: lake.uri, emptyDates }, 'silver dates complete but without any file: no events read for them');
   const local = await Promise.all(files.map(async (f) => ({ key: f.key, localPath: await lake.localFile(f.key) })));
+  await checkRowClaims(db, lake, claims, new Map(local.map((l) => [l.key, l.localPath])));
   const extra = new Set<string>();
   const rows: FileRows[] = [];
   for (const [i, f] of files.entries()) rows.push(await fileRows(db, lake, f, local[i]!.localPath, opts.hours, extra));
@@ -357,5 +429,6 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
     extraColumns,
     quarantineKeys,
     missing,
+    emptyDates,
   };
 }

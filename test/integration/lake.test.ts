@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commitPartition, committedFiles, COMMIT_MARKER, deletePartition, LakeNotFoundError, openLake, readManifest, type Lake } from '../../src/lake/index.js';
+import { commitPartition, committedFiles, COMMIT_MARKER, deletePartition, LakeNotFoundError, openLake, readManifest, UnsafeKeyError, type Lake } from '../../src/lake/index.js';
 import { S3Lake } from '../../src/lake/s3-lake.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
@@ -202,6 +202,27 @@ describe.each(kinds)('lake on %s', (_kind, make) => {
 });
 
 describe('S3 lake cache', () => {
+  it('never places a file outside the cache folder, whatever the key', async () => {
+    const root = tempDir();
+    const cacheDir = join(root, 'cache', 'deep', 'er');
+    const uri = s3LakeUri();
+    const l = openLake(uri, { s3CacheDir: cacheDir, s3CacheMaxBytes: 1e9 }) as S3Lake;
+    const name = `escape-${randomBytes(4).toString('hex')}`;
+    try {
+      // Refused before any request: an S3 server that keeps '..' in keys would have the object.
+      const key = `a/../../../../../${name}`;
+      await expect(l.localFile(key)).rejects.toThrow(UnsafeKeyError);
+      await expect(l.localFile(key)).rejects.toThrow(`invalid lake key '${key}': '..' not allowed`);
+      for (const bad of ['/abs', 'a//b', 'a/', 'a\u0000b', '.']) await expect(l.localFile(bad), bad).rejects.toThrow(UnsafeKeyError);
+      const found: string[] = [];
+      const walk = (d: string) => readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(join(d, e.name)) : found.push(e.name)));
+      walk(root);
+      expect(found.filter((f) => f.includes(name))).toEqual([]);
+    } finally {
+      await l.close();
+    }
+  });
+
   it('stays under its size bound, least recently used first, and refetches rewritten objects', async () => {
     const cacheDir = tempDir();
     const l = openLake(s3LakeUri(), { s3CacheDir: cacheDir, s3CacheMaxBytes: 3 * 1024 * 1024, s3CacheInUseMs: 0 }) as S3Lake;

@@ -548,3 +548,88 @@ it('every rule the contract names is checked', () => {
     'duplicate_event_id',
   ]);
 });
+
+describe('untrusted manifests', () => {
+  const prefix = paths.silverPartition(D, 'heartbeat');
+  const marker = `${prefix}/_SUCCESS`;
+  /** A committed heartbeat partition of n rows; returns its manifest for the test to rewrite. */
+  async function committed(lake: Lake, n = 2): Promise<{ name: string; size: number }> {
+    await writeType(lake, D, 'heartbeat', good(n));
+    await completeDate(lake, D);
+    return (await readManifest(lake, prefix))!.files[0]!;
+  }
+  const rewrite = (lake: Lake, manifest: unknown) => lake.write(marker, JSON.stringify(manifest));
+  const failure = (lake: Lake): Promise<Error> =>
+    readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME }).then(
+      () => {
+        throw new Error('the read succeeded');
+      },
+      (e: unknown) => e as Error,
+    );
+
+  it('names a marker that is JSON but no manifest, and what is wrong with it', async () => {
+    const lake = newLake();
+    await committed(lake);
+    await rewrite(lake, { commitId: 'x' });
+    const e = await failure(lake);
+    expect(e).toBeInstanceOf(SilverFileError);
+    expect(e).toMatchObject({ file: marker, nonRetryable: true });
+    expect(e.message).toMatch(/corrupt commit marker silver\/events\/event_date=2024-03-01\/event_type=heartbeat\/_SUCCESS .*: committedAt: /);
+  });
+
+  it.each([['../../../../escape.parquet'], ['/etc/passwd'], ['a/b.parquet'], ['.'], ['x\u0000.parquet']])('refuses a manifest naming %j', async (name) => {
+    for (const lake of [newLake(), newLake(s3LakeUri())]) {
+      const f = await committed(lake);
+      await rewrite(lake, { commitId: 'x', committedAt: '', files: [f, { name, size: 1 }], meta: {} });
+      const e = await failure(lake);
+      expect(e, lake.uri).toBeInstanceOf(SilverFileError);
+      expect(e.message).toContain(`corrupt commit marker ${marker}`);
+      expect(e.message).toMatch(/files\.1\.name: /);
+    }
+  });
+
+  it('refuses glob and control characters in a listed name, rather than reading files the manifest does not list', async () => {
+    const lake = newLake();
+    const f = await committed(lake);
+    // An unlisted file that 'part-*' would match.
+    await writeType(lake, D, 'heartbeat', good(5, 'other'), 'none');
+    for (const name of ['part-*.parquet', 'part-[0-9]*.parquet', 'part-{a,b}.parquet', 'part-?.parquet', 'part\n.parquet']) {
+      await rewrite(lake, { commitId: 'x', committedAt: '', files: [{ name, size: f.size }], meta: {} });
+      const e = await failure(lake);
+      expect(e, name).toBeInstanceOf(SilverFileError);
+      expect(e.message).toContain('glob or control characters are not allowed');
+    }
+  });
+
+  it('checks each listed file is there at its listed size, and the row count where given', async () => {
+    const lake = newLake();
+    const f = await committed(lake, 3);
+    await rewrite(lake, { commitId: 'x', committedAt: '', files: [{ ...f, size: f.size + 1 }], meta: {} });
+    expect((await failure(lake)).message).toContain(`${prefix}/${f.name} in lake ${lake.uri}: is ${f.size} bytes, ${marker} says ${f.size + 1}`);
+    await rewrite(lake, { commitId: 'x', committedAt: '', files: [f, { name: 'part-gone.parquet', size: 10 }], meta: {} });
+    expect((await failure(lake)).message).toContain(`${prefix}/part-gone.parquet in lake ${lake.uri}: listed in ${marker} but not in the lake`);
+    await rewrite(lake, { commitId: 'x', committedAt: '', files: [f], meta: { rows: 4 } });
+    expect((await failure(lake)).message).toContain(`${marker} in lake ${lake.uri}: says 4 rows, its files hold 3`);
+    await rewrite(lake, { commitId: 'x', committedAt: '', files: [f], meta: { rows: 3 } });
+    expect((await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME })).rowsRead).toBe(3);
+  });
+
+  it("fails on a type folder whose manifest lists no files while the date's marker lists files for it, naming the folder", async () => {
+    const lake = newLake(tempDir('gold-silver-gen-'));
+    await generateSilver(lake, { threads: 1, memoryLimit: '1GB' }, { from: D, to: D, seed: 7, users: 30, videos: 20, eventsPerDay: 600 });
+    const pause = paths.silverPartition(D, 'pause');
+    const m = (await readManifest(lake, pause))!;
+    expect(m.files.length).toBe(1);
+    await lake.write(`${pause}/_SUCCESS`, JSON.stringify({ ...m, files: [] }));
+    const e = await failure(lake);
+    expect(e).toBeInstanceOf(SilverFileError);
+    expect(e.message).toContain(`${pause}/_SUCCESS in lake ${lake.uri}: lists no files, while the date's marker lists 1 in event_type=pause`);
+  });
+
+  it('reports a complete date without any file', async () => {
+    const lake = newLake();
+    await completeDate(lake, D);
+    const r = await readSilver(db, lake, { from: D, to: D, runTime: RUN_TIME });
+    expect(r).toMatchObject({ dates: [D], filesRead: 0, emptyDates: [D] });
+  });
+});

@@ -39,8 +39,8 @@ describe('a local lake', () => {
     const { join } = await import('node:path');
     const { paths } = await import('../../src/lake/index.js');
     const lake = openLake(join(mkdtempSync(join(tmpdir(), 'gold-lake-key-')), 'lake'), opts);
-    for (const key of ['../x', 'a/../../x', 'a/./b']) {
-      await expect(lake.write(key, 'x')).rejects.toThrow(`invalid lake key '${key}'`);
+    for (const key of ['../x', 'a/../../x', 'a/./b', '/etc/passwd', 'a//b', 'a/', 'a\u0000b', 'a\\..\\b']) {
+      await expect(lake.write(key, 'x')).rejects.toThrow(`invalid lake key '${key.replace('\0', '\\0')}'`);
       await expect(lake.list(key)).rejects.toThrow('invalid lake key');
     }
     expect(() => paths.staging('user_features', '2026-01-01', '../../victim')).toThrow("invalid run id '../../victim'");
