@@ -50,11 +50,11 @@ export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptio
   return { worker, close: () => ctx.close() };
 }
 
-/** Installs the SDK runtime once per process, with its Prometheus metrics on a port (0: off). */
-export function installRuntime(sdkMetricsPort: number): void {
+/** Installs the SDK runtime once per process, with its Prometheus metrics on host:port (port 0: off), next to gold's own. */
+export function installRuntime(sdkMetricsPort: number, host = '127.0.0.1'): void {
+  const bindAddress = `${host.includes(':') ? `[${host}]` : host}:${sdkMetricsPort}`;
   Runtime.install({
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    // On every interface, like gold's own metrics next to it: a scraper in another container must reach both.
-    ...(sdkMetricsPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${sdkMetricsPort}` } } } } : {}),
+    ...(sdkMetricsPort > 0 ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
   });
 }

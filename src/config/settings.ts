@@ -30,6 +30,7 @@ const schema = z.object({
   s3CacheMaxBytes: positiveInt,
   // The SDK's runtime metrics take the next port, so the last port is not available.
   metricsPort: decimal.pipe(z.number().min(0).max(65534, 'must be at most 65534 (the next port serves the SDK metrics)')),
+  metricsHost: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be an interface address or host name (0.0.0.0: every interface)'),
   workerMaxActivities: positiveInt,
 });
 
@@ -50,6 +51,7 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   s3CacheDir: 'GOLD_S3_CACHE_DIR',
   s3CacheMaxBytes: 'GOLD_S3_CACHE_MAX_BYTES',
   metricsPort: 'GOLD_METRICS_PORT',
+  metricsHost: 'GOLD_METRICS_HOST',
   workerMaxActivities: 'GOLD_WORKER_MAX_ACTIVITIES',
 };
 
@@ -88,6 +90,8 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
     s3CacheDir: pick('s3CacheDir') ?? `${home}/cache/s3`,
     s3CacheMaxBytes: pick('s3CacheMaxBytes') ?? 8 * 1024 ** 3,
     metricsPort: pick('metricsPort') ?? 9464,
+    // Loopback unless said otherwise: the metrics have no authentication (the compose file opens them inside its network).
+    metricsHost: pick('metricsHost') ?? '127.0.0.1',
     // Each activity's DuckDB has its own memory limit: slots x GOLD_DUCKDB_MEMORY bounds a worker's memory.
     workerMaxActivities: pick('workerMaxActivities') ?? 8,
   };

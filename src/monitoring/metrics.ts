@@ -99,8 +99,8 @@ export interface MetricsServer {
 
 let processMetrics = false;
 
-/** Serves GET /metrics (with the process metrics too) until closed. Port 0 picks a free port. */
-export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+/** Serves GET /metrics (with the process metrics too) until closed. Port 0 picks a free port; host: GOLD_METRICS_HOST. */
+export async function startMetricsServer(port: number, host = '127.0.0.1'): Promise<MetricsServer> {
   const { registry } = goldMetrics();
   if (!processMetrics) {
     collectDefaultMetrics({ register: registry, prefix: 'gold_' });

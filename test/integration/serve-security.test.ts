@@ -140,6 +140,16 @@ describe('requests', () => {
     await store.close();
   });
 
+  it("over the embedded store: /health writes nothing (no LMDB transaction), and says when the store cannot be read", async () => {
+    const txn = () => (store.root.getStats() as { lastTxnId: number }).lastTxnId;
+    const before = txn();
+    for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    expect(txn()).toBe(before);
+    const closed = new EmbeddedOnlineStore(join(tempDir('gold-serve-closed-'), 'online'));
+    await closed.close();
+    await expect(closed.ping()).rejects.toThrow(/^embedded online store at .* cannot be read/);
+  });
+
   it('answer 400 for an entity key of 70,000 characters, naming the limit', async () => {
     const res = await post(app, ['u1', 'x'.repeat(70_000)]);
     expect(res.statusCode).toBe(400);

@@ -15,8 +15,8 @@ export function registerWorker(program: Command): void {
       action(async (opts: { maxConcurrentActivities?: number; maxConcurrentWorkflowTasks?: number; activitiesOnly?: boolean }, cmd: Command) => {
         const s = settingsFrom(cmd);
         // gold's metrics on GOLD_METRICS_PORT, the SDK's own runtime metrics on the next port; 0 turns both off.
-        installRuntime(s.metricsPort > 0 ? s.metricsPort + 1 : 0);
-        const metrics = s.metricsPort > 0 ? await startMetricsServer(s.metricsPort) : undefined;
+        installRuntime(s.metricsPort > 0 ? s.metricsPort + 1 : 0, s.metricsHost);
+        const metrics = s.metricsPort > 0 ? await startMetricsServer(s.metricsPort, s.metricsHost) : undefined;
         const { worker, close } = await createGoldWorker(s, {
           maxConcurrentActivities: opts.maxConcurrentActivities,
           maxConcurrentWorkflowTasks: opts.maxConcurrentWorkflowTasks,
