@@ -25,8 +25,12 @@ export function registerRun(program: Command): void {
         let report: DailyReport;
         if (opts.local) {
           const ctx = createActivityContext(s);
-          report = await runDailyLocal(createDailyActivities(ctx), { date: opts.date, families: opts.families, runKind: 'daily' }, (l) => json || process.stderr.write(`${l}\n`));
-          await ctx.lake.close();
+          try {
+            report = await runDailyLocal(createDailyActivities(ctx), { date: opts.date, families: opts.families, runKind: 'daily' }, (l) => json || process.stderr.write(`${l}\n`));
+          } finally {
+            // The online store too: a Redis connection left open keeps the process from exiting.
+            await ctx.close();
+          }
         } else {
           const client = await connectClient(s);
           try {
