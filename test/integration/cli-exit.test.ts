@@ -59,7 +59,7 @@ describe('gold with a Redis online store exits by itself', () => {
     [['consistency', '--date', D], 0],
     [['--temporal-address', '127.0.0.1:1', 'doctor'], 1],
     [['silver', 'validate', '--from', D, '--to', D], 0],
-    [['report', '--date', D], 0],
+    [['report', '--date', D, '--out', join(tempDir('gold-cli-exit-report-'), 'report.html')], 0],
     [['registry', 'list'], 0],
     [['dlq', 'list'], 0],
   ])('gold %j', async (args, code) => {
