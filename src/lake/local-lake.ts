@@ -1,11 +1,35 @@
 // The lake on a local folder. Writes go to a temporary file and are renamed into place (atomic on one
-// file system); conditional creates use link(2), which fails if the target exists.
+// file system); conditional creates use link(2), which fails if the target exists. Durable on return:
+// the file is fsynced before it is renamed or linked into place, then its folder (and any folder
+// created for it), so that a commit's data files are on disk before its marker is written, and the
+// marker before it is renamed, and a crash cannot leave a marker listing files that were lost.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { containedPath } from './contain.js';
 import { LakeNotFoundError, type Lake, type LakeEntry } from './lake.js';
+
+/** Flushes a file's data, or a folder's entries, to the disk. */
+async function fsyncPath(path: string): Promise<void> {
+  const h = await open(path, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/** Writes a file and flushes it to the disk. */
+async function writeSynced(path: string, data: Buffer | string): Promise<void> {
+  const h = await open(path, 'w');
+  try {
+    await h.writeFile(data);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
 
 export class LocalLake implements Lake {
   readonly kind = 'local' as const;
@@ -67,23 +91,35 @@ export class LocalLake implements Lake {
     }
   }
 
+  /** A temporary name next to the key's file; folders created for it are made durable (each in its parent). */
   private async tempFor(key: string): Promise<string> {
     const target = this.path(key);
-    await mkdir(dirname(target), { recursive: true });
+    const dir = dirname(target);
+    const first = await mkdir(dir, { recursive: true });
+    if (first !== undefined) {
+      for (let d = dir; ; d = dirname(d)) {
+        await fsyncPath(dirname(d));
+        if (d === first) break;
+      }
+    }
     return `${target}.tmp-${randomBytes(6).toString('hex')}`;
   }
 
   async write(key: string, data: Buffer | string): Promise<void> {
     const tmp = await this.tempFor(key);
-    await writeFile(tmp, data);
-    await rename(tmp, this.path(key));
+    const target = this.path(key);
+    await writeSynced(tmp, data);
+    await rename(tmp, target);
+    await fsyncPath(dirname(target));
   }
 
   async writeIfAbsent(key: string, data: Buffer | string): Promise<boolean> {
     const tmp = await this.tempFor(key);
-    await writeFile(tmp, data);
+    const target = this.path(key);
+    await writeSynced(tmp, data);
     try {
-      await link(tmp, this.path(key));
+      await link(tmp, target);
+      await fsyncPath(dirname(target));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -95,8 +131,11 @@ export class LocalLake implements Lake {
 
   async upload(localPath: string, key: string): Promise<void> {
     const tmp = await this.tempFor(key);
+    const target = this.path(key);
     await copyFile(localPath, tmp, constants.COPYFILE_FICLONE);
-    await rename(tmp, this.path(key));
+    await fsyncPath(tmp);
+    await rename(tmp, target);
+    await fsyncPath(dirname(target));
   }
 
   async delete(key: string): Promise<void> {
