@@ -1,6 +1,7 @@
 // Shared plumbing of the CLI commands: settings from the global flags, output as text or JSON, and
 // one-line failures.
 import { Command, InvalidArgumentError } from 'commander';
+import { redactText } from '../config/redact.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { setLogLevel } from '../monitoring/logger.js';
 import { FAMILIES } from '../features/families/index.js';
@@ -61,7 +62,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       await fn(...args);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`gold: ${msg.split('\n')[0]}\n`);
+      process.stderr.write(`gold: ${redactText(msg.split('\n')[0]!)}\n`);
       process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
     }
   };

@@ -1,5 +1,6 @@
 // `gold doctor`: a real end-to-end check of an installation. Each check says ok or why not.
 import { randomBytes } from 'node:crypto';
+import { redactText } from '../config/redact.js';
 import type { Settings } from '../config/settings.js';
 import { openLake } from '../lake/index.js';
 import { openOnlineStore } from '../online/store.js';
@@ -18,7 +19,7 @@ async function timed(check: string, fn: () => Promise<string>): Promise<CheckRes
     const detail = await fn();
     return { check, ok: true, detail: `${detail} (${Date.now() - t0} ms)` };
   } catch (e) {
-    return { check, ok: false, detail: (e as Error).message.split('\n')[0]! };
+    return { check, ok: false, detail: redactText((e as Error).message.split('\n')[0]!) };
   }
 }
 

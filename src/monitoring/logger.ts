@@ -1,12 +1,24 @@
 // Structured JSON logs (pino) on stderr, so that stdout stays for command results.
 import { pino, type Logger } from 'pino';
+import { redactText } from '../config/redact.js';
 
 let root: Logger | undefined;
 
 export function logger(): Logger {
   root ??= pino(
     // An empty GOLD_LOG_LEVEL is unset, as for every setting.
-    { level: process.env.GOLD_LOG_LEVEL || 'info', base: { app: 'gold' }, redact: ['password', '*.password', 'secretAccessKey', '*.secretAccessKey'] },
+    {
+      level: process.env.GOLD_LOG_LEVEL || 'info',
+      base: { app: 'gold' },
+      redact: ['password', '*.password', 'secretAccessKey', '*.secretAccessKey'],
+      // Any URL in a logged text value or message loses its secrets (a connection string in an error, say).
+      formatters: { log: (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? redactText(v) : v])) },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<typeof method>);
+        },
+      },
+    },
     pino.destination(2),
   );
   return root;

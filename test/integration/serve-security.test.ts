@@ -2,9 +2,12 @@
 // (several at once, open routes configurable), TLS, request ids, 429 with Retry-After over the
 // concurrency cap, 400 for an oversized entity key, and the GOLD_SERVE_* settings checked. Over real
 // Redis servers of their own (one with a password, one paused to hold requests in flight).
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
@@ -12,6 +15,7 @@ import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
 import { loadServeConfig } from '../../src/serving/config.js';
 import { createFeatureServer } from '../../src/serving/server.js';
+import { packageRoot } from '../../src/tools/binaries.js';
 import { tempDir } from '../support/env.js';
 import { startServeProcess } from '../support/serve-process.js';
 import { startRedis, testCertificates, type RedisServer } from '../support/servers.js';
@@ -76,6 +80,36 @@ describe('a Redis password', () => {
       expect(serve.stderr()).toMatch(/feature server listening/);
       expect(serve.stderr()).not.toMatch(/alpha|omega/);
     }
+  });
+});
+
+describe('a secret in a connection string', () => {
+  const gold = join(packageRoot, 'bin', 'gold.js');
+  const run = (args: string[], env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, [gold, ...args], { env: { ...process.env, GOLD_HOME: tempDir('gold-secret-cli-'), ...env } }).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+    );
+
+  it('is in no CLI error nor `gold doctor` report', async () => {
+    for (const store of [`redis://:${PASSWORD}@127.0.0.1:1/0`, `redis://127.0.0.1:1/0?password=${encodeURIComponent(PASSWORD)}`]) {
+      const doctor = await run(['--json', '--temporal-address', '127.0.0.1:1', 'doctor'], { GOLD_ONLINE_STORE: store, GOLD_LOG_LEVEL: 'debug' });
+      expect(doctor.code).toBe(1);
+      expect(doctor.out).toMatch(/online store reachable/);
+      expect(doctor.out).not.toMatch(/alpha|omega/);
+      const bad = await run(['--online-store', store.replace('redis', 'memcached'), 'serve'], {});
+      expect(bad.out).toMatch(/invalid setting --online-store="memcached:/);
+      expect(bad.out).not.toMatch(/alpha|omega/);
+    }
+  });
+
+  it('is in no log line, in a field or in the message', async () => {
+    const logger = pathToFileURL(join(packageRoot, 'dist', 'src', 'monitoring', 'logger.js')).href;
+    const script = `const { logger } = await import(${JSON.stringify(logger)}); logger().warn({ err: 'no answer from redis://:${PASSWORD}@h:1/0', store: 'rediss://h:1?token=alpha' }, 'cannot reach redis://u:alpha@h:1');`;
+    const r = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    expect(r.stderr).toMatch(/cannot reach redis:\/\/\*\*\*@h:1/);
+    expect(r.stderr).toMatch(/"store":"rediss:\/\/h:1\?\*\*\*"/);
+    expect(r.stderr).not.toMatch(/alpha|omega/);
   });
 });
 
