@@ -50,6 +50,15 @@ describe('gold silver', () => {
     expect(val.stdout).toMatch(/^dates 1, partitions 8, files 8, .*\nrows read (\d+) = accepted \1 \+ quarantined 0\n$/);
   });
 
+  it('says which complete dates hold no file', async () => {
+    const l = openLake(lake, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    await l.write(`${paths.silverDate('2024-03-01')}/_SUCCESS`, '');
+    await l.close();
+    const val = await gold('--lake', lake, 'silver', 'validate', '--from', '2024-03-01', '--to', '2024-03-01');
+    expect(val.exitCode).toBe(0);
+    expect(val.stdout).toMatch(/\nempty \(complete, no file\): 2024-03-01\n$/);
+  });
+
   it('fails with one line naming what is missing', async () => {
     const r = await gold('--lake', lake, 'silver', 'validate', '--from', '2024-03-01', '--to', '2024-03-01');
     expect(r.exitCode).toBe(1);

@@ -94,6 +94,7 @@ export function registerSilver(program: Command): void {
               ...Object.entries(report.quarantinedByRule).map(([rule, n]) => `  ${rule.padEnd(28)} ${n}`),
               ...(report.extraColumns.length ? [`extra columns ignored: ${report.extraColumns.join(', ')}`] : []),
               ...report.missing.map((m) => `${m.reason}: ${m.date}`),
+              ...report.emptyDates.map((d) => `empty (complete, no file): ${d}`),
               ...report.quarantineKeys.map((k) => `quarantine: ${lake.uri}/${k}`),
             ].join('\n'),
           );
