@@ -98,6 +98,8 @@ interface WindowPlan {
 /** The reference of every window the family's checks use (by windowKey), and the files of a set of its dates. */
 interface ReferencePlans {
   windows: Map<string, WindowPlan>;
+  /** Committed gold dates of the family that could be references (any coverage). */
+  candidates: number;
   filesOf(dates: readonly string[]): string[];
 }
 
@@ -106,7 +108,7 @@ async function planReferences(lake: Lake, opts: ValidateOptions): Promise<Refere
   const windows = new Map([checkWindow(f), ...f.features.map((x) => checkWindow(f, x))].map((w) => [windowKey(w), w]));
   if (opts.reference) {
     const given = opts.reference;
-    return { windows: new Map([...windows.keys()].map((k) => [k, { kind: 'given', dates: given.dates }])), filesOf: () => given.files };
+    return { windows: new Map([...windows.keys()].map((k) => [k, { kind: 'given', dates: given.dates }])), candidates: given.dates.length, filesOf: () => given.files };
   }
   const since = addDays(opts.date, -REFERENCE_LOOKBACK_DAYS);
   const committed = await committedGoldDates(lake, f.name, opts.date, since);
@@ -120,7 +122,7 @@ async function planReferences(lake: Lake, opts: ValidateOptions): Promise<Refere
   }
   const used = new Set([...plans.values()].flatMap((p) => p.dates));
   const files = new Map(await Promise.all([...used].map(async (d) => [d, await Promise.all(committed.get(d)!.map((k) => lake.localFile(k)))] as const)));
-  return { windows: plans, filesOf: (dates) => dates.flatMap((d) => files.get(d)!) };
+  return { windows: plans, candidates: committed.size, filesOf: (dates) => dates.flatMap((d) => files.get(d)!) };
 }
 
 const filling = (p: WindowPlan): boolean => p.coverage !== undefined && p.coverage.days < p.coverage.of;
@@ -351,7 +353,7 @@ class Validation {
   /** Notes of the windows still filling and of those without a like-for-like reference yet. */
   private windowNotes(usable: FeatureDecl[]): void {
     const plans = [...this.refs.windows];
-    if (plans.every(([, p]) => p.dates.length === 0 && !filling(p))) {
+    if (this.refs.candidates === 0 && !plans.some(([, p]) => filling(p))) {
       this.notes.push(`no reference (no committed gold of ${this.f.name} to compare with before ${this.opts.date}): drift checks skipped`);
       return;
     }
