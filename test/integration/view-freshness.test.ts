@@ -205,6 +205,8 @@ describe('exported over HTTP', () => {
       expect(sampleValue(s, 'gold_view_latest_committed_date_seconds', { view: 'test_features' })).toBe(endOf('2024-04-14'));
       expect(sampleValue(s, 'gold_dlq_open_entries')).toBe(1);
       expect(sampleValue(s, 'gold_view_online_feature_timestamp_seconds', { view: 'test_features' })).toBe(FEATURE_TS / 1000);
+      // The alert kinds the rules count with increase(), there from the start.
+      for (const kind of ['sla_commit_by', 'sla_max_run', 'sla_max_step', 'drift']) expect(sampleValue(s, 'gold_alerts_total', { kind, severity: 'warn' })).toBe(0);
     } finally {
       await f.stop();
       await server.close();
