@@ -1,6 +1,6 @@
 // The stale-view alert fires although nothing runs. A gold date is committed and materialized; the real
-// exports (a worker's metrics server and `gold serve`) are scraped over HTTP; the worker is stopped and
-// no run happens. The rules of deploy/prometheus/rules.yml are then evaluated by promtool on series made
+// exports (a `gold worker` process and `gold serve`) are scraped over HTTP; the worker is stopped
+// (SIGTERM: it exits by itself, its refresh timer gone) and no run happens. The rules of deploy/prometheus/rules.yml are then evaluated by promtool on series made
 // from those scrapes: the feature server keeps exporting the same values (nothing changes them), the
 // worker's series end when it stops. The alert stays quiet while the view is within its SLA and fires
 // just past it; the online values expire past their TTL; the dead workers are noticed.
@@ -8,19 +8,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runFeatureServer } from '../../src/cli/commands/serve.js';
-import { loadSettings } from '../../src/config/settings.js';
 import { userFeatures } from '../../src/features/families/user-features.js';
 import { onlineViewOf } from '../../src/features/online-views.js';
 import { addDays, asOf } from '../../src/features/time.js';
 import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { setLogLevel } from '../../src/monitoring/logger.js';
-import { goldMetrics, startMetricsServer } from '../../src/monitoring/metrics.js';
-import { ViewFreshness } from '../../src/monitoring/view-freshness.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
-import { setViewProvider } from '../../src/serving/view-provider.js';
+import { registerFamily } from '../../src/registry/index.js';
 import { packageRoot } from '../../src/tools/binaries.js';
-import { tempDir } from '../support/env.js';
+import { testSettings } from '../support/env.js';
 import { runPromtool, sampleValue, scrape, type Sample } from '../support/prometheus.js';
+import { freePort, stopChild } from '../support/servers.js';
+import { spawnWorkerProcess } from '../support/temporal.js';
 import { writeParquet } from './quality-fixture.js';
 
 setLogLevel('silent');
@@ -34,7 +33,8 @@ const AS_OF = asOf(DATE).getTime() / 1000;
 const RULE_INPUTS = ['gold_view_latest_committed_date_seconds', 'gold_view_freshness_sla_seconds', 'gold_view_online_feature_timestamp_seconds', 'gold_view_ttl_seconds', 'gold_dlq_open_entries', 'gold_freshness_refresh_success'];
 const isTimestamp = (name: string) => /_(date|timestamp)_seconds$/.test(name);
 
-const home = tempDir('gold-stale-');
+const settings = testSettings({ onlineStore: 'embedded', freshnessRefreshSeconds: 1, freshnessSlaSeconds: SLA_SECONDS });
+const home = settings.home;
 let lake: Lake;
 
 /** Prometheus's humanizeDuration for a duration of at least a day in whole minutes. */
@@ -51,13 +51,14 @@ function seriesName(s: Sample, extra: Record<string, string>): string {
 }
 
 beforeAll(async () => {
-  lake = openLake(join(home, 'lake'), { s3CacheDir: join(home, 'cache'), s3CacheMaxBytes: 1e9 });
+  lake = openLake(settings.lake, settings);
+  // Registered, so that the worker and the server find the view online at this version.
+  expect((await registerFamily(lake, userFeatures)).version).toBe(view.version);
   const file = await writeParquet('SELECT 1 AS x', join(home, 'gold.parquet'));
   await commitPartition(lake, paths.gold(userFeatures.name, DATE), [{ localPath: file }], { rows: 1 });
   const store = new EmbeddedOnlineStore(join(home, 'online'));
   await store.writeBatch(view, [{ entityKey: 'u1', featureTimestamp: AS_OF * 1000, values: view.features.map(() => null) }]);
   await store.close();
-  setViewProvider(async () => ({ views: [view] }));
 }, 60_000);
 
 afterAll(async () => {
@@ -65,19 +66,21 @@ afterAll(async () => {
 });
 
 describe('freshness alert with every worker stopped', () => {
-  it('stays quiet within the SLA and fires past it, evaluated by promtool on the scraped exports', async () => {
-    const settings = loadSettings({ home, onlineStore: 'embedded', logLevel: 'warn' }, { GOLD_FRESHNESS_REFRESH_SECONDS: '1', GOLD_FRESHNESS_SLA_SECONDS: String(SLA_SECONDS) });
-
-    // A worker's export, scraped, then the worker is gone.
-    const workerMetrics = await startMetricsServer(0, '127.0.0.1');
-    const workerStore = new EmbeddedOnlineStore(join(home, 'online'));
-    const workerFreshness = new ViewFreshness(goldMetrics().registry, { lake, online: { store: workerStore, views: async () => [view] }, slaSeconds: SLA_SECONDS, refreshSeconds: 1 });
-    await workerFreshness.refresh();
-    const worker = await scrape(`http://127.0.0.1:${workerMetrics.port}/metrics`);
-    await workerFreshness.stop();
-    await workerStore.close();
-    await workerMetrics.close();
-    await expect(fetch(`http://127.0.0.1:${workerMetrics.port}/metrics`)).rejects.toThrow();
+  it('stays quiet within the SLA and fires past it, evaluated by promtool on the scraped exports', { timeout: 180_000 }, async () => {
+    // The real worker's export, scraped, then every worker is gone.
+    const port = await freePort();
+    const child = spawnWorkerProcess(settings, 'worker.log', { GOLD_METRICS_PORT: String(port) });
+    let worker: Sample[] = [];
+    try {
+      await vi.waitFor(async () => expect(sampleValue((worker = await scrape(`http://127.0.0.1:${port}/metrics`)), 'gold_freshness_refresh_success', { source: 'online' })).toBe(1), { timeout: 90_000, interval: 500 });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+      child.kill('SIGTERM');
+      // Exits by itself: the freshness timer and the lake and store it reads keep nothing alive.
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await stopChild(child);
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
 
     // The feature server keeps exporting: scraped twice, refreshed in between, the same values.
     const stop = new AbortController();
