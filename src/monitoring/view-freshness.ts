@@ -4,8 +4,9 @@
 // alert fires when the schedule stopped or every worker died: nothing in the pipeline has to notice.
 //
 // A timer refreshes the values from the lake and the online store; a scrape reads the last values and
-// never waits for either. Each source (lake, online, dlq) refreshes on its own: one that fails keeps
-// its last values and says so (gold_freshness_refresh_success 0), and the failure is never thrown.
+// never waits for either. Each source (lake, online, dlq) refreshes on its own: one that fails, or
+// does not answer in time, keeps its last values and says so (gold_freshness_refresh_success 0); the
+// failure is never thrown.
 import { Gauge, type Registry } from 'prom-client';
 import { FAMILIES } from '../features/families/index.js';
 import { asOf } from '../features/time.js';
@@ -29,6 +30,8 @@ export interface ViewFreshnessOptions {
   slaSeconds: number;
   /** Seconds between refreshes (GOLD_FRESHNESS_REFRESH_SECONDS). */
   refreshSeconds: number;
+  /** A source not read in this long counts as failed (default: the refresh interval, at least 10 s). */
+  timeoutSeconds?: number;
 }
 
 const DLQ_OPEN = 'gold_dlq_open_entries';
@@ -95,8 +98,14 @@ export class ViewFreshness {
 
   private async source(source: FreshnessSource, read: () => Promise<void>): Promise<void> {
     if (source === 'online' && !this.opts.online) return;
+    const timeoutMs = (this.opts.timeoutSeconds ?? Math.max(10, this.opts.refreshSeconds)) * 1000;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await read();
+      // A lake that never answers (S3 requests have no timeout of their own) must not stop the refreshes.
+      await Promise.race([
+        read(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref())),
+      ]);
       this.g.success.set({ source }, 1);
       this.g.refreshed.set({ source }, Date.now() / 1000);
       if (this.failing.delete(source)) logger().info({ source }, 'freshness refresh recovered');
@@ -104,6 +113,8 @@ export class ViewFreshness {
       this.g.success.set({ source }, 0);
       if (!this.failing.has(source)) logger().warn({ source, err: (e as Error).message }, 'freshness refresh failed: the last values stay exported');
       this.failing.add(source);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -2,6 +2,7 @@
 // online store on a timer, over the worker's metrics server and the feature server; each source that
 // fails (lake unreachable, store down) is exported as failed with its last values kept, never thrown.
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Registry } from 'prom-client';
@@ -145,6 +146,33 @@ describe('view freshness gauges', () => {
     } finally {
       await f.stop();
       client.destroy();
+    }
+  });
+
+  it('a lake that never answers: failed after the timeout, and the next refreshes still run', async () => {
+    // Accepts connections and never answers, as a wedged S3 endpoint does.
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const client = new S3Client({ endpoint: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const hung = new S3Lake('gold', 'lake', 's3://gold/lake', { cacheDir: join(dir, 's3-cache'), cacheMaxBytes: 1e9, client });
+    const registry = new Registry();
+    const f = new ViewFreshness(registry, { lake: hung, families, slaSeconds: 7200, refreshSeconds: 0.2, timeoutSeconds: 0.3 });
+    try {
+      const t0 = Date.now();
+      await f.refresh();
+      expect(Date.now() - t0).toBeLessThan(2000);
+      const s = await samplesOf(registry);
+      expect(sampleValue(s, 'gold_freshness_refresh_success', { source: 'lake' })).toBe(0);
+      expect(sampleValue(s, 'gold_freshness_refresh_success', { source: 'dlq' })).toBe(0);
+      // The timer goes on: more requests reach the endpoint after the first refreshes gave up.
+      const seen = sockets.length;
+      await vi.waitFor(() => expect(sockets.length).toBeGreaterThan(seen), { timeout: 5000 });
+    } finally {
+      await f.stop();
+      client.destroy();
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => silent.close(r));
     }
   });
 
