@@ -30,6 +30,8 @@ const schema = z.object({
   // The SDK's runtime metrics take the next port, so the last port is not available.
   metricsPort: decimal.pipe(z.number().min(0).max(65534, 'must be at most 65534 (the next port serves the SDK metrics)')),
   workerMaxActivities: positiveInt,
+  freshnessRefreshSeconds: positiveInt,
+  freshnessSlaSeconds: positiveInt,
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -50,6 +52,8 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   s3CacheMaxBytes: 'GOLD_S3_CACHE_MAX_BYTES',
   metricsPort: 'GOLD_METRICS_PORT',
   workerMaxActivities: 'GOLD_WORKER_MAX_ACTIVITIES',
+  freshnessRefreshSeconds: 'GOLD_FRESHNESS_REFRESH_SECONDS',
+  freshnessSlaSeconds: 'GOLD_FRESHNESS_SLA_SECONDS',
 };
 
 /** The command-line flag that sets a setting, where there is one (shown when the bad value came from it). */
@@ -89,6 +93,9 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
     metricsPort: pick('metricsPort') ?? 9464,
     // Each activity's DuckDB has its own memory limit: slots x GOLD_DUCKDB_MEMORY bounds a worker's memory.
     workerMaxActivities: pick('workerMaxActivities') ?? 8,
+    freshnessRefreshSeconds: pick('freshnessRefreshSeconds') ?? 60,
+    // A daily schedule commits D by as_of(D) + 6 h: the latest committed date is then never older than 1 day + 6 h.
+    freshnessSlaSeconds: pick('freshnessSlaSeconds') ?? 30 * 3600,
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

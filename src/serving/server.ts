@@ -4,6 +4,7 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { logger } from '../monitoring/logger.js';
+import { ViewFreshness, type ViewFreshnessOptions } from '../monitoring/view-freshness.js';
 import type { OnlineStore } from '../online/store.js';
 import { createServingMetrics } from './metrics.js';
 import { Catalog, FeatureRequestError, getOnlineFeatures, OnlineStoreReadError, responseJson, type ServingCatalog } from './online-features.js';
@@ -15,6 +16,8 @@ export interface FeatureServerOptions extends ServingCatalog {
   maxEntities?: number;
   /** Largest request body (default 4 MiB). */
   bodyLimitBytes?: number;
+  /** Exports the views' freshness on /metrics (monitoring/view-freshness.ts), refreshed until the server closes. */
+  freshness?: Omit<ViewFreshnessOptions, 'online'>;
 }
 
 const ROUTES = 'POST /get-online-features, GET /health, GET /metrics, GET /openapi.json';
@@ -31,6 +34,10 @@ export function createFeatureServer(opts: FeatureServerOptions): FastifyInstance
   const metrics = createServingMetrics(store.kind);
   const openapi = openApiDocument(catalog, maxEntities);
   const app = Fastify({ bodyLimit: opts.bodyLimitBytes ?? 4 * 1024 * 1024, logger: false });
+  if (opts.freshness) {
+    const freshness = new ViewFreshness(metrics.registry, { ...opts.freshness, online: { store, views: async () => [...catalog.views.values()] } });
+    app.addHook('onClose', async () => freshness.stop());
+  }
 
   app.addHook('onResponse', async (req, reply) => {
     // Unmatched URLs share one label, so that scanners cannot blow up the metric's cardinality.

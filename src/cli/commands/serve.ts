@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Settings } from '../../config/settings.js';
+import { openLake } from '../../lake/index.js';
 import { logger } from '../../monitoring/logger.js';
 import { openOnlineStore } from '../../online/store.js';
 import { createFeatureServer } from '../../serving/server.js';
@@ -15,9 +16,11 @@ export interface ServeOptions {
 /** Serves until `stop` aborts, then closes the server (finishing requests in flight) and the store. */
 export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: AbortSignal, onListening?: (address: string) => void): Promise<void> {
   const store = openOnlineStore(s.onlineStore, s.home);
+  const lake = openLake(s.lake, s);
   try {
     const catalog = await servingCatalog(s);
-    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities });
+    const freshness = { lake, slaSeconds: s.freshnessSlaSeconds, refreshSeconds: s.freshnessRefreshSeconds };
+    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities, freshness });
     try {
       const address = await app.listen({ port: opts.port, host: opts.host });
       logger().info({ address, store: store.kind, location: store.location, views: catalog.views.map((v) => `${v.name}:v${v.version}`) }, 'feature server listening');
@@ -28,6 +31,7 @@ export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: Ab
     }
   } finally {
     await store.close();
+    await lake.close();
   }
 }
 
