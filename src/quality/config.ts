@@ -104,7 +104,7 @@ export const DEFAULT_THRESHOLDS: QualityThresholds = {
   psi: { warn: 0.1, error: 0.2 },
   ks: { warn: 0.1 },
   js: { warn: 0.1 },
-  meanChange: { warn: 0.25 },
+  meanChange: { warn: 0.2 },
   rowCountChange: { warn: 0.5 },
   outlierShare: { warn: 0.1 },
   skew: { warn: 10 },

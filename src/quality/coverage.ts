@@ -11,6 +11,7 @@
 //   - no declared window at all: the 7 latest dates (a whole week).
 import { addDays, assertDate } from '../features/time.js';
 import type { FamilyDecl, FeatureDecl } from '../features/types.js';
+import type { DailyPartialName } from '../features/partials/definitions.js';
 import { readManifest, paths, type Lake } from '../lake/index.js';
 
 export type ReferenceKind = 'same_weekday' | 'last_week';
@@ -44,18 +45,21 @@ export interface SilverCalendar {
 }
 
 /**
- * Which dates of [from, to] have silver with at least one file: one read of each date's marker (a
- * date without a marker is not there yet, one whose marker lists no file is empty).
+ * Which dates of [from, to] have accepted silver events, as the pipeline saw them: the row count of
+ * each date's daily partial (`user_day`: every event has a user). A date without the partial has no
+ * silver (or was never read); one with 0 rows was empty or entirely quarantined.
  */
 export async function silverCalendar(lake: Lake, from: string, to: string): Promise<SilverCalendar> {
   assertDate(from);
   assertDate(to);
   const dates: string[] = [];
   for (let d = from; d <= to; d = addDays(d, 1)) dates.push(d);
-  const markers = await Promise.all(dates.map((d) => readManifest(lake, paths.silverDate(d))));
-  const present = new Set(dates.filter((_, i) => (markers[i]?.files.length ?? 0) > 0));
+  const manifests = await Promise.all(dates.map((d) => readManifest(lake, paths.partials(EVENTS_PARTIAL, d))));
+  const present = new Set(dates.filter((_, i) => Number(manifests[i]?.meta.rows ?? 0) > 0));
   return calendarOf(present);
 }
+
+const EVENTS_PARTIAL: DailyPartialName = 'user_day';
 
 /** A calendar from a set of dates with events (for tests and callers that know them). */
 export function calendarOf(present: ReadonlySet<string>): SilverCalendar {

@@ -476,7 +476,8 @@ class Validation {
     }
     const constant = s.min === s.max;
     if (s.n >= 2) {
-      const severity = fixedSeverity(cfg, 'zero_variance', { feature: x });
+      // While a window fills, one value for everyone is expected (every user active 1 day of 1).
+      const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'zero_variance', { feature: x });
       if (severity) this.ran(constant ? { check: 'zero_variance', feature: x.name, severity, value: 0, message: `${name}: zero variance (every value is ${fmt(s.min!)})` } : undefined);
     }
     if (s.n >= 3 && !constant && s.skewness !== undefined) {
@@ -513,7 +514,7 @@ class Validation {
     const { cfg, f } = this;
     const name = `${f.name}.${x.name}`;
     m.distinct = c.distinct;
-    const severity = fixedSeverity(cfg, 'constant', { feature: x });
+    const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'constant', { feature: x });
     if (severity && c.currentCount >= 2) this.ran(c.distinct === 1 ? { check: 'constant', feature: x.name, severity, value: 1, message: `${name}: constant (every value is '${c.categories[0]}')` } : undefined);
     if (!this.isOff('constant', x)) m.components.distribution = c.distinct === 1 ? 0 : 1;
     const hist: Histogram = { kind: 'categorical', categories: c.categories, current: c.current.map(r6) };

@@ -1,5 +1,5 @@
-// The drift study at small scale (bench/drift-study.ts; `npm run bench -- drift` runs it at full scale
-// and three seeds): 60 daily runs of a synthetic stream with no change injected raise no drift alert
+// The drift study at small scale, 20,000 events a day (bench/drift-study.ts; `npm run bench -- drift`
+// runs it at full scale and three seeds): 60 daily runs of a synthetic stream with no change injected raise no drift alert
 // and all land, and on day 50 each injected shift alerts on the feature it moves, that day.
 import { describe, expect, it } from 'vitest';
 import { SHIFT_KINDS } from '../../src/silver/shift.js';
@@ -7,7 +7,7 @@ import { runDriftStudy } from '../../bench/drift-study.js';
 
 describe('drift study', () => {
   it('60 healthy days raise no drift alert; a watch-time, category or device shift alerts on its day', { timeout: 900_000 }, async () => {
-    const r = await runDriftStudy({ seed: 7, days: 60, eventsPerDay: 10_000, shiftDay: 50, shifts: SHIFT_KINDS });
+    const r = await runDriftStudy({ seed: 7, days: 60, eventsPerDay: 20_000, shiftDay: 50, shifts: SHIFT_KINDS });
     expect(r.dates).toHaveLength(60);
     expect(r.dates.filter((d) => d.status !== 'succeeded')).toEqual([]);
     expect(r.dates.flatMap((d) => d.alerts.map((a) => `${d.date} ${a}`))).toEqual([]);

@@ -1,4 +1,4 @@
-import { CUMULATIVE, DAY_SECONDS, SCALED_BY_DATE_MAXIMUM, type FamilyDecl } from '../types.js';
+import { CUMULATIVE, DAY_SECONDS, HEAVY_TAILED, SCALED_BY_DATE_MAXIMUM, type FamilyDecl } from '../types.js';
 
 const count = (name: string, description: string) => ({ name, type: 'BIGINT', description, min: 0 }) as const;
 
@@ -11,6 +11,8 @@ export const itemFeatures: FamilyDecl = {
   keys: [{ name: 'video_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
   windowDays: 30,
+  // Audiences follow a power law (a few videos take most views): far values and a large skew are its shape.
+  severity: HEAVY_TAILED,
   partials: { video_day: 30, video_user_link: 30, video_history: 1 },
   dependsOn: [],
   features: [
