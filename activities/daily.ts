@@ -1,6 +1,7 @@
 // The activities of the daily DAG and of backfills: thin functions over src/ that take lake paths and
 // return references, counts and small reports.
 import { planStages } from '../src/dag/plan.js';
+import { stageAccepted } from '../src/dlq/index.js';
 import { computeFamily } from '../src/features/compute.js';
 import { FAMILIES, family } from '../src/features/families/index.js';
 import { ensurePartials, firstStaleDate } from '../src/features/partials/build.js';
@@ -39,6 +40,11 @@ export function createDailyActivities(ctx: ActivityContext): DailyActivities & B
 
     async computeFeatureFamily({ family: name, date, runId, createdAt }) {
       const r = await withHeartbeat(() => computeFamily(ctx, family(name), date, runId, { createdAt: new Date(createdAt) }));
+      return { stagingPath: r.stagingPath, rows: r.rows, attempt: currentAttempt() };
+    },
+
+    async stageAcceptedFamily({ family: name, date, runId, fromPath }) {
+      const r = await withHeartbeat(() => stageAccepted(ctx.lake, { family: family(name).name, date, runId, fromPath }));
       return { stagingPath: r.stagingPath, rows: r.rows, attempt: currentAttempt() };
     },
 

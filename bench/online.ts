@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     const kept = async (_v: OnlineViewSpec, rows: readonly unknown[]) => ({ written: rows.length, skippedOlder: 0, skippedExpired: 0 });
     const discard: OnlineStore = {
       kind: 'embedded', location: 'nowhere', writeRecords: kept, writeBatch: kept,
-      ping: async () => undefined, close: async () => undefined, read: async () => [], deleteView: async () => 0, stats: async () => ({ keys: 0, bytes: 0 }),
+      ping: async () => undefined, close: async () => undefined, read: async () => [], deleteView: async () => 0, stats: async () => ({ keys: 0, bytes: 0 }), latestFeatureTimestamp: async () => undefined,
     };
     const read = await timedMaterialize(discard, day);
     figures['read + encode only rows/s'] = read.rowsPerSecond;

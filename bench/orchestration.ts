@@ -20,7 +20,6 @@ import { addDays, dateRange } from '../src/features/time.js';
 import { openLake } from '../src/lake/index.js';
 import { startBackfill } from '../src/orchestration/client.js';
 import { runDailyLocal } from '../src/orchestration/local-runner.js';
-import { DRIFT_WARN_ONLY } from '../src/quality/config.js';
 import { generateSilver } from '../src/silver/generator.js';
 import { connectClient } from '../src/temporal/connection.js';
 import type { DailyReport, StepReport } from '../workflows/types.js';
@@ -85,7 +84,7 @@ async function runLocal(s: Settings): Promise<{ seconds: number; partialsSeconds
     const reports: DailyReport[] = [];
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        for (let d = queue.shift(); d; d = queue.shift()) reports.push(await runDailyLocal(acts, { date: d, runKind: 'backfill', quality: DRIFT_WARN_ONLY }));
+        for (let d = queue.shift(); d; d = queue.shift()) reports.push(await runDailyLocal(acts, { date: d, runKind: 'backfill' }));
       }),
     );
     return { seconds: (performance.now() - t) / 1000, partialsSeconds, reports };
@@ -99,7 +98,7 @@ async function runTemporal(s: Settings): Promise<{ seconds: number; reports: Dai
   const client = await connectClient(s);
   try {
     const t = performance.now();
-    const started = await startBackfill(client, s, { from: FROM, to: TO, concurrency, force: true, quality: DRIFT_WARN_ONLY });
+    const started = await startBackfill(client, s, { from: FROM, to: TO, concurrency, force: true });
     await started.result();
     const seconds = (performance.now() - t) / 1000;
     const reports = await Promise.all(dateRange(FROM, TO).map((d) => client.workflow.getHandle(`${started.workflowId}-${d}`).result() as Promise<DailyReport>));

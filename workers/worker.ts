@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, createActivityContext, type Activities } from '../activities/index.js';
+import type { ActivityContext } from '../activities/context.js';
 import type { Settings } from '../src/config/settings.js';
 
 /** The workflows entry, compiled (dist) or source (tests run TypeScript directly). */
@@ -26,6 +27,8 @@ export interface GoldWorkerOptions {
 /** A worker, and the release of what its activities hold open (online store connections, the lake's clients). */
 export interface GoldWorker {
   worker: Worker;
+  /** What the activities share (the lake, the online store); the worker's freshness export reads them too. */
+  context: ActivityContext;
   /** Call after the worker has stopped: an open Redis connection would keep the process alive. */
   close(): Promise<void>;
 }
@@ -47,7 +50,7 @@ export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptio
     await ctx.close();
     throw e;
   });
-  return { worker, close: () => ctx.close() };
+  return { worker, context: ctx, close: () => ctx.close() };
 }
 
 /** Installs the SDK runtime once per process, with its Prometheus metrics on host:port (port 0: off), next to gold's own. */

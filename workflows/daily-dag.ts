@@ -28,7 +28,18 @@ export class SilverNotReadyError extends Error {
 }
 
 export function newReport(input: DailyInput, host: DagHost): DailyReport {
-  return { date: input.date, runId: host.runId, runKind: input.runKind ?? 'daily', status: 'running', startedAt: host.now(), steps: [], slaMisses: [], dlqEntries: [], familiesLanded: [] };
+  return {
+    date: input.date,
+    runId: host.runId,
+    runKind: input.runKind ?? 'daily',
+    status: 'running',
+    startedAt: host.now(),
+    steps: [],
+    slaMisses: [],
+    dlqEntries: [],
+    familiesLanded: [],
+    ...(input.accept ? { accepted: input.accept } : {}),
+  };
 }
 
 export async function runDailyDag(acts: DailyActivities, input: DailyInput, host: DagHost, report: DailyReport): Promise<DailyReport> {
@@ -101,7 +112,18 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
     report.familiesLanded.push(family);
   }
 
+  /** An accepted family: its staged data, staged again under this run for its dependents, lands unvalidated. */
+  async function landAccepted(family: string, accept: NonNullable<DailyInput['accept']>): Promise<void> {
+    const staged = await step({ step: 'compute', family }, () => acts.stageAcceptedFamily({ family, date, runId: host.runId, fromPath: accept.stagingPath }), (r) => ({ rows: r.rows, detail: `accepted staged data of ${accept.stagingPath}` }));
+    if (!staged) return failedStepToDlq(family, 'compute');
+    report.steps.push({ step: 'validate', family, status: 'succeeded', attempts: 0, detail: `accepted as it is by ${accept.acceptedBy}: ${accept.reason} (failed: ${accept.failedChecks.join('; ')})` });
+    const landed = land(family, staged.stagingPath);
+    landed.catch(() => undefined);
+    landing.push(landed);
+  }
+
   async function computeAndValidate(family: string): Promise<void> {
+    if (input.accept?.family === family) return landAccepted(family, input.accept);
     const computed = await step({ step: 'compute', family }, () => acts.computeFeatureFamily({ family, date, runId: host.runId, createdAt }), (r) => ({ rows: r.rows, detail: r.stagingPath }));
     if (!computed) return failedStepToDlq(family, 'compute');
     const validated = await step({ step: 'validate', family }, () => acts.validateFeatureFamily({ family, date, runId: host.runId, stagingPath: computed.stagingPath, quality: input.quality }), (r) => ({

@@ -44,6 +44,7 @@ function durableActivities(input: DailyInput): DailyActivities {
     planDaily: call('planDaily', (a) => `plan ${a.date}`),
     buildPartials: call('buildPartials', (a) => `daily partials up to ${a.date}`),
     computeFeatureFamily: call('computeFeatureFamily', (a) => `compute ${a.family} ${a.date}`),
+    stageAcceptedFamily: call('stageAcceptedFamily', (a) => `stage accepted ${a.family} ${a.date}`),
     validateFeatureFamily: call('validateFeatureFamily', (a) => `validate ${a.family} ${a.date}`),
     commitFeatureFamily: call('commitFeatureFamily', (a) => `commit gold ${a.family} ${a.date}`),
     materializeFeatureFamily: call('materializeFeatureFamily', (a) => `materialize ${a.family} ${a.date} online`),

@@ -23,6 +23,7 @@ export const ACTIVITY_GROUP = {
   planDaily: 'plan',
   buildPartials: 'partials',
   computeFeatureFamily: 'compute',
+  stageAcceptedFamily: 'commit',
   validateFeatureFamily: 'validate',
   commitFeatureFamily: 'commit',
   materializeFeatureFamily: 'materialize',

@@ -17,6 +17,8 @@ export interface ScheduledDailyInput {
   /** Hours after as_of(D) by which gold must be committed (the SLA deadline); default 6. */
   commitWithinHours?: number;
   policies?: DailyInput['policies'];
+  /** Validation overrides of every scheduled run (drift warn-only, row quarantine). */
+  quality?: DailyInput['quality'];
   heavyTaskQueue?: string;
 }
 
@@ -35,7 +37,7 @@ export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): P
   try {
     return await executeChild(dailyGoldWorkflow, {
       workflowId: `gold-daily-${date}`,
-      args: [{ date, runKind: 'daily', sla: { commitBy }, silverWait, policies: input.policies, heavyTaskQueue: input.heavyTaskQueue }],
+      args: [{ date, runKind: 'daily', sla: { commitBy }, silverWait, policies: input.policies, quality: input.quality, heavyTaskQueue: input.heavyTaskQueue }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `scheduled daily gold ${date}`,
     });

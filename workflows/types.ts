@@ -19,6 +19,18 @@ export interface SilverWait {
   pollMs: number;
 }
 
+/** A DLQ'd family's staged partition landed as it is (`gold dlq replay --accept`): only soft checks had failed. */
+export interface AcceptedStaging {
+  family: string;
+  /** The staged partition of the run that failed (lake key). */
+  stagingPath: string;
+  dlqEntryId: string;
+  acceptedBy: string;
+  reason: string;
+  /** The soft checks that had failed, as their messages. */
+  failedChecks: string[];
+}
+
 export interface DailyInput {
   date: string;
   /** Restrict to these families (and what they depend on). */
@@ -26,6 +38,8 @@ export interface DailyInput {
   runKind?: RunKind;
   /** A DLQ replay closes this entry when its family lands. */
   dlqEntryId?: string;
+  /** Land this family's accepted staged data instead of computing and validating it. */
+  accept?: AcceptedStaging;
   sla?: SlaConfig;
   silverWait?: SilverWait;
   /** Overrides of the activity policies (timeouts and retries), by activity group. */
@@ -82,6 +96,8 @@ export interface DailyReport {
   familiesLanded: string[];
   /** The families the plan holds, once planned. */
   planned?: string[];
+  /** The staged data this run landed as it is, by a person's decision. */
+  accepted?: AcceptedStaging;
 }
 
 /** What an activity reports besides its result: the attempt it succeeded on. */
@@ -138,6 +154,7 @@ export interface DailyActivities {
   planDaily(a: { date: string; families?: string[] }): Promise<PlanResult>;
   buildPartials(a: { date: string; runTime: string }): Promise<PartialsResult>;
   computeFeatureFamily(a: { family: string; date: string; runId: string; createdAt: string }): Promise<ComputeResult>;
+  stageAcceptedFamily(a: { family: string; date: string; runId: string; fromPath: string }): Promise<ComputeResult>;
   validateFeatureFamily(a: { family: string; date: string; runId: string; stagingPath: string; quality?: QualityConfig }): Promise<ValidateResult>;
   commitFeatureFamily(a: { family: string; date: string; runId: string; stagingPath: string }): Promise<CommitResult>;
   materializeFeatureFamily(a: { family: string; date: string; goldPath: string }): Promise<MaterializeResult>;

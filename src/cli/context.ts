@@ -6,6 +6,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { setLogLevel } from '../monitoring/logger.js';
 import { FAMILIES } from '../features/families/index.js';
 import { safeSegment } from '../lake/index.js';
+import type { QualityConfig } from '../quality/config.js';
 
 export interface GlobalFlags {
   lake?: string;
@@ -107,4 +108,16 @@ export function parsePositiveInt(name: string) {
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`invalid ${name} '${value}': expected a positive whole number`);
     return n;
   };
+}
+
+/** The validation overrides of a run, as flags: `run daily`, `backfill` and `schedule create` share them. */
+export function addQualityOptions(cmd: Command): Command {
+  return cmd
+    .option('--drift-warn-only', 'drift checks (PSI, KS, JS, mean and row-count change) never fail a family, even where its declaration makes them block; they still warn and alert')
+    .option('--quarantine-rows', 'rows that break a row check (nulls, ranges, allowed values, declared rules) go to the quarantine and the rest lands, instead of failing the family');
+}
+
+export function qualityFrom(o: { driftWarnOnly?: boolean; quarantineRows?: boolean }): QualityConfig | undefined {
+  const q: QualityConfig = { ...(o.driftWarnOnly ? { driftWarnOnly: true } : {}), ...(o.quarantineRows ? { quarantineRows: true } : {}) };
+  return Object.keys(q).length ? q : undefined;
 }

@@ -32,6 +32,8 @@ const schema = z.object({
   metricsPort: decimal.pipe(z.number().min(0).max(65534, 'must be at most 65534 (the next port serves the SDK metrics)')),
   metricsHost: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be an interface address or host name (0.0.0.0: every interface)'),
   workerMaxActivities: positiveInt,
+  freshnessRefreshSeconds: positiveInt,
+  freshnessSlaSeconds: positiveInt,
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -53,6 +55,8 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   metricsPort: 'GOLD_METRICS_PORT',
   metricsHost: 'GOLD_METRICS_HOST',
   workerMaxActivities: 'GOLD_WORKER_MAX_ACTIVITIES',
+  freshnessRefreshSeconds: 'GOLD_FRESHNESS_REFRESH_SECONDS',
+  freshnessSlaSeconds: 'GOLD_FRESHNESS_SLA_SECONDS',
 };
 
 /** The command-line flag that sets a setting, where there is one (shown when the bad value came from it). */
@@ -94,6 +98,9 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
     metricsHost: pick('metricsHost') ?? '127.0.0.1',
     // Each activity's DuckDB has its own memory limit: slots x GOLD_DUCKDB_MEMORY bounds a worker's memory.
     workerMaxActivities: pick('workerMaxActivities') ?? 8,
+    freshnessRefreshSeconds: pick('freshnessRefreshSeconds') ?? 60,
+    // A daily schedule commits D by as_of(D) + 6 h: the latest committed date is then never older than 1 day + 6 h.
+    freshnessSlaSeconds: pick('freshnessSlaSeconds') ?? 30 * 3600,
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -30,6 +30,17 @@ export interface DlqReplay {
   startedAt: string;
 }
 
+/** A person's decision to land the staged data as it is (only soft checks had failed). */
+export interface DlqAcceptance {
+  by: string;
+  reason: string;
+  at: string;
+  /** The replay that lands it. */
+  workflowId: string;
+  /** The soft checks that had failed, as their messages. */
+  failedChecks: string[];
+}
+
 export interface DlqEntry extends DlqEntryInput {
   id: string;
   status: DlqStatus;
@@ -37,6 +48,7 @@ export interface DlqEntry extends DlqEntryInput {
   closedAt?: string;
   closedBy?: string;
   replays: DlqReplay[];
+  accepted?: DlqAcceptance;
 }
 
 export class DlqEntryNotFoundError extends Error {
@@ -146,7 +158,9 @@ export async function closeDlqEntry(lake: Lake, id: string, by: { closedBy: stri
   return closed;
 }
 
-/** Remembers that a replay workflow was started for the entry. */
-export async function recordDlqReplay(lake: Lake, id: string, replay: DlqReplay): Promise<DlqEntry> {
-  return update(lake, id, (e) => ({ ...e, replays: [...e.replays, replay] }));
+/** Remembers that a replay workflow was started for the entry, and the acceptance it carries out if any. */
+export async function recordDlqReplay(lake: Lake, id: string, replay: DlqReplay, accepted?: DlqAcceptance): Promise<DlqEntry> {
+  const next = await update(lake, id, (e) => ({ ...e, replays: [...e.replays, replay], ...(accepted ? { accepted } : {}) }));
+  if (accepted) logger().warn({ dlqEntryId: id, acceptedBy: accepted.by, reason: accepted.reason, workflowId: accepted.workflowId }, 'DLQ entry accepted: its staged data lands as it is');
+  return next;
 }

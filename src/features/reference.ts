@@ -38,13 +38,18 @@ export function referenceSql(family: string, date: string): string {
           SELECT user_id, category AS top_category_30d FROM (
             SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY round(watch, 6) DESC, n DESC, category ASC) AS rn FROM cat)
           WHERE rn = 1),
+        top1 AS (
+          SELECT user_id, category AS top_category_1d FROM (
+            SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY round(watch, 6) DESC, n DESC, category ASC) AS rn
+            FROM (SELECT user_id, category, sum(watch_seconds) AS watch, count(*) AS n FROM w WHERE ${window(1)} GROUP BY user_id, category))
+          WHERE rn = 1),
         hist AS (SELECT user_id, sum(watch_seconds) AS total, min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts FROM h GROUP BY user_id)
         SELECT b.user_id, watch_time_1d, watch_time_7d, watch_time_30d, hist.total AS watch_time_total,
           video_count_1d, video_count_7d, video_count_30d, unique_videos_30d, session_count_7d, session_count_30d,
-          avg_session_duration_30d, completion_rate_30d, interaction_rate_30d, top_category_30d, category_diversity_30d,
+          avg_session_duration_30d, completion_rate_30d, interaction_rate_30d, top_category_30d, top1.top_category_1d, category_diversity_30d,
           (epoch_us(${asOf}) - epoch_us(hist.last_ts)) / 1e6 / 86400 AS days_since_last_event,
           (epoch_us(${asOf}) - epoch_us(hist.first_ts)) / 1e6 / 86400 AS days_since_first_event
-        FROM base b JOIN sess USING (user_id) JOIN top USING (user_id) JOIN hist USING (user_id)`;
+        FROM base b JOIN sess USING (user_id) JOIN top USING (user_id) JOIN hist USING (user_id) LEFT JOIN top1 USING (user_id)`;
     case 'item_features':
       return `
         WITH h AS (${history}),

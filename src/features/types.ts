@@ -24,6 +24,12 @@ export interface FeatureDecl {
   maxNullShare?: number;
   /** Severity of this feature's checks, per check name ('off': not run); defaults in src/quality. */
   severity?: Partial<Record<string, Severity | 'off'>>;
+  /**
+   * Days of silver the feature aggregates, ending at the feature date (1, 7, 30...); default the
+   * family's. Validation knows from it when the window is still filling and which reference compares
+   * like for like (src/quality/coverage.ts).
+   */
+  windowDays?: number;
 }
 
 export interface KeyDecl {
@@ -67,6 +73,13 @@ export interface FamilyDecl {
   dependsOn: readonly string[];
   features: readonly FeatureDecl[];
   rules?: readonly RowRuleDecl[];
+  /** Days of silver that decide which entities have a row (users active in 30 days: 30); the default of its features' windowDays. */
+  windowDays?: number;
+  /**
+   * Severity of the family's checks, per check name, below its features' own: e.g. `{ psi: 'error' }`
+   * makes drift block this family's partitions (by default drift only warns and alerts).
+   */
+  severity?: Partial<Record<string, Severity | 'off'>>;
   /** Materialized to the online store (default true). */
   online?: boolean;
   /**
@@ -85,5 +98,21 @@ export const DAY_SECONDS = 86_400;
  */
 export const IDENTIFIER: Partial<Record<string, Severity | 'off'>> = { psi: 'off', js: 'off' };
 
-/** Severities for a feature that grows by design (totals, ages): its distribution shift is expected, not drift. */
-export const CUMULATIVE: Partial<Record<string, Severity>> = { psi: 'warn', ks: 'warn', mean_change: 'warn' };
+/**
+ * Checks for a feature that grows by design (totals, ages over all history): its distribution moves
+ * every day, so drift is measured and shown but never alerts; the windowed features beside it do.
+ */
+export const CUMULATIVE: Partial<Record<string, Severity | 'off'>> = { psi: 'off', ks: 'off', mean_change: 'off' };
+
+/**
+ * Checks for a feature scaled by a maximum of its date (a score over the most viewed video's count):
+ * its whole distribution moves when that one value does, so drift is measured and shown but never
+ * alerts; the counts it is computed from are checked.
+ */
+export const SCALED_BY_DATE_MAXIMUM: Partial<Record<string, Severity | 'off'>> = { psi: 'off', ks: 'off', mean_change: 'off' };
+
+/**
+ * Checks for a feature heavy-tailed by nature (counts of a few very active entities): values beyond
+ * the IQR fences and a large skew are its shape, not a quality problem, so they are not warned of.
+ */
+export const HEAVY_TAILED: Partial<Record<string, Severity | 'off'>> = { outliers: 'off', skew: 'off' };

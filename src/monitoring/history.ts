@@ -2,7 +2,8 @@
 // (row count, score, feature means and PSI). Monitoring's completeness, anomalies and drift trends read it.
 import { addDays } from '../features/time.js';
 import type { Lake } from '../lake/index.js';
-import type { ValidationReport } from '../quality/report.js';
+import { isDriftCheck } from '../quality/config.js';
+import type { CheckResult, ValidationReport } from '../quality/report.js';
 import { latestValidationReports } from './run-records.js';
 
 export interface MetricPoint {
@@ -12,6 +13,8 @@ export interface MetricPoint {
   passed: boolean;
   means: Record<string, number>;
   psi: Record<string, number>;
+  /** The drift checks that fired (warned, or failed where drift was declared to block). */
+  drift: Pick<CheckResult, 'check' | 'feature' | 'severity' | 'value' | 'threshold' | 'message'>[];
 }
 
 /** Points of the `days` dates ending at `endDate` that have a validation report, ascending. */
@@ -31,5 +34,6 @@ export function metricPoint(r: ValidationReport): MetricPoint {
     means: Object.fromEntries(r.features.filter((x) => x.mean !== undefined).map((x) => [x.name, x.mean!])),
     // Only the PSI the gate acted on (it scored drift): one measured while switched off, or on too few rows, is not a trend.
     psi: Object.fromEntries(r.features.filter((x) => x.psi !== undefined && x.components.drift !== undefined).map((x) => [x.name, x.psi!])),
+    drift: [...r.failed, ...r.warned].filter((c) => isDriftCheck(c.check)).map(({ check, feature, severity, value, threshold, message }) => ({ check, ...(feature ? { feature } : {}), severity, value, threshold, message })),
   };
 }

@@ -40,8 +40,17 @@ export type GoldMetrics = ReturnType<typeof create>;
 
 let metrics: GoldMetrics | undefined;
 
+/**
+ * Alert kinds that Prometheus rules count with increase() (deploy/prometheus/rules.yml): exported at 0
+ * from the start, since a counter that first appears at 1 shows Prometheus no increase.
+ */
+const WATCHED_ALERT_KINDS = ['sla_commit_by', 'sla_max_run', 'sla_max_step', 'drift'];
+
 export function goldMetrics(): GoldMetrics {
-  metrics ??= create(new Registry());
+  if (!metrics) {
+    metrics = create(new Registry());
+    for (const kind of WATCHED_ALERT_KINDS) for (const severity of ['warn', 'error']) metrics.alerts.inc({ kind, severity }, 0);
+  }
   return metrics;
 }
 

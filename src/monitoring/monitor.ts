@@ -44,6 +44,8 @@ export interface FamilyMonitoring {
   completeness: Completeness;
   qualityScore?: number;
   anomalies: Anomaly[];
+  /** The drift checks that fired on the date (from its validation report). */
+  drift: MetricPoint['drift'];
   driftTrends: DriftTrend[];
   /** Score and rows over the window, the date included, for trend lines. */
   history: Pick<MetricPoint, 'date' | 'score' | 'rows'>[];
@@ -71,6 +73,7 @@ export async function monitorDate(lake: Lake, date: string, families: readonly s
       completeness: completeness(points, date),
       ...(current ? { qualityScore: current.score } : {}),
       anomalies: anomalies(points, date, { sigmas: t.anomalySigmas, minHistory: t.minHistory }),
+      drift: current?.drift ?? [],
       driftTrends: driftTrends(points, date, { psiThreshold: t.sustainedDriftPsi, sustainedDates: t.sustainedDriftDates }),
       history: points.map((p) => ({ date: p.date, score: p.score, rows: p.rows })),
     };
@@ -99,13 +102,30 @@ function judge(date: string, f: FamilyMonitoring, t: MonitoringThresholds): Aler
     const off = a.z === undefined ? 'off a constant history' : `${a.z.toFixed(1)} standard deviations from`;
     out.push({ kind: 'anomaly', severity: 'warn', date, family, ...(feature ? { feature } : {}), value: a.value, threshold: a.sigmas, message: `${family} ${a.metric} = ${a.value.toPrecision(4)} is ${off} its recent mean ${a.mean.toPrecision(4)}` });
   }
+  out.push(...driftAlerts(date, f));
   for (const d of f.driftTrends.filter((x) => x.sustained)) {
-    out.push({ kind: 'drift', severity: 'warn', date, family, feature: d.feature, value: d.psi.at(-1), threshold: t.sustainedDriftPsi, message: `${family}.${d.feature}: PSI >= ${t.sustainedDriftPsi} on the last ${t.sustainedDriftDates} dates (${d.psi.slice(-t.sustainedDriftDates).map((p) => p.toFixed(2)).join(', ')})` });
+    out.push({ kind: 'sustained_drift', severity: 'warn', date, family, feature: d.feature, value: d.psi.at(-1), threshold: t.sustainedDriftPsi, message: `${family}.${d.feature}: PSI >= ${t.sustainedDriftPsi} on the last ${t.sustainedDriftDates} dates (${d.psi.slice(-t.sustainedDriftDates).map((p) => p.toFixed(2)).join(', ')})` });
   }
   if (f.qualityScore !== undefined && f.qualityScore < t.minQualityScore) {
     out.push({ kind: 'quality', severity: 'warn', date, family, value: f.qualityScore, threshold: t.minQualityScore, message: `${family}: quality score ${f.qualityScore.toFixed(3)} below ${t.minQualityScore}` });
   }
   return out;
+}
+
+/** One drift alert per feature (or the row count) whose drift checks fired on the date, naming them all. */
+function driftAlerts(date: string, f: FamilyMonitoring): Alert[] {
+  const byFeature = new Map<string | undefined, FamilyMonitoring['drift']>();
+  for (const d of f.drift) byFeature.set(d.feature, [...(byFeature.get(d.feature) ?? []), d]);
+  return [...byFeature].map(([feature, checks]) => ({
+    kind: 'drift',
+    severity: checks.some((c) => c.severity === 'error') ? 'error' : 'warn',
+    date,
+    family: f.family,
+    ...(feature ? { feature } : {}),
+    value: checks[0]!.value,
+    threshold: checks[0]!.threshold,
+    message: checks.map((c) => c.message).join('; '),
+  }));
 }
 
 /** All at once: a webhook that never answers costs one timeout, not one per alert (the activity has a deadline). */

@@ -33,6 +33,8 @@ export interface RunRecord {
   slaMisses?: { kind: string; detail: string; at: number }[];
   dlqEntries: string[];
   familiesLanded: string[];
+  /** Staged data landed as it is, by a person's decision (`gold dlq replay --accept`). */
+  accepted?: { family: string; stagingPath: string; dlqEntryId: string; acceptedBy: string; reason: string; failedChecks: string[] };
   /** Quality reports of the models the landed families were computed from. */
   models?: { als?: AlsModelReport };
 }

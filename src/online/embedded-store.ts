@@ -9,6 +9,8 @@
 // expired rows are reused and the file stops growing. The sweep knows each view version's TTL from a
 // sub-database 'views' that writes fill. Where Redis has dropped an expired key (not_found), this
 // store reads a row it has not swept yet as outside_ttl (with its timestamp); swept, not_found.
+// A sub-database 'marks' keeps each view version's greatest feature timestamp written, so that
+// freshness is known without reading the rows.
 import { asBinary, open, type Database, type RootDatabase } from 'lmdb';
 import { checkedView, encodeRows, resolveReads } from './rows.js';
 import { recordCreatedTimestamp, recordFeatureTimestamp } from './record.js';
@@ -26,6 +28,8 @@ export class EmbeddedOnlineStore implements OnlineStore {
   private readonly db: Database<string, string>;
   /** `<view>:v<version>` -> the view version's TTL in ms, for the sweep. */
   private readonly ttls: Database<number, string>;
+  /** `<view>:v<version>` -> the greatest feature timestamp (epoch ms) written to it. */
+  private readonly marks: Database<number, string>;
   /** When this process last swept (0: never, so that its first write sweeps). */
   private lastSweep = 0;
 
@@ -33,6 +37,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
     this.root = open({ path: location, compression: false });
     this.db = this.root.openDB<string, string>({ name: 'features', encoding: 'string' });
     this.ttls = this.root.openDB<number, string>({ name: 'views' });
+    this.marks = this.root.openDB<number, string>({ name: 'marks' });
   }
 
   /** `<view>:v<version>`: the view version's name in `ttls` and, with ':', the prefix of its keys. */
@@ -73,6 +78,7 @@ export class EmbeddedOnlineStore implements OnlineStore {
       const recorded = this.ttls.get(name);
       if (recorded === undefined || recorded < ttl) this.ttls.put(name, ttl);
       const result: WriteResult = { written: 0, skippedOlder: 0, skippedExpired: 0 };
+      let latest = this.marks.get(name) ?? 0;
       for (const row of rows) {
         const ts = recordFeatureTimestamp(row.record);
         if (ts + ttl < now) {
@@ -91,7 +97,9 @@ export class EmbeddedOnlineStore implements OnlineStore {
         // Bytes are stored as they are; reads decode them as the UTF-8 text they are.
         this.db.put(key, typeof row.record === 'string' ? row.record : (asBinary(row.record) as unknown as string));
         result.written++;
+        if (ts > latest) latest = ts;
       }
+      if (latest > (this.marks.get(name) ?? 0)) this.marks.put(name, latest);
       return result;
     });
     if (Date.now() - this.lastSweep >= SWEEP_INTERVAL_MS) {
@@ -161,8 +169,13 @@ export class EmbeddedOnlineStore implements OnlineStore {
         deleted++;
       }
       this.ttls.remove(this.viewName(view));
+      this.marks.remove(this.viewName(view));
       return deleted;
     });
+  }
+
+  async latestFeatureTimestamp(view: OnlineViewSpec): Promise<number | undefined> {
+    return this.marks.get(this.viewName(checkedView(view)));
   }
 
   async stats(): Promise<OnlineStoreStats> {

@@ -32,7 +32,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { redactUrl } from '../config/redact.js';
 import { logger } from '../monitoring/logger.js';
 import { DEFAULT_BULK_IDLE_TIMEOUT_MS, RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
-import { LOWEST_HEADER, rebuildWatermark } from './redis-watermark.js';
+import { isFinalMark, LOWEST_HEADER, rebuildWatermark } from './redis-watermark.js';
 import { checkedView, encodeRows, resolveReads } from './rows.js';
 import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineStore, OnlineStoreStats, OnlineWriteRow, WriteResult } from './store.js';
 import { ttlMs, type OnlineViewSpec } from './view.js';
@@ -415,6 +415,15 @@ export class RedisOnlineStore implements OnlineStore {
   async stats(): Promise<OnlineStoreStats> {
     const [keys, memory] = await this.answered(Promise.all([this.redis.dbsize(), this.redis.info('memory')]));
     return { keys, bytes: Number(/used_memory:(\d+)/.exec(memory)?.[1] ?? 0) };
+  }
+
+  /** From the watermark: a provisional one bounds the writes since it appeared, which is still a written timestamp. */
+  async latestFeatureTimestamp(view: OnlineViewSpec): Promise<number | undefined> {
+    const mark = await this.answered(this.redis.get(this.watermarkKey(checkedView(view))));
+    if (mark === null) return undefined;
+    const ts = Number((isFinalMark(mark) ? mark : mark.slice(1)).slice(0, 13));
+    // A provisional mark left by a write that wrote nothing holds the lowest header.
+    return ts > 0 ? ts : undefined;
   }
 }
 

@@ -79,6 +79,12 @@ export interface OnlineStore {
   /** Removes every entity of this view version; returns how many. */
   deleteView(view: OnlineViewSpec): Promise<number>;
   stats(): Promise<OnlineStoreStats>;
+  /**
+   * The greatest feature timestamp (epoch ms) written to this view version, as the store keeps it
+   * (Redis: the watermark; embedded: a mark its writes keep), without reading the rows; undefined
+   * when the store has none (nothing written, or written before the store kept one).
+   */
+  latestFeatureTimestamp(view: OnlineViewSpec): Promise<number | undefined>;
 }
 
 export function openOnlineStore(setting: string, home: string): OnlineStore {
@@ -108,5 +114,6 @@ export function withMetrics(store: OnlineStore): OnlineStore {
     read: (requests, now) => timed('read', () => store.read(requests, now)),
     deleteView: (view) => timed('delete', () => store.deleteView(view)),
     stats: () => store.stats(),
+    latestFeatureTimestamp: (view) => store.latestFeatureTimestamp(view),
   };
 }

@@ -1,6 +1,8 @@
 // What the validation gate checks and how loudly: check names, default severities, thresholds, and the
-// precedence of overrides (run config per feature > family declaration > run config per check > default).
-import type { FeatureDecl, RowRuleDecl, Severity } from '../features/types.js';
+// precedence of overrides (run config per feature > feature declaration > family declaration > run
+// config per check > default). Hard checks (schema, keys, nulls, ranges, rules...) fail a partition;
+// drift checks inform (warn and alert) unless a declaration or the run asks them to block.
+import type { FamilyDecl, FeatureDecl, RowRuleDecl, Severity } from '../features/types.js';
 
 /** Checks over the whole partition. */
 export type FamilyCheck = 'schema' | 'not_empty' | 'keys_not_null' | 'keys_unique' | 'row_count_change';
@@ -22,6 +24,18 @@ export type FeatureCheck =
 /** A declared cross-feature rule (`FamilyDecl.rules`); the result names the rule. */
 export type RuleCheck = 'rule';
 export type CheckName = FamilyCheck | FeatureCheck | RuleCheck;
+
+/** Checks that compare the partition with a reference: they say the data changed, not that it is wrong. */
+export const DRIFT_CHECKS = ['psi', 'ks', 'js', 'mean_change', 'row_count_change'] as const satisfies readonly CheckName[];
+export type DriftCheck = (typeof DRIFT_CHECKS)[number];
+export const isDriftCheck = (c: CheckName): c is DriftCheck => (DRIFT_CHECKS as readonly string[]).includes(c);
+
+/**
+ * Checks whose failure a person may accept (`gold dlq replay --accept`): the data is valid, only its
+ * distribution is in question. Every other check (schema, keys, nulls, ranges, allowed values, finite
+ * values, rules, emptiness) is hard: its failure is never landed as it is.
+ */
+export const SOFT_CHECKS: readonly CheckName[] = [...DRIFT_CHECKS, 'outliers', 'skew', 'zero_variance', 'constant'];
 
 /** 'off' silences a check (its metric is still reported). */
 export type SeverityOverride = Severity | 'off';
@@ -71,18 +85,26 @@ export interface QualityConfig {
   topCategories?: number;
   /** Offending rows kept per failed check. */
   sampleRows?: number;
+  /** Drift never fails a partition, whatever the declarations say (it still warns and alerts). */
+  driftWarnOnly?: boolean;
+  /**
+   * Rows that break error-level row checks (not_null, finite, range, allowed, rules) go to the
+   * quarantine and the rest is validated and lands, instead of failing the partition.
+   */
+  quarantineRows?: boolean;
 }
 
-/** For ramp-up ranges at the start of the data, where 30-day windows are still filling: drift warns, never fails. */
-export const DRIFT_WARN_ONLY: QualityConfig = { severity: { psi: 'warn', ks: 'warn', js: 'warn', mean_change: 'warn', row_count_change: 'warn' } };
-
-export type ResolvedQualityConfig = Required<Omit<QualityConfig, 'thresholds'>> & { thresholds: QualityThresholds };
+export type ResolvedQualityConfig = Required<Omit<QualityConfig, 'thresholds'>> & {
+  thresholds: QualityThresholds;
+  /** The validated family's declared severities (`FamilyDecl.severity`). */
+  familySeverity: Partial<Record<string, SeverityOverride>>;
+};
 
 export const DEFAULT_THRESHOLDS: QualityThresholds = {
   psi: { warn: 0.1, error: 0.2 },
   ks: { warn: 0.1 },
   js: { warn: 0.1 },
-  meanChange: { warn: 0.25 },
+  meanChange: { warn: 0.2 },
   rowCountChange: { warn: 0.5 },
   outlierShare: { warn: 0.1 },
   skew: { warn: 10 },
@@ -104,9 +126,12 @@ export const DEFAULT_SEVERITY: Record<Exclude<CheckName, 'psi' | 'ks' | 'js' | '
   constant: 'warn',
 };
 
-export function resolveConfig(c: QualityConfig = {}): ResolvedQualityConfig {
+export function resolveConfig(c: QualityConfig = {}, family?: Pick<FamilyDecl, 'severity'>): ResolvedQualityConfig {
   const r: ResolvedQualityConfig = {
     thresholds: { ...DEFAULT_THRESHOLDS, ...c.thresholds },
+    familySeverity: family?.severity ?? {},
+    driftWarnOnly: c.driftWarnOnly ?? false,
+    quarantineRows: c.quarantineRows ?? false,
     severity: c.severity ?? {},
     features: c.features ?? {},
     rules: c.rules ?? {},
@@ -138,16 +163,21 @@ export interface CheckTarget {
   rule?: RowRuleDecl;
 }
 
-/** The override that applies to a check, if any, in precedence order. */
+/** The override that applies to a check, if any, in precedence order; drift is capped at 'warn' in a drift-warn-only run. */
 export function severityOverride(cfg: ResolvedQualityConfig, check: CheckName, t: CheckTarget = {}): SeverityOverride | undefined {
+  const o = declaredOverride(cfg, check, t);
+  return cfg.driftWarnOnly && o === 'error' && isDriftCheck(check) ? 'warn' : o;
+}
+
+function declaredOverride(cfg: ResolvedQualityConfig, check: CheckName, t: CheckTarget): SeverityOverride | undefined {
   if (t.feature) {
     const fromRun = cfg.features[t.feature.name]?.[check as FeatureCheck];
     if (fromRun) return fromRun;
     const fromDecl = t.feature.severity?.[check];
     if (fromDecl) return fromDecl;
   }
-  if (t.rule) return cfg.rules[t.rule.name] ?? t.rule.severity ?? cfg.severity.rule;
-  return cfg.severity[check];
+  if (t.rule) return cfg.rules[t.rule.name] ?? t.rule.severity ?? cfg.familySeverity.rule ?? cfg.severity.rule;
+  return cfg.familySeverity[check] ?? cfg.severity[check];
 }
 
 /** Severity of a check that fires on any break; undefined when switched off. */
@@ -158,13 +188,14 @@ export function fixedSeverity(cfg: ResolvedQualityConfig, check: keyof typeof DE
 
 /**
  * Severity of a threshold check for a measured value: the level crossed, or the override once the
- * lowest threshold is crossed; undefined when it does not fire.
+ * lowest threshold is crossed; undefined when it does not fire. `cap` bounds the level crossed when
+ * there is no override (drift: 'warn', it informs unless declared to block).
  */
-export function levelSeverity(value: number | undefined, level: Level, override: SeverityOverride | undefined): { severity: Severity; threshold: number } | undefined {
+export function levelSeverity(value: number | undefined, level: Level, override: SeverityOverride | undefined, cap?: Severity): { severity: Severity; threshold: number } | undefined {
   if (value === undefined || !Number.isFinite(value) || override === 'off') return undefined;
   const lowest = Math.min(level.warn ?? Infinity, level.error ?? Infinity);
   if (!(value >= lowest)) return undefined;
   if (override) return { severity: override, threshold: lowest };
-  if (level.error !== undefined && value >= level.error) return { severity: 'error', threshold: level.error };
-  return { severity: 'warn', threshold: level.warn! };
+  if (level.error !== undefined && value >= level.error && cap !== 'warn') return { severity: 'error', threshold: level.error };
+  return { severity: 'warn', threshold: level.warn ?? level.error! };
 }

@@ -25,14 +25,21 @@ export async function latestGoldDate(lake: Lake, family: string, before?: string
   return undefined;
 }
 
+/** The committed gold dates of a family in [since, before), newest first, with their lake keys. */
+export async function committedGoldDates(lake: Lake, family: string, before: string, since?: string): Promise<Map<string, string[]>> {
+  assertDate(before);
+  const candidates = (await goldDatesDescending(lake, family, before)).filter((d) => since === undefined || d >= since);
+  const keys = await Promise.all(candidates.map((d) => committedFiles(lake, paths.gold(family, d))));
+  return new Map(candidates.flatMap((d, i) => (keys[i] ? [[d, keys[i]] as const] : [])));
+}
+
 /** The `days` latest committed gold dates of the family before `date`, with their files. */
 export async function referenceFiles(lake: Lake, family: string, date: string, days = 7): Promise<ReferenceData> {
   assertDate(date);
   if (!Number.isInteger(days) || days < 0) throw new Error(`invalid reference window ${days}: expected a whole number of days >= 0`);
-  const candidates = await goldDatesDescending(lake, family, date);
   const dates: string[] = [];
   const files: string[] = [];
-  for (const d of candidates) {
+  for (const d of await goldDatesDescending(lake, family, date)) {
     if (dates.length >= days) break;
     const keys = await committedFiles(lake, paths.gold(family, d));
     if (!keys) continue; // an uncommitted (crashed) write is not a reference

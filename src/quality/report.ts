@@ -2,6 +2,19 @@
 // for the report page), so only aggregates, histograms and a few sample rows.
 import type { FeatureType, Severity } from '../features/types.js';
 import type { CheckName, QualityThresholds } from './config.js';
+import type { ReferenceKind } from './coverage.js';
+
+/** Days of a feature's window that silver covers at the feature date: filling while days < of. */
+export interface WindowCoverage {
+  days: number;
+  of: number;
+}
+
+/** The dates a check compared with, and how they were chosen ('given': by the caller). */
+export interface ReferenceUsed {
+  kind: ReferenceKind | 'given';
+  dates: string[];
+}
 
 export interface CheckResult {
   check: CheckName;
@@ -51,6 +64,10 @@ export interface FeatureMetrics {
   median?: number;
   q3?: number;
   distinct?: number;
+  /** The feature's window and how much of it silver covers (absent for features without a window). */
+  window?: WindowCoverage;
+  /** What its drift was measured against (absent: not compared). */
+  reference?: ReferenceUsed;
   referenceMean?: number;
   psi?: number;
   ks?: number;
@@ -82,7 +99,8 @@ export interface ValidationReport {
   rows: number;
   /** Share of rows that break an error-level row check, or repeat a key. */
   badRowShare: number;
-  reference: { dates: string[]; rows: number; rowsPerDate?: number; rowCountChange?: number };
+  /** The row count's reference (the family's window). */
+  reference: ReferenceUsed & { window?: WindowCoverage; rows: number; rowsPerDate?: number; rowCountChange?: number };
   checksRun: number;
   /** The thresholds the threshold checks used. */
   thresholds: QualityThresholds;
@@ -93,6 +111,18 @@ export interface ValidationReport {
   notes: string[];
   quarantine?: QuarantineResult;
   seconds: number;
+}
+
+/** The windows of a report still filling (silver does not cover all their days yet), longest first. */
+export function fillingWindows(report: ValidationReport): WindowCoverage[] {
+  const all = [report.reference.window, ...report.features.map((x) => x.window)].filter((w): w is WindowCoverage => w !== undefined && w.days < w.of);
+  return [...new Map(all.map((w) => [`${w.days}/${w.of}`, w])).values()].sort((a, b) => b.of - a.of || a.days - b.days);
+}
+
+/** "window filling: 12 of 30 days", or undefined when every window is complete. */
+export function describeFilling(report: ValidationReport): string | undefined {
+  const w = fillingWindows(report);
+  return w.length ? `window filling: ${w.map((x) => `${x.days} of ${x.of} days`).join(', ')}` : undefined;
 }
 
 /** Offending rows of the failed checks, for the DLQ entry. */

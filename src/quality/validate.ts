@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
-import { assertDate } from '../features/time.js';
+import { addDays, assertDate } from '../features/time.js';
 import type { FamilyDecl, FeatureDecl } from '../features/types.js';
 import type { Lake } from '../lake/index.js';
 import { logger } from '../monitoring/logger.js';
-import { fixedSeverity, levelSeverity, resolveConfig, severityOverride, type CheckName, type Level, type QualityConfig, type ResolvedQualityConfig } from './config.js';
+import { fixedSeverity, isDriftCheck, levelSeverity, resolveConfig, severityOverride, type CheckName, type Level, type QualityConfig, type ResolvedQualityConfig } from './config.js';
 import { jsDistance, ksFromGrids, psi, psiEdges, relativeChange } from './drift.js';
 import {
   categoryShares,
@@ -28,8 +28,9 @@ import {
   type NumericStats,
 } from './profile.js';
 import { splitQuarantine } from './quarantine.js';
-import { referenceFiles, type ReferenceData } from './reference.js';
-import type { CheckResult, FeatureMetrics, Histogram, QuarantineResult, ScoreComponents, ValidationReport } from './report.js';
+import { checkWindow, chooseReference, REFERENCE_LOOKBACK_DAYS, silverCalendar, windowKey, type ReferenceKind, type SilverCalendar } from './coverage.js';
+import { committedGoldDates, type ReferenceData } from './reference.js';
+import type { CheckResult, FeatureMetrics, Histogram, QuarantineResult, ScoreComponents, ValidationReport, WindowCoverage } from './report.js';
 import { countRowChecks, duplicateKeys, planRowChecks, sampleBreaks, type RowCheck, type RowCheckCounts } from './row-checks.js';
 import { compareSchema, type Column } from './schema.js';
 import { distributionComponent, driftComponent, familyScore, featureScore, nullsComponent, outliersComponent } from './score.js';
@@ -39,13 +40,19 @@ export interface ValidateOptions {
   date: string;
   /** Local Parquet paths of the staged partition. */
   files: string[];
-  /** Default: the family's 7 latest committed gold dates before `date` (referenceFiles). */
+  /**
+   * One reference for every check, instead of the like-for-like ones chosen per window from the
+   * committed gold and the silver calendar (src/quality/coverage.ts).
+   */
   reference?: ReferenceData;
+  /** Which dates have silver (default: read from the lake's silver markers). */
+  calendar?: SilverCalendar;
   config?: QualityConfig;
   runId?: string;
   /**
    * Move rows that break error-level row checks (not_null, finite, range, allowed, rules) to the
    * quarantine and validate the rest, instead of failing; the report says where both went. Needs runId.
+   * Default: the config's quarantineRows.
    */
   quarantineRows?: boolean;
   /** Local scratch space for the quarantine's files (default: the OS temp folder). */
@@ -54,21 +61,21 @@ export interface ValidateOptions {
 
 /** Largest report kept whole; beyond it the histograms are dropped (it travels through Temporal history). */
 const MAX_REPORT_CHARS = 100_000;
-const REFERENCE_DAYS = 7;
 
 export async function validateFamily(lake: Lake, engine: EngineOptions, opts: ValidateOptions): Promise<ValidationReport> {
   const t0 = Date.now();
   const f = opts.family;
   assertDate(opts.date);
-  const cfg = resolveConfig(opts.config);
+  const cfg = resolveConfig(opts.config, f);
   if (opts.files.length === 0) throw new Error(`cannot validate ${f.name} for ${opts.date}: the staged partition has no files`);
   const absent = opts.files.filter((p) => !existsSync(p));
   if (absent.length > 0) throw new Error(`cannot validate ${f.name} for ${opts.date}: file(s) not found: ${absent.join(', ')}`);
-  if (opts.quarantineRows && !opts.runId) throw new Error(`quarantineRows needs the run id (validating ${f.name} for ${opts.date})`);
-  const reference = opts.reference ?? (await referenceFiles(lake, f.name, opts.date, REFERENCE_DAYS));
+  const quarantineRows = opts.quarantineRows ?? cfg.quarantineRows;
+  if (quarantineRows && !opts.runId) throw new Error(`quarantineRows needs the run id (validating ${f.name} for ${opts.date})`);
+  const references = await planReferences(lake, opts);
   const scratch = await mkdtemp(join(opts.scratchDir ?? tmpdir(), 'gold-validate-'));
   try {
-    const report = await withEngine(engine, (db) => new Validation(lake, db, opts, cfg, reference, scratch).run());
+    const report = await withEngine(engine, (db) => new Validation(lake, db, { ...opts, quarantineRows }, cfg, references, scratch).run());
     report.seconds = (Date.now() - t0) / 1000;
     fitReport(report);
     logger().info(
@@ -81,11 +88,68 @@ export async function validateFamily(lake: Lake, engine: EngineOptions, opts: Va
   }
 }
 
+/** Where a window's checks compare: its coverage now and the reference dates chosen for it. */
+interface WindowPlan {
+  coverage?: WindowCoverage;
+  kind: ReferenceKind | 'given';
+  dates: string[];
+}
+
+/** The reference of every window the family's checks use (by windowKey), and the files of a set of its dates. */
+interface ReferencePlans {
+  windows: Map<string, WindowPlan>;
+  /** Committed gold dates of the family that could be references (any coverage). */
+  candidates: number;
+  filesOf(dates: readonly string[]): string[];
+}
+
+async function planReferences(lake: Lake, opts: ValidateOptions): Promise<ReferencePlans> {
+  const f = opts.family;
+  const windows = new Map([checkWindow(f), ...f.features.map((x) => checkWindow(f, x))].map((w) => [windowKey(w), w]));
+  if (opts.reference) {
+    const given = opts.reference;
+    return { windows: new Map([...windows.keys()].map((k) => [k, { kind: 'given', dates: given.dates }])), candidates: given.dates.length, filesOf: () => given.files };
+  }
+  const since = addDays(opts.date, -REFERENCE_LOOKBACK_DAYS);
+  const committed = await committedGoldDates(lake, f.name, opts.date, since);
+  const longest = Math.max(1, ...[...windows.values()].map((w) => w.days ?? 0));
+  const calendar = opts.calendar ?? (await silverCalendar(lake, addDays(since, 1 - longest), opts.date));
+  const plans = new Map<string, WindowPlan>();
+  for (const [k, w] of windows) {
+    const coverage = w.days === undefined ? undefined : { days: calendar.coverage(opts.date, w.days), of: w.days };
+    const choice = chooseReference(opts.date, w, coverage && coverage.days < coverage.of ? [] : [...committed.keys()], calendar);
+    plans.set(k, { ...(coverage ? { coverage } : {}), ...choice });
+  }
+  const used = new Set([...plans.values()].flatMap((p) => p.dates));
+  const files = new Map(await Promise.all([...used].map(async (d) => [d, await Promise.all(committed.get(d)!.map((k) => lake.localFile(k)))] as const)));
+  return { windows: plans, candidates: committed.size, filesOf: (dates) => dates.flatMap((d) => files.get(d)!) };
+}
+
+const filling = (p: WindowPlan): boolean => p.coverage !== undefined && p.coverage.days < p.coverage.of;
+
 /** Keeps the report under the size Temporal history should carry. */
 function fitReport(report: ValidationReport): void {
   if (JSON.stringify(report).length <= MAX_REPORT_CHARS) return;
   for (const x of report.features) delete x.histogram;
   report.notes.push('histograms dropped to keep the report small');
+}
+
+// Drift measured between two samples is not zero without change: two samples of the same distribution
+// differ by chance, the more so the smaller they are. The thresholds are raised by that expected noise,
+// so that a small family (a few hundred rows) is judged as fairly as a large one:
+//   - PSI over k bins: E[PSI] ~ (k - 1)(1/n + 1/m) (PSI is about a chi-square over the bins);
+//   - Jensen-Shannon divergence (bits): E[JSD] ~ (k - 1)(1/n + 1/m) / (8 ln 2), added to the squared distance;
+//   - KS: the two-sample critical value at alpha = 0.001, 1.95 sqrt(1/n + 1/m);
+//   - mean change: only when the means differ by more than 4 standard errors.
+const KS_CRITICAL = 1.95;
+const MEAN_SIGMAS = 4;
+const sampleNoise = (n: number, m: number): number => 1 / n + 1 / m;
+const psiBias = (bins: number, noise: number): number => (bins - 1) * noise;
+const jsBias = (categories: number, noise: number): number => ((categories - 1) * noise) / (8 * Math.LN2);
+
+/** A level with each threshold moved by f. */
+function raised(level: Level, f: (threshold: number) => number): Level {
+  return { ...(level.warn !== undefined ? { warn: f(level.warn) } : {}), ...(level.error !== undefined ? { error: f(level.error) } : {}) };
 }
 
 const r6 = (x: number): number => Number(x.toPrecision(6));
@@ -96,6 +160,8 @@ const fmt = (x: number): string => String(Number(x.toPrecision(3)));
 interface DriftInputs {
   numeric: FeatureDecl[];
   categorical: FeatureDecl[];
+  /** Each reference's profile view and its numeric features. */
+  groups: { view: string; numeric: FeatureDecl[] }[];
 }
 
 /** One validation run: the state shared by its steps. */
@@ -110,7 +176,7 @@ class Validation {
     private readonly db: Engine,
     private readonly opts: ValidateOptions,
     private readonly cfg: ResolvedQualityConfig,
-    private readonly reference: ReferenceData,
+    private readonly refs: ReferencePlans,
     private readonly scratch: string,
   ) {
     this.f = opts.family;
@@ -125,8 +191,8 @@ class Validation {
   private level(check: CheckName, value: number | undefined, level: Level, feature: FeatureDecl | undefined, message: (threshold: number) => string, extra: Partial<CheckResult> = {}): void {
     const override = severityOverride(this.cfg, check, { feature });
     if (override === 'off' || value === undefined) return;
-    const hit = levelSeverity(Math.abs(value), level, override);
-    this.ran(hit ? { check, feature: feature?.name, severity: hit.severity, value: r6(value), threshold: hit.threshold, message: message(hit.threshold), ...extra } : undefined);
+    const hit = levelSeverity(Math.abs(value), level, override, isDriftCheck(check) ? 'warn' : undefined);
+    this.ran(hit ? { check, feature: feature?.name, severity: hit.severity, value: r6(value), threshold: r6(hit.threshold), message: message(hit.threshold), ...extra } : undefined);
   }
 
   private isOff(check: CheckName, feature: FeatureDecl): boolean {
@@ -158,15 +224,13 @@ class Validation {
     }
     const badRowShare = rows > 0 ? Math.min(1, (counts.badRows + extraRows) / rows) : 0;
 
-    const refRows = await this.referenceRows();
-    const drift = await this.prepareProfiles(view, schema.usable, refRows);
+    const drift = await this.prepareProfiles(view, schema.usable);
     const features = await this.featureMetrics(schema.usable, counts, drift);
-    this.rowCountChange(rows, refRows);
+    const reference = await this.rowCountChange(rows);
+    this.windowNotes(schema.usable);
 
     const failed = this.results.filter((r) => r.severity === 'error');
     const warned = this.results.filter((r) => r.severity === 'warn');
-    const rowsPerDate = this.reference.dates.length > 0 ? refRows / this.reference.dates.length : undefined;
-    const change = rowsPerDate !== undefined && rowsPerDate > 0 ? relativeChange(rows, rowsPerDate) : undefined;
     return {
       family: f.name,
       version: f.version,
@@ -177,7 +241,7 @@ class Validation {
       score: rows > 0 ? r6(familyScore(features.map((x) => x.score), badRowShare)) : 0,
       rows,
       badRowShare: r6(badRowShare),
-      reference: { dates: this.reference.dates, rows: refRows, ...(rowsPerDate !== undefined ? { rowsPerDate: r6(rowsPerDate) } : {}), ...(change !== undefined ? { rowCountChange: r6(change) } : {}) },
+      reference,
       checksRun: this.checksRun,
       thresholds: this.cfg.thresholds,
       failed,
@@ -229,53 +293,92 @@ class Validation {
     };
   }
 
-  private async referenceRows(): Promise<number> {
-    if (this.reference.files.length === 0) {
-      this.notes.push(`no reference (no committed gold of ${this.f.name} before ${this.opts.date}): drift checks skipped`);
-      return 0;
-    }
-    await this.db.run(`CREATE TEMP VIEW q_ref_source AS SELECT * FROM read_parquet(${sqlList(this.reference.files)}, union_by_name = true, hive_partitioning = false)`);
-    return (await this.db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM q_ref_source')).n;
+  /** The reference plan of a feature (`undefined`: the family's rows). */
+  private plan(x?: FeatureDecl): WindowPlan {
+    return this.refs.windows.get(windowKey(checkWindow(this.f, x)))!;
   }
 
   /**
-   * Views of the current and reference values (the reference sampled by key hash down to about
-   * maxReferenceRows), long tables of the categories; returns the features drift applies to.
+   * Views of the current values, and of each reference (the features whose windows compare with the
+   * same dates share one, sampled by key hash down to about maxReferenceRows); long tables of the
+   * categories (the references' in one, each feature from its own). Returns the features drift applies to.
    */
-  private async prepareProfiles(view: string, usable: FeatureDecl[], refRows: number): Promise<DriftInputs> {
+  private async prepareProfiles(view: string, usable: FeatureDecl[]): Promise<DriftInputs> {
     const { db, cfg } = this;
     const profiled = usable.filter((x) => isNumeric(x) || isCategorical(x));
     await createProfileView(db, 'q_cur', view, profiled);
-    let comparable: FeatureDecl[] = [];
-    let refSource = '(SELECT 1 WHERE false)';
-    if (this.reference.files.length > 0) {
-      const refTypes = new Map((await describe(db, 'q_ref_source')).map((c) => [c.name, c.type]));
-      comparable = profiled.filter((x) => refTypes.get(x.name) === x.type);
-      const incomparable = profiled.filter((x) => !comparable.includes(x)).map((x) => x.name);
-      if (incomparable.length) this.notes.push(`not in the reference with the same type, no drift: ${incomparable.join(', ')}`);
-      refSource = 'q_ref_source';
+    await createLongTable(db, 'q_cur_cat', 'q_cur', profiled.filter(isCategorical).map((x) => x.name));
+    const groups = new Map<string, { dates: string[]; features: FeatureDecl[] }>();
+    for (const x of profiled) {
+      const { dates } = this.plan(x);
+      if (dates.length === 0) continue;
+      const key = dates.join(',');
+      if (!groups.has(key)) groups.set(key, { dates, features: [] });
+      groups.get(key)!.features.push(x);
+    }
+    const out: DriftInputs = { numeric: [], categorical: [], groups: [] };
+    const incomparable: string[] = [];
+    const longTables: string[] = [];
+    for (const [i, g] of [...groups.values()].entries()) {
+      const src = `q_ref_source_${i}`;
+      await db.run(`CREATE TEMP VIEW ${src} AS SELECT * FROM read_parquet(${sqlList(this.refs.filesOf(g.dates))}, union_by_name = true, hive_partitioning = false)`);
+      const refRows = (await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${src}`)).n;
+      const refTypes = new Map((await describe(db, src)).map((c) => [c.name, c.type]));
+      const comparable = g.features.filter((x) => refTypes.get(x.name) === x.type);
+      incomparable.push(...g.features.filter((x) => !comparable.includes(x)).map((x) => x.name));
+      let sampled = src;
       if (refRows > cfg.maxReferenceRows && this.f.keys.every((k) => refTypes.has(k.name))) {
         // By key, so that the sample is the same entities on every reference date, and deterministic.
         const per = Math.ceil((cfg.maxReferenceRows / refRows) * 1e6);
-        refSource = `(SELECT * FROM q_ref_source WHERE hash(${this.f.keys.map((k) => sqlIdent(k.name)).join(', ')}) % 1000000 < ${per})`;
-        this.notes.push(`reference sampled by key to about ${cfg.maxReferenceRows} of its ${refRows} rows`);
+        sampled = `(SELECT * FROM ${src} WHERE hash(${this.f.keys.map((k) => sqlIdent(k.name)).join(', ')}) % 1000000 < ${per})`;
+        this.notes.push(`reference sampled by key to about ${cfg.maxReferenceRows} of its ${refRows} rows (${g.dates.join(', ')})`);
       }
+      const name = `q_ref_${i}`;
+      await createProfileView(db, name, sampled, comparable);
+      await createLongTable(db, `q_ref_cat_${i}`, name, comparable.filter(isCategorical).map((x) => x.name));
+      longTables.push(`q_ref_cat_${i}`);
+      out.groups.push({ view: name, numeric: comparable.filter(isNumeric) });
+      out.numeric.push(...comparable.filter(isNumeric));
+      out.categorical.push(...comparable.filter(isCategorical));
     }
-    await createProfileView(db, 'q_ref', refSource, comparable);
-    const names = (xs: FeatureDecl[]) => xs.map((x) => x.name);
-    await createLongTable(db, 'q_cur_cat', 'q_cur', names(profiled.filter(isCategorical)));
-    await createLongTable(db, 'q_ref_cat', 'q_ref', names(comparable.filter(isCategorical)));
-    return { numeric: comparable.filter(isNumeric), categorical: comparable.filter(isCategorical) };
+    if (incomparable.length) this.notes.push(`not in the reference with the same type, no drift: ${incomparable.join(', ')}`);
+    await db.run(
+      longTables.length
+        ? `CREATE TEMP TABLE q_ref_cat AS ${longTables.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ')}`
+        : 'CREATE TEMP TABLE q_ref_cat (q_feature VARCHAR, q_value VARCHAR, q_n BIGINT)',
+    );
+    return out;
+  }
+
+  /** Notes of the windows still filling and of those without a like-for-like reference yet. */
+  private windowNotes(usable: FeatureDecl[]): void {
+    const plans = [...this.refs.windows];
+    if (this.refs.candidates === 0 && !plans.some(([, p]) => filling(p))) {
+      this.notes.push(`no reference (no committed gold of ${this.f.name} to compare with before ${this.opts.date}): drift checks skipped`);
+      return;
+    }
+    // One note per window; the features are named only when the family has several windows.
+    for (const [k, p] of plans) {
+      const of = usable.filter((x) => windowKey(checkWindow(this.f, x)) === k).map((x) => x.name);
+      const what = plans.length === 1 ? '' : of.length ? ` (${of.join(', ')})` : ' (row count)';
+      if (filling(p)) this.notes.push(`window filling: ${p.coverage!.days} of ${p.coverage!.of} days, not compared for drift${what}`);
+      else if (p.dates.length === 0) this.notes.push(`no ${p.kind === 'same_weekday' ? 'same-weekday ' : ''}reference${p.coverage ? ` with a complete ${p.coverage.of}-day window` : ''} yet, not compared for drift${what}`);
+    }
   }
 
   private async featureMetrics(usable: FeatureDecl[], counts: RowCheckCounts, drift: DriftInputs): Promise<FeatureMetrics[]> {
     const { db, cfg } = this;
     const numeric = usable.filter(isNumeric);
     const cur = await numericStats(db, 'q_cur', numeric);
-    const ref = await numericStats(db, 'q_ref', drift.numeric);
+    const ref = new Map<string, NumericStats>();
+    for (const g of drift.groups) for (const [k, v] of await numericStats(db, g.view, g.numeric)) ref.set(k, v);
     const binnings = numeric.filter((x) => cur.get(x.name)!.n > 0).map((x) => this.binning(x, cur.get(x.name)!, drift.numeric.includes(x) ? ref.get(x.name) : undefined));
     const curCounts = await numericCounts(db, 'q_cur', binnings);
-    const refCounts = await numericCounts(db, 'q_ref', binnings.filter((b) => b.psiEdges));
+    const refCounts = new Map<string, NumericCounts>();
+    for (const g of drift.groups) {
+      const names = new Set(g.numeric.map((x) => x.name));
+      for (const [k, v] of await numericCounts(db, g.view, binnings.filter((b) => b.psiEdges && names.has(b.feature)))) refCounts.set(k, v);
+    }
     const cats = await categoryShares(db, 'q_cur_cat', 'q_ref_cat', cfg.topCategories);
     const tooFew: string[] = [];
     const out = this.f.features.map((x): FeatureMetrics => {
@@ -287,7 +390,16 @@ class Validation {
       const referenceHadValues = isNumeric(x) ? drift.numeric.includes(x) && (ref.get(x.name)?.n ?? 0) > 0 : (cats.get(x.name)?.referenceCount ?? 0) > 0;
       const wentNull = rows > 0 && nullShare === 1 && referenceHadValues;
       if (wentNull) this.wentNull(x);
-      const m: FeatureMetrics = { name: x.name, type: x.type, score: 0, components: { nulls: wentNull ? 0 : nullsComponent(nullShare, x.maxNullShare ?? (x.nullable ? 1 : 0)) }, nullShare: r6(nullShare) };
+      const plan = this.plan(x);
+      const m: FeatureMetrics = {
+        name: x.name,
+        type: x.type,
+        score: 0,
+        components: { nulls: wentNull ? 0 : nullsComponent(nullShare, x.maxNullShare ?? (x.nullable ? 1 : 0)) },
+        nullShare: r6(nullShare),
+        ...(plan.coverage ? { window: plan.coverage } : {}),
+        ...(plan.dates.length ? { reference: { kind: plan.kind, dates: plan.dates } } : {}),
+      };
       if (isNumeric(x) && cur.get(x.name)!.n > 0) {
         const b = binnings.find((y) => y.feature === x.name)!;
         this.numeric(x, m, cur.get(x.name)!, b, curCounts.get(x.name)!, ref.get(x.name), refCounts.get(x.name), tooFew);
@@ -364,7 +476,8 @@ class Validation {
     }
     const constant = s.min === s.max;
     if (s.n >= 2) {
-      const severity = fixedSeverity(cfg, 'zero_variance', { feature: x });
+      // While a window fills, one value for everyone is expected (every user active 1 day of 1).
+      const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'zero_variance', { feature: x });
       if (severity) this.ran(constant ? { check: 'zero_variance', feature: x.name, severity, value: 0, message: `${name}: zero variance (every value is ${fmt(s.min!)})` } : undefined);
     }
     if (s.n >= 3 && !constant && s.skewness !== undefined) {
@@ -386,9 +499,14 @@ class Validation {
       tooFew.push(x.name);
       return;
     }
-    this.level('psi', p, t.psi, x, (th) => `${name}: PSI ${fmt(p)} against the reference (threshold ${fmt(th)})`);
-    this.level('ks', ks, t.ks, x, (th) => `${name}: KS statistic ${fmt(ks)} against the reference (threshold ${fmt(th)})`);
-    this.level('mean_change', meanChange, t.meanChange, x, (th) => `${name}: mean ${fmt(s.mean!)} vs ${fmt(r.mean!)} in the reference (${pct(meanChange!)} change, threshold ${pct(th)})`);
+    const noise = sampleNoise(s.n, r.n);
+    this.level('psi', p, raised(t.psi, (th) => th + psiBias(c.psi!.length, noise)), x, (th) => `${name}: PSI ${fmt(p)} against the reference (threshold ${fmt(th)}, sample noise included)`);
+    this.level('ks', ks, raised(t.ks, (th) => Math.max(th, KS_CRITICAL * Math.sqrt(noise))), x, (th) => `${name}: KS statistic ${fmt(ks)} against the reference (threshold ${fmt(th)}, sample noise included)`);
+    // A change of the mean counts when it is large (relative threshold) and real: beyond MEAN_SIGMAS standard errors.
+    const standardError = Math.sqrt((s.stddev ?? 0) ** 2 / s.n + (r.stddev ?? 0) ** 2 / r.n);
+    if (Math.abs(s.mean! - r.mean!) > MEAN_SIGMAS * standardError) {
+      this.level('mean_change', meanChange, t.meanChange, x, (th) => `${name}: mean ${fmt(s.mean!)} vs ${fmt(r.mean!)} in the reference (${pct(meanChange!)} change, threshold ${pct(th)})`);
+    }
     if (!this.isOff('psi', x)) m.components.drift = driftComponent(p, t.psi.error ?? t.psi.warn ?? 0.2);
   }
 
@@ -396,7 +514,7 @@ class Validation {
     const { cfg, f } = this;
     const name = `${f.name}.${x.name}`;
     m.distinct = c.distinct;
-    const severity = fixedSeverity(cfg, 'constant', { feature: x });
+    const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'constant', { feature: x });
     if (severity && c.currentCount >= 2) this.ran(c.distinct === 1 ? { check: 'constant', feature: x.name, severity, value: 1, message: `${name}: constant (every value is '${c.categories[0]}')` } : undefined);
     if (!this.isOff('constant', x)) m.components.distribution = c.distinct === 1 ? 0 : 1;
     const hist: Histogram = { kind: 'categorical', categories: c.categories, current: c.current.map(r6) };
@@ -410,20 +528,28 @@ class Validation {
       tooFew.push(x.name);
       return;
     }
-    this.level('psi', p, cfg.thresholds.psi, x, (th) => `${name}: PSI ${fmt(p)} of category shares against the reference (threshold ${fmt(th)})`);
-    this.level('js', js, cfg.thresholds.js, x, (th) => `${name}: Jensen-Shannon distance ${fmt(js)} of category shares against the reference (threshold ${fmt(th)})`);
+    const noise = sampleNoise(c.currentCount, c.referenceCount);
+    const k = c.categories.length;
+    this.level('psi', p, raised(cfg.thresholds.psi, (th) => th + psiBias(k, noise)), x, (th) => `${name}: PSI ${fmt(p)} of category shares against the reference (threshold ${fmt(th)}, sample noise included)`);
+    this.level('js', js, raised(cfg.thresholds.js, (th) => Math.sqrt(th ** 2 + jsBias(k, noise))), x, (th) => `${name}: Jensen-Shannon distance ${fmt(js)} of category shares against the reference (threshold ${fmt(th)}, sample noise included)`);
     if (!this.isOff('psi', x)) m.components.drift = driftComponent(p, cfg.thresholds.psi.error ?? cfg.thresholds.psi.warn ?? 0.2);
   }
 
-  private rowCountChange(rows: number, refRows: number): void {
-    if (this.reference.dates.length === 0) return;
+  /** The row count against the family's reference (its rows' window); returns the report's reference section. */
+  private async rowCountChange(rows: number): Promise<ValidationReport['reference']> {
+    const p = this.plan();
+    const base = { kind: p.kind, dates: p.dates, ...(p.coverage ? { window: p.coverage } : {}) };
+    if (p.dates.length === 0) return { ...base, rows: 0 };
+    const files = this.refs.filesOf(p.dates);
+    const refRows = (await this.db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlList(files)}, union_by_name = true, hive_partitioning = false)`)).n;
     if (refRows === 0) {
-      this.notes.push(`the reference dates (${this.reference.dates.join(', ')}) have no rows: row count not compared`);
-      return;
+      this.notes.push(`the reference dates (${p.dates.join(', ')}) have no rows: row count not compared`);
+      return { ...base, rows: 0 };
     }
-    const perDate = refRows / this.reference.dates.length;
+    const perDate = refRows / p.dates.length;
     const change = relativeChange(rows, perDate)!;
     this.level('row_count_change', change, this.cfg.thresholds.rowCountChange, undefined, (th) => `${this.f.name}: ${rows} rows vs ${fmt(perDate)} per date in the reference (${pct(change)} change, threshold ${pct(th)})`);
+    return { ...base, rows: refRows, rowsPerDate: r6(perDate), rowCountChange: r6(change) };
   }
 }
 

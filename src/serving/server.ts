@@ -8,6 +8,7 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { logger } from '../monitoring/logger.js';
+import { ViewFreshness, type ViewFreshnessOptions } from '../monitoring/view-freshness.js';
 import type { OnlineStore } from '../online/store.js';
 import { TokenSet } from './auth.js';
 import { DEFAULT_LIMITS, type OpenableRoute, type ServeAuth, type ServeLimits, type ServeTls } from './config.js';
@@ -26,6 +27,8 @@ export interface FeatureServerOptions extends ServingCatalog {
   auth?: ServeAuth;
   /** Serve HTTPS with this certificate and key. */
   tls?: ServeTls;
+  /** Exports the views' freshness on /metrics (monitoring/view-freshness.ts), refreshed until the server closes. */
+  freshness?: Omit<ViewFreshnessOptions, 'online'>;
 }
 
 const ROUTES = 'POST /get-online-features, GET /health, GET /metrics, GET /openapi.json';
@@ -76,6 +79,11 @@ export function createFeatureServer(opts: FeatureServerOptions): FastifyInstance
       return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+
+  if (opts.freshness) {
+    const freshness = new ViewFreshness(metrics.registry, { ...opts.freshness, online: { store, views: async () => [...catalog.views.values()] } });
+    app.addHook('onClose', async () => freshness.stop());
+  }
 
   // Before the body is read: a refused request costs no memory for its body.
   app.addHook('onRequest', async (req, reply) => {

@@ -21,8 +21,6 @@ const DAYS = 6;
 const DATE = addDays(new Date().toISOString().slice(0, 10), -2);
 const START = addDays(DATE, -(DAYS - 1));
 const FAMILIES = ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features'];
-// Windows still filling up drift from day to day: drift only warns here.
-const RAMP_UP = { severity: { psi: 'warn', ks: 'warn', js: 'warn', mean_change: 'warn', row_count_change: 'warn' } } as const;
 const SHORT_HEARTBEAT = { compute: { heartbeatMs: 3000, initialIntervalMs: 200 }, partials: { heartbeatMs: 3000, initialIntervalMs: 200 }, validate: { heartbeatMs: 3000 }, commit: { heartbeatMs: 3000 }, materialize: { heartbeatMs: 3000 } };
 
 async function seed(lakeUri: string, s: { s3CacheDir: string; s3CacheMaxBytes: number }): Promise<void> {
@@ -143,7 +141,7 @@ describe('durability', () => {
     const worker = spawnWorkerProcess(s);
     try {
       let client = await testClient(s);
-      const started = await startBackfill(client, s, { from: addDays(START, 2), to: DATE, families: ['user_features', 'temporal_features'], concurrency: 1, policies: SHORT_HEARTBEAT, quality: RAMP_UP });
+      const started = await startBackfill(client, s, { from: addDays(START, 2), to: DATE, families: ['user_features', 'temporal_features'], concurrency: 1, policies: SHORT_HEARTBEAT });
       // Wait until the first date has finished, then take the server away.
       for (let i = 0; i < 600; i++) {
         const p = await started.handle.query<{ results: unknown[] }>('progress').catch(() => ({ results: [] }));

@@ -29,7 +29,7 @@ describe('gold schedule', () => {
     const id = `gold-test-schedule-${randomBytes(3).toString('hex')}`;
     const gold = (...args: string[]) =>
       run(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args, '--json'], { env: { ...process.env, ...settingsEnv(s) } }).then((r) => JSON.parse(r.stdout));
-    const created = await gold('schedule', 'create', '--id', id, '--cron', '0 2 * * *', '--timezone', 'UTC', '--catchup-window', '1 day', '--overlap', 'skip', '--lag-days', String(LAG), '--paused');
+    const created = await gold('schedule', 'create', '--id', id, '--cron', '0 2 * * *', '--timezone', 'UTC', '--catchup-window', '1 day', '--overlap', 'skip', '--lag-days', String(LAG), '--paused', '--drift-warn-only', '--quarantine-rows');
     expect(created.paused).toBe(true);
     expect(created.spec.cronExpressions ?? created.spec.calendars).toBeDefined();
     const client = await testClient(s);
@@ -48,6 +48,10 @@ describe('gold schedule', () => {
         expect(report?.date).toBe(DATE);
         expect(report?.status).toBe('succeeded');
         expect(await readManifest(lake, paths.gold('user_features', DATE))).not.toBeNull();
+        // The schedule's validation overrides reach every run it starts.
+        const history = await client.workflow.getHandle(`gold-daily-${DATE}`).fetchHistory();
+        const input = JSON.parse(Buffer.from(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString('utf8')) as { quality?: unknown };
+        expect(input.quality).toEqual({ driftWarnOnly: true, quarantineRows: true });
         const described = await gold('schedule', 'describe', '--id', id);
         expect(described.recentActions.length).toBeGreaterThanOrEqual(1);
         expect(described.nextActionTimes.length).toBeGreaterThan(0);

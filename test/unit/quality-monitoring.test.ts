@@ -3,7 +3,7 @@ import { daysBetween, onlineValueAge } from '../../src/monitoring/freshness.js';
 import type { MetricPoint } from '../../src/monitoring/history.js';
 import { anomalies, completeness, driftTrends, zScore } from '../../src/monitoring/trends.js';
 
-const point = (date: string, rows: number, mean: number, psi = 0.01): MetricPoint => ({ date, rows, score: 0.95, passed: true, means: { amount: mean }, psi: { amount: psi } });
+const point = (date: string, rows: number, mean: number, psi = 0.01): MetricPoint => ({ date, rows, score: 0.95, passed: true, means: { amount: mean }, psi: { amount: psi }, drift: [] });
 const day = (i: number) => `2024-03-${String(i).padStart(2, '0')}`;
 /** 14 ordinary days: rows 1000 +- 20, mean 100 +- 1. */
 const history = Array.from({ length: 14 }, (_, i) => point(day(i + 1), 1000 + ((i % 3) - 1) * 20, 100 + ((i % 2) * 2 - 1)));
@@ -72,7 +72,14 @@ describe('metric points of validation reports', () => {
         { name: 'scored', psi: 0.5, mean: 1, components: { drift: 0.2 } },
         { name: 'switched_off', psi: 0.9, mean: 2, components: {} },
       ],
+      failed: [{ check: 'range', feature: 'scored', severity: 'error', message: 'out of range' }],
+      warned: [
+        { check: 'psi', feature: 'scored', severity: 'warn', value: 0.5, threshold: 0.1, message: 'drifted' },
+        { check: 'outliers', feature: 'scored', severity: 'warn', value: 0.2, threshold: 0.1, message: 'outliers' },
+      ],
     } as unknown as Parameters<typeof metricPoint>[0];
     expect(metricPoint(report)).toMatchObject({ psi: { scored: 0.5 }, means: { scored: 1, switched_off: 2 } });
+    // Only drift checks are drift: a failed range or an outlier warning is not.
+    expect(metricPoint(report).drift).toEqual([{ check: 'psi', feature: 'scored', severity: 'warn', value: 0.5, threshold: 0.1, message: 'drifted' }]);
   });
 });

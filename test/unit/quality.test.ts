@@ -118,6 +118,28 @@ describe('severities', () => {
     expect(levelSeverity(undefined, level, undefined)).toBeUndefined();
   });
 
+  it('drift is capped at warn unless declared to block', () => {
+    const level = { warn: 0.1, error: 0.2 };
+    expect(levelSeverity(0.25, level, undefined, 'warn')).toEqual({ severity: 'warn', threshold: 0.1 });
+    expect(levelSeverity(0.25, level, 'error', 'warn')).toEqual({ severity: 'error', threshold: 0.1 });
+    expect(levelSeverity(0.25, { error: 0.2 }, undefined, 'warn')).toEqual({ severity: 'warn', threshold: 0.2 });
+  });
+
+  it('a family declaration sits between the feature declaration and the run config per check; drift-warn-only caps blocking drift', () => {
+    const family = { severity: { psi: 'error', outliers: 'off' } as const };
+    const cfg = resolveConfig({ severity: { psi: 'warn', ks: 'error' } }, family);
+    expect(severityOverride(cfg, 'psi', { feature: other })).toBe('error');
+    expect(severityOverride(cfg, 'psi', { feature })).toBe('warn');
+    expect(severityOverride(cfg, 'ks', { feature: other })).toBe('error');
+    expect(severityOverride(cfg, 'outliers', { feature: other })).toBe('off');
+    expect(severityOverride(resolveConfig({}, { severity: { rule: 'warn' } }), 'rule', { rule: { name: 'r', description: '', sql: 'true' } })).toBe('warn');
+    const warnOnly = resolveConfig({ driftWarnOnly: true, severity: { ks: 'error', range: 'error' } }, family);
+    expect(severityOverride(warnOnly, 'psi', { feature: other })).toBe('warn');
+    expect(severityOverride(warnOnly, 'ks', { feature: other })).toBe('warn');
+    // Only drift: a hard check declared as error stays an error.
+    expect(severityOverride(warnOnly, 'range', { feature: other })).toBe('error');
+  });
+
   it('precedence: run config per feature > declaration > run config per check > default', () => {
     const cfg = resolveConfig({ severity: { range: 'off', null_share: 'warn' }, features: { x: { psi: 'error' } } });
     expect(fixedSeverity(cfg, 'range', { feature })).toBe('warn');

@@ -5,8 +5,7 @@ import { connectClient } from '../../temporal/connection.js';
 import { startBackfill } from '../../orchestration/client.js';
 import { renderBackfill, uiLink } from '../../orchestration/render.js';
 import type { BackfillProgress } from '../../../workflows/types.js';
-import { DRIFT_WARN_ONLY } from '../../quality/config.js';
-import { action, parseFamilies, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
+import { action, addQualityOptions, parseFamilies, dateRange, globals, output, parseDate, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
 
 /** Follows a backfill with a live bar on stderr until it ends; returns its final progress. */
 async function follow(client: Client, workflowId: string, showBar: boolean): Promise<BackfillProgress> {
@@ -52,22 +51,20 @@ async function follow(client: Client, workflowId: string, showBar: boolean): Pro
 }
 
 export function registerBackfill(program: Command): void {
-  program
-    .command('backfill')
+  addQualityOptions(program.command('backfill'))
     .description('start a partitioned, resumable backfill over a date range (or control one with --pause/--resume/--cancel/--status ID)')
     .option('--from <date>', 'first feature date', parseDate)
     .option('--to <date>', 'last feature date', parseDate)
     .option('--families <list>', 'only these families (and what they depend on)', parseFamilies)
     .option('--concurrency <n>', 'dates running at once', parsePositiveInt('--concurrency'), 2)
     .option('--force', 'recompute dates already committed with the same code and schema')
-    .option('--drift-warn-only', 'drift checks (PSI, KS, JS, mean and row-count change) warn instead of failing, e.g. while windows ramp up at the start of the data')
     .option('--wait', 'show a live progress bar and end with a summary')
     .option('--pause <id>', 'pause a running backfill (running dates finish, no new ones start)')
     .option('--resume <id>', 'resume a paused backfill')
     .option('--cancel <id>', 'cancel a backfill: no new dates start; running ones finish')
     .option('--status <id>', "print a backfill's progress")
     .action(
-      action(async (o: { from?: string; to?: string; families?: string[]; concurrency: number; force?: boolean; driftWarnOnly?: boolean; wait?: boolean; pause?: string; resume?: string; cancel?: string; status?: string }, cmd: Command) => {
+      action(async (o: { from?: string; to?: string; families?: string[]; concurrency: number; force?: boolean; driftWarnOnly?: boolean; quarantineRows?: boolean; wait?: boolean; pause?: string; resume?: string; cancel?: string; status?: string }, cmd: Command) => {
         const s = settingsFrom(cmd);
         const control = o.pause ?? o.resume ?? o.cancel;
         // Checked before connecting: a bad command line fails the same with or without a server.
@@ -86,7 +83,7 @@ export function registerBackfill(program: Command): void {
             return;
           }
           if (!range) return;
-          const started = await startBackfill(client, s, { ...range, families: o.families, concurrency: o.concurrency, force: o.force, quality: o.driftWarnOnly ? DRIFT_WARN_ONLY : undefined });
+          const started = await startBackfill(client, s, { ...range, families: o.families, concurrency: o.concurrency, force: o.force, quality: qualityFrom(o) });
           const link = uiLink(s, started.workflowId);
           if (!o.wait) {
             output(cmd, { workflowId: started.workflowId, ui: link }, () => `started ${started.workflowId}\nweb ui: ${link}`);

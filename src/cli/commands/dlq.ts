@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { closeDlqEntry, getDlq, listDlq, recordDlqReplay, replayDlqEntry, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
+import { checkAcceptable, closeDlqEntry, getDlq, listDlq, recordDlqReplay, replayDlqEntry, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
 import { openLake, type Lake } from '../../lake/index.js';
 import { uiLink } from '../../orchestration/render.js';
-import { action, output, parseDate, settingsFrom } from '../context.js';
+import { action, CliError, output, parseDate, settingsFrom } from '../context.js';
 
 function parseStatus(v: string): DlqStatus | 'all' {
   if (v !== 'open' && v !== 'closed' && v !== 'all') throw new InvalidArgumentError(`invalid --status '${v}': expected open, closed or all`);
@@ -26,6 +26,7 @@ function describeEntry(e: DlqEntry): string {
     ...(e.dataPath ? [`  data kept   ${e.dataPath}`] : []),
     `  error       ${e.error}`,
     ...e.replays.map((r) => `  replayed    ${r.startedAt} as ${r.workflowId}`),
+    ...(e.accepted ? [`  accepted    ${e.accepted.at} by ${e.accepted.by}: ${e.accepted.reason} (lands as it is in ${e.accepted.workflowId})`] : []),
   ];
   if (e.sampleRows?.length) lines.push('  sample rows', ...e.sampleRows.map((r) => `    ${JSON.stringify(r)}`));
   return lines.join('\n');
@@ -74,16 +75,27 @@ export function registerDlq(program: Command): void {
   dlq
     .command('replay <id>')
     .description("start the daily workflow for the entry's family and date (run kind 'replay'); it closes the entry when the family lands")
+    .option('--accept', "land the entry's staged data as it is, without recomputing it: only when soft checks alone failed (drift, outliers, skew, constant values); needs --reason")
+    .option('--reason <text>', 'why it is accepted (kept in the entry, the run record and the report)')
+    .option('--by <name>', 'who accepts it', process.env.USER ?? 'cli')
     .action(
-      action(async (id: string, _opts: unknown, cmd: Command) => {
+      action(async (id: string, opts: { accept?: boolean; reason?: string; by: string }, cmd: Command) => {
+        if (opts.accept && !opts.reason?.trim()) throw new CliError('--accept needs --reason: say why the data lands as it is');
+        if (!opts.accept && opts.reason !== undefined) throw new CliError('--reason goes with --accept');
         const s = settingsFrom(cmd);
         const result = await withLake(cmd, async (lake) => {
-          const started = await replayDlqEntry(s, await getDlq(lake, id));
-          if (!started.alreadyRunning) await recordDlqReplay(lake, id, { workflowId: started.workflowId, startedAt: new Date().toISOString() });
-          return started;
+          const entry = await getDlq(lake, id);
+          const acceptance = opts.accept ? await checkAcceptable(lake, entry) : undefined;
+          const accept = acceptance && { family: entry.family, stagingPath: acceptance.stagingPath, dlqEntryId: entry.id, acceptedBy: opts.by, reason: opts.reason!.trim(), failedChecks: acceptance.failedChecks };
+          const started = await replayDlqEntry(s, entry, accept);
+          if (!started.alreadyRunning) {
+            const at = new Date().toISOString();
+            await recordDlqReplay(lake, id, { workflowId: started.workflowId, startedAt: at }, accept && { by: accept.acceptedBy, reason: accept.reason, at, workflowId: started.workflowId, failedChecks: accept.failedChecks });
+          }
+          return { ...started, ...(accept ? { accepted: accept } : {}) };
         });
         output(cmd, result, () =>
-          `${result.alreadyRunning ? 'already running' : 'started'}: ${result.workflowId} (run ${result.runId}) on task queue ${s.taskQueue}\nfollow it in the Web UI: ${uiLink(s, result.workflowId)}`,
+          `${result.alreadyRunning ? 'already running' : result.accepted ? 'started (landing the staged data as it is)' : 'started'}: ${result.workflowId} (run ${result.runId}) on task queue ${s.taskQueue}\nfollow it in the Web UI: ${uiLink(s, result.workflowId)}`,
         );
       }),
     );

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { openLake } from '../../lake/index.js';
 import { buildDateReport } from '../../monitoring/report/data.js';
 import { renderReportHtml } from '../../monitoring/report/html.js';
+import { describeFilling } from '../../quality/report.js';
 import { action, CliError, globals, output, parseDate, settingsFrom } from '../context.js';
 
 export function registerReport(program: Command): void {
@@ -27,7 +28,8 @@ export function registerReport(program: Command): void {
           output(cmd, report, () =>
             [
               `wrote ${resolve(out!)}`,
-              ...report.families.map((f) => `  ${f.family.padEnd(22)} ${f.validation ? `score ${f.validation.score.toFixed(3)}  ${f.validation.passed ? 'passed' : 'FAILED'}${f.validation.warned.length ? `, ${f.validation.warned.length} warning(s)` : ''}` : 'no validation report'}`),
+              ...report.families.map((f) => `  ${f.family.padEnd(22)} ${f.validation ? `score ${f.validation.score.toFixed(3)}  ${f.validation.passed ? 'passed' : 'FAILED'}${f.validation.warned.length ? `, ${f.validation.warned.length} warning(s)` : ''}${describeFilling(f.validation) ? `; ${describeFilling(f.validation)}` : ''}` : 'no validation report'}`),
+              ...report.runs.filter((r) => r.accepted).map((r) => `  accepted in run ${r.runId}: ${r.accepted!.family} landed as it was staged, by ${r.accepted!.acceptedBy}: ${r.accepted!.reason}`),
               `${validated.length}/${report.families.length} views validated, ${report.alerts.length} alert(s), ${report.dlq.filter((e) => e.status === 'open').length} open DLQ entries`,
             ].join('\n'),
           );

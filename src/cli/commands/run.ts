@@ -6,12 +6,11 @@ import { renderDailyReport, uiLink } from '../../orchestration/render.js';
 import { createDailyActivities } from '../../../activities/daily.js';
 import { createActivityContext } from '../../../activities/context.js';
 import type { DailyReport } from '../../../workflows/types.js';
-import { action, parseFamilies, globals, output, parseDate, settingsFrom } from '../context.js';
+import { action, addQualityOptions, parseFamilies, globals, output, parseDate, qualityFrom, settingsFrom } from '../context.js';
 
 export function registerRun(program: Command): void {
   const run = program.command('run').description('run gold jobs');
-  run
-    .command('daily')
+  addQualityOptions(run.command('daily'))
     .description('start the daily gold workflow for a date (idempotent: one workflow id per date)')
     .requiredOption('--date <date>', 'feature date (YYYY-MM-DD)', parseDate)
     .option('--families <list>', 'only these families (and what they depend on)', parseFamilies)
@@ -19,14 +18,15 @@ export function registerRun(program: Command): void {
     .option('--local', 'run the same DAG in this process, without Temporal')
     .option('--rerun', 'start a new run even if this date already ran')
     .action(
-      action(async (opts: { date: string; families?: string[]; wait?: boolean; local?: boolean; rerun?: boolean }, cmd: Command) => {
+      action(async (opts: { date: string; families?: string[]; wait?: boolean; local?: boolean; rerun?: boolean; driftWarnOnly?: boolean; quarantineRows?: boolean }, cmd: Command) => {
         const s = settingsFrom(cmd);
         const json = globals(cmd).json;
+        const quality = qualityFrom(opts);
         let report: DailyReport;
         if (opts.local) {
           const ctx = createActivityContext(s);
           try {
-            report = await runDailyLocal(createDailyActivities(ctx), { date: opts.date, families: opts.families, runKind: 'daily' }, (l) => json || process.stderr.write(`${l}\n`));
+            report = await runDailyLocal(createDailyActivities(ctx), { date: opts.date, families: opts.families, runKind: 'daily', quality }, (l) => json || process.stderr.write(`${l}\n`));
           } finally {
             // The online store too: a Redis connection left open keeps the process from exiting.
             await ctx.close();
@@ -34,7 +34,7 @@ export function registerRun(program: Command): void {
         } else {
           const client = await connectClient(s);
           try {
-            const started = await startDaily(client, s, { date: opts.date, families: opts.families }, { rerun: opts.rerun });
+            const started = await startDaily(client, s, { date: opts.date, families: opts.families, quality }, { rerun: opts.rerun });
             const link = uiLink(s, started.workflowId);
             if (!opts.wait) {
               output(cmd, { workflowId: started.workflowId, started: started.started, ui: link }, () =>

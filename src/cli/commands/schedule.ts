@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type CalendarSpec, type ScheduleDescription } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection.js';
 import { SCHEDULE_ID } from '../../orchestration/ids.js';
-import { action, CliError, output, parsePositiveInt, settingsFrom } from '../context.js';
+import { action, addQualityOptions, CliError, output, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -67,8 +67,7 @@ export function registerSchedule(program: Command): void {
       }
     });
 
-  schedule
-    .command('create')
+  addQualityOptions(schedule.command('create'))
     .description('create the schedule (the run at its time computes the previous UTC day by default)')
     .option('--id <id>', 'schedule id', SCHEDULE_ID)
     .option('--cron <expr>', 'cron expression', '0 2 * * *')
@@ -79,8 +78,9 @@ export function registerSchedule(program: Command): void {
     .option('--lag-days <n>', 'days between the run date and the feature date', parsePositiveInt('--lag-days'), 1)
     .option('--paused', 'create it paused')
     .action(
-      action(async (o: { id: string; cron: string; calendar?: CalendarSpec; timezone: string; catchupWindow: string; overlap: ScheduleOverlapPolicy; lagDays: number; paused?: boolean }, cmd: Command) => {
+      action(async (o: { id: string; cron: string; calendar?: CalendarSpec; timezone: string; catchupWindow: string; overlap: ScheduleOverlapPolicy; lagDays: number; paused?: boolean; driftWarnOnly?: boolean; quarantineRows?: boolean }, cmd: Command) => {
         const s = settingsFrom(cmd);
+        const quality = qualityFrom(o);
         const client = await connectClient(s);
         try {
           const handle = await client.schedule.create({
@@ -91,7 +91,7 @@ export function registerSchedule(program: Command): void {
               workflowType: 'scheduledDailyWorkflow',
               workflowId: `${o.id}-run`,
               taskQueue: s.taskQueue,
-              args: [{ lagDays: o.lagDays, ...(process.env.GOLD_HEAVY_TASK_QUEUE ? { heavyTaskQueue: process.env.GOLD_HEAVY_TASK_QUEUE } : {}) }],
+              args: [{ lagDays: o.lagDays, ...(quality ? { quality } : {}), ...(process.env.GOLD_HEAVY_TASK_QUEUE ? { heavyTaskQueue: process.env.GOLD_HEAVY_TASK_QUEUE } : {}) }],
             },
             policies: { catchupWindow: o.catchupWindow as never, overlap: o.overlap, pauseOnFailure: false },
             state: { paused: o.paused ?? false, note: 'created by gold schedule create' },

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Settings } from '../../config/settings.js';
+import { openLake } from '../../lake/index.js';
 import { logger } from '../../monitoring/logger.js';
 import { openOnlineStore } from '../../online/store.js';
 import { loadServeConfig, type ServeConfig } from '../../serving/config.js';
@@ -22,9 +23,11 @@ export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: Ab
   // Checked before anything is opened: a bad setting leaves nothing behind.
   const config = opts.config ?? loadServeConfig();
   const store = openOnlineStore(s.onlineStore, s.home);
+  const lake = openLake(s.lake, s);
   try {
     const catalog = await servingCatalog(s);
-    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities, limits: config.limits, auth: config.auth, tls: config.tls });
+    const freshness = { lake, slaSeconds: s.freshnessSlaSeconds, refreshSeconds: s.freshnessRefreshSeconds };
+    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities, limits: config.limits, auth: config.auth, tls: config.tls, freshness });
     try {
       const address = await app.listen({ port: opts.port, host: opts.host });
       const auth = config.auth.tokens.length > 0 ? { tokens: config.auth.tokens.length, open: config.auth.open } : 'none';
@@ -37,6 +40,7 @@ export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: Ab
     }
   } finally {
     await store.close();
+    await lake.close();
   }
 }
 

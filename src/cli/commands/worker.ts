@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { createGoldWorker, installRuntime } from '../../../workers/worker.js';
 import { logger } from '../../monitoring/logger.js';
-import { startMetricsServer } from '../../monitoring/metrics.js';
+import { goldMetrics, startMetricsServer } from '../../monitoring/metrics.js';
+import { ViewFreshness } from '../../monitoring/view-freshness.js';
+import { onlineViews } from '../../features/online-views.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
 
 export function registerWorker(program: Command): void {
@@ -17,15 +19,21 @@ export function registerWorker(program: Command): void {
         // gold's metrics on GOLD_METRICS_PORT, the SDK's own runtime metrics on the next port; 0 turns both off.
         installRuntime(s.metricsPort > 0 ? s.metricsPort + 1 : 0, s.metricsHost);
         const metrics = s.metricsPort > 0 ? await startMetricsServer(s.metricsPort, s.metricsHost) : undefined;
-        const { worker, close } = await createGoldWorker(s, {
+        const { worker, context, close } = await createGoldWorker(s, {
           maxConcurrentActivities: opts.maxConcurrentActivities,
           maxConcurrentWorkflowTasks: opts.maxConcurrentWorkflowTasks,
           activitiesOnly: opts.activitiesOnly,
         });
+        const { lake, online } = context;
+        // Next to gold's metrics: the views' freshness, exported whether or not this worker runs anything.
+        const freshness = metrics
+          ? new ViewFreshness(goldMetrics().registry, { lake, online: { store: online(), views: () => onlineViews(lake) }, slaSeconds: s.freshnessSlaSeconds, refreshSeconds: s.freshnessRefreshSeconds })
+          : undefined;
         logger().info({ taskQueue: s.taskQueue, address: s.temporalAddress, namespace: s.temporalNamespace, metricsPort: s.metricsPort || undefined }, 'worker started');
         try {
           await worker.run();
         } finally {
+          await freshness?.stop();
           await close();
           await metrics?.close();
         }

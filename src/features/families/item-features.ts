@@ -1,4 +1,4 @@
-import { CUMULATIVE, DAY_SECONDS, type FamilyDecl } from '../types.js';
+import { CUMULATIVE, DAY_SECONDS, HEAVY_TAILED, SCALED_BY_DATE_MAXIMUM, type FamilyDecl } from '../types.js';
 
 const count = (name: string, description: string) => ({ name, type: 'BIGINT', description, min: 0 }) as const;
 
@@ -10,14 +10,17 @@ export const itemFeatures: FamilyDecl = {
   entity: 'video',
   keys: [{ name: 'video_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
+  windowDays: 30,
+  // Audiences follow a power law (a few videos take most views): far values and a large skew are its shape.
+  severity: HEAVY_TAILED,
   partials: { video_day: 30, video_user_link: 30, video_history: 1 },
   dependsOn: [],
   features: [
-    count('view_count_1d', 'play_start events in the 1d window'),
-    count('view_count_7d', 'play_start events in the 7d window'),
+    { ...count('view_count_1d', 'play_start events in the 1d window'), windowDays: 1 },
+    { ...count('view_count_7d', 'play_start events in the 7d window'), windowDays: 7 },
     count('view_count_30d', 'play_start events in the 30d window'),
     { ...count('view_count_total', 'play_start events over all history'), severity: CUMULATIVE },
-    count('unique_viewers_7d', 'distinct user_id over play_start in 7d'),
+    { ...count('unique_viewers_7d', 'distinct user_id over play_start in 7d'), windowDays: 7 },
     count('unique_viewers_30d', 'distinct user_id over play_start in 30d'),
     count('completion_count_30d', 'complete events in 30d'),
     { name: 'completion_rate_30d', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.5, description: 'completion_count_30d / view_count_30d; null without views' },
@@ -25,10 +28,10 @@ export const itemFeatures: FamilyDecl = {
     { name: 'avg_watch_time_30d', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.5, description: 'watch_time_30d / view_count_30d; null without views' },
     count('like_count_30d', 'like events in 30d'),
     count('share_count_30d', 'share events in 30d'),
-    { name: 'growth_rate_7d', type: 'DOUBLE', min: -1, description: '(view_count_7d - p) / max(p, 1), p = play_start count in [as_of - 14d, as_of - 7d)' },
+    { name: 'growth_rate_7d', type: 'DOUBLE', min: -1, windowDays: 14, description: '(view_count_7d - p) / max(p, 1), p = play_start count in [as_of - 14d, as_of - 7d)' },
     { name: 'return_rate_30d', type: 'DOUBLE', min: 0, max: 1, nullable: true, maxNullShare: 0.5, description: 'users with play_start of the video on 2 or more distinct dates in 30d / unique_viewers_30d' },
-    { name: 'popularity_score', type: 'DOUBLE', min: 0, max: 1, description: 'ln(1 + view_count_30d) / ln(1 + the largest view_count_30d of the date); 0 when no video was played' },
-    { name: 'trending_score', type: 'DOUBLE', min: 0, max: 1, description: 'view_count_7d / (view_count_7d + p + 1), p as in growth_rate_7d: near 1 when last week dominates the week before' },
+    { name: 'popularity_score', type: 'DOUBLE', min: 0, max: 1, severity: SCALED_BY_DATE_MAXIMUM, description: 'ln(1 + view_count_30d) / ln(1 + the largest view_count_30d of the date); 0 when no video was played' },
+    { name: 'trending_score', type: 'DOUBLE', min: 0, max: 1, windowDays: 14, description: 'view_count_7d / (view_count_7d + p + 1), p as in growth_rate_7d: near 1 when last week dominates the week before' },
   ],
   rules: [
     { name: 'windows_nested', description: 'views 1d <= 7d <= 30d <= total; viewers 7d <= 30d', sql: 'view_count_1d <= view_count_7d AND view_count_7d <= view_count_30d AND view_count_30d <= view_count_total AND unique_viewers_7d <= unique_viewers_30d' },

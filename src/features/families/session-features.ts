@@ -13,6 +13,7 @@ export const sessionFeatures: FamilyDecl = {
   entity: 'session',
   keys: [{ name: 'session_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
+  windowDays: 2,
   partials: { session_day: 2 },
   dependsOn: [],
   features: [

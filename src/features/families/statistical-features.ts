@@ -14,6 +14,11 @@ export const statisticalFeatures: FamilyDecl = {
     { name: 'feature', type: 'VARCHAR' },
   ],
   ttlSeconds: 7 * DAY_SECONDS,
+  // Its values describe the other families' features, over windows of up to 30 days.
+  windowDays: 30,
+  // Its rows are features, not entities: values far from the others (a total beside a share) are its
+  // nature, not a quality signal.
+  severity: { outliers: 'off', skew: 'off' },
   partials: {},
   dependsOn: ['user_features', 'item_features', 'session_features', 'temporal_features'],
   online: true,

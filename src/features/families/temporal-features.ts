@@ -11,10 +11,11 @@ export const temporalFeatures: FamilyDecl = {
   entity: 'user',
   keys: [{ name: 'user_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
+  windowDays: 30,
   partials: { user_window: 1, user_hour_window: 1 },
   dependsOn: [],
   features: [
-    { name: 'events_7d', type: 'BIGINT', min: 0, description: 'all events in 7d' },
+    { name: 'events_7d', type: 'BIGINT', min: 0, windowDays: 7, description: 'all events in 7d' },
     { name: 'events_30d', type: 'BIGINT', min: 1, description: 'all events in 30d' },
     { name: 'active_days_30d', type: 'BIGINT', min: 1, max: 30, description: 'distinct event dates in 30d' },
     { name: 'events_per_active_day_30d', type: 'DOUBLE', min: 1, description: 'events_30d / active_days_30d' },

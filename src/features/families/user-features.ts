@@ -12,23 +12,25 @@ export const userFeatures: FamilyDecl = {
   entity: 'user',
   keys: [{ name: 'user_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
-  partials: { user_window: 1, user_session_link: 30, user_category_window: 1, user_video_link: 30, user_history: 1 },
+  windowDays: 30,
+  partials: { user_window: 1, user_session_link: 30, user_category_window: 1, user_category_day: 1, user_video_link: 30, user_history: 1 },
   dependsOn: [],
   features: [
-    seconds('watch_time_1d', 'sum of watch_seconds in the 1d window'),
-    seconds('watch_time_7d', 'sum of watch_seconds in the 7d window'),
+    { ...seconds('watch_time_1d', 'sum of watch_seconds in the 1d window'), windowDays: 1 },
+    { ...seconds('watch_time_7d', 'sum of watch_seconds in the 7d window'), windowDays: 7 },
     seconds('watch_time_30d', 'sum of watch_seconds in the 30d window'),
     { ...seconds('watch_time_total', 'sum of watch_seconds over all history'), severity: CUMULATIVE },
-    count('video_count_1d', 'play_start events in the 1d window'),
-    count('video_count_7d', 'play_start events in the 7d window'),
+    { ...count('video_count_1d', 'play_start events in the 1d window'), windowDays: 1 },
+    { ...count('video_count_7d', 'play_start events in the 7d window'), windowDays: 7 },
     count('video_count_30d', 'play_start events in the 30d window'),
     count('unique_videos_30d', 'distinct video_id over play_start events in 30d'),
-    count('session_count_7d', 'distinct session_id over all events in 7d'),
+    { ...count('session_count_7d', 'distinct session_id over all events in 7d'), windowDays: 7 },
     count('session_count_30d', 'distinct session_id over all events in 30d'),
     { name: 'avg_session_duration_30d', type: 'DOUBLE', min: 0, description: "mean over the user's sessions in 30d of (last - first event time) in seconds, from events inside the window" },
     { ...ratio('completion_rate_30d', 'complete count / play_start count in 30d; null without play_start'), maxNullShare: 0.5 },
     { ...ratio('interaction_rate_30d', '(like + share + add_to_list) count / play_start count in 30d; null without play_start'), maxNullShare: 0.5 },
     { name: 'top_category_30d', type: 'VARCHAR', description: 'category with the largest watch_seconds in 30d (sums compared at 1e-6 s); ties: more events, then name' },
+    { name: 'top_category_1d', type: 'VARCHAR', nullable: true, windowDays: 1, description: 'category with the largest watch_seconds in the 1d window, as top_category_30d; null without events that day' },
     count('category_diversity_30d', 'distinct category over play_start events in 30d'),
     { name: 'days_since_last_event', type: 'DOUBLE', min: 0, description: '(as_of - latest event time in history) in fractional days' },
     { name: 'days_since_first_event', type: 'DOUBLE', min: 0, description: '(as_of - earliest event time in history) in fractional days', severity: CUMULATIVE },
@@ -68,6 +70,10 @@ export const userFeatures: FamilyDecl = {
         arg_min(category, (-round(watch_seconds_30d, 6), -events_30d, category)) AS top_category_30d,
         count(*) FILTER (WHERE play_starts_30d > 0) AS category_diversity_30d
       FROM user_category_window GROUP BY user_id
+    ),
+    top_cat_1d AS (
+      SELECT user_id, arg_min(category, (-round(watch_seconds, 6), -events, category)) AS top_category_1d
+      FROM user_category_day WHERE day = ${date} GROUP BY user_id
     )
     SELECT d.user_id,
       d.watch_time_1d, d.watch_time_7d, d.watch_time_30d, h.watch_seconds AS watch_time_total,
@@ -77,12 +83,13 @@ export const userFeatures: FamilyDecl = {
       s.avg_session_duration_30d,
       CASE WHEN d.video_count_30d > 0 THEN d.completes_30d / d.video_count_30d END AS completion_rate_30d,
       CASE WHEN d.video_count_30d > 0 THEN d.interactions_30d / d.video_count_30d END AS interaction_rate_30d,
-      t.top_category_30d, t.category_diversity_30d,
+      t.top_category_30d, t1.top_category_1d, t.category_diversity_30d,
       (epoch_us(${asOf}) - epoch_us(h.last_ts)) / 1e6 / 86400 AS days_since_last_event,
       (epoch_us(${asOf}) - epoch_us(h.first_ts)) / 1e6 / 86400 AS days_since_first_event
     FROM days d
     JOIN user_history h USING (user_id)
     JOIN sessions s USING (user_id)
     JOIN top_cat t USING (user_id)
-    LEFT JOIN videos v USING (user_id)`,
+    LEFT JOIN videos v USING (user_id)
+    LEFT JOIN top_cat_1d t1 USING (user_id)`,
 };

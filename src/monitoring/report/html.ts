@@ -1,6 +1,6 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched), made
 // to be looked at: scores and failures first, then each family's drift and feature histograms.
-import type { CheckResult, FeatureMetrics, ValidationReport } from '../../quality/report.js';
+import { describeFilling, type CheckResult, type FeatureMetrics, type ValidationReport } from '../../quality/report.js';
 import type { DateReport, FamilySection } from './data.js';
 import { COLORS, esc, histogramSvg, psiBarsSvg, sparklineSvg } from './svg.js';
 
@@ -90,7 +90,7 @@ function runsSection(r: DateReport): string {
     const failed = run.steps.filter((s) => s.status === 'failed');
     const cls = run.status === 'succeeded' ? 'ok' : run.status === 'partial' ? 'warn' : 'error';
     return `<tr><td>${esc(run.runId)}</td><td>${esc(run.runKind)}</td><td><span class="badge ${cls}">${esc(run.status)}</span></td><td>${esc(new Date(run.startedAt).toISOString().slice(0, 19))}Z</td>
-      <td class="num">${seconds} s</td><td>${esc(run.familiesLanded.join(', ') || '–')}</td><td>${failed.map((s) => esc(`${s.step}${s.family ? ` ${s.family}` : ''}: ${s.error ?? ''}`)).join('<br>') || '–'}</td></tr>`;
+      <td class="num">${seconds} s</td><td>${esc(run.familiesLanded.join(', ') || '–')}${run.accepted ? `<br><span class="badge warn">accepted</span> ${esc(`${run.accepted.family} landed as it was staged, by ${run.accepted.acceptedBy}: ${run.accepted.reason}`)}` : ''}</td><td>${failed.map((s) => esc(`${s.step}${s.family ? ` ${s.family}` : ''}: ${s.error ?? ''}`)).join('<br>') || '–'}</td></tr>`;
   });
   return `<section><h2>Runs</h2><table><tr><th>run</th><th>kind</th><th>status</th><th>started</th><th>took</th><th>landed</th><th>failed steps</th></tr>${rows.join('')}</table></section>`;
 }
@@ -119,7 +119,7 @@ function featureCard(x: FeatureMetrics): string {
 function familySection(f: FamilySection & { validation: ValidationReport }): string {
   const v = f.validation;
   const head = `<div class="fam-head"><h2>${esc(f.family)}</h2>${scoreBadge(v?.score)}${statusBadge(v)}${
-    v ? `<span class="sub">${v.rows.toLocaleString('en-US')} rows · ${v.checksRun} checks · reference ${v.reference.dates.length ? `${esc(v.reference.dates.at(-1)!)} … ${esc(v.reference.dates[0]!)}` : 'none'}${v.runId ? ` · run ${esc(v.runId)}` : ''}</span>` : ''
+    v ? `${describeFilling(v) ? `<span class="badge none">${esc(describeFilling(v)!)}</span>` : ''}<span class="sub">${v.rows.toLocaleString('en-US')} rows · ${v.checksRun} checks · reference ${v.reference.dates.length ? `${esc(v.reference.dates.at(-1)!)} … ${esc(v.reference.dates[0]!)}${v.reference.kind === 'same_weekday' ? ' (same weekday)' : ''}` : 'none'}${v.runId ? ` · run ${esc(v.runId)}` : ''}</span>` : ''
   }</div>${f.description ? `<p class="desc">${esc(f.description)}</p>` : ''}`;
   const checks = [...v.failed, ...v.warned];
   const psiRows = v.features.filter((x) => x.psi !== undefined).map((x) => ({ feature: x.name, psi: x.psi! }));
