@@ -55,24 +55,26 @@ export class CorruptManifestError extends Error {
 }
 
 /**
- * A manifest's file names are keys relative to the marker's folder: `depth` segments (1 for a
- * partition's own files, 2 for a date marker listing `event_type=<t>/<file>`), none of which may leave it.
+ * A manifest's file names are keys relative to the marker's folder (a partition's own files, or a
+ * date marker's `event_type=<t>/<file>`), none of which may leave it.
  */
-function manifestSchema(depth: number) {
-  const name = z.string().superRefine((v, ctx) => {
-    try {
-      if (keySegments(v, 'file name').length !== depth) ctx.addIssue({ code: 'custom', message: `file name '${v}' must be ${depth === 1 ? 'a plain name (no /)' : `${depth} segments`}` });
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    }
-  });
-  return z.object({
-    commitId: z.string().min(1),
-    committedAt: z.string(),
-    files: z.array(z.object({ name, size: z.number().int().nonnegative() })),
-    meta: z.record(z.string(), z.unknown()).default({}),
-  });
-}
+const manifestSchema = z.object({
+  commitId: z.string().min(1),
+  committedAt: z.string(),
+  files: z.array(
+    z.object({
+      name: z.string().superRefine((v, ctx) => {
+        try {
+          keySegments(v, 'file name');
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
+      size: z.number().int().nonnegative(),
+    }),
+  ),
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
 
 /** The first problem zod found, as `path: message`. */
 function firstIssue(error: z.ZodError): string {
@@ -83,9 +85,8 @@ function firstIssue(error: z.ZodError): string {
 /**
  * The manifest of the marker at `prefix`, checked (CorruptManifestError naming the marker); null when
  * there is no marker. An empty marker (an upstream writer's) lists every data file in the folder.
- * `depth`: see manifestSchema.
  */
-export async function readManifest(lake: Lake, prefix: string, depth = 1): Promise<PartitionManifest | null> {
+export async function readManifest(lake: Lake, prefix: string): Promise<PartitionManifest | null> {
   let raw: Buffer;
   try {
     raw = await lake.read(joinKey(prefix, COMMIT_MARKER));
@@ -108,7 +109,7 @@ export async function readManifest(lake: Lake, prefix: string, depth = 1): Promi
   } catch (e) {
     throw new CorruptManifestError(key, lake.uri, `not JSON (${(e as Error).message})`);
   }
-  const parsed = manifestSchema(depth).safeParse(json);
+  const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) throw new CorruptManifestError(key, lake.uri, firstIssue(parsed.error));
   return parsed.data;
 }

@@ -106,12 +106,12 @@ interface RowClaim {
 /** Characters that DuckDB would read as a glob (or that no file name of a writer holds): a name with one is refused, not expanded. */
 const UNSAFE_NAME = /[*?[\]{}\x00-\x1f\x7f]/;
 
-/** The manifest at prefix (depth: see readManifest); a marker that does not parse, or lists what cannot be, is bad input naming it. */
-async function checkedManifest(lake: Lake, prefix: string, depth = 1): Promise<PartitionManifest | null> {
+/** The manifest at prefix; a marker that does not parse, or lists what cannot be, is bad input naming it. */
+async function checkedManifest(lake: Lake, prefix: string): Promise<PartitionManifest | null> {
   const marker = joinKey(prefix, COMMIT_MARKER);
   let manifest;
   try {
-    manifest = await readManifest(lake, prefix, depth);
+    manifest = await readManifest(lake, prefix);
   } catch (e) {
     // Anything else (I/O) may pass on a retry.
     if (e instanceof CorruptManifestError) throw new SilverFileError(marker, lake.uri, e.message);
@@ -129,7 +129,7 @@ async function checkedManifest(lake: Lake, prefix: string, depth = 1): Promise<P
  */
 async function dateFiles(lake: Lake, date: string): Promise<{ partitions: string[]; files: SilverFile[]; claims: RowClaim[] }> {
   const datePrefix = paths.silverDate(date);
-  const dateManifest = await checkedManifest(lake, datePrefix, 2);
+  const dateManifest = await checkedManifest(lake, datePrefix);
   // An upstream writer's empty marker says nothing about the types.
   const listedPerType = new Map<string, number>();
   if (dateManifest && dateManifest.commitId !== 'external') {
