@@ -62,7 +62,10 @@ describe('monitoring a date', () => {
     expect(f.anomalies.map((a) => a.metric).sort()).toEqual(['mean:amount', 'rows']);
     expect(f.history).toHaveLength(15);
     expect(f.qualityScore).toBeLessThan(0.99);
-    expect(m.alerts.map((a) => a.kind).sort()).toEqual(['anomaly', 'anomaly', 'completeness', 'freshness', 'quality']);
+    // The date's drift checks fired on amount and on the row count: one drift alert each.
+    expect(m.alerts.map((a) => a.kind).sort()).toEqual(['anomaly', 'anomaly', 'completeness', 'drift', 'drift', 'freshness', 'quality']);
+    expect(m.alerts.filter((a) => a.kind === 'drift').map((a) => a.feature ?? '(rows)').sort()).toEqual(['(rows)', 'amount']);
+    expect(m.alerts.find((a) => a.kind === 'drift' && a.feature === 'amount')!.message).toMatch(/^test_features.amount: PSI [0-9.]+ against the reference .*; test_features.amount: KS statistic/);
     expect(m.alerts.find((a) => a.kind === 'freshness')!.message).toBe('test_features: latest gold is 2024-04-14, 1 day(s) behind 2024-04-15');
   });
 
@@ -80,7 +83,8 @@ describe('monitoring a date', () => {
 
   it('thresholds are configurable', async () => {
     const m = await monitorDate(lake, DATE, [testFamily.name], { maxLagDays: 1, minCompleteness: 0.1, anomalySigmas: 1e9, minQualityScore: 0 });
-    expect(m.alerts).toEqual([]);
+    // Drift alerts come from the validation report's checks, not from these thresholds.
+    expect(m.alerts.map((a) => a.kind)).toEqual(['drift', 'drift']);
   });
 });
 
@@ -186,7 +190,7 @@ describe('metrics endpoint', () => {
         expect(text).toContain(name);
       }
       expect(text).toMatch(/gold_quality_score\{family="test_features"\} 0\.\d+/);
-      expect(text).toMatch(/gold_validation_checks_total\{family="test_features",check="psi",severity="error"\} \d+/);
+      expect(text).toMatch(/gold_validation_checks_total\{family="test_features",check="psi",severity="warn"\} \d+/);
       expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: 'POST' })).status).toBe(404);
       await expect(startMetricsServer(server.port, '127.0.0.1')).rejects.toThrow(`metrics port ${server.port} on 127.0.0.1 is already in use`);

@@ -151,7 +151,7 @@ describe('gold registry (CLI)', () => {
       ['item_features', 1, 1],
       ['user_features', 2, 2],
     ]);
-    expect((await gold(root, 'registry', 'list')).out).toMatch(/user_features\s+v2\s+17 features\s+owner new-owner/);
+    expect((await gold(root, 'registry', 'list')).out).toMatch(/user_features\s+v2\s+18 features\s+owner new-owner/);
 
     const show = await gold(root, 'registry', 'show', 'user_features', '--version', '1');
     expect(show.out).toMatch(/^user_features v1 \(initial/);
