@@ -8,12 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineOptions } from '../../src/engine/duckdb.js';
 import { addDays } from '../../src/features/time.js';
 import { openLake } from '../../src/lake/index.js';
-import { startDaily } from '../../src/orchestration/client.js';
 import { generateSilver } from '../../src/silver/generator.js';
 import type { BackfillProgress } from '../../workflows/types.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
-import { testClient, withWorker } from '../support/temporal.js';
+import { runDailyUnique, testClient, withWorker } from '../support/temporal.js';
 
 const TO = addDays(new Date().toISOString().slice(0, 10), -1);
 const FROM = addDays(TO, -6);
@@ -34,7 +33,7 @@ describe('demo, then backfill over the demo dates', () => {
     const client = await testClient(s);
     try {
       await withWorker(s, async () => {
-        const demo = await (await startDaily(client, s, { date: TO })).result();
+        const demo = await runDailyUnique(client, s, { date: TO });
         expect(demo.status).toBe('succeeded');
 
         const backfill = await gold('--json', 'backfill', '--from', FROM, '--to', TO, '--wait');

@@ -9,13 +9,12 @@ import { Engine, parquetScan } from '../../src/engine/duckdb.js';
 import { addDays } from '../../src/features/time.js';
 import { committedFiles, deletePartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { readRunRecords, writeValidationReport } from '../../src/monitoring/run-records.js';
-import { startDaily } from '../../src/orchestration/client.js';
 import type { ValidationReport } from '../../src/quality/report.js';
 import type { DailyReport } from '../../workflows/types.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
-import { testClient, withWorker } from '../support/temporal.js';
+import { runDailyUnique, testClient, withWorker } from '../support/temporal.js';
 
 const DATE = addDays(new Date().toISOString().slice(0, 10), -3);
 const START = addDays(DATE, -2);
@@ -53,7 +52,7 @@ describe('gold dlq replay --accept', () => {
     const client = await testClient(s);
     try {
       await withWorker(s, async () => {
-        const failed = await (await startDaily(client, s, { date: DATE, families: ['temporal_features'], quality: STRICT_OUTLIERS })).result();
+        const failed = await runDailyUnique(client, s, { date: DATE, families: ['temporal_features'], quality: STRICT_OUTLIERS });
         expect(failed.status).toBe('failed');
         const [entry] = await listDlq(lake, { status: 'open', family: 'temporal_features', date: DATE });
         expect(entry?.reason).toBe('validation');

@@ -10,12 +10,11 @@ import { addDays } from '../../src/features/time.js';
 import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { latestValidationReports } from '../../src/monitoring/run-records.js';
-import { startDaily } from '../../src/orchestration/client.js';
 import { injectShift } from '../../src/silver/shift.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
-import { testClient, withWorker } from '../support/temporal.js';
+import { runDailyUnique, testClient, withWorker } from '../support/temporal.js';
 
 // Recent, so that the online values are within their TTL.
 const DATE = addDays(new Date().toISOString().slice(0, 10), -1);
@@ -54,10 +53,10 @@ describe('a drift alert', () => {
     try {
       await withWorker(s, async () => {
         // The reference: the same weekday a week before, its 2-day session window complete.
-        const before = await (await startDaily(client, s, { date: addDays(DATE, -7), families: ['session_features'] })).result();
+        const before = await runDailyUnique(client, s, { date: addDays(DATE, -7), families: ['session_features'] });
         expect(before.status).toBe('succeeded');
         await injectShift(lake, engineOptions(s), DATE, 'device_gone');
-        const report = await (await startDaily(client, s, { date: DATE, families: ['session_features'] })).result();
+        const report = await runDailyUnique(client, s, { date: DATE, families: ['session_features'] });
         expect(report.status).toBe('succeeded');
         expect(report.familiesLanded).toEqual(['session_features']);
         const materialized = report.steps.find((x) => x.step === 'materialize' && x.family === 'session_features');

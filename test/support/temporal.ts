@@ -1,6 +1,7 @@
 // Running gold workflows against the shared dev server: a bundle built once per file, in-process
 // workers on unique task queues, and worker processes (the real `gold worker` CLI) for crash tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -8,6 +9,7 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleW
 import { settingsEnv, type Settings } from '../../src/config/settings.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { createGoldWorker, workflowsPath, type GoldWorkerOptions } from '../../workers/worker.js';
+import type { DailyInput, DailyReport } from '../../workflows/types.js';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -19,6 +21,15 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function testClient(s: Settings): Promise<Client> {
   const connection = await Connection.connect({ address: s.temporalAddress });
   return new Client({ connection, namespace: s.temporalNamespace });
+}
+
+/**
+ * Runs the daily workflow for a date under a workflow id of its own (not gold-daily-<date>), so that
+ * test files running at once on the shared server never meet each other's runs of the same date.
+ */
+export async function runDailyUnique(client: Client, s: Settings, input: DailyInput): Promise<DailyReport> {
+  const handle = await client.workflow.start('dailyGoldWorkflow', { taskQueue: s.taskQueue, workflowId: `test-daily-${input.date}-${randomBytes(4).toString('hex')}`, args: [{ runKind: 'daily', ...input }] });
+  return handle.result() as Promise<DailyReport>;
 }
 
 /** Runs fn with an in-process worker polling the settings' task queue. */
