@@ -484,7 +484,7 @@ class Validation {
       this.level('skew', s.skewness, t.skew, x, (th) => `${name}: skewness ${fmt(s.skewness!)} beyond ±${fmt(th)}`);
     }
     if (s.n >= 2 && !(this.isOff('zero_variance', x) && this.isOff('skew', x))) {
-      m.components.distribution = distributionComponent(constant && !this.isOff('zero_variance', x), this.isOff('skew', x) ? undefined : s.skewness, t.skew.warn ?? t.skew.error ?? Infinity);
+      m.components.distribution = distributionComponent(constant && !this.isOff('zero_variance', x) && !filling(this.plan(x)), this.isOff('skew', x) ? undefined : s.skewness, t.skew.warn ?? t.skew.error ?? Infinity);
     }
     const edges = Array.from({ length: b.histBins + 1 }, (_, i) => r6(b.histLo + i * b.histWidth));
     m.histogram = { kind: 'numeric', edges, current: shares(c.hist) };
@@ -516,7 +516,7 @@ class Validation {
     m.distinct = c.distinct;
     const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'constant', { feature: x });
     if (severity && c.currentCount >= 2) this.ran(c.distinct === 1 ? { check: 'constant', feature: x.name, severity, value: 1, message: `${name}: constant (every value is '${c.categories[0]}')` } : undefined);
-    if (!this.isOff('constant', x)) m.components.distribution = c.distinct === 1 ? 0 : 1;
+    if (!this.isOff('constant', x)) m.components.distribution = c.distinct === 1 && !filling(this.plan(x)) ? 0 : 1;
     const hist: Histogram = { kind: 'categorical', categories: c.categories, current: c.current.map(r6) };
     m.histogram = hist;
     if (!comparable || c.reference.every((v) => v === 0)) return;
