@@ -48,6 +48,8 @@ export interface StudyDate {
   status: string;
   /** Drift alerts of the date, as "family.feature: message". */
   alerts: string[];
+  /** Anomaly alerts of the date (a row count or feature mean far from its recent history), the same way. */
+  anomalies: string[];
   /** Families with a window still filling on the date. */
   filling: number;
 }
@@ -77,9 +79,11 @@ function contextAt(dir: string): ActivityContext {
 async function runDate(ctx: ActivityContext, date: string): Promise<StudyDate> {
   const report = await runDailyLocal(createDailyActivities(ctx), { date, families: STUDY_FAMILIES, runKind: 'daily' });
   const monitoring = await monitorDate(ctx.lake, date, STUDY_FAMILIES);
-  const alerts = monitoring.alerts.filter((a) => a.kind === 'drift').map((a) => `${a.family}${a.feature ? `.${a.feature}` : ''}: ${a.message}`);
+  const described = (kind: string) => monitoring.alerts.filter((a) => a.kind === kind).map((a) => `${a.family}${a.feature ? `.${a.feature}` : ''}: ${a.message}`);
+  const alerts = described('drift');
+  const anomalies = described('anomaly');
   const filling = [...(await latestValidationReports(ctx.lake, date)).values()].filter((r) => describeFilling(r) !== undefined).length;
-  return { date, status: report.status, alerts, filling };
+  return { date, status: report.status, alerts, anomalies, filling };
 }
 
 export async function runDriftStudy(o: DriftStudyOptions): Promise<DriftStudyResult> {

@@ -26,6 +26,7 @@ for (const seed of SEEDS) {
   const alerts = r.dates.reduce((a, d) => a + d.alerts.length, 0);
   falseAlerts += alerts;
   figures[`seed ${seed} no-change drift alerts`] = alerts;
+  figures[`seed ${seed} no-change anomaly alerts`] = r.dates.reduce((a, d) => a + d.anomalies.length, 0);
   figures[`seed ${seed} dates not succeeded`] = r.dates.filter((d) => d.status !== 'succeeded').length;
   figures[`seed ${seed} dates with filling windows`] = r.dates.filter((d) => d.filling > 0).length;
   for (const s of r.shifts) {

@@ -3,7 +3,7 @@
 import { addDays } from '../features/time.js';
 import type { Lake } from '../lake/index.js';
 import { isDriftCheck } from '../quality/config.js';
-import type { CheckResult, ValidationReport } from '../quality/report.js';
+import { describeFilling, type CheckResult, type ValidationReport } from '../quality/report.js';
 import { latestValidationReports } from './run-records.js';
 
 export interface MetricPoint {
@@ -13,6 +13,8 @@ export interface MetricPoint {
   passed: boolean;
   means: Record<string, number>;
   psi: Record<string, number>;
+  /** A window of the family was still filling: its row count and means grow by design. */
+  filling: boolean;
   /** The drift checks that fired (warned, or failed where drift was declared to block). */
   drift: Pick<CheckResult, 'check' | 'feature' | 'severity' | 'value' | 'threshold' | 'message'>[];
 }
@@ -34,6 +36,7 @@ export function metricPoint(r: ValidationReport): MetricPoint {
     means: Object.fromEntries(r.features.filter((x) => x.mean !== undefined).map((x) => [x.name, x.mean!])),
     // Only the PSI the gate acted on (it scored drift): one measured while switched off, or on too few rows, is not a trend.
     psi: Object.fromEntries(r.features.filter((x) => x.psi !== undefined && x.components.drift !== undefined).map((x) => [x.name, x.psi!])),
+    filling: describeFilling(r) !== undefined,
     drift: [...r.failed, ...r.warned].filter((c) => isDriftCheck(c.check)).map(({ check, feature, severity, value, threshold, message }) => ({ check, ...(feature ? { feature } : {}), severity, value, threshold, message })),
   };
 }

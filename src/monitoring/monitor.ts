@@ -13,8 +13,10 @@ export interface MonitoringThresholds {
   maxLagDays: number;
   /** Alert when rows / recent average falls below this. */
   minCompleteness: number;
-  /** Alert when the row count or a feature mean is more than this many standard deviations off. */
+  /** Alert when the row count or a feature mean is more than this many standard deviations off ... */
   anomalySigmas: number;
+  /** ... and moved by at least this share of its recent mean. */
+  anomalyMinChange: number;
   /** Earlier dates looked at. */
   window: number;
   /** Fewest earlier dates for anomalies to be judged. */
@@ -31,6 +33,7 @@ export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
   maxLagDays: 0,
   minCompleteness: 0.5,
   anomalySigmas: 3,
+  anomalyMinChange: 0.1,
   window: 14,
   minHistory: 5,
   sustainedDriftPsi: 0.1,
@@ -72,7 +75,7 @@ export async function monitorDate(lake: Lake, date: string, families: readonly s
       freshness,
       completeness: completeness(points, date),
       ...(current ? { qualityScore: current.score } : {}),
-      anomalies: anomalies(points, date, { sigmas: t.anomalySigmas, minHistory: t.minHistory }),
+      anomalies: anomalies(points, date, { sigmas: t.anomalySigmas, minHistory: t.minHistory, minChange: t.anomalyMinChange }),
       drift: current?.drift ?? [],
       driftTrends: driftTrends(points, date, { psiThreshold: t.sustainedDriftPsi, sustainedDates: t.sustainedDriftDates }),
       history: points.map((p) => ({ date: p.date, score: p.score, rows: p.rows })),

@@ -55,18 +55,29 @@ export function zScore(history: readonly number[], value: number, sigmas: number
   return { mean, stddev, z, anomalous: Math.abs(z) > sigmas };
 }
 
-/** Row count and feature means of `date` against the earlier points (at least `minHistory` of them). */
-export function anomalies(points: readonly MetricPoint[], date: string, o: { sigmas: number; minHistory: number }): Anomaly[] {
-  const { current, earlier } = split(points, date);
-  if (!current || earlier.length < o.minHistory) return [];
+/**
+ * Row count and feature means of `date` against the earlier points (at least `minHistory` of them).
+ * Dates whose windows were filling are left out on both sides: their counts and means grow by design.
+ * A value is anomalous when it is beyond `sigmas` standard deviations of its history and also moved by
+ * `minChange` of the history's mean: a mean that barely varies from day to day (a share over 30 days)
+ * would otherwise be "6 sigmas off" for a 4 % move.
+ */
+export function anomalies(points: readonly MetricPoint[], date: string, o: { sigmas: number; minHistory: number; minChange: number }): Anomaly[] {
+  const { current, earlier: all } = split(points, date);
+  const earlier = all.filter((p) => !p.filling);
+  if (!current || current.filling || earlier.length < o.minHistory) return [];
   const out: Anomaly[] = [];
   const test = (metric: string, value: number, history: number[]) => {
     if (history.length < o.minHistory) return;
     const s = zScore(history, value, o.sigmas);
-    if (s.anomalous) out.push({ metric, value, sigmas: o.sigmas, ...s });
+    if (s.anomalous && Math.abs(value - s.mean) >= o.minChange * Math.abs(s.mean)) out.push({ metric, value, sigmas: o.sigmas, ...s });
   };
   test('rows', current.rows, earlier.map((p) => p.rows));
+  // Only the features the gate compared for drift that day (a like-for-like reference, enough values,
+  // not switched off): a total that grows by design, or statistical_features' means of other
+  // features' statistics, have no ordinary value to be far from.
   for (const [feature, mean] of Object.entries(current.means)) {
+    if (!(feature in current.psi)) continue;
     test(`mean:${feature}`, mean, earlier.flatMap((p) => (p.means[feature] === undefined ? [] : [p.means[feature]!])));
   }
   return out;
