@@ -4,9 +4,8 @@
 // when the staged data is gone. Who accepted what and why is kept in the entry, the run record and the
 // report.
 import { SOFT_CHECKS } from '../quality/config.js';
-import type { ValidationReport } from '../quality/report.js';
-import { commitPartition, committedFiles, LakeNotFoundError, paths, readManifest, type Lake } from '../lake/index.js';
-import { validationReportKey } from '../monitoring/run-records.js';
+import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
+import { readValidationReport } from '../monitoring/run-records.js';
 import type { DlqEntry } from './entries.js';
 
 export class DlqAcceptRefusedError extends Error {
@@ -25,13 +24,8 @@ export async function checkAcceptable(lake: Lake, entry: DlqEntry): Promise<Acce
   const refuse = (why: string) => new DlqAcceptRefusedError(`DLQ entry ${entry.id} cannot be accepted: ${why}`);
   if (entry.status === 'closed') throw refuse(`it is closed (by ${entry.closedBy ?? '?'} at ${entry.closedAt ?? '?'})`);
   if (entry.reason !== 'validation') throw refuse(`it failed with ${entry.reason}, not validation: there is no validated data to land (replay it instead)`);
-  let report: ValidationReport;
-  try {
-    report = JSON.parse((await lake.read(validationReportKey(entry.date, entry.family, entry.runId))).toString('utf8')) as ValidationReport;
-  } catch (e) {
-    if (e instanceof LakeNotFoundError) throw refuse(`no validation report of run ${entry.runId} in lake ${lake.uri}`);
-    throw e;
-  }
+  const report = await readValidationReport(lake, entry.date, entry.family, entry.runId);
+  if (!report) throw refuse(`no validation report of run ${entry.runId} in lake ${lake.uri}`);
   const hard = report.failed.filter((c) => !SOFT_CHECKS.includes(c.check));
   if (hard.length > 0) throw refuse(`hard checks failed, which are never landed as they are: ${hard.map((c) => c.message).join('; ')}`);
   // Rows quarantined by that run stay out: the kept partition is the one that lands.

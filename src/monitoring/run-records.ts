@@ -3,7 +3,7 @@
 //   runs/feature_date=D/<runId>.json                       one record per run
 //   runs/feature_date=D/validation/<family>/<runId>.json    the validation report of a family in that run
 import { assertDate } from '../features/time.js';
-import { paths, safeSegment, type Lake } from '../lake/index.js';
+import { LakeNotFoundError, paths, safeSegment, type Lake } from '../lake/index.js';
 import type { ValidationReport } from '../quality/report.js';
 import { observeRun } from './metrics.js';
 import type { AlsModelReport } from '../features/models/als-model.js';
@@ -82,6 +82,16 @@ export async function writeValidationReport(lake: Lake, report: ValidationReport
   const key = validationReportKey(report.date, report.family, report.runId);
   await lake.write(key, JSON.stringify(report));
   return key;
+}
+
+/** The validation report of a family in one run, or null when that run stored none. */
+export async function readValidationReport(lake: Lake, date: string, family: string, runId: string): Promise<ValidationReport | null> {
+  try {
+    return await readJson<ValidationReport>(lake, validationReportKey(date, family, runId));
+  } catch (e) {
+    if (e instanceof LakeNotFoundError) return null;
+    throw e;
+  }
 }
 
 /** The latest validation report of each family for a date (by validation time), by family name. */

@@ -45,7 +45,7 @@ export interface ValidateOptions {
    * committed gold and the silver calendar (src/quality/coverage.ts).
    */
   reference?: ReferenceData;
-  /** Which dates have silver (default: read from the lake's silver markers). */
+  /** Which dates have accepted silver events (default: read from the daily partials' row counts). */
   calendar?: SilverCalendar;
   config?: QualityConfig;
   runId?: string;
