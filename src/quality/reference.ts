@@ -1,5 +1,5 @@
-// The reference a partition is compared with for drift: the same family over its latest committed gold
-// dates before the feature date.
+// The gold a partition can be compared with for drift: the same family's committed dates before the
+// feature date (which of them a check uses: coverage.ts).
 import { committedFiles, partitionValue, paths, type Lake } from '../lake/index.js';
 import { assertDate } from '../features/time.js';
 
@@ -31,20 +31,4 @@ export async function committedGoldDates(lake: Lake, family: string, before: str
   const candidates = (await goldDatesDescending(lake, family, before)).filter((d) => since === undefined || d >= since);
   const keys = await Promise.all(candidates.map((d) => committedFiles(lake, paths.gold(family, d))));
   return new Map(candidates.flatMap((d, i) => (keys[i] ? [[d, keys[i]] as const] : [])));
-}
-
-/** The `days` latest committed gold dates of the family before `date`, with their files. */
-export async function referenceFiles(lake: Lake, family: string, date: string, days = 7): Promise<ReferenceData> {
-  assertDate(date);
-  if (!Number.isInteger(days) || days < 0) throw new Error(`invalid reference window ${days}: expected a whole number of days >= 0`);
-  const dates: string[] = [];
-  const files: string[] = [];
-  for (const d of await goldDatesDescending(lake, family, date)) {
-    if (dates.length >= days) break;
-    const keys = await committedFiles(lake, paths.gold(family, d));
-    if (!keys) continue; // an uncommitted (crashed) write is not a reference
-    dates.push(d);
-    files.push(...(await Promise.all(keys.map((k) => lake.localFile(k)))));
-  }
-  return { files, dates };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withEngine, sqlStr } from '../../src/engine/duckdb.js';
 import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
 import { commitPartition, committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
-import { referenceFiles, validateFamily, type CheckResult, type QualityConfig, type ValidationReport } from '../../src/quality/index.js';
+import { committedGoldDates, validateFamily, type CheckResult, type QualityConfig, type ValidationReport } from '../../src/quality/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 import { ENGINE, commitReference, genSql, testFamily, writeParquet, type Gen } from './quality-fixture.js';
 
@@ -375,11 +375,14 @@ describe('reference', () => {
     const file = await partition({ rows: 10 });
     for (const d of ['2024-02-20', '2024-02-21', '2024-02-22', '2024-02-24', '2024-03-01', '2024-03-02']) await commitPartition(l, paths.gold('f', d), [{ localPath: file }]);
     await l.write(`${paths.gold('f', '2024-02-23')}/part-0-x.parquet`, 'crashed write, no marker');
-    const r = await referenceFiles(l, 'f', '2024-03-01', 3);
-    expect(r.dates).toEqual(['2024-02-24', '2024-02-22', '2024-02-21']);
-    expect(r.files).toHaveLength(3);
-    for (const x of r.files) expect(existsSync(x)).toBe(true);
-    expect(await referenceFiles(l, 'nothing', '2024-03-01')).toEqual({ files: [], dates: [] });
+    const r = await committedGoldDates(l, 'f', '2024-03-01', '2024-02-21');
+    expect([...r.keys()]).toEqual(['2024-02-24', '2024-02-22', '2024-02-21']);
+    for (const keys of r.values()) {
+      expect(keys).toHaveLength(1);
+      expect(existsSync(await l.localFile(keys[0]!))).toBe(true);
+    }
+    expect([...(await committedGoldDates(l, 'f', '2024-03-01')).keys()]).toEqual(['2024-02-24', '2024-02-22', '2024-02-21', '2024-02-20']);
+    expect((await committedGoldDates(l, 'nothing', '2024-03-01')).size).toBe(0);
   });
 
   it('samples a large reference by key, the same way every time', async () => {
