@@ -5,7 +5,7 @@ import { stageAccepted } from '../src/dlq/index.js';
 import { computeFamily } from '../src/features/compute.js';
 import { FAMILIES, family } from '../src/features/families/index.js';
 import { ensurePartials, firstStaleDate } from '../src/features/partials/build.js';
-import { dateRange } from '../src/features/time.js';
+import { dateRange } from '../src/shared/dates.js';
 import { silverStatus } from '../src/orchestration/silver-status.js';
 import type { BackfillActivities, DailyActivities } from '../workflows/types.js';
 import type { ActivityContext } from './context.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createActivityContext, type ActivityContext } from '../activities/context.js';
 import { createDailyActivities } from '../activities/daily.js';
 import { loadSettings } from '../src/config/settings.js';
-import { addDays, dateRange } from '../src/features/time.js';
+import { addDays, dateRange } from '../src/shared/dates.js';
 import { monitorDate } from '../src/monitoring/monitor.js';
 import { latestValidationReports } from '../src/monitoring/run-records.js';
 import { describeFilling } from '../src/quality/report.js';

@@ -12,7 +12,7 @@ import type { FeatureContext } from '../src/features/context.js';
 import { FAMILIES } from '../src/features/families/index.js';
 import { ensurePartials } from '../src/features/partials/build.js';
 import { REFERENCE_FAMILIES, referenceSql } from '../src/features/reference.js';
-import { addDays } from '../src/features/time.js';
+import { addDays } from '../src/shared/dates.js';
 import { planStages } from '../src/dag/plan.js';
 import { openLake } from '../src/lake/index.js';
 import { generateSilver } from '../src/silver/generator.js';

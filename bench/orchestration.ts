@@ -16,7 +16,7 @@ import { createActivityContext } from '../activities/context.js';
 import { createDailyActivities } from '../activities/daily.js';
 import { loadSettings, type Settings } from '../src/config/settings.js';
 import { stackDown, stackUp } from '../src/dev/stack.js';
-import { addDays, dateRange } from '../src/features/time.js';
+import { addDays, dateRange } from '../src/shared/dates.js';
 import { openLake } from '../src/lake/index.js';
 import { startBackfill } from '../src/orchestration/client.js';
 import { runDailyLocal } from '../src/orchestration/local-runner.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlStr, withEngine } from '../src/engine/duckdb.js';
-import { addDays } from '../src/features/time.js';
+import { addDays } from '../src/shared/dates.js';
 import type { FamilyDecl, FeatureDecl } from '../src/features/types.js';
 import { commitPartition, openLake, paths } from '../src/lake/index.js';
 import { validateFamily } from '../src/quality/index.js';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqlIdent, sqlStr, withEngine, type EngineOptions } from '../src/engine/duckdb.js';
 import { family } from '../src/features/families/index.js';
-import { addDays, sqlAsOf } from '../src/features/time.js';
+import { addDays, sqlAsOf } from '../src/shared/dates.js';
 import type { FamilyDecl, FeatureDecl } from '../src/features/types.js';
 import { commitPartition, openLake, paths, type Lake } from '../src/lake/index.js';
 import { commitGold } from '../src/offline/gold.js';

@@ -4,7 +4,7 @@
 // instead of duplicated.
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
-import { addDays } from '../src/features/time.js';
+import { addDays } from '../src/shared/dates.js';
 import { dailyGoldWorkflow } from './daily.js';
 import type { DailyInput, DailyReport } from './types.js';
 

@@ -1,11 +1,11 @@
 // Shared plumbing of the CLI commands: settings from the global flags, output as text or JSON, and
 // one-line failures.
 import { Command, InvalidArgumentError } from 'commander';
-import { redactText } from '../config/redact.js';
+import { redactText } from '../shared/redact.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { setLogLevel } from '../monitoring/logger.js';
+import { setLogLevel } from '../shared/logger.js';
 import { FAMILIES } from '../features/families/index.js';
-import { safeSegment } from '../lake/index.js';
+import { openLake, safeSegment, type Lake } from '../lake/index.js';
 import type { QualityConfig } from '../quality/config.js';
 
 export interface GlobalFlags {
@@ -78,7 +78,7 @@ export function parseDate(value: string): string {
 }
 
 /** --from and --to, both given and in order. */
-export function dateRange(from: string | undefined, to: string | undefined): { from: string; to: string } {
+export function requireRange(from: string | undefined, to: string | undefined): { from: string; to: string } {
   if (!from || !to) throw new CliError('--from and --to are required');
   if (from > to) throw new CliError(`--from ${from} is after --to ${to}`);
   return { from, to };
@@ -120,4 +120,15 @@ export function addQualityOptions(cmd: Command): Command {
 export function qualityFrom(o: { driftWarnOnly?: boolean; quarantineRows?: boolean }): QualityConfig | undefined {
   const q: QualityConfig = { ...(o.driftWarnOnly ? { driftWarnOnly: true } : {}), ...(o.quarantineRows ? { quarantineRows: true } : {}) };
   return Object.keys(q).length ? q : undefined;
+}
+
+/** Runs fn with the lake of the command's settings, closed afterwards. */
+export async function withLake<T>(cmd: Command, fn: (lake: Lake) => Promise<T>): Promise<T> {
+  const s = settingsFrom(cmd);
+  const lake = openLake(s.lake, s);
+  try {
+    return await fn(lake);
+  } finally {
+    await lake.close();
+  }
 }

@@ -2,7 +2,7 @@
 // and are validated once at start so that a bad value fails with a message naming it.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../shared/redact.js';
 
 /** A whole number written in decimal digits ('0x10' and '1e3' are refused, not read as 16 and 1000). */
 const decimal = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int());

@@ -2,7 +2,7 @@
 // store and compare value by value. An online value newer than the partition (a later date was
 // materialized since) is not a mismatch; one with the partition's timestamp and other values is.
 import { parquetScan, withEngine, type EngineOptions } from '../engine/duckdb.js';
-import { addDays } from '../features/time.js';
+import { addDays } from '../shared/dates.js';
 import { family } from '../features/families/index.js';
 import { onlineLayoutVersion, onlineViewOf } from '../features/online-views.js';
 import type { FamilyDecl } from '../features/types.js';

@@ -3,9 +3,9 @@
 // family, date and run, so that a retried DLQ activity writes the same entry once; entries live in the
 // lake and so survive restarts. Closing an entry (after a replay landed) keeps it, marked closed.
 import { createHash } from 'node:crypto';
-import { assertDate } from '../features/time.js';
+import { assertDate } from '../shared/dates.js';
 import { LakeNotFoundError, paths, type Lake } from '../lake/index.js';
-import { logger } from '../monitoring/logger.js';
+import { logger } from '../shared/logger.js';
 import { goldMetrics } from '../monitoring/metrics.js';
 
 export const DLQ_REASONS = ['validation', 'retries_exhausted', 'error'] as const;

@@ -1,6 +1,6 @@
 // `gold doctor`: a real end-to-end check of an installation. Each check says ok or why not.
 import { randomBytes } from 'node:crypto';
-import { redactText } from '../config/redact.js';
+import { redactText } from '../shared/redact.js';
 import type { Settings } from '../config/settings.js';
 import { openLake } from '../lake/index.js';
 import { openOnlineStore } from '../online/store.js';

@@ -5,7 +5,7 @@ import type { FeatureContext } from './context.js';
 import { computeFamily, type FamilyResult } from './compute.js';
 import { FAMILIES, family } from './families/index.js';
 import { ensurePartials, type PartialsDayReport } from './partials/build.js';
-import { dateRange } from './time.js';
+import { dateRange } from '../shared/dates.js';
 
 export interface ComputeRangeOptions {
   from: string;

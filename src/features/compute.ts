@@ -10,8 +10,8 @@ import { FAMILIES } from './families/index.js';
 import { isState, type PartialName } from './partials/definitions.js';
 import { partitionLocalFiles, silverDates } from './partials/build.js';
 import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
-import { addDays, sqlAsOf, sqlDate } from './time.js';
-import { mapLimit } from '../util/map-limit.js';
+import { addDays, sqlAsOf, sqlDate } from '../shared/dates.js';
+import { mapLimit } from '../shared/map-limit.js';
 import type { FamilyDecl } from './types.js';
 
 export interface FamilyResult {

@@ -1,7 +1,7 @@
 // The slow, obviously correct reference: every feature of a date computed straight from raw silver
 // events (a table `events` holding all history), with plain SQL over timestamps, no partials. It is
 // the oracle of the property tests and the baseline of the benchmark; it is not used by the pipeline.
-import { sqlAsOf } from './time.js';
+import { sqlAsOf } from '../shared/dates.js';
 
 const INTERACTION = "event_type IN ('like', 'share', 'add_to_list')";
 

@@ -15,7 +15,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { logger } from '../monitoring/logger.js';
+import { logger } from '../shared/logger.js';
 import { containedPath, keySegments } from './contain.js';
 import { LakeNotFoundError, joinKey, type Lake, type LakeEntry } from './lake.js';
 

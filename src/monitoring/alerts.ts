@@ -1,6 +1,6 @@
 // Alerts: each one is a log line, a Prometheus count, and a JSON POST to GOLD_ALERT_WEBHOOK when set.
 // A webhook that fails is logged and counted, never thrown: an alert must not break the run raising it.
-import { logger } from './logger.js';
+import { logger } from '../shared/logger.js';
 import { goldMetrics } from './metrics.js';
 
 export type AlertSeverity = 'warn' | 'error';

@@ -1,6 +1,6 @@
 // Freshness: how far the latest committed gold of a family lags the feature date it should have, and
 // how old an online value is against its family's TTL.
-import { addDays, assertDate } from '../features/time.js';
+import { addDays, assertDate } from '../shared/dates.js';
 import type { Lake } from '../lake/index.js';
 import { latestGoldDate } from '../quality/reference.js';
 

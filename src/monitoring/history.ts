@@ -1,6 +1,6 @@
 // The metric history of a family: per feature date, the figures of its latest stored validation report
 // (row count, score, feature means and PSI). Monitoring's completeness, anomalies and drift trends read it.
-import { addDays } from '../features/time.js';
+import { addDays } from '../shared/dates.js';
 import type { Lake } from '../lake/index.js';
 import { isDriftCheck } from '../quality/config.js';
 import { describeFilling, type CheckResult, type ValidationReport } from '../quality/report.js';

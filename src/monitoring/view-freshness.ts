@@ -9,14 +9,14 @@
 // failure is never thrown.
 import { Gauge, type Registry } from 'prom-client';
 import { FAMILIES } from '../features/families/index.js';
-import { asOf } from '../features/time.js';
+import { asOf } from '../shared/dates.js';
 import type { FamilyDecl } from '../features/types.js';
 import { listDlq } from '../dlq/entries.js';
 import type { Lake } from '../lake/index.js';
 import type { OnlineStore } from '../online/store.js';
 import type { OnlineViewSpec } from '../online/view.js';
 import { latestGoldDate } from '../quality/reference.js';
-import { logger } from './logger.js';
+import { logger } from '../shared/logger.js';
 
 export type FreshnessSource = 'lake' | 'online' | 'dlq';
 

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
-import { assertDate, sqlAsOf } from '../features/time.js';
+import { assertDate, sqlAsOf } from '../shared/dates.js';
 import type { FamilyDecl } from '../features/types.js';
 import { commitPartition, committedFiles, deletePartition, partitionValue, paths, readManifest, type Lake, type PartitionManifest } from '../lake/index.js';
 import { getSchema } from '../registry/store.js';

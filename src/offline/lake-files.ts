@@ -1,6 +1,6 @@
 // Local paths of lake objects for DuckDB: the files themselves on a local lake, cached downloads on S3.
 import type { Lake } from '../lake/index.js';
-import { mapLimit } from '../util/map-limit.js';
+import { mapLimit } from '../shared/map-limit.js';
 
 const PARALLEL_DOWNLOADS = 8;
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions, type Row } from '../engine/duckdb.js';
-import { assertDate } from '../features/time.js';
+import { assertDate } from '../shared/dates.js';
 import type { Lake } from '../lake/index.js';
 import { ENTITY_TABLE, EVENT_TIME, EVENT_TIMESTAMP, ROW_ORDINAL, loadEntities, type EntitySource, type LoadedEntities } from './entities.js';
 import { TrainingSetInputError } from './errors.js';

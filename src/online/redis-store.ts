@@ -29,8 +29,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, ReplyError } from 'ioredis';
-import { redactUrl } from '../config/redact.js';
-import { logger } from '../monitoring/logger.js';
+import { redactUrl } from '../shared/redact.js';
+import { logger } from '../shared/logger.js';
 import { DEFAULT_BULK_IDLE_TIMEOUT_MS, RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
 import { isFinalMark, LOWEST_HEADER, rebuildWatermark } from './redis-watermark.js';
 import { checkedView, encodeRows, resolveReads } from './rows.js';

@@ -1,7 +1,7 @@
 // Starting and following gold workflows from a client (the CLI, scripts, tests).
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
-import { addDays } from '../features/time.js';
+import { addDays } from '../shared/dates.js';
 import { FEATURE_DATE, RUN_KIND } from '../temporal/search-attributes.js';
 import type { BackfillInput, BackfillProgress, DailyInput, DailyReport } from '../../workflows/types.js';
 import { backfillWorkflowId, dailyWorkflowId } from './ids.js';

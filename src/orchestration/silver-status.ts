@@ -1,6 +1,6 @@
 // Whether the silver a date needs is there: every date from the first silver date to D, each with its
 // completion marker.
-import { addDays } from '../features/time.js';
+import { addDays } from '../shared/dates.js';
 import { paths, type Lake } from '../lake/index.js';
 import { silverDates } from '../features/partials/build.js';
 

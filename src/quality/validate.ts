@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
-import { addDays, assertDate } from '../features/time.js';
+import { addDays, assertDate } from '../shared/dates.js';
 import type { FamilyDecl, FeatureDecl } from '../features/types.js';
 import type { Lake } from '../lake/index.js';
-import { logger } from '../monitoring/logger.js';
+import { logger } from '../shared/logger.js';
 import { fixedSeverity, isDriftCheck, levelSeverity, resolveConfig, severityOverride, type CheckName, type Level, type QualityConfig, type ResolvedQualityConfig } from './config.js';
 import { jsDistance, ksFromGrids, psi, psiEdges, relativeChange } from './drift.js';
 import {

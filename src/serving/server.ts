@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { logger } from '../monitoring/logger.js';
+import { logger } from '../shared/logger.js';
 import { ViewFreshness, type ViewFreshnessOptions } from '../monitoring/view-freshness.js';
 import type { OnlineStore } from '../online/store.js';
 import { TokenSet } from './auth.js';

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
-import { addDays, assertDate, dateRange } from '../features/time.js';
+import { addDays, assertDate, dateRange } from '../shared/dates.js';
 import { COMMIT_MARKER, commitPartition, deletePartition, joinKey, newCommitId, partitionValue, paths, type Lake, type PartitionManifest } from '../lake/index.js';
 import { EVENT_TYPES, ZERO_WATCH_EVENT_TYPES, type EventType } from './contract.js';
 // Injected bad rows break every rule, one kind per rule, in turn.

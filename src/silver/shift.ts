@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlStr, withEngine, type EngineOptions } from '../engine/duckdb.js';
-import { assertDate } from '../features/time.js';
+import { assertDate } from '../shared/dates.js';
 import { COMMIT_MARKER, commitPartition, committedFiles, deletePartition, joinKey, newCommitId, partitionValue, paths, readManifest, type Lake, type PartitionManifest } from '../lake/index.js';
 import { SILVER_FILE_COLUMNS } from './contract.js';
 import { SILVER_ROW_GROUP_SIZE } from './generator.js';

@@ -2,7 +2,7 @@
 // the progress query and the control signals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { join } from 'node:path';
 import { commitPartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { ensurePartials } from '../../src/features/partials/build.js';

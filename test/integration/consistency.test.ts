@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConsistency, sameValue } from '../../src/consistency/check.js';
 import { sqlStr, withEngine } from '../../src/engine/duckdb.js';
 import { onlineViewOf } from '../../src/features/online-views.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { materializeParquet } from '../../src/online/materialize.js';

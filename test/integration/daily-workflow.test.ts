@@ -20,7 +20,7 @@ import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { parquetScan, Engine } from '../../src/engine/duckdb.js';
 import { FAMILIES } from '../../src/features/families/index.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { startDaily } from '../../src/orchestration/client.js';
 import { runDailyLocal } from '../../src/orchestration/local-runner.js';

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineOptions } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
 import { generateSilver } from '../../src/silver/generator.js';
 import type { BackfillProgress } from '../../workflows/types.js';

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDlqEntry, checkAcceptable, closeDlqEntry, getDlq, listDlq, replayWorkflowId } from '../../src/dlq/index.js';
 import { Engine, parquetScan } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, deletePartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { readRunRecords, writeValidationReport } from '../../src/monitoring/run-records.js';
 import type { ValidationReport } from '../../src/quality/report.js';

@@ -17,7 +17,7 @@ import {
 } from '../../src/dlq/index.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
-import { setLogLevel } from '../../src/monitoring/logger.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { FEATURE_DATE, RUN_KIND } from '../../src/temporal/search-attributes.js';
 import { s3LakeUri, tempDir, testSettings } from '../support/env.js';

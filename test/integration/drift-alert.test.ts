@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, engineOptions } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { latestValidationReports } from '../../src/monitoring/run-records.js';

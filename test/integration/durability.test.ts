@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, parquetScan } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { startBackfill, startDaily } from '../../src/orchestration/client.js';
 import { openOnlineStore } from '../../src/online/store.js';

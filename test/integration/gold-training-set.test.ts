@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
-import { addDays, dateRange } from '../../src/features/time.js';
+import { addDays, dateRange } from '../../src/shared/dates.js';
 import type { FamilyDecl } from '../../src/features/types.js';
 import { commitPartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { commitGold, getHistoricalFeatures, TrainingSetInputError, UnreadablePartitionError, type EntitySource } from '../../src/offline/index.js';

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLake } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
-import { setLogLevel } from '../../src/monitoring/logger.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { ViewFreshness } from '../../src/monitoring/view-freshness.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { createServingMetrics } from '../../src/serving/metrics.js';

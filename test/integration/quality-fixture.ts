@@ -2,7 +2,7 @@
 // pseudo-random rows in DuckDB, and committed gold dates to serve as the drift reference.
 import { join } from 'node:path';
 import { withEngine, sqlStr } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { DAY_SECONDS, type FamilyDecl } from '../../src/features/types.js';
 import { commitPartition, paths, type Lake } from '../../src/lake/index.js';
 import { writeValidationReport } from '../../src/monitoring/run-records.js';

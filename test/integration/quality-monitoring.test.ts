@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLake, type Lake } from '../../src/lake/index.js';
 import { raiseAlert, type Alert } from '../../src/monitoring/alerts.js';
 import { familyFreshness } from '../../src/monitoring/freshness.js';
-import { setLogLevel } from '../../src/monitoring/logger.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { goldMetrics, observeValidation, startMetricsServer } from '../../src/monitoring/metrics.js';
 import { monitorDate, raiseAlerts } from '../../src/monitoring/monitor.js';
 import { latestValidationReports, readRunRecords, runRecordKey, writeRunMetrics, writeValidationReport, type RunRecord } from '../../src/monitoring/run-records.js';

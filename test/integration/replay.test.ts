@@ -8,7 +8,7 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
 import { startBackfill, startDaily } from '../../src/orchestration/client.js';
 import { testSettings } from '../support/env.js';

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { addDlqEntry } from '../../src/dlq/index.js';
 import { FAMILIES } from '../../src/features/families/index.js';
 import { openLake, type Lake } from '../../src/lake/index.js';
-import { setLogLevel } from '../../src/monitoring/logger.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { buildDateReport, type DateReport } from '../../src/monitoring/report/data.js';
 import { renderReportHtml } from '../../src/monitoring/report/html.js';
 import { writeRunMetrics, writeValidationReport } from '../../src/monitoring/run-records.js';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { settingsEnv } from '../../src/config/settings.js';
 import { Engine } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { openLake, paths, readManifest } from '../../src/lake/index.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import type { DailyReport } from '../../workflows/types.js';

@@ -9,7 +9,7 @@ import { FAMILIES, family } from '../../src/features/families/index.js';
 import { ensurePartials, partitionLocalFiles } from '../../src/features/partials/build.js';
 import { WINDOW_PARTIALS, type WindowPartial } from '../../src/features/partials/definitions.js';
 import { REFERENCE_FAMILIES, referenceSql } from '../../src/features/reference.js';
-import { addDays } from '../../src/features/time.js';
+import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { compareRows } from '../support/compare.js';
 import { tempDir } from '../support/env.js';

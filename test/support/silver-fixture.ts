@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlStr, type Engine } from '../../src/engine/duckdb.js';
-import { addDays, dateRange } from '../../src/features/time.js';
+import { addDays, dateRange } from '../../src/shared/dates.js';
 import { commitPartition, paths, type Lake } from '../../src/lake/index.js';
 import { EVENT_TYPES, SILVER_FILE_COLUMNS } from '../../src/silver/contract.js';
 

@@ -2,7 +2,7 @@
 // check compares with, on calendars with late starts and gaps.
 import { describe, expect, it } from 'vitest';
 import { calendarOf, checkWindow, chooseReference } from '../../src/quality/coverage.js';
-import { addDays, dateRange } from '../../src/features/time.js';
+import { addDays, dateRange } from '../../src/shared/dates.js';
 
 const START = '2026-01-05'; // a Monday
 const day = (i: number) => addDays(START, i - 1);

@@ -2,7 +2,7 @@
 // hidden whatever characters the secret holds, raw or percent-encoded; the rest stays readable.
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
-import { redactText, redactUrl } from '../../src/config/redact.js';
+import { redactText, redactUrl } from '../../src/shared/redact.js';
 
 const SPECIAL = ['@', '/', ':', '%', '?', '#', '&', '='];
 

@@ -5,7 +5,7 @@ import { connectClient } from '../../temporal/connection.js';
 import { startBackfill } from '../../orchestration/client.js';
 import { renderBackfill, uiLink } from '../../orchestration/render.js';
 import type { BackfillProgress } from '../../../workflows/types.js';
-import { action, addQualityOptions, parseFamilies, dateRange, globals, output, parseDate, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
+import { action, addQualityOptions, parseFamilies, requireRange, globals, output, parseDate, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
 
 /** Follows a backfill with a live bar on stderr until it ends; returns its final progress. */
 async function follow(client: Client, workflowId: string, showBar: boolean): Promise<BackfillProgress> {
@@ -68,7 +68,7 @@ export function registerBackfill(program: Command): void {
         const s = settingsFrom(cmd);
         const control = o.pause ?? o.resume ?? o.cancel;
         // Checked before connecting: a bad command line fails the same with or without a server.
-        const range = control || o.status ? undefined : dateRange(o.from, o.to);
+        const range = control || o.status ? undefined : requireRange(o.from, o.to);
         const client = await connectClient(s);
         try {
           if (control) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { computeRange } from '../../features/compute-range.js';
 import type { PartialsDayReport } from '../../features/partials/build.js';
 import { openLake } from '../../lake/index.js';
-import { action, parseFamilies, parseRunId, dateRange, globals, output, parseDate, settingsFrom } from '../context.js';
+import { action, parseFamilies, parseRunId, requireRange, globals, output, parseDate, settingsFrom } from '../context.js';
 import { engineOptions } from '../../engine/duckdb.js';
 
 export function registerCompute(program: Command): void {
@@ -17,7 +17,7 @@ export function registerCompute(program: Command): void {
     .option('--run-id <id>', 'staging run id', parseRunId, 'compute')
     .action(
       action(async (opts: { from: string; to: string; families?: string[]; runId: string }, cmd: Command) => {
-        dateRange(opts.from, opts.to);
+        requireRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         const ctx = { lake, engine: engineOptions(s), scratchDir: join(tmpdir(), 'gold-compute') };

@@ -3,7 +3,7 @@ import { engineOptions } from '../../engine/duckdb.js';
 import { stackUp } from '../../dev/stack.js';
 import { runDoctor } from '../../doctor/doctor.js';
 import { silverDates } from '../../features/partials/build.js';
-import { addDays } from '../../features/time.js';
+import { addDays } from '../../shared/dates.js';
 import { openLake } from '../../lake/index.js';
 import { startDaily } from '../../orchestration/client.js';
 import { renderDailyReport, uiLink } from '../../orchestration/render.js';

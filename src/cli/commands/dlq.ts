@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkAcceptable, closeDlqEntry, getDlq, listDlq, recordDlqReplay, replayDlqEntry, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
-import { openLake, type Lake } from '../../lake/index.js';
 import { uiLink } from '../../orchestration/render.js';
-import { action, CliError, output, parseDate, settingsFrom } from '../context.js';
+import { action, CliError, output, parseDate, settingsFrom, withLake } from '../context.js';
 
 function parseStatus(v: string): DlqStatus | 'all' {
   if (v !== 'open' && v !== 'closed' && v !== 'all') throw new InvalidArgumentError(`invalid --status '${v}': expected open, closed or all`);
@@ -30,16 +29,6 @@ function describeEntry(e: DlqEntry): string {
   ];
   if (e.sampleRows?.length) lines.push('  sample rows', ...e.sampleRows.map((r) => `    ${JSON.stringify(r)}`));
   return lines.join('\n');
-}
-
-async function withLake<T>(cmd: Command, fn: (lake: Lake) => Promise<T>): Promise<T> {
-  const s = settingsFrom(cmd);
-  const lake = openLake(s.lake, s);
-  try {
-    return await fn(lake);
-  } finally {
-    await lake.close();
-  }
 }
 
 export function registerDlq(program: Command): void {

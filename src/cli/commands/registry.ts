@@ -1,19 +1,8 @@
 import type { Command } from 'commander';
 import { FAMILIES, family } from '../../features/families/index.js';
-import { openLake, type Lake } from '../../lake/index.js';
 import { describeDiff, diffSchemas } from '../../registry/diff.js';
 import { getSchema, listSchemas, registerFamily, type RegisteredSchema } from '../../registry/store.js';
-import { action, output, parsePositiveInt, settingsFrom } from '../context.js';
-
-async function withLake<T>(cmd: Command, fn: (lake: Lake) => Promise<T>): Promise<T> {
-  const s = settingsFrom(cmd);
-  const lake = openLake(s.lake, s);
-  try {
-    return await fn(lake);
-  } finally {
-    await lake.close();
-  }
-}
+import { action, output, parsePositiveInt, withLake } from '../context.js';
 
 function renderSchema(r: RegisteredSchema): string {
   const s = r.schema;

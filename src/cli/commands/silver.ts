@@ -3,7 +3,7 @@ import { engineOptions, withEngine } from '../../engine/duckdb.js';
 import { openLake } from '../../lake/index.js';
 import { generateSilver, type GeneratedDate } from '../../silver/generator.js';
 import { readSilver } from '../../silver/reader.js';
-import { action, dateRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
+import { action, requireRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
 
 
 function parseInteger(name: string) {
@@ -52,7 +52,7 @@ export function registerSilver(program: Command): void {
     .option('--bad-rows <rate>', 'share of extra rows breaking the silver rules (e.g. 0.01)', parseRate, 0)
     .action(
       action(async (opts: { from: string; to: string; users: number; videos: number; eventsPerDay: number; seed: number; badRows: number }, cmd: Command) => {
-        dateRange(opts.from, opts.to);
+        requireRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         const json = globals(cmd).json === true;
@@ -80,7 +80,7 @@ export function registerSilver(program: Command): void {
     .option('--allow-missing', 'read the dates that are there instead of failing on missing ones')
     .action(
       action(async (opts: { from: string; to: string; hours?: [number, number]; runTime?: Date; quarantine: boolean; allowMissing?: boolean }, cmd: Command) => {
-        dateRange(opts.from, opts.to);
+        requireRange(opts.from, opts.to);
         const s = settingsFrom(cmd);
         const lake = openLake(s.lake, s);
         try {

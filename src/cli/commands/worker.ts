@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createGoldWorker, installRuntime } from '../../../workers/worker.js';
-import { logger } from '../../monitoring/logger.js';
+import { logger } from '../../shared/logger.js';
 import { goldMetrics, startMetricsServer } from '../../monitoring/metrics.js';
 import { ViewFreshness } from '../../monitoring/view-freshness.js';
 import { onlineViews } from '../../features/online-views.js';

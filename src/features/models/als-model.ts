@@ -13,7 +13,7 @@ import { evaluateRanking, type RankingEvaluation } from '../embeddings/evaluatio
 import { similarItems } from '../embeddings/similarity.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { partitionLocalFiles, silverDates } from '../partials/build.js';
-import { addDays, sqlDate } from '../time.js';
+import { addDays, sqlDate } from '../../shared/dates.js';
 
 export const ALS_WINDOW_DAYS = 30;
 export const SIMILAR_VIDEOS = 20;

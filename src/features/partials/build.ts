@@ -11,8 +11,8 @@ import { SILVER_COLUMNS } from '../../silver/contract.js';
 import { dropSilverView, readSilver, silverQueryError, type SilverReadReport } from '../../silver/reader.js';
 import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
-import { addDays, assertDate, sqlDate } from '../time.js';
-import { mapLimit } from '../../util/map-limit.js';
+import { addDays, assertDate, sqlDate } from '../../shared/dates.js';
+import { mapLimit } from '../../shared/map-limit.js';
 import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, WINDOW_PARTIALS, windowFoldSql, leavingLengths, type DailyPartialName, type HistoryPartialName, type LinkPartialName, type WindowPartialName } from './definitions.js';
 
 export class SilverGapError extends Error {

@@ -2,7 +2,7 @@
 // monitoring (freshness, completeness, anomalies, drift trends, alerts) and the date's DLQ entries.
 import { listDlq, type DlqEntry } from '../../dlq/entries.js';
 import { FAMILIES } from '../../features/families/index.js';
-import { assertDate } from '../../features/time.js';
+import { assertDate } from '../../shared/dates.js';
 import type { Lake } from '../../lake/index.js';
 import type { ValidationReport } from '../../quality/report.js';
 import type { Alert } from '../alerts.js';

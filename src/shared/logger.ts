@@ -1,14 +1,14 @@
 // Structured JSON logs (pino) on stderr, so that stdout stays for command results.
 import { pino, type Logger } from 'pino';
-import { redactText } from '../config/redact.js';
+import { redactText } from './redact.js';
 
 let root: Logger | undefined;
 
 export function logger(): Logger {
+  // The level is the settings' (GOLD_LOG_LEVEL): the CLI sets it once the settings are loaded.
   root ??= pino(
-    // An empty GOLD_LOG_LEVEL is unset, as for every setting.
     {
-      level: process.env.GOLD_LOG_LEVEL || 'info',
+      level: 'info',
       base: { app: 'gold' },
       redact: ['password', '*.password', 'secretAccessKey', '*.secretAccessKey'],
       // Any URL in a logged text value or message loses its secrets (a connection string in an error, say).
