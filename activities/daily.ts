@@ -1,14 +1,14 @@
 // The activities of the daily DAG and of backfills: thin functions over src/ that take lake paths and
 // return references, counts and small reports.
-import { planStages } from '../src/dag/plan.js';
+import { planStages } from '../src/pipeline/plan.js';
 import { stageAccepted } from '../src/dlq/index.js';
 import { computeFamily } from '../src/features/compute.js';
 import { FAMILIES, family } from '../src/features/families/index.js';
 import { ensurePartials, firstStaleDate } from '../src/features/partials/build.js';
 import { dateRange } from '../src/shared/dates.js';
-import { silverStatus } from '../src/orchestration/silver-status.js';
-import type { BackfillActivities, DailyActivities } from '../workflows/types.js';
-import type { ActivityContext } from './context.js';
+import { silverStatus } from '../src/silver/status.js';
+import type { BackfillActivities, DailyActivities } from '../src/pipeline/types.js';
+import type { ActivityContext } from '../src/steps/context.js';
 import { classified, currentAttempt, withHeartbeat } from './errors.js';
 import { goldActivities } from './gold.js';
 

@@ -1,5 +1,5 @@
 // All activities of the gold worker, bound to one context.
-import type { ActivityContext } from './context.js';
+import type { ActivityContext } from '../src/steps/context.js';
 import { createDailyActivities } from './daily.js';
 import { smokeActivities } from './smoke.js';
 
@@ -11,4 +11,4 @@ export function createActivities(ctx: ActivityContext) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export { createActivityContext, type ActivityContext } from './context.js';
+export { createActivityContext, type ActivityContext } from '../src/steps/context.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetScan, withEngine, sqlStr } from '../src/engine/duckdb.js';
 import { commitPartition, committedFiles, deletePartition, paths } from '../src/lake/index.js';
-import type { ActivityContext } from './context.js';
+import type { ActivityContext } from '../src/steps/context.js';
 
 export interface SmokeResult {
   lakePath: string;

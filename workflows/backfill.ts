@@ -17,8 +17,8 @@ import {
 } from '@temporalio/workflow';
 import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
 import { dailyGoldWorkflow } from './daily.js';
-import { policyFor } from './policies.js';
-import type { BackfillActivities, BackfillInput, BackfillProgress, DailyReport } from './types.js';
+import { policyFor } from '../src/pipeline/policies.js';
+import type { BackfillActivities, BackfillInput, BackfillProgress, DailyReport } from '../src/pipeline/types.js';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 export const pauseSignal = defineSignal('pause');

@@ -16,9 +16,9 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
-import { newReport, runDailyDag, SilverNotReadyError, type DagHost } from './daily-dag.js';
-import { ACTIVITY_GROUP, policyFor } from './policies.js';
-import type { DailyActivities, DailyInput, DailyReport, SlaMiss } from './types.js';
+import { newReport, runDailyDag, SilverNotReadyError, type DagHost } from '../src/pipeline/daily-dag.js';
+import { ACTIVITY_GROUP, policyFor } from '../src/pipeline/policies.js';
+import type { DailyActivities, DailyInput, DailyReport, SlaMiss } from '../src/pipeline/types.js';
 
 export const dailyProgressQuery = defineQuery<DailyReport>('progress');
 

@@ -6,27 +6,17 @@ import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlready
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { addDays } from '../src/shared/dates.js';
 import { dailyGoldWorkflow } from './daily.js';
-import type { DailyInput, DailyReport } from './types.js';
+import { dailyWorkflowId } from '../src/pipeline/ids.js';
+import type { ScheduledDailyInput, ScheduledDailyResult } from '../src/pipeline/types.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const SILVER_POLL_MS = 5 * 60_000;
-
-export interface ScheduledDailyInput {
-  /** Days between the scheduled start's UTC date and the feature date (default 1: yesterday). */
-  lagDays?: number;
-  /** Hours after as_of(D) by which gold must be committed (the SLA deadline); default 6. */
-  commitWithinHours?: number;
-  policies?: DailyInput['policies'];
-  /** Validation overrides of every scheduled run (drift warn-only, row quarantine). */
-  quality?: DailyInput['quality'];
-  heavyTaskQueue?: string;
-}
 
 export function featureDateFor(scheduledStart: Date, lagDays: number): string {
   return addDays(scheduledStart.toISOString().slice(0, 10), -lagDays);
 }
 
-export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): Promise<DailyReport | { date: string; alreadyStarted: true }> {
+export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): Promise<ScheduledDailyResult> {
   const info = workflowInfo();
   const start = info.typedSearchAttributes.get(SCHEDULED_START) ?? info.startTime;
   const date = featureDateFor(start, input.lagDays ?? 1);
@@ -36,7 +26,7 @@ export async function scheduledDailyWorkflow(input: ScheduledDailyInput = {}): P
   const silverWait = { maxWaitMs: Math.max(0, commitByMs - Date.now()), pollMs: SILVER_POLL_MS };
   try {
     return await executeChild(dailyGoldWorkflow, {
-      workflowId: `gold-daily-${date}`,
+      workflowId: dailyWorkflowId(date),
       args: [{ date, runKind: 'daily', sla: { commitBy }, silverWait, policies: input.policies, quality: input.quality, heavyTaskQueue: input.heavyTaskQueue }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `scheduled daily gold ${date}`,

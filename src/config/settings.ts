@@ -34,6 +34,9 @@ const schema = z.object({
   workerMaxActivities: positiveInt,
   freshnessRefreshSeconds: positiveInt,
   freshnessSlaSeconds: positiveInt,
+  heavyTaskQueue: z.string().min(1).optional(),
+  alertWebhook: z.string().regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL').optional(),
+  temporalUi: z.string().regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL').optional(),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -57,6 +60,9 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   workerMaxActivities: 'GOLD_WORKER_MAX_ACTIVITIES',
   freshnessRefreshSeconds: 'GOLD_FRESHNESS_REFRESH_SECONDS',
   freshnessSlaSeconds: 'GOLD_FRESHNESS_SLA_SECONDS',
+  heavyTaskQueue: 'GOLD_HEAVY_TASK_QUEUE',
+  alertWebhook: 'GOLD_ALERT_WEBHOOK',
+  temporalUi: 'GOLD_TEMPORAL_UI',
 };
 
 /** The command-line flag that sets a setting, where there is one (shown when the bad value came from it). */
@@ -101,6 +107,12 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
     freshnessRefreshSeconds: pick('freshnessRefreshSeconds') ?? 60,
     // A daily schedule commits D by as_of(D) + 6 h: the latest committed date is then never older than 1 day + 6 h.
     freshnessSlaSeconds: pick('freshnessSlaSeconds') ?? 30 * 3600,
+    // Unset: every activity runs on the main task queue; set: the heavy ones go to workers of their own (`gold worker --activities-only`).
+    heavyTaskQueue: pick('heavyTaskQueue'),
+    // Unset: alerts are logs and metrics only.
+    alertWebhook: pick('alertWebhook'),
+    // Unset: the dev server's UI of the local stack.
+    temporalUi: pick('temporalUi'),
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -117,6 +129,9 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
 /** The settings as environment variables, to hand to a child process. */
 export function settingsEnv(s: Settings): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, env] of Object.entries(SETTING_ENV)) out[env] = String(s[k as keyof Settings]);
+  for (const [k, env] of Object.entries(SETTING_ENV)) {
+    const v = s[k as keyof Settings];
+    if (v !== undefined) out[env] = String(v);
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 // In-process computation of families over a date range, without Temporal: for debugging feature
 // definitions and for notebooks (`gold compute`). Stages results; committing gold is the pipeline's job.
-import { planStages } from '../dag/plan.js';
+import { planStages } from '../pipeline/plan.js';
 import type { FeatureContext } from './context.js';
 import { computeFamily, type FamilyResult } from './compute.js';
 import { FAMILIES, family } from './families/index.js';

@@ -8,7 +8,8 @@ import { commitPartition, committedFiles, paths, readManifest, type Lake } from 
 import { scratchFolder, type FeatureContext } from './context.js';
 import { FAMILIES } from './families/index.js';
 import { isState, type PartialName } from './partials/definitions.js';
-import { partitionLocalFiles, silverDates } from './partials/build.js';
+import { partitionLocalFiles } from './partials/build.js';
+import { silverDates } from '../silver/status.js';
 import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
 import { addDays, sqlAsOf, sqlDate } from '../shared/dates.js';
 import { mapLimit } from '../shared/map-limit.js';

@@ -2,6 +2,7 @@
 // A webhook that fails is logged and counted, never thrown: an alert must not break the run raising it.
 import { logger } from '../shared/logger.js';
 import { goldMetrics } from './metrics.js';
+import { SETTING_ENV } from '../config/settings.js';
 
 export type AlertSeverity = 'warn' | 'error';
 
@@ -24,13 +25,14 @@ export interface AlertDelivery {
   error?: string;
 }
 
-export const ALERT_WEBHOOK_ENV = 'GOLD_ALERT_WEBHOOK';
+const ALERT_WEBHOOK_ENV = SETTING_ENV.alertWebhook;
 
+/** Logs and counts the alert, and POSTs it to the webhook of the settings (`alertWebhook`) when there is one. */
 export async function raiseAlert(alert: Alert, opts: { webhookUrl?: string; timeoutMs?: number } = {}): Promise<AlertDelivery> {
   const { kind, severity, message, ...context } = alert;
   logger()[severity]({ alert: kind, ...context }, `ALERT ${kind}: ${message}`);
   goldMetrics().alerts.inc({ kind, severity });
-  const url = opts.webhookUrl ?? process.env[ALERT_WEBHOOK_ENV];
+  const url = opts.webhookUrl;
   if (!url) return { webhook: 'skipped' };
   const delivery = await post(url, { source: 'gold', at: new Date().toISOString(), ...alert }, opts.timeoutMs ?? 5000);
   if (delivery.webhook === 'failed') {

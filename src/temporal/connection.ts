@@ -13,6 +13,16 @@ export async function connectClient(settings: Pick<Settings, 'temporalAddress' |
   return new Client({ connection, namespace: settings.temporalNamespace });
 }
 
+/** Runs fn with a client, its connection closed afterwards. */
+export async function withClient<T>(settings: Pick<Settings, 'temporalAddress' | 'temporalNamespace'>, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(settings);
+  try {
+    return await fn(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
 /** True when the frontend answers. */
 export async function temporalReachable(address: string, timeoutMs = 2000): Promise<boolean> {
   try {

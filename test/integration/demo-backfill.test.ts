@@ -9,7 +9,7 @@ import { engineOptions } from '../../src/engine/duckdb.js';
 import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
 import { generateSilver } from '../../src/silver/generator.js';
-import type { BackfillProgress } from '../../workflows/types.js';
+import type { BackfillProgress } from '../../src/pipeline/types.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
 import { runDailyUnique, testClient, withWorker } from '../support/temporal.js';

@@ -10,7 +10,7 @@ import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, deletePartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { readRunRecords, writeValidationReport } from '../../src/monitoring/run-records.js';
 import type { ValidationReport } from '../../src/quality/report.js';
-import type { DailyReport } from '../../workflows/types.js';
+import type { DailyReport } from '../../src/pipeline/types.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';

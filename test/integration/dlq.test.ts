@@ -11,14 +11,14 @@ import {
   DlqEntryNotFoundError,
   getDlq,
   listDlq,
-  replayDlqEntry,
   replayWorkflowId,
   type DlqEntryInput,
 } from '../../src/dlq/index.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { setLogLevel } from '../../src/shared/logger.js';
-import { connectClient } from '../../src/temporal/connection.js';
+import { connectClient, withClient } from '../../src/temporal/connection.js';
+import { startReplay } from '../../src/temporal/workflows.js';
 import { FEATURE_DATE, RUN_KIND } from '../../src/temporal/search-attributes.js';
 import { s3LakeUri, tempDir, testSettings } from '../support/env.js';
 import { runGold } from '../support/cli.js';
@@ -141,7 +141,7 @@ describe('DLQ replay through Temporal', () => {
     const s = testSettings();
     const lake = localLake();
     const entry = await getDlq(lake, await addDlqEntry(lake, input()));
-    const started = await replayDlqEntry(s, entry);
+    const started = await withClient(s, (client) => startReplay(client, s, entry));
     expect(started.workflowId).toBe(`gold-replay-user_features-2024-03-01-${entry.id.slice(-10)}`);
     expect(started.workflowId).toBe(replayWorkflowId(entry));
     expect(started.alreadyRunning).toBe(false);
@@ -159,7 +159,7 @@ describe('DLQ replay through Temporal', () => {
       // With the family that depends on it: user_features' failure skipped statistical_features.
       expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toEqual({ date: '2024-03-01', families: ['user_features', 'statistical_features'], runKind: 'replay', dlqEntryId: entry.id });
 
-      const again = await replayDlqEntry(s, entry);
+      const again = await withClient(s, (client) => startReplay(client, s, entry));
       expect(again).toEqual({ workflowId: started.workflowId, runId: started.runId, alreadyRunning: true });
       await handle.terminate('test done');
     } finally {
@@ -167,7 +167,7 @@ describe('DLQ replay through Temporal', () => {
     }
 
     const closed = await closeDlqEntry(lake, entry.id, { closedBy: 'test' });
-    await expect(replayDlqEntry(s, closed)).rejects.toThrow(/is closed .*nothing to replay/);
+    await expect(withClient(s, (client) => startReplay(client, s, closed))).rejects.toThrow(/is closed .*nothing to replay/);
   });
 });
 

@@ -40,10 +40,9 @@ describe('a drift alert', () => {
       });
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    process.env.GOLD_ALERT_WEBHOOK = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
+    s.alertWebhook = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
   });
   afterAll(async () => {
-    delete process.env.GOLD_ALERT_WEBHOOK;
     hook.close();
     await lake.close();
   });

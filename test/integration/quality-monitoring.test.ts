@@ -91,13 +91,12 @@ describe('monitoring a date', () => {
 describe('alerts', () => {
   const alert: Alert = { kind: 'completeness', severity: 'warn', date: DATE, family: 'test_features', message: 'rows low', value: 0.4, threshold: 0.5 };
 
-  it('POST the alerts as JSON to GOLD_ALERT_WEBHOOK and count them', async () => {
+  it('POST the alerts as JSON to the webhook (GOLD_ALERT_WEBHOOK) and count them', async () => {
     const hook = await webhookServer();
     const before = (await goldMetrics().alerts.get()).values.find((v) => v.labels.kind === 'anomaly')?.value ?? 0;
-    process.env.GOLD_ALERT_WEBHOOK = hook.url;
     try {
       const m = await monitorDate(lake, DATE, [testFamily.name]);
-      const deliveries = await raiseAlerts(m.alerts);
+      const deliveries = await raiseAlerts(m.alerts, { webhookUrl: hook.url });
       expect(deliveries.every((d) => d.webhook === 'sent' && d.status === 204)).toBe(true);
       expect(hook.bodies).toHaveLength(m.alerts.length);
       const first = hook.bodies[0] as { method: string; type: string; body: Alert & { source: string; at: string } };
@@ -105,7 +104,6 @@ describe('alerts', () => {
       expect(Date.parse(first.body.at)).toBeGreaterThan(Date.now() - 60_000);
       expect((await goldMetrics().alerts.get()).values.find((v) => v.labels.kind === 'anomaly')?.value).toBe(before + 2);
     } finally {
-      delete process.env.GOLD_ALERT_WEBHOOK;
       hook.server.close();
     }
   });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
-import { startBackfill, startDaily } from '../../src/orchestration/client.js';
+import { startBackfill, startDaily } from '../../src/temporal/workflows.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { testClient, withWorker, workflowBundle } from '../support/temporal.js';

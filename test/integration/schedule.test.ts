@@ -10,7 +10,7 @@ import { Engine } from '../../src/engine/duckdb.js';
 import { addDays } from '../../src/shared/dates.js';
 import { openLake, paths, readManifest } from '../../src/lake/index.js';
 import { packageRoot } from '../../src/tools/binaries.js';
-import type { DailyReport } from '../../workflows/types.js';
+import type { DailyReport } from '../../src/pipeline/types.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { testClient, withWorker } from '../support/temporal.js';

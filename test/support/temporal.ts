@@ -9,7 +9,8 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleW
 import { settingsEnv, type Settings } from '../../src/config/settings.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { createGoldWorker, workflowsPath, type GoldWorkerOptions } from '../../workers/worker.js';
-import type { DailyInput, DailyReport } from '../../workflows/types.js';
+import type { DailyInput, DailyReport } from '../../src/pipeline/types.js';
+import { WORKFLOW, type GoldWorkflows } from '../../src/pipeline/workflows.js';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -28,8 +29,8 @@ export async function testClient(s: Settings): Promise<Client> {
  * test files running at once on the shared server never meet each other's runs of the same date.
  */
 export async function runDailyUnique(client: Client, s: Settings, input: DailyInput): Promise<DailyReport> {
-  const handle = await client.workflow.start('dailyGoldWorkflow', { taskQueue: s.taskQueue, workflowId: `test-daily-${input.date}-${randomBytes(4).toString('hex')}`, args: [{ runKind: 'daily', ...input }] });
-  return handle.result() as Promise<DailyReport>;
+  const handle = await client.workflow.start<GoldWorkflows['dailyGoldWorkflow']>(WORKFLOW.daily, { taskQueue: s.taskQueue, workflowId: `test-daily-${input.date}-${randomBytes(4).toString('hex')}`, args: [{ runKind: 'daily', ...input }] });
+  return handle.result();
 }
 
 /** Runs fn with an in-process worker polling the settings' task queue. */

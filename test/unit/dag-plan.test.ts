@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dependents, planStages, PlanError } from '../../src/dag/plan.js';
+import { dependents, planStages, PlanError } from '../../src/pipeline/plan.js';
 import { FAMILIES } from '../../src/features/families/index.js';
 
 describe('DAG plan', () => {

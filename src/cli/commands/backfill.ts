@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection.js';
-import { startBackfill } from '../../orchestration/client.js';
-import { renderBackfill, uiLink } from '../../orchestration/render.js';
-import type { BackfillProgress } from '../../../workflows/types.js';
+import { startBackfill } from '../../temporal/workflows.js';
+import { renderBackfill, uiLink } from '../render.js';
+import type { BackfillProgress } from '../../pipeline/types.js';
 import { action, addQualityOptions, parseFamilies, requireRange, globals, output, parseDate, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
 
 /** Follows a backfill with a live bar on stderr until it ends; returns its final progress. */

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { checkAcceptable, closeDlqEntry, getDlq, listDlq, recordDlqReplay, replayDlqEntry, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
-import { uiLink } from '../../orchestration/render.js';
+import { checkAcceptable, closeDlqEntry, getDlq, listDlq, recordDlqReplay, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
+import { withClient } from '../../temporal/connection.js';
+import { startReplay } from '../../temporal/workflows.js';
+import { uiLink } from '../render.js';
 import { action, CliError, output, parseDate, settingsFrom, withLake } from '../context.js';
 
 function parseStatus(v: string): DlqStatus | 'all' {
@@ -76,7 +78,7 @@ export function registerDlq(program: Command): void {
           const entry = await getDlq(lake, id);
           const acceptance = opts.accept ? await checkAcceptable(lake, entry) : undefined;
           const accept = acceptance && { family: entry.family, stagingPath: acceptance.stagingPath, dlqEntryId: entry.id, acceptedBy: opts.by, reason: opts.reason!.trim(), failedChecks: acceptance.failedChecks };
-          const started = await replayDlqEntry(s, entry, accept);
+          const started = await withClient(s, (client) => startReplay(client, s, entry, accept));
           if (!started.alreadyRunning) {
             const at = new Date().toISOString();
             await recordDlqReplay(lake, id, { workflowId: started.workflowId, startedAt: at }, accept && { by: accept.acceptedBy, reason: accept.reason, at, workflowId: started.workflowId, failedChecks: accept.failedChecks });

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { connectClient } from '../../temporal/connection.js';
-import { startDaily } from '../../orchestration/client.js';
-import { runDailyLocal } from '../../orchestration/local-runner.js';
-import { renderDailyReport, uiLink } from '../../orchestration/render.js';
+import { startDaily } from '../../temporal/workflows.js';
+import { runDailyLocal } from '../../steps/local-runner.js';
+import { renderDailyReport, uiLink } from '../render.js';
 import { createDailyActivities } from '../../../activities/daily.js';
-import { createActivityContext } from '../../../activities/context.js';
-import type { DailyReport } from '../../../workflows/types.js';
+import { createActivityContext } from '../../steps/context.js';
+import type { DailyReport } from '../../pipeline/types.js';
 import { action, addQualityOptions, parseFamilies, globals, output, parseDate, qualityFrom, settingsFrom } from '../context.js';
 
 export function registerRun(program: Command): void {

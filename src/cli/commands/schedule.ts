@@ -1,7 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type CalendarSpec, type ScheduleDescription } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection.js';
-import { SCHEDULE_ID } from '../../orchestration/ids.js';
+import { SCHEDULE_ID } from '../../pipeline/ids.js';
+import { scheduledDailyAction } from '../../temporal/workflows.js';
 import { action, addQualityOptions, CliError, output, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
@@ -86,13 +87,7 @@ export function registerSchedule(program: Command): void {
           const handle = await client.schedule.create({
             scheduleId: o.id,
             spec: { ...(o.calendar ? { calendars: [o.calendar] } : { cronExpressions: [o.cron] }), timezone: o.timezone },
-            action: {
-              type: 'startWorkflow',
-              workflowType: 'scheduledDailyWorkflow',
-              workflowId: `${o.id}-run`,
-              taskQueue: s.taskQueue,
-              args: [{ lagDays: o.lagDays, ...(quality ? { quality } : {}), ...(process.env.GOLD_HEAVY_TASK_QUEUE ? { heavyTaskQueue: process.env.GOLD_HEAVY_TASK_QUEUE } : {}) }],
-            },
+            action: scheduledDailyAction(s, o.id, { lagDays: o.lagDays, ...(quality ? { quality } : {}) }),
             policies: { catchupWindow: o.catchupWindow as never, overlap: o.overlap, pauseOnFailure: false },
             state: { paused: o.paused ?? false, note: 'created by gold schedule create' },
           });

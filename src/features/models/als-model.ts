@@ -12,7 +12,8 @@ import { DEFAULT_ALS_PARAMS, trainAls, type AlsParams } from '../embeddings/als.
 import { evaluateRanking, type RankingEvaluation } from '../embeddings/evaluation.js';
 import { similarItems } from '../embeddings/similarity.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
-import { partitionLocalFiles, silverDates } from '../partials/build.js';
+import { partitionLocalFiles } from '../partials/build.js';
+import { silverDates } from '../../silver/status.js';
 import { addDays, sqlDate } from '../../shared/dates.js';
 
 export const ALS_WINDOW_DAYS = 30;

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
-import { commitPartition, committedFiles, partitionValue, paths, readManifest, type Lake } from '../../lake/index.js';
+import { silverDates } from '../../silver/status.js';
+import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../../lake/index.js';
 import { SILVER_COLUMNS } from '../../silver/contract.js';
 import { dropSilverView, readSilver, silverQueryError, type SilverReadReport } from '../../silver/reader.js';
 import { firstBrokenRowRuleSql } from '../../silver/rules.js';
@@ -28,14 +29,6 @@ const dailySqlHash = (n: DailyPartialName): string => sha(`${DAILY_PARTIALS[n].s
 const historySqlHash = (n: HistoryPartialName): string => sha(HISTORY_PARTIALS[n].sql);
 const linkSqlHash = (n: LinkPartialName): string => sha(partialSql(n));
 const windowSqlHash = (n: WindowPartialName): string => sha(partialSql(n));
-
-/** Dates that have a silver folder, ascending. */
-export async function silverDates(lake: Lake): Promise<string[]> {
-  return (await lake.listDirs(paths.silverEvents))
-    .map((d) => partitionValue(d, 'event_date'))
-    .filter((d): d is string => d !== undefined)
-    .sort();
-}
 
 /** Identifies a date's silver content: changes when any of its files or markers change, even rewritten at the same size. */
 export async function silverFingerprint(lake: Lake, date: string): Promise<string> {

@@ -2,10 +2,10 @@
 import type { Settings } from '../config/settings.js';
 import { readState, uiPortFor } from '../dev/stack.js';
 import { webUiUrl } from '../temporal/connection.js';
-import type { BackfillProgress, DailyReport } from '../../workflows/types.js';
+import type { BackfillProgress, DailyReport } from '../pipeline/types.js';
 
 export function uiLink(s: Settings, workflowId?: string): string {
-  const base = process.env.GOLD_TEMPORAL_UI;
+  const base = s.temporalUi;
   if (base) return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(s.temporalNamespace)}/workflows${workflowId ? `/${encodeURIComponent(workflowId)}` : ''}`;
   return webUiUrl(readState(s).temporal?.uiPort ?? uiPortFor(s.temporalAddress), s.temporalNamespace, workflowId);
 }

@@ -1,8 +1,15 @@
-// Whether the silver a date needs is there: every date from the first silver date to D, each with its
+// The silver dates in the lake, and whether the silver a date needs is there: every date from the first silver date to D, each with its
 // completion marker.
 import { addDays } from '../shared/dates.js';
-import { paths, type Lake } from '../lake/index.js';
-import { silverDates } from '../features/partials/build.js';
+import { partitionValue, paths, type Lake } from '../lake/index.js';
+
+/** Dates that have a silver folder, ascending. */
+export async function silverDates(lake: Lake): Promise<string[]> {
+  return (await lake.listDirs(paths.silverEvents))
+    .map((d) => partitionValue(d, 'event_date'))
+    .filter((d): d is string => d !== undefined)
+    .sort();
+}
 
 export interface SilverStatus {
   ready: boolean;

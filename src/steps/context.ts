@@ -1,10 +1,10 @@
 // What every activity needs, built once per worker process.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Settings } from '../src/config/settings.js';
-import { engineOptions, type EngineOptions } from '../src/engine/duckdb.js';
-import { openLake, type Lake } from '../src/lake/index.js';
-import { openOnlineStore, type OnlineStore } from '../src/online/store.js';
+import type { Settings } from '../config/settings.js';
+import { engineOptions, type EngineOptions } from '../engine/duckdb.js';
+import { openLake, type Lake } from '../lake/index.js';
+import { openOnlineStore, type OnlineStore } from '../online/store.js';
 
 export interface ActivityContext {
   settings: Settings;

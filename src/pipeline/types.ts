@@ -1,6 +1,6 @@
 // Inputs, results and activity signatures of the gold workflows. Types only: safe for the workflow
 // bundle, and the contract between workflows, activities and the in-process runner.
-import type { QualityConfig } from '../src/quality/config.js';
+import type { QualityConfig } from '../quality/config.js';
 
 export type RunKind = 'daily' | 'backfill' | 'replay';
 
@@ -208,3 +208,18 @@ export interface BackfillActivities {
   planBackfill(a: { from: string; to: string; families?: string[]; force?: boolean }): Promise<BackfillPlan>;
   buildPartials(a: { date: string; runTime: string }): Promise<PartialsResult>;
 }
+
+/** The input of the workflow a Temporal Schedule starts (schedule arguments are static: the date comes from the start time). */
+export interface ScheduledDailyInput {
+  /** Days between the scheduled start's UTC date and the feature date (default 1: yesterday). */
+  lagDays?: number;
+  /** Hours after as_of(D) by which gold must be committed (the SLA deadline); default 6. */
+  commitWithinHours?: number;
+  policies?: DailyInput['policies'];
+  /** Validation overrides of every scheduled run (drift warn-only, row quarantine). */
+  quality?: DailyInput['quality'];
+  heavyTaskQueue?: string;
+}
+
+/** The daily report, or the date whose daily run was already started (by hand or by an earlier fire). */
+export type ScheduledDailyResult = DailyReport | { date: string; alreadyStarted: true };
