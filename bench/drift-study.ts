@@ -7,14 +7,14 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActivityContext, type ActivityContext } from '../activities/context.js';
+import { createActivityContext, type ActivityContext } from '../src/steps/context.js';
 import { createDailyActivities } from '../activities/daily.js';
 import { loadSettings } from '../src/config/settings.js';
 import { addDays, dateRange } from '../src/shared/dates.js';
 import { monitorDate } from '../src/monitoring/monitor.js';
 import { latestValidationReports } from '../src/monitoring/run-records.js';
 import { describeFilling } from '../src/quality/report.js';
-import { runDailyLocal } from '../src/orchestration/local-runner.js';
+import { runDailyLocal } from '../src/steps/local-runner.js';
 import { generateSilver } from '../src/silver/generator.js';
 import { injectShift, type ShiftKind } from '../src/silver/shift.js';
 

@@ -13,7 +13,7 @@ import { FAMILIES } from '../src/features/families/index.js';
 import { ensurePartials } from '../src/features/partials/build.js';
 import { REFERENCE_FAMILIES, referenceSql } from '../src/features/reference.js';
 import { addDays } from '../src/shared/dates.js';
-import { planStages } from '../src/dag/plan.js';
+import { planStages } from '../src/pipeline/plan.js';
 import { openLake } from '../src/lake/index.js';
 import { generateSilver } from '../src/silver/generator.js';
 import { readSilver } from '../src/silver/reader.js';

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sqlStr, withEngine, type EngineOptions } from '../src/engine/duckdb.js';
 import { userFeatures } from '../src/features/families/user-features.js';
-import { onlineViewOf } from '../src/features/online-views.js';
+import { onlineViewOf } from '../src/online/views.js';
 import { EmbeddedOnlineStore } from '../src/online/embedded-store.js';
 import { materializeParquet } from '../src/online/materialize.js';
 import { RedisOnlineStore } from '../src/online/redis-store.js';

@@ -4,7 +4,7 @@
 import { parquetScan, withEngine, type EngineOptions } from '../engine/duckdb.js';
 import { addDays } from '../shared/dates.js';
 import { family } from '../features/families/index.js';
-import { onlineLayoutVersion, onlineViewOf } from '../features/online-views.js';
+import { onlineLayoutVersion, onlineViewOf } from '../online/views.js';
 import type { FamilyDecl } from '../features/types.js';
 import { committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
 import { schemaVersions } from '../registry/index.js';

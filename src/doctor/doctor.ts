@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { redactText } from '../shared/redact.js';
 import type { Settings } from '../config/settings.js';
 import { openLake } from '../lake/index.js';
-import { openOnlineStore } from '../online/store.js';
+import { openOnlineStore } from '../online/open.js';
 import { connectClient, workflowPollers } from '../temporal/connection.js';
 import { RUN_KIND } from '../temporal/search-attributes.js';
 

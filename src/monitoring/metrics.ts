@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ValidationReport } from '../quality/report.js';
-import type { RunRecord } from './run-records.js';
+import type { RunRecord } from './run-record.js';
 
 /** Seconds: from quick lake reads to long backfill steps, so that p95/p99 land inside a bucket. */
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];

@@ -6,39 +6,7 @@ import { assertDate } from '../shared/dates.js';
 import { LakeNotFoundError, paths, safeSegment, type Lake } from '../lake/index.js';
 import type { ValidationReport } from '../quality/report.js';
 import { observeRun } from './metrics.js';
-import type { AlsModelReport } from '../features/models/als-model.js';
-
-export interface RunStepRecord {
-  step: string;
-  family?: string;
-  status: string;
-  attempts: number;
-  seconds?: number;
-  rows?: number;
-  qualityScore?: number;
-  dlqEntryId?: string;
-  error?: string;
-  detail?: string;
-}
-
-/** What a run reports about itself (the daily workflow's report has this shape). */
-export interface RunRecord {
-  date: string;
-  runId: string;
-  runKind: string;
-  status: string;
-  startedAt: number;
-  finishedAt?: number;
-  steps: RunStepRecord[];
-  slaMisses?: { kind: string; detail: string; at: number }[];
-  dlqEntries: string[];
-  familiesLanded: string[];
-  /** Staged data landed as it is, by a person's decision (`gold dlq replay --accept`). */
-  accepted?: { family: string; stagingPath: string; dlqEntryId: string; acceptedBy: string; reason: string; failedChecks: string[] };
-  /** Quality reports of the models the landed families were computed from. */
-  models?: { als?: AlsModelReport };
-}
-
+import type { RunRecord } from './run-record.js';
 
 export function runRecordKey(date: string, runId: string): string {
   return paths.join(paths.runs(assertDate(date)), `${safeSegment('run id', runId)}.json`);

@@ -2,11 +2,7 @@
 // (LMDB under <home>/online, no server) as the default. Both store one record per (view, version,
 // entity) (see record.ts), guard writes by timestamp, and share the read path below, so that the
 // same test suite holds for both (rows.ts).
-import { join } from 'node:path';
 import type { OnlineViewSpec } from './view.js';
-import { EmbeddedOnlineStore } from './embedded-store.js';
-import { RedisOnlineStore } from './redis-store.js';
-import { observeStoreOperation } from '../monitoring/metrics.js';
 
 export interface OnlineWriteRow {
   /** From encodeEntityKey. */
@@ -85,35 +81,4 @@ export interface OnlineStore {
    * when the store has none (nothing written, or written before the store kept one).
    */
   latestFeatureTimestamp(view: OnlineViewSpec): Promise<number | undefined>;
-}
-
-export function openOnlineStore(setting: string, home: string): OnlineStore {
-  return withMetrics(setting === 'embedded' ? new EmbeddedOnlineStore(join(home, 'online')) : new RedisOnlineStore(setting));
-}
-
-/** The store with each data operation counted and timed (gold_store_operations_total, gold_store_operation_duration_seconds). */
-export function withMetrics(store: OnlineStore): OnlineStore {
-  const timed = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      const r = await fn();
-      observeStoreOperation(store.kind, op, (performance.now() - t) / 1000, true);
-      return r;
-    } catch (e) {
-      observeStoreOperation(store.kind, op, (performance.now() - t) / 1000, false);
-      throw e;
-    }
-  };
-  return {
-    kind: store.kind,
-    location: store.location,
-    ping: () => store.ping(),
-    close: () => store.close(),
-    writeBatch: (view, rows, now) => timed('write', () => store.writeBatch(view, rows, now)),
-    writeRecords: (view, rows, now) => timed('write', () => store.writeRecords(view, rows, now)),
-    read: (requests, now) => timed('read', () => store.read(requests, now)),
-    deleteView: (view) => timed('delete', () => store.deleteView(view)),
-    stats: () => store.stats(),
-    latestFeatureTimestamp: (view) => store.latestFeatureTimestamp(view),
-  };
 }

@@ -3,7 +3,7 @@
 // schema version, the version materialization writes under); tests install their own with
 // setViewProvider.
 import type { Settings } from '../config/settings.js';
-import { onlineViews } from '../features/online-views.js';
+import { onlineViews } from '../online/views.js';
 import { openLake } from '../lake/index.js';
 import type { ServingCatalog } from './online-features.js';
 

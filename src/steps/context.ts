@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { engineOptions, type EngineOptions } from '../engine/duckdb.js';
 import { openLake, type Lake } from '../lake/index.js';
-import { openOnlineStore, type OnlineStore } from '../online/store.js';
+import { openOnlineStore } from '../online/open.js';
+import type { OnlineStore } from '../online/store.js';
 
 export interface ActivityContext {
   settings: Settings;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConsistency, sameValue } from '../../src/consistency/check.js';
 import { sqlStr, withEngine } from '../../src/engine/duckdb.js';
-import { onlineViewOf } from '../../src/features/online-views.js';
+import { onlineViewOf } from '../../src/online/views.js';
 import { addDays } from '../../src/shared/dates.js';
 import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';

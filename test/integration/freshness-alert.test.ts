@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runFeatureServer } from '../../src/cli/commands/serve.js';
 import { userFeatures } from '../../src/features/families/user-features.js';
-import { onlineViewOf } from '../../src/features/online-views.js';
+import { onlineViewOf } from '../../src/online/views.js';
 import { addDays, asOf } from '../../src/shared/dates.js';
 import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { setLogLevel } from '../../src/shared/logger.js';

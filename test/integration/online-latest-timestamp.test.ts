@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
-import { withMetrics, type OnlineStore } from '../../src/online/store.js';
+import { withMetrics } from '../../src/online/open.js';
+import type { OnlineStore } from '../../src/online/store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
 import { tempDir } from '../support/env.js';
 

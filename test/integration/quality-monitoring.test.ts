@@ -12,7 +12,8 @@ import { familyFreshness } from '../../src/monitoring/freshness.js';
 import { setLogLevel } from '../../src/shared/logger.js';
 import { goldMetrics, observeValidation, startMetricsServer } from '../../src/monitoring/metrics.js';
 import { monitorDate, raiseAlerts } from '../../src/monitoring/monitor.js';
-import { latestValidationReports, readRunRecords, runRecordKey, writeRunMetrics, writeValidationReport, type RunRecord } from '../../src/monitoring/run-records.js';
+import { latestValidationReports, readRunRecords, runRecordKey, writeRunMetrics, writeValidationReport } from '../../src/monitoring/run-records.js';
+import type { RunRecord } from '../../src/monitoring/run-record.js';
 import { validateFamily } from '../../src/quality/index.js';
 import { tempDir } from '../support/env.js';
 import { ENGINE, genSql, testFamily, validatedHistory, writeParquet } from './quality-fixture.js';
@@ -147,6 +148,7 @@ describe('run records and validation reports', () => {
       { step: 'dlq', family: 'test_features', status: 'succeeded', attempts: 1, dlqEntryId: 'x' },
       { step: 'commit', family: 'other', status: 'failed', attempts: 3, seconds: 2, error: 'boom' },
     ],
+    slaMisses: [],
     dlqEntries: ['x'],
     familiesLanded: [],
   };

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { FeatureDecl } from '../../src/features/types.js';
 import { toyFamily } from '../support/toy-family.js';
-import { onlineLayoutVersion } from '../../src/features/online-views.js';
+import { onlineLayoutVersion } from '../../src/online/views.js';
 import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { getSchema, listSchemas, registerFamily, SchemaBreakingChangeError, SchemaNotFoundError, schemaVersions } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';

@@ -40,6 +40,7 @@ beforeAll(async () => {
     startedAt: Date.parse('2024-05-11T01:00:00Z'),
     finishedAt: Date.parse('2024-05-11T01:01:30Z'),
     steps: [{ step: 'validate', family: testFamily.name, status: 'succeeded', attempts: 1, seconds: 0.3 }],
+    slaMisses: [],
     dlqEntries: [dlqId],
     familiesLanded: [],
   });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runFeatureServer } from '../../src/cli/commands/serve.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { addDlqEntry, closeDlqEntry } from '../../src/dlq/entries.js';
-import { onlineViewOf } from '../../src/features/online-views.js';
+import { onlineViewOf } from '../../src/online/views.js';
 import { asOf } from '../../src/shared/dates.js';
 import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { S3Lake } from '../../src/lake/s3-lake.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkFamilyConsistency, type ConsistencyResult } from '../../consistency/check.js';
 import { family, FAMILIES } from '../../features/families/index.js';
 import { committedFiles, openLake, paths } from '../../lake/index.js';
-import { openOnlineStore } from '../../online/store.js';
+import { openOnlineStore } from '../../online/open.js';
 import { action, CliError, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
 import { engineOptions } from '../../engine/duckdb.js';
 

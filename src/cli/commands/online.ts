@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Settings } from '../../config/settings.js';
-import { openOnlineStore } from '../../online/store.js';
+import { openOnlineStore } from '../../online/open.js';
 import { Catalog, getOnlineFeatures, type OnlineFeaturesResponse } from '../../serving/online-features.js';
 import { servingCatalog } from '../../serving/view-provider.js';
 import { action, CliError, output, settingsFrom } from '../context.js';

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Settings } from '../../config/settings.js';
 import { openLake } from '../../lake/index.js';
 import { logger } from '../../shared/logger.js';
-import { openOnlineStore } from '../../online/store.js';
+import { openOnlineStore } from '../../online/open.js';
 import { loadServeConfig, type ServeConfig } from '../../serving/config.js';
 import { createFeatureServer } from '../../serving/server.js';
 import { servingCatalog } from '../../serving/view-provider.js';

@@ -3,7 +3,7 @@ import { createGoldWorker, installRuntime } from '../../../workers/worker.js';
 import { logger } from '../../shared/logger.js';
 import { goldMetrics, startMetricsServer } from '../../monitoring/metrics.js';
 import { ViewFreshness } from '../../monitoring/view-freshness.js';
-import { onlineViews } from '../../features/online-views.js';
+import { onlineViews } from '../../online/views.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
 
 export function registerWorker(program: Command): void {

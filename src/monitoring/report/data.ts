@@ -7,7 +7,8 @@ import type { Lake } from '../../lake/index.js';
 import type { ValidationReport } from '../../quality/report.js';
 import type { Alert } from '../alerts.js';
 import { monitorDate, type FamilyMonitoring, type MonitoringThresholds } from '../monitor.js';
-import { latestValidationReports, readRunRecords, type RunRecord } from '../run-records.js';
+import type { RunRecord } from '../run-record.js';
+import { latestValidationReports, readRunRecords } from '../run-records.js';
 
 export interface FamilySection extends FamilyMonitoring {
   description?: string;

@@ -1,7 +1,7 @@
 // Families as the online store and the feature server see them.
-import { FAMILIES } from './families/index.js';
-import type { FamilyDecl } from './types.js';
-import type { OnlineViewSpec } from '../online/view.js';
+import { FAMILIES } from '../features/families/index.js';
+import type { FamilyDecl } from '../features/types.js';
+import type { OnlineViewSpec } from './view.js';
 import { getSchema, schemaVersions, type FamilySchema } from '../registry/index.js';
 import type { Lake } from '../lake/index.js';
 
