@@ -3,19 +3,10 @@
 // carries the attempt it happened on, for the run report.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { withCancellation } from '../src/engine/cancellation.js';
 
 interface Classified {
   nonRetryable?: boolean;
   type?: string;
-}
-
-export function currentAttempt(): number {
-  try {
-    return Context.current().info.attempt;
-  } catch {
-    return 1; // called outside Temporal (the in-process runner)
-  }
 }
 
 export function toFailure(err: unknown): ApplicationFailure | CancelledFailure {
@@ -27,7 +18,7 @@ export function toFailure(err: unknown): ApplicationFailure | CancelledFailure {
     message: e.message,
     type: c.type ?? e.name,
     nonRetryable: c.nonRetryable === true,
-    details: [{ attempt: currentAttempt() }],
+    details: [{ attempt: Context.current().info.attempt }],
     cause: e,
   });
 }
@@ -45,27 +36,4 @@ export function classified<T extends object>(acts: T): T {
     };
   }
   return out as T;
-}
-
-/**
- * Heartbeats every few seconds while fn runs, so that a dead worker is noticed within the heartbeat
- * timeout; the heartbeats also bring the activity's cancellation (the run cancelled, the worker
- * shutting down), which interrupts fn's DuckDB queries, and the activity ends as cancelled.
- */
-export async function withHeartbeat<T>(fn: () => Promise<T>, details?: () => unknown): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    return fn();
-  }
-  const signal = ctx.cancellationSignal;
-  const timer = setInterval(() => ctx!.heartbeat(details?.()), 2000);
-  try {
-    return await withCancellation(signal, fn);
-  } catch (e) {
-    throw signal.aborted ? signal.reason : e;
-  } finally {
-    clearInterval(timer);
-  }
 }

@@ -1,14 +1,14 @@
 // All activities of the gold worker, bound to one context.
-import type { ActivityContext } from '../src/steps/context.js';
+import { createStepContext, type StepContext } from '../src/steps/index.js';
+import { smokeSteps } from '../src/steps/smoke.js';
 import { createDailyActivities } from './daily.js';
-import { smokeActivities } from './smoke.js';
 
-export function createActivities(ctx: ActivityContext) {
+export function createActivities(ctx: StepContext) {
   return {
-    ...smokeActivities(ctx),
+    ...smokeSteps(ctx),
     ...createDailyActivities(ctx),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export { createActivityContext, type ActivityContext } from '../src/steps/context.js';
+export { createStepContext, type StepContext };

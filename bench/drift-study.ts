@@ -7,8 +7,8 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActivityContext, type ActivityContext } from '../src/steps/context.js';
-import { createDailyActivities } from '../activities/daily.js';
+import { createStepContext, type StepContext } from '../src/steps/context.js';
+import { createSteps, IN_PROCESS } from '../src/steps/index.js';
 import { loadSettings } from '../src/config/settings.js';
 import { addDays, dateRange } from '../src/shared/dates.js';
 import { monitorDate } from '../src/monitoring/monitor.js';
@@ -72,12 +72,12 @@ export interface DriftStudyResult {
   seconds: number;
 }
 
-function contextAt(dir: string): ActivityContext {
-  return createActivityContext(loadSettings({ lake: join(dir, 'lake'), home: join(dir, 'home'), onlineStore: 'embedded', duckdbThreads: 2 }));
+function contextAt(dir: string): StepContext {
+  return createStepContext(loadSettings({ lake: join(dir, 'lake'), home: join(dir, 'home'), onlineStore: 'embedded', duckdbThreads: 2 }));
 }
 
-async function runDate(ctx: ActivityContext, date: string): Promise<StudyDate> {
-  const report = await runDailyLocal(createDailyActivities(ctx), { date, families: STUDY_FAMILIES, runKind: 'daily' });
+async function runDate(ctx: StepContext, date: string): Promise<StudyDate> {
+  const report = await runDailyLocal(createSteps(ctx, IN_PROCESS), { date, families: STUDY_FAMILIES, runKind: 'daily' });
   const monitoring = await monitorDate(ctx.lake, date, STUDY_FAMILIES);
   const described = (kind: string) => monitoring.alerts.filter((a) => a.kind === kind).map((a) => `${a.family}${a.feature ? `.${a.feature}` : ''}: ${a.message}`);
   const alerts = described('drift');

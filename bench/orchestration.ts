@@ -12,8 +12,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createActivityContext } from '../src/steps/context.js';
-import { createDailyActivities } from '../activities/daily.js';
+import { createStepContext } from '../src/steps/context.js';
+import { createSteps, IN_PROCESS } from '../src/steps/index.js';
 import { loadSettings, type Settings } from '../src/config/settings.js';
 import { stackDown, stackUp } from '../src/dev/stack.js';
 import { addDays, dateRange } from '../src/shared/dates.js';
@@ -73,8 +73,8 @@ function failures(reports: DailyReport[]): string[] {
 }
 
 async function runLocal(s: Settings): Promise<{ seconds: number; partialsSeconds: number; reports: DailyReport[] }> {
-  const ctx = createActivityContext(s);
-  const acts = createDailyActivities(ctx);
+  const ctx = createStepContext(s);
+  const acts = createSteps(ctx, IN_PROCESS);
   const t = performance.now();
   try {
     // As the backfill workflow does: every date's partials first, in date order, then dates in parallel.

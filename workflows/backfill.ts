@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
 import { dailyGoldWorkflow } from './daily.js';
-import { policyFor } from '../src/pipeline/policies.js';
+import { activityOptions } from './activity-options.js';
 import type { BackfillActivities, BackfillInput, BackfillProgress, DailyReport } from '../src/pipeline/types.js';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
@@ -34,19 +34,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     { key: FEATURE_DATE, value: input.from },
     { key: RUN_KIND, value: 'backfill' },
   ]);
-  const plan = policyFor('plan', input.policies);
-  const partials = policyFor('partials', input.policies);
-  const acts = proxyActivities<BackfillActivities>({
-    startToCloseTimeout: plan.startToCloseMs,
-    retry: { maximumAttempts: plan.maximumAttempts, initialInterval: plan.initialIntervalMs, backoffCoefficient: plan.backoffCoefficient },
-  });
-  const partialActs = proxyActivities<BackfillActivities>({
-    startToCloseTimeout: partials.startToCloseMs,
-    heartbeatTimeout: partials.heartbeatMs,
-    retry: { maximumAttempts: partials.maximumAttempts, initialInterval: partials.initialIntervalMs, backoffCoefficient: partials.backoffCoefficient },
-    summary: `daily partials up to ${input.to}`,
-    ...(input.heavyTaskQueue ? { taskQueue: input.heavyTaskQueue } : {}),
-  });
+  const acts = proxyActivities<BackfillActivities>(activityOptions('plan', input));
+  const partialActs = proxyActivities<BackfillActivities>({ ...activityOptions('partials', input), summary: `daily partials up to ${input.to}` });
 
   let progress: BackfillProgress = input.carried
     ? { ...input.carried, running: [], runs: input.carried.runs + 1 }

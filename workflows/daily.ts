@@ -13,33 +13,25 @@ import {
   sleep,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
+  type ActivityFunctionWithOptions,
 } from '@temporalio/workflow';
 import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
 import { newReport, runDailyDag, SilverNotReadyError, type DagHost } from '../src/pipeline/daily-dag.js';
-import { ACTIVITY_GROUP, policyFor } from '../src/pipeline/policies.js';
-import type { DailyActivities, DailyInput, DailyReport, SlaMiss } from '../src/pipeline/types.js';
+import { ACTIVITY_GROUP } from '../src/pipeline/policies.js';
+import { activityOptions } from './activity-options.js';
+import type { DailyActivities, DailyInput, DailyReport, PolicyGroup, SlaMiss } from '../src/pipeline/types.js';
 
 export const dailyProgressQuery = defineQuery<DailyReport>('progress');
 
-function activityOptions(input: DailyInput, name: keyof DailyActivities, summary: string): ActivityOptions {
-  const group = ACTIVITY_GROUP[name];
-  const p = policyFor(group, input.policies);
-  const heavy = group !== 'plan' && group !== 'bookkeeping';
-  return {
-    ...(heavy && input.heavyTaskQueue ? { taskQueue: input.heavyTaskQueue } : {}),
-    startToCloseTimeout: p.startToCloseMs,
-    ...(p.heartbeatMs ? { heartbeatTimeout: p.heartbeatMs } : {}),
-    retry: { maximumAttempts: p.maximumAttempts, initialInterval: p.initialIntervalMs, backoffCoefficient: p.backoffCoefficient, maximumInterval: p.maximumIntervalMs },
-    summary,
-  };
-}
-
-/** Activities as durable proxies, each call with its group's policy and a summary for the Web UI. */
+/** Activities as durable proxies, one per policy group, each call with its summary for the Web UI. */
 function durableActivities(input: DailyInput): DailyActivities {
+  const proxies = new Map<PolicyGroup, Record<string, ActivityFunctionWithOptions<(a: unknown) => Promise<unknown>>>>();
+  const proxyOf = (group: PolicyGroup) => {
+    if (!proxies.has(group)) proxies.set(group, proxyActivities(activityOptions(group, input)));
+    return proxies.get(group)!;
+  };
   const call = <K extends keyof DailyActivities>(name: K, summary: (a: Parameters<DailyActivities[K]>[0]) => string) =>
-    ((a: Parameters<DailyActivities[K]>[0]) =>
-      proxyActivities<Record<string, (x: unknown) => Promise<unknown>>>(activityOptions(input, name, summary(a)))[name]!(a)) as DailyActivities[K];
+    ((a: Parameters<DailyActivities[K]>[0]) => proxyOf(ACTIVITY_GROUP[name])[name]!.executeWithOptions({ summary: summary(a) }, [a])) as DailyActivities[K];
   return {
     planDaily: call('planDaily', (a) => `plan ${a.date}`),
     buildPartials: call('buildPartials', (a) => `daily partials up to ${a.date}`),

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { SmokeResult } from '../activities/smoke.js';
+import type { SmokeResult } from '../src/steps/smoke.js';
 
 const { doctorSmoke } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

@@ -158,6 +158,13 @@ export async function closeDlqEntry(lake: Lake, id: string, by: { closedBy: stri
   return closed;
 }
 
+/** A family that landed settles the open entries of its date, whichever run (or replay) made them. */
+export async function settleDlqEntries(lake: Lake, date: string, familiesLanded: readonly string[], runId: string): Promise<void> {
+  for (const family of familiesLanded) {
+    for (const entry of await listDlq(lake, { status: 'open', family, date })) await closeDlqEntry(lake, entry.id, { closedBy: runId });
+  }
+}
+
 /** Remembers that a replay workflow was started for the entry, and the acceptance it carries out if any. */
 export async function recordDlqReplay(lake: Lake, id: string, replay: DlqReplay, accepted?: DlqAcceptance): Promise<DlqEntry> {
   const next = await update(lake, id, (e) => ({ ...e, replays: [...e.replays, replay], ...(accepted ? { accepted } : {}) }));

@@ -135,3 +135,13 @@ function driftAlerts(date: string, f: FamilyMonitoring): Alert[] {
 export async function raiseAlerts(alerts: readonly Alert[], opts: { webhookUrl?: string; timeoutMs?: number } = {}): Promise<AlertDelivery[]> {
   return Promise.all(alerts.map((a) => raiseAlert(a, opts)));
 }
+
+/**
+ * Monitoring after a run: freshness, completeness, anomalies and drift trends of the families it
+ * planned (one that did not land is the freshness alert's very case), each alert raised.
+ */
+export async function monitorRun(lake: Lake, date: string, families: readonly string[], webhookUrl: string | undefined): Promise<void> {
+  if (families.length === 0) return;
+  const monitoring = await monitorDate(lake, date, families);
+  await raiseAlerts(monitoring.alerts, { webhookUrl });
+}

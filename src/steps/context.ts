@@ -1,4 +1,4 @@
-// What every activity needs, built once per worker process.
+// What every step of the pipeline needs, built once per worker process (or per in-process run).
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
@@ -7,7 +7,7 @@ import { openLake, type Lake } from '../lake/index.js';
 import { openOnlineStore } from '../online/open.js';
 import type { OnlineStore } from '../online/store.js';
 
-export interface ActivityContext {
+export interface StepContext {
   settings: Settings;
   lake: Lake;
   engine: EngineOptions;
@@ -18,7 +18,7 @@ export interface ActivityContext {
   close(): Promise<void>;
 }
 
-export function createActivityContext(settings: Settings): ActivityContext {
+export function createStepContext(settings: Settings): StepContext {
   let store: OnlineStore | undefined;
   const lake = openLake(settings.lake, settings);
   return {

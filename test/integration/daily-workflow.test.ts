@@ -24,8 +24,8 @@ import { addDays } from '../../src/shared/dates.js';
 import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
 import { startDaily } from '../../src/temporal/workflows.js';
 import { runDailyLocal } from '../../src/steps/local-runner.js';
-import { createActivityContext } from '../../src/steps/context.js';
-import { createDailyActivities } from '../../activities/daily.js';
+import { createStepContext } from '../../src/steps/context.js';
+import { createSteps, IN_PROCESS } from '../../src/steps/index.js';
 import type { DailyReport } from '../../src/pipeline/types.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
@@ -256,11 +256,11 @@ describe('daily gold workflow', () => {
   it('the in-process runner runs the same DAG to the same gold', async () => {
     const s3 = testSettings();
     await seed(s3.lake);
-    const ctx = createActivityContext(s3);
+    const ctx = createStepContext(s3);
     // The day before first, embeddings only, so that DATE's model has a previous one.
-    const before = await runDailyLocal(createDailyActivities(ctx), { date: addDays(DATE, -1), families: ['video_embeddings'] });
+    const before = await runDailyLocal(createSteps(ctx, IN_PROCESS), { date: addDays(DATE, -1), families: ['video_embeddings'] });
     expect(before.familiesLanded).toContain('video_embeddings');
-    const report = await runDailyLocal(createDailyActivities(ctx), { date: DATE });
+    const report = await runDailyLocal(createSteps(ctx, IN_PROCESS), { date: DATE });
     expect(report.status).toBe('succeeded');
     for (const f of ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features']) {
       expect(await goldRows(ctx.lake, f, DATE)).toEqual(await goldRows(lake, f, DATE));

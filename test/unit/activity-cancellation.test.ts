@@ -3,7 +3,8 @@
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { toFailure, withHeartbeat } from '../../activities/errors.js';
+import { toFailure } from '../../activities/errors.js';
+import { withHeartbeat } from '../../activities/runtime.js';
 import { Engine, withEngine } from '../../src/engine/duckdb.js';
 
 const ENGINE = { threads: 1, memoryLimit: '512MB' };

@@ -3,8 +3,8 @@ import { connectClient } from '../../temporal/connection.js';
 import { startDaily } from '../../temporal/workflows.js';
 import { runDailyLocal } from '../../steps/local-runner.js';
 import { renderDailyReport, uiLink } from '../render.js';
-import { createDailyActivities } from '../../../activities/daily.js';
-import { createActivityContext } from '../../steps/context.js';
+import { createSteps, IN_PROCESS } from '../../steps/index.js';
+import { createStepContext } from '../../steps/context.js';
 import type { DailyReport } from '../../pipeline/types.js';
 import { action, addQualityOptions, parseFamilies, globals, output, parseDate, qualityFrom, settingsFrom } from '../context.js';
 
@@ -24,9 +24,9 @@ export function registerRun(program: Command): void {
         const quality = qualityFrom(opts);
         let report: DailyReport;
         if (opts.local) {
-          const ctx = createActivityContext(s);
+          const ctx = createStepContext(s);
           try {
-            report = await runDailyLocal(createDailyActivities(ctx), { date: opts.date, families: opts.families, runKind: 'daily', quality }, (l) => json || process.stderr.write(`${l}\n`));
+            report = await runDailyLocal(createSteps(ctx, IN_PROCESS), { date: opts.date, families: opts.families, runKind: 'daily', quality }, (l) => json || process.stderr.write(`${l}\n`));
           } finally {
             // The online store too: a Redis connection left open keeps the process from exiting.
             await ctx.close();

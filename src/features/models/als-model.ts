@@ -15,6 +15,7 @@ import { scratchFolder, type FeatureContext } from '../context.js';
 import { partitionLocalFiles } from '../partials/build.js';
 import { silverDates } from '../../silver/status.js';
 import { addDays, sqlDate } from '../../shared/dates.js';
+import type { FamilyDecl } from '../types.js';
 
 export const ALS_WINDOW_DAYS = 30;
 export const SIMILAR_VIDEOS = 20;
@@ -134,6 +135,12 @@ async function modelFiles(lake: Lake, date: string): Promise<{ users: string; vi
 /** The quality report of the date's model (loss, held-out recall against popularity, drift), if trained. */
 export async function readAlsModelReport(lake: Lake, date: string): Promise<AlsModelReport | undefined> {
   return (await readManifest(lake, modelPrefix(date)))?.meta.report as AlsModelReport | undefined;
+}
+
+/** The quality reports of the models the landed families were computed from, for the run record. */
+export async function modelReports(lake: Lake, date: string, familiesLanded: readonly FamilyDecl[]): Promise<{ models?: { als: AlsModelReport } }> {
+  const als = familiesLanded.some((f) => f.models?.includes('als')) ? await readAlsModelReport(lake, date) : undefined;
+  return als ? { models: { als } } : {};
 }
 
 /**

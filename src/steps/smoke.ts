@@ -1,9 +1,9 @@
-// The doctor's smoke activity: a Parquet file written by DuckDB, committed to the lake, read back.
+// The doctor's smoke step (an activity on the worker): a Parquet file written by DuckDB, committed to the lake, read back.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetScan, withEngine, sqlStr } from '../src/engine/duckdb.js';
-import { commitPartition, committedFiles, deletePartition, paths } from '../src/lake/index.js';
-import type { ActivityContext } from '../src/steps/context.js';
+import { parquetScan, withEngine, sqlStr } from '../engine/duckdb.js';
+import { commitPartition, committedFiles, deletePartition, paths } from '../lake/index.js';
+import type { StepContext } from './context.js';
 
 export interface SmokeResult {
   lakePath: string;
@@ -12,7 +12,7 @@ export interface SmokeResult {
   sumRead: number;
 }
 
-export function smokeActivities(ctx: ActivityContext) {
+export function smokeSteps(ctx: StepContext) {
   return {
     async doctorSmoke(id: string): Promise<SmokeResult> {
       const prefix = paths.smoke(id);
