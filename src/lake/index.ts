@@ -4,4 +4,4 @@ export * from './open.js';
 export * from './partition.js';
 export * from './paths.js';
 export { LocalLake } from './local-lake.js';
-export { S3Lake, s3ClientFromEnv } from './s3-lake.js';
+export { S3Lake } from './s3-lake.js';

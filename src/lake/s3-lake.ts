@@ -18,6 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { logger } from '../shared/logger.js';
 import { containedPath, keySegments } from './contain.js';
 import { LakeNotFoundError, joinKey, type Lake, type LakeEntry } from './lake.js';
+import { s3ClientFromEnv } from '../config/s3.js';
 
 export interface S3LakeOptions {
   cacheDir: string;
@@ -33,15 +34,6 @@ export interface S3LakeOptions {
 }
 
 const IN_USE_MS = 10 * 60_000;
-
-export function s3ClientFromEnv(): S3Client {
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  return new S3Client({
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(endpoint ? { endpoint } : {}),
-    forcePathStyle: true,
-  });
-}
 
 function isNotFound(e: unknown): boolean {
   return e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound');

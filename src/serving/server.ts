@@ -11,7 +11,7 @@ import { logger } from '../shared/logger.js';
 import { ViewFreshness, type ViewFreshnessOptions } from '../monitoring/view-freshness.js';
 import type { OnlineStore } from '../online/store.js';
 import { TokenSet } from './auth.js';
-import { DEFAULT_LIMITS, type OpenableRoute, type ServeAuth, type ServeLimits, type ServeTls } from './config.js';
+import { DEFAULT_LIMITS, type OpenableRoute, type ServeAuth, type ServeLimits, type ServeTls } from '../config/serve.js';
 import { createServingMetrics } from './metrics.js';
 import { Catalog, FeatureRequestError, getOnlineFeatures, OnlineStoreReadError, responseJson, type ServingCatalog } from './online-features.js';
 import { openApiDocument } from './openapi.js';

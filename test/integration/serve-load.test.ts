@@ -3,7 +3,7 @@
 // they are read, and the server's memory stays flat. Prints its figures (BENCHMARKS.md).
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../../src/serving/config.js';
+import { DEFAULT_LIMITS } from '../../src/config/serve.js';
 import { tempDir } from '../support/env.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
-import { loadServeConfig } from '../../src/serving/config.js';
+import { loadServeConfig } from '../../src/config/serve.js';
 import { createFeatureServer } from '../../src/serving/server.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { tempDir } from '../support/env.js';

@@ -3,7 +3,7 @@ import type { Settings } from '../../config/settings.js';
 import { openLake } from '../../lake/index.js';
 import { logger } from '../../shared/logger.js';
 import { openOnlineStore } from '../../online/open.js';
-import { loadServeConfig, type ServeConfig } from '../../serving/config.js';
+import { loadServeConfig, type ServeConfig } from '../../config/serve.js';
 import { createFeatureServer } from '../../serving/server.js';
 import { servingCatalog } from '../../serving/view-provider.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
