@@ -1,5 +1,6 @@
 // Shared plumbing of the CLI commands: settings from the global flags, output as text or JSON, and
 // one-line failures.
+import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { redactText } from '../shared/redact.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -130,5 +131,14 @@ export async function withLake<T>(cmd: Command, fn: (lake: Lake) => Promise<T>):
     return await fn(lake);
   } finally {
     await lake.close();
+  }
+}
+
+/** Who runs the command, for the records it writes (`--by`); 'cli' where the OS has no name for the user (a container's arbitrary uid). */
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
   }
 }

@@ -1,10 +1,9 @@
-import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { checkAcceptable, closeDlqEntry, getDlq, listDlq, recordDlqReplay, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
 import { withClient } from '../../temporal/connection.js';
 import { startReplay } from '../../temporal/workflows.js';
 import { uiLink } from '../render.js';
-import { action, CliError, output, parseDate, settingsFrom, withLake } from '../context.js';
+import { action, CliError, currentUser, output, parseDate, settingsFrom, withLake } from '../context.js';
 
 function parseStatus(v: string): DlqStatus | 'all' {
   if (v !== 'open' && v !== 'closed' && v !== 'all') throw new InvalidArgumentError(`invalid --status '${v}': expected open, closed or all`);
@@ -69,7 +68,7 @@ export function registerDlq(program: Command): void {
     .description("start the daily workflow for the entry's family and date (run kind 'replay'); it closes the entry when the family lands")
     .option('--accept', "land the entry's staged data as it is, without recomputing it: only when soft checks alone failed (drift, outliers, skew, constant values); needs --reason")
     .option('--reason <text>', 'why it is accepted (kept in the entry, the run record and the report)')
-    .option('--by <name>', 'who accepts it', userInfo().username)
+    .option('--by <name>', 'who accepts it', currentUser())
     .action(
       action(async (id: string, opts: { accept?: boolean; reason?: string; by: string }, cmd: Command) => {
         if (opts.accept && !opts.reason?.trim()) throw new CliError('--accept needs --reason: say why the data lands as it is');
@@ -95,7 +94,7 @@ export function registerDlq(program: Command): void {
   dlq
     .command('close <id>')
     .description('close an entry by hand (when the partition was fixed another way)')
-    .option('--by <name>', 'who closes it', userInfo().username)
+    .option('--by <name>', 'who closes it', currentUser())
     .action(
       action(async (id: string, opts: { by: string }, cmd: Command) => {
         const e = await withLake(cmd, (lake) => closeDlqEntry(lake, id, { closedBy: opts.by }));
