@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     const featureTs = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
     const day = join(dir, 'day.parquet');
     const restated = join(dir, 'day-restated.parquet');
-    let t = performance.now();
+    const t = performance.now();
     await writeGold(day, featureTs, featureTs + 60_000);
     await writeGold(restated, featureTs, featureTs + 120_000);
     figures['parquet generation s (2 files)'] = (performance.now() - t) / 1000;

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, createActivityContext, type Activities } from '../activities/index.js';
-import type { ActivityContext } from '../activities/context.js';
+import { createActivities, createStepContext, type Activities } from '../activities/index.js';
+import type { StepContext } from '../src/steps/context.js';
 import type { Settings } from '../src/config/settings.js';
 
 /** The workflows entry, compiled (dist) or source (tests run TypeScript directly). */
@@ -28,14 +28,14 @@ export interface GoldWorkerOptions {
 export interface GoldWorker {
   worker: Worker;
   /** What the activities share (the lake, the online store); the worker's freshness export reads them too. */
-  context: ActivityContext;
+  context: StepContext;
   /** Call after the worker has stopped: an open Redis connection would keep the process alive. */
   close(): Promise<void>;
 }
 
 export async function createGoldWorker(settings: Settings, opts: GoldWorkerOptions = {}): Promise<GoldWorker> {
   const connection = opts.connection ?? (await NativeConnection.connect({ address: settings.temporalAddress }));
-  const ctx = createActivityContext(settings);
+  const ctx = createStepContext(settings);
   const acts = createActivities(ctx);
   const worker = await Worker.create({
     connection,

@@ -96,7 +96,7 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
     }));
   const commitBy = input.sla?.commitBy ? Date.parse(input.sla.commitBy) : undefined;
   /** Every planned family's gold committed (what the commit_by deadline is about, not the whole run). */
-  const allCommitted = () => report.planned !== undefined && report.planned.every((f) => report.steps.some((s) => s.step === 'commit' && s.family === f && s.status === 'succeeded'));
+  const allCommitted = () => report.planned?.every((f) => report.steps.some((s) => s.step === 'commit' && s.family === f && s.status === 'succeeded'));
   if (commitBy !== undefined && commitBy > Date.now()) {
     watch(async () => {
       await sleep(commitBy - Date.now());

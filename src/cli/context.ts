@@ -1,7 +1,7 @@
 // Shared plumbing of the CLI commands: settings from the global flags, output as text or JSON, and
 // one-line failures.
 import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { redactText } from '../shared/redact.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { setLogLevel } from '../shared/logger.js';

@@ -110,6 +110,7 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
     const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'worker'], {
       detached: true,
       stdio: ['ignore', out, out],
+      // biome-ignore lint/style/noProcessEnv: the worker inherits this process's environment (PATH, AWS credentials) with the settings on top
       env: { ...process.env, ...settingsEnv(s) },
     });
     child.unref();

@@ -4,7 +4,7 @@
 // created for it), so that a commit's data files are on disk before its marker is written, and the
 // marker before it is renamed, and a crash cannot leave a marker listing files that were lost.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { containedPath } from './contain.js';
@@ -44,7 +44,7 @@ export class LocalLake implements Lake {
   async list(prefix: string): Promise<LakeEntry[]> {
     const out: LakeEntry[] = [];
     const walk = async (dir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (e) {

@@ -9,9 +9,10 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -170,7 +171,7 @@ export class S3Lake implements Lake {
 
   /** Downloads to the cache (keyed by ETag, so a rewritten object is fetched again) and returns the path. */
   async localFile(key: string): Promise<string> {
-    let head;
+    let head: HeadObjectCommandOutput;
     try {
       head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
     } catch (e) {

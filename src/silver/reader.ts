@@ -104,12 +104,13 @@ interface RowClaim {
 }
 
 /** Characters that DuckDB would read as a glob (or that no file name of a writer holds): a name with one is refused, not expanded. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what the check refuses
 const UNSAFE_NAME = /[*?[\]{}\x00-\x1f\x7f]/;
 
 /** The manifest at prefix; a marker that does not parse, or lists what cannot be, is bad input naming it. */
 async function checkedManifest(lake: Lake, prefix: string): Promise<PartitionManifest | null> {
   const marker = joinKey(prefix, COMMIT_MARKER);
-  let manifest;
+  let manifest: PartitionManifest | null;
   try {
     manifest = await readManifest(lake, prefix);
   } catch (e) {

@@ -16,7 +16,7 @@ export function smokeSteps(ctx: StepContext) {
   return {
     async doctorSmoke(id: string): Promise<SmokeResult> {
       const prefix = paths.smoke(id);
-      const dir = await mkdtemp(join(ctx.scratchDir + '-'));
+      const dir = await mkdtemp(join(`${ctx.scratchDir}-`));
       try {
         const file = join(dir, 'smoke.parquet');
         return await withEngine(ctx.engine, async (db) => {

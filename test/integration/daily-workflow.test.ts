@@ -204,12 +204,18 @@ describe('daily gold workflow', () => {
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
     // A compute still running at the deadline: missed, while the run goes on and lands.
-    const late = await run(1500, { overrideActivities: (acts) => ({ computeFeatureFamily: async (a) => (await pause(4000), acts.computeFeatureFamily(a)) }) });
+    const late = await run(1500, { overrideActivities: (acts) => ({ computeFeatureFamily: async (a) => {
+          await pause(4000);
+          return acts.computeFeatureFamily(a);
+        } }) });
     expect(late.familiesLanded).toEqual(families);
     expect(late.slaMisses.map((m) => m.kind)).toEqual(['commit_by']);
 
     // Committed in time, only the consistency sample running past the deadline: not missed.
-    const committed = await run(3000, { overrideActivities: (acts) => ({ consistencySample: async (a) => (await pause(5000), acts.consistencySample(a)) }) });
+    const committed = await run(3000, { overrideActivities: (acts) => ({ consistencySample: async (a) => {
+          await pause(5000);
+          return acts.consistencySample(a);
+        } }) });
     expect(committed.status).toBe('succeeded');
     expect(committed.slaMisses).toEqual([]);
 

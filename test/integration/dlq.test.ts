@@ -214,7 +214,7 @@ describe('gold dlq (CLI)', () => {
 
     const missing = await gold(root, 'dlq', 'show', 'nope');
     expect(missing.code).toBe(1);
-    expect(missing.err).toBe("gold: no DLQ entry 'nope' in lake " + root + ' (gold dlq list shows them)\n');
+    expect(missing.err).toBe(`gold: no DLQ entry 'nope' in lake ${root} (gold dlq list shows them)\n`);
     const bad = await gold(root, 'dlq', 'list', '--status', 'maybe').catch((e: Error) => ({ out: '', err: e.message, code: 1 }));
     expect(bad.err).toMatch(/invalid --status 'maybe'/);
   });

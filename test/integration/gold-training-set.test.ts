@@ -85,7 +85,7 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
     await writeFixture(db, lake);
     writeFileSync(
       entitiesCsv,
-      [
+      `${[
         'user_id,video_id,event_timestamp,label',
         'u1,v1,2026-02-03 12:00:00,1', // users: 02-02 (as_of 02-03 00:00); videos: 02-02
         'u4,v2,2026-02-03 12:00:00,0', // u4 absent on 02-02 (even): 02-01's row is 1.5 days old, within 2 days
@@ -95,7 +95,7 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
         'u9,v9,2026-02-05 00:00:00,1', // unknown entities: nulls
         'u1,v1,2026-01-15 00:00:00,0', // before any data: nulls
         'u1,v1,2026-02-03 12:00:00,1', // a duplicate of the first row: kept
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   });
   afterAll(async () => {
@@ -237,7 +237,7 @@ describe('entity rows at the edges', () => {
       await commitDay(db, old, users, d, `SELECT 'u1' AS user_id, ${n + 1}.5 AS watch, 'x' AS top, 1::BIGINT AS count_7d`);
     }
     const times = ['1969-12-31 06:00:00', '1969-12-30 06:00:00', '1969-12-31 00:30:00', '1970-01-02 00:00:00', '1970-01-02 00:00:01', '1969-12-29 23:59:59'];
-    const entities = file('old.csv', ['user_id,event_timestamp', ...times.map((t) => `u1,${t}`)].join('\n') + '\n');
+    const entities = file('old.csv', `${['user_id,event_timestamp', ...times.map((t) => `u1,${t}`)].join('\n')}\n`);
     for (const asKnownAt of [false, true]) {
       const r = await getHistoricalFeatures(old, engine, { entities, features: ['users_toy:watch'], asKnownAt });
       // As known at, a row counts from its created_timestamp, an hour after its feature_timestamp.
@@ -275,7 +275,7 @@ describe('entity rows at the edges', () => {
   it('reads CSV event times as ISO 8601 only, never guessing a format', async () => {
     const iso = file(
       'iso.csv',
-      ['user_id,event_timestamp', 'u1,2026-02-04T01:00:00Z', 'u1,2026-02-04 01:00:00', 'u1,2026-02-04T03:00:00+02:00', 'u1,2026-02-04T01:00:00.250', 'u1,2026-02-04T01:00', 'u1,2026-02-04'].join('\n') + '\n',
+      `${['user_id,event_timestamp', 'u1,2026-02-04T01:00:00Z', 'u1,2026-02-04 01:00:00', 'u1,2026-02-04T03:00:00+02:00', 'u1,2026-02-04T01:00:00.250', 'u1,2026-02-04T01:00', 'u1,2026-02-04'].join('\n')}\n`,
     );
     expect((await watch(iso)).map((x) => [(x.event_timestamp as Date).toISOString(), x.watch])).toEqual([
       ['2026-02-04T01:00:00.000Z', 31.5],

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync, readFileSync, readdirSync, statSync } from '
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commitPartition, committedFiles, COMMIT_MARKER, deletePartition, LakeNotFoundError, openLake, readManifest, UnsafeKeyError, type Lake } from '../../src/lake/index.js';
-import { S3Lake } from '../../src/lake/s3-lake.js';
+import type { S3Lake } from '../../src/lake/s3-lake.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
 function dirSize(dir: string): number {

@@ -3,7 +3,7 @@
 // every gold metric the rules and the Grafana dashboard query is one that gold exports.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLake } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';

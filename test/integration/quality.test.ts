@@ -325,7 +325,7 @@ describe('severity overrides', () => {
 
 describe('row quarantine', () => {
   it('moves rows breaking row rules to the quarantine and validates the rest', async () => {
-    const file = await partition({ transform: alter('i < 6', { visits: '-1' }) + ` UNION ALL SELECT * REPLACE ('zzz' AS category) FROM t WHERE i = 1` });
+    const file = await partition({ transform: `${alter('i < 6', { visits: '-1' })} UNION ALL SELECT * REPLACE ('zzz' AS category) FROM t WHERE i = 1` });
     const r = await validate(file, { runId: 'run-q1', quarantineRows: true });
     expect(r.passed).toBe(true);
     expect(r.rows).toBe(2000 - 6);

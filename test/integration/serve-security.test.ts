@@ -249,7 +249,7 @@ describe('TLS', () => {
       });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toMatchObject({ status: 'ok' });
-      await expect(fetch(address.replace('https', 'http') + '/health')).rejects.toThrow();
+      await expect(fetch(`${address.replace('https', 'http')}/health`)).rejects.toThrow();
     } finally {
       await app.close();
       await store.close();

@@ -295,8 +295,14 @@ describe('CLI', () => {
     program.commands.forEach((c) => c.exitOverride().commands.forEach((sub) => sub.exitOverride()));
     const out: string[] = [];
     const err: string[] = [];
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
     const env = process.env.GOLD_HOME;
     process.env.GOLD_HOME = home;
     process.exitCode = 0;

@@ -169,7 +169,7 @@ describe('point in time and lineage', () => {
     expect((await readManifest(lake, paths.partials('user_day', addDays(X, -1))))!.commitId).toBe(untouchedBefore);
     expect((await readManifest(lake, paths.partials('user_day', addDays(X, 1))))!.commitId).toBe(untouchedAfter);
     // And the results follow the changed silver.
-    await db.run('CREATE OR REPLACE VIEW events AS SELECT * FROM all_events WHERE NOT (event_date = DATE \'' + X + '\' AND hash(event_id) % 3 = 0)');
+    await db.run(`CREATE OR REPLACE VIEW events AS SELECT * FROM all_events WHERE NOT (event_date = DATE '${X}' AND hash(event_id) % 3 = 0)`);
     await expectMatchesReference(ctx, db, [X, addDays(X, 5), last], 'changed');
     expect(await ensurePartials(ctx, last)).toEqual([]);
   });

@@ -254,13 +254,17 @@ export function createAlsKernel(state: AlsState): { run(task: AlsTask): void } {
     run(task: AlsTask): void {
       switch (task.op) {
         case 'solveUsers':
-          return solveRows(state.userFactors, state.itemFactors, state.users, task.start, task.end, null);
+          solveRows(state.userFactors, state.itemFactors, state.users, task.start, task.end, null);
+          break;
         case 'solveItems':
-          return solveRows(state.itemFactors, state.userFactors, state.items, task.start, task.end, state.itemLoss);
+          solveRows(state.itemFactors, state.userFactors, state.items, task.start, task.end, state.itemLoss);
+          break;
         case 'gramUsers':
-          return gramUpper(state.userFactors, task.start, task.end);
+          gramUpper(state.userFactors, task.start, task.end);
+          break;
         case 'gramItems':
-          return gramUpper(state.itemFactors, task.start, task.end);
+          gramUpper(state.itemFactors, task.start, task.end);
+          break;
       }
     },
   };
