@@ -49,7 +49,8 @@ const evaluateSeconds = (performance.now() - t) / 1000;
 clearInterval(sampler);
 
 let ownCluster = 0;
-for (let i = 0; i < items; i++) for (let t2 = 0; t2 < similar.k; t2++) if (data.itemCluster[similar.neighbours[i * similar.k + t2]] === data.itemCluster[i]) ownCluster++;
+for (let i = 0; i < items; i++)
+  for (let t2 = 0; t2 < similar.k; t2++) if (data.itemCluster[similar.neighbours[i * similar.k + t2]] === data.itemCluster[i]) ownCluster++;
 
 report('als', {
   users,

@@ -7,16 +7,16 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStepContext, type StepContext } from '../src/steps/context.js';
-import { createSteps, IN_PROCESS } from '../src/steps/index.js';
 import { loadSettings } from '../src/config/settings.js';
-import { addDays, dateRange } from '../src/shared/dates.js';
 import { monitorDate } from '../src/monitoring/monitor.js';
 import { latestValidationReports } from '../src/monitoring/run-records.js';
 import { describeFilling } from '../src/quality/report.js';
-import { runDailyLocal } from '../src/steps/local-runner.js';
+import { addDays, dateRange } from '../src/shared/dates.js';
 import { generateSilver } from '../src/silver/generator.js';
 import { injectShift, type ShiftKind } from '../src/silver/shift.js';
+import { createStepContext, type StepContext } from '../src/steps/context.js';
+import { createSteps, IN_PROCESS } from '../src/steps/index.js';
+import { runDailyLocal } from '../src/steps/local-runner.js';
 
 /** The families the study runs: every family whose features drift is measured on (embeddings are vectors). */
 export const STUDY_FAMILIES = ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features'];
@@ -79,7 +79,8 @@ function contextAt(dir: string): StepContext {
 async function runDate(ctx: StepContext, date: string): Promise<StudyDate> {
   const report = await runDailyLocal(createSteps(ctx, IN_PROCESS), { date, families: STUDY_FAMILIES, runKind: 'daily' });
   const monitoring = await monitorDate(ctx.lake, date, STUDY_FAMILIES);
-  const described = (kind: string) => monitoring.alerts.filter((a) => a.kind === kind).map((a) => `${a.family}${a.feature ? `.${a.feature}` : ''}: ${a.message}`);
+  const described = (kind: string) =>
+    monitoring.alerts.filter((a) => a.kind === kind).map((a) => `${a.family}${a.feature ? `.${a.feature}` : ''}: ${a.message}`);
   const alerts = described('drift');
   const anomalies = described('anomaly');
   const filling = [...(await latestValidationReports(ctx.lake, date)).values()].filter((r) => describeFilling(r) !== undefined).length;
@@ -97,7 +98,14 @@ export async function runDriftStudy(o: DriftStudyOptions): Promise<DriftStudyRes
   const dates: StudyDate[] = [];
   const shifts: StudyShift[] = [];
   try {
-    await generateSilver(ctx.lake, ctx.engine, { from, to, users: Math.max(500, Math.round(o.eventsPerDay / 40)), videos: 2000, eventsPerDay: o.eventsPerDay, seed: o.seed });
+    await generateSilver(ctx.lake, ctx.engine, {
+      from,
+      to,
+      users: Math.max(500, Math.round(o.eventsPerDay / 40)),
+      videos: 2000,
+      eventsPerDay: o.eventsPerDay,
+      seed: o.seed,
+    });
     for (const date of dateRange(from, to)) {
       if (date === shiftDate) {
         for (const kind of o.shifts) {
@@ -111,7 +119,11 @@ export async function runDriftStudy(o: DriftStudyOptions): Promise<DriftStudyRes
             const measured = SHIFTED_FEATURES[kind].map((name) => {
               const [fam, feat] = name.split('.') as [string, string];
               const m = reports.get(fam)?.features.find((x) => x.name === feat);
-              const figures = m ? Object.entries({ psi: m.psi, ks: m.ks, js: m.js, 'mean change': m.meanChange }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v!.toPrecision(3)}`) : [];
+              const figures = m
+                ? Object.entries({ psi: m.psi, ks: m.ks, js: m.js, 'mean change': m.meanChange })
+                    .filter(([, v]) => v !== undefined)
+                    .map(([k, v]) => `${k} ${v!.toPrecision(3)}`)
+                : [];
               return `${name}: ${figures.join(', ') || 'not measured'}`;
             });
             const alerted = SHIFTED_FEATURES[kind].filter((name) => r.alerts.some((a) => a.startsWith(`${name}:`)));

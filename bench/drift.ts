@@ -31,7 +31,8 @@ for (const seed of SEEDS) {
   figures[`seed ${seed} dates with filling windows`] = r.dates.filter((d) => d.filling > 0).length;
   for (const s of r.shifts) {
     if (!s.detected) missed++;
-    figures[`seed ${seed} ${s.kind}`] = `${s.detected ? `alerted on ${s.alerted.join(', ')}` : 'MISSED'} (${s.measured}; ${s.alerts.length} drift alerts in all)`;
+    figures[`seed ${seed} ${s.kind}`] =
+      `${s.detected ? `alerted on ${s.alerted.join(', ')}` : 'MISSED'} (${s.measured}; ${s.alerts.length} drift alerts in all)`;
   }
   figures[`seed ${seed} seconds`] = r.seconds;
 }

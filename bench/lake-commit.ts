@@ -18,7 +18,10 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 try {
   const lake = openLake(join(dir, 'lake'), { s3CacheDir: join(dir, 'cache'), s3CacheMaxBytes: 1e9 });
   const figures: Record<string, number | string> = { folder: base, commits };
-  for (const [label, bytes] of [['64KiB', 64 * 1024], ['8MiB', 8 * 1024 * 1024]] as const) {
+  for (const [label, bytes] of [
+    ['64KiB', 64 * 1024],
+    ['8MiB', 8 * 1024 * 1024],
+  ] as const) {
     const staged = join(dir, `staged-${label}`);
     writeFileSync(staged, Buffer.alloc(bytes, 7));
     const ms: number[] = [];

@@ -17,14 +17,14 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { sqlStr, withEngine, type EngineOptions } from '../src/engine/duckdb.js';
+import { type EngineOptions, sqlStr, withEngine } from '../src/engine/duckdb.js';
 import { userFeatures } from '../src/features/families/user-features.js';
-import { onlineViewOf } from '../src/online/views.js';
 import { EmbeddedOnlineStore } from '../src/online/embedded-store.js';
 import { materializeParquet } from '../src/online/materialize.js';
 import { RedisOnlineStore } from '../src/online/redis-store.js';
 import type { OnlineStore } from '../src/online/store.js';
 import type { OnlineViewSpec } from '../src/online/view.js';
+import { onlineViewOf } from '../src/online/views.js';
 import { createFeatureServer } from '../src/serving/server.js';
 import { peakRss, report } from './util.js';
 
@@ -40,8 +40,20 @@ const view: OnlineViewSpec = {
   keys: ['user_id'],
   ttlSeconds: 2 * 86_400,
   features: [
-    ...['watch_time_1d', 'watch_time_7d', 'watch_time_30d', 'watch_time_total', 'avg_session_duration_30d', 'completion_rate_30d', 'interaction_rate_30d', 'days_since_last_event'].map((name) => ({ name, type: 'DOUBLE' })),
-    ...['video_count_1d', 'video_count_7d', 'video_count_30d', 'unique_videos_30d', 'session_count_7d', 'session_count_30d'].map((name) => ({ name, type: 'BIGINT' })),
+    ...[
+      'watch_time_1d',
+      'watch_time_7d',
+      'watch_time_30d',
+      'watch_time_total',
+      'avg_session_duration_30d',
+      'completion_rate_30d',
+      'interaction_rate_30d',
+      'days_since_last_event',
+    ].map((name) => ({ name, type: 'DOUBLE' })),
+    ...['video_count_1d', 'video_count_7d', 'video_count_30d', 'unique_videos_30d', 'session_count_7d', 'session_count_30d'].map((name) => ({
+      name,
+      type: 'BIGINT',
+    })),
     { name: 'top_category_30d', type: 'VARCHAR' },
     { name: 'device_type', type: 'VARCHAR' },
     { name: 'first_event', type: 'TIMESTAMP' },
@@ -82,7 +94,11 @@ async function writeGold(path: string, featureTs: number, createdTs: number): Pr
 /** A gold partition of the real user_features view (its 17 features) for USERS users. */
 async function writeUserFeatures(path: string, featureTs: number): Promise<void> {
   const cols = userFeatures.features.map((f) =>
-    f.type === 'BIGINT' ? `(random() * 200)::BIGINT AS ${f.name}` : f.type === 'VARCHAR' ? `['comedy', 'drama', 'news', 'sports', 'music', 'kids'][1 + i % 6] AS ${f.name}` : `round(random() * 10000, 6) AS ${f.name}`,
+    f.type === 'BIGINT'
+      ? `(random() * 200)::BIGINT AS ${f.name}`
+      : f.type === 'VARCHAR'
+        ? `['comedy', 'drama', 'news', 'sports', 'music', 'kids'][1 + i % 6] AS ${f.name}`
+        : `round(random() * 10000, 6) AS ${f.name}`,
   );
   await withEngine(ENGINE, (db) =>
     db.run(`COPY (SELECT 'u' || lpad(i::VARCHAR, 7, '0') AS user_id, ${cols.join(', ')},
@@ -108,7 +124,13 @@ async function timedMaterialize(store: OnlineStore, file: string, v: OnlineViewS
   const redisMicrosPerRow = store instanceof RedisOnlineStore ? ((await redisCpuMicros(store)) - cpuBefore) / r.rows : 0;
   // This process's CPU, DuckDB's threads included.
   const clientMicrosPerRow = (client.user + client.system) / r.rows;
-  return { ...r, rowsPerSecond: Math.round(r.rows / r.seconds), heapGrowthMb: Math.round((heapMax - heapBefore) / 1024 ** 2), redisMicrosPerRow, clientMicrosPerRow };
+  return {
+    ...r,
+    rowsPerSecond: Math.round(r.rows / r.seconds),
+    heapGrowthMb: Math.round((heapMax - heapBefore) / 1024 ** 2),
+    redisMicrosPerRow,
+    clientMicrosPerRow,
+  };
 }
 
 /** Mean byte size of the records stored for a view (a sample of its keys). */
@@ -127,7 +149,29 @@ async function redisCeiling(store: RedisOnlineStore, requests: number, keys: num
   const prefix = `${KEY_PREFIX}ceiling:`;
   const expireAt = String(Date.now() + 3_600_000);
   const cpuBefore = await redisCpuMicros(store);
-  const r = spawnSync('redis-benchmark', ['-h', url.hostname, '-p', url.port || '6379', '-n', String(requests), '-r', String(keys), '-P', '500', '-q', '--csv', 'SET', `${prefix}__rand_int__`, 'x'.repeat(bytes), 'PXAT', expireAt], { encoding: 'utf8' });
+  const r = spawnSync(
+    'redis-benchmark',
+    [
+      '-h',
+      url.hostname,
+      '-p',
+      url.port || '6379',
+      '-n',
+      String(requests),
+      '-r',
+      String(keys),
+      '-P',
+      '500',
+      '-q',
+      '--csv',
+      'SET',
+      `${prefix}__rand_int__`,
+      'x'.repeat(bytes),
+      'PXAT',
+      expireAt,
+    ],
+    { encoding: 'utf8' },
+  );
   // redis-benchmark comes with Redis's tools; without it the ceiling is left out, not the benchmark.
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
   if (r.status !== 0) throw new Error(`redis-benchmark failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr}`);
@@ -165,18 +209,31 @@ async function httpLoad(port: number, entities: number, rate: number, seconds: n
   let dropped = 0;
   const send = () =>
     new Promise<void>((resolve) => {
-      const body = JSON.stringify({ features: view.features.map((f) => `${view.name}:${f.name}`), entities: { user_id: Array.from({ length: entities }, userKey) } });
+      const body = JSON.stringify({
+        features: view.features.map((f) => `${view.name}:${f.name}`),
+        entities: { user_id: Array.from({ length: entities }, userKey) },
+      });
       const t = performance.now();
       outstanding++;
-      const req = request({ host: '127.0.0.1', port, path: '/get-online-features', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          ms.push(performance.now() - t);
-          if (res.statusCode !== 200) errors++;
-          outstanding--;
-          resolve();
-        });
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/get-online-features',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            ms.push(performance.now() - t);
+            if (res.statusCode !== 200) errors++;
+            outstanding--;
+            resolve();
+          });
+        },
+      );
       req.on('error', () => {
         errors++;
         outstanding--;
@@ -233,8 +290,16 @@ async function main(): Promise<void> {
     // Reading the Parquet and building the records, with a store that keeps nothing: the client's share.
     const kept = async (_v: OnlineViewSpec, rows: readonly unknown[]) => ({ written: rows.length, skippedOlder: 0, skippedExpired: 0 });
     const discard: OnlineStore = {
-      kind: 'embedded', location: 'nowhere', writeRecords: kept, writeBatch: kept,
-      ping: async () => undefined, close: async () => undefined, read: async () => [], deleteView: async () => 0, stats: async () => ({ keys: 0, bytes: 0 }), latestFeatureTimestamp: async () => undefined,
+      kind: 'embedded',
+      location: 'nowhere',
+      writeRecords: kept,
+      writeBatch: kept,
+      ping: async () => undefined,
+      close: async () => undefined,
+      read: async () => [],
+      deleteView: async () => 0,
+      stats: async () => ({ keys: 0, bytes: 0 }),
+      latestFeatureTimestamp: async () => undefined,
     };
     const read = await timedMaterialize(discard, day);
     figures['read + encode only rows/s'] = read.rowsPerSecond;
@@ -275,13 +340,22 @@ async function main(): Promise<void> {
     await redis.deleteView(userView);
     figures['redis materialize rows/s (user_features, new keys)'] = users.rowsPerSecond;
     figures['redis CPU us/row (user_features, new keys)'] = users.redisMicrosPerRow;
-    for (const [what, r] of [['new keys', fresh], ['restate', again], ['script', scripted], ['compared', compared], ['user_features', users]] as const) {
+    for (const [what, r] of [
+      ['new keys', fresh],
+      ['restate', again],
+      ['script', scripted],
+      ['compared', compared],
+      ['user_features', users],
+    ] as const) {
       if (r.written !== USERS) throw new Error(`bench: the ${what} run wrote ${r.written} rows of ${USERS}`);
     }
     const emb = await timedMaterialize(embedded, day);
     figures['embedded materialize rows/s'] = emb.rowsPerSecond;
 
-    for (const [name, store] of [['redis', redis], ['embedded', embedded]] as const) {
+    for (const [name, store] of [
+      ['redis', redis],
+      ['embedded', embedded],
+    ] as const) {
       await libraryReads(store, 1, 2000); // warm-up
       const one = await libraryReads(store, 1, 20_000);
       figures[`${name} library 1 entity p50 ms`] = one.p50;

@@ -12,17 +12,17 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStepContext } from '../src/steps/context.js';
-import { createSteps, IN_PROCESS } from '../src/steps/index.js';
 import { loadSettings, type Settings } from '../src/config/settings.js';
 import { stackDown, stackUp } from '../src/dev/stack.js';
-import { addDays, dateRange } from '../src/shared/dates.js';
 import { openLake } from '../src/lake/index.js';
-import { startBackfill } from '../src/temporal/workflows.js';
-import { runDailyLocal } from '../src/steps/local-runner.js';
-import { generateSilver } from '../src/silver/generator.js';
-import { connectClient } from '../src/temporal/connection.js';
 import type { DailyReport, StepReport } from '../src/pipeline/types.js';
+import { addDays, dateRange } from '../src/shared/dates.js';
+import { generateSilver } from '../src/silver/generator.js';
+import { createStepContext } from '../src/steps/context.js';
+import { createSteps, IN_PROCESS } from '../src/steps/index.js';
+import { runDailyLocal } from '../src/steps/local-runner.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { startBackfill } from '../src/temporal/workflows.js';
 import { peakRss, report } from './util.js';
 
 const days = Number(process.env.GOLD_BENCH_DAYS ?? 31);
@@ -38,7 +38,15 @@ function settingsFor(name: string): Settings {
   const home = join(root, name);
   // The worker gets as many activity slots as the in-process runner can have steps running (2 dates x 7
   // families and their commits), so that both runs the same steps at once and only orchestration differs.
-  return loadSettings({ lake: join(home, 'lake'), home, temporalAddress: `127.0.0.1:${temporalPort}`, onlineStore: 'embedded', metricsPort: 0, logLevel: 'warn', workerMaxActivities: 8 * concurrency });
+  return loadSettings({
+    lake: join(home, 'lake'),
+    home,
+    temporalAddress: `127.0.0.1:${temporalPort}`,
+    onlineStore: 'embedded',
+    metricsPort: 0,
+    logLevel: 'warn',
+    workerMaxActivities: 8 * concurrency,
+  });
 }
 
 /** Seconds per step kind, summed over every date's report. */
@@ -69,7 +77,15 @@ function idleShare(steps: StepReport[]): number {
 }
 
 function failures(reports: DailyReport[]): string[] {
-  return reports.filter((r) => r.status !== 'succeeded').map((r) => `${r.date}: ${r.status} ${r.steps.filter((s) => s.status === 'failed').map((s) => `${s.family ?? s.step} ${s.error ?? ''}`).join('; ')}`);
+  return reports
+    .filter((r) => r.status !== 'succeeded')
+    .map(
+      (r) =>
+        `${r.date}: ${r.status} ${r.steps
+          .filter((s) => s.status === 'failed')
+          .map((s) => `${s.family ?? s.step} ${s.error ?? ''}`)
+          .join('; ')}`,
+    );
 }
 
 async function runLocal(s: Settings): Promise<{ seconds: number; partialsSeconds: number; reports: DailyReport[] }> {
@@ -113,9 +129,18 @@ try {
   const load = loadavg()[0]!;
   const silver = settingsFor('silver');
   const genStart = performance.now();
-  const gen = await generateSilver(openLake(silver.lake, silver), { threads: 2, memoryLimit: '4GB', tempDir: join(root, 'spill') }, {
-    from: FROM, to: TO, users: Math.max(1000, Math.round(eventsPerDay / 20)), videos: Math.max(200, Math.round(eventsPerDay / 200)), eventsPerDay, seed: 7,
-  });
+  const gen = await generateSilver(
+    openLake(silver.lake, silver),
+    { threads: 2, memoryLimit: '4GB', tempDir: join(root, 'spill') },
+    {
+      from: FROM,
+      to: TO,
+      users: Math.max(1000, Math.round(eventsPerDay / 20)),
+      videos: Math.max(200, Math.round(eventsPerDay / 200)),
+      eventsPerDay,
+      seed: 7,
+    },
+  );
   const generateSeconds = (performance.now() - genStart) / 1000;
 
   const local = settingsFor('local');

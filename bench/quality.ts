@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqlStr, withEngine } from '../src/engine/duckdb.js';
-import { addDays } from '../src/shared/dates.js';
 import type { FamilyDecl, FeatureDecl } from '../src/features/types.js';
 import { commitPartition, openLake, paths } from '../src/lake/index.js';
 import { validateFamily } from '../src/quality/index.js';
+import { addDays } from '../src/shared/dates.js';
 import { peakRss, report } from './util.js';
 
 const rows = Number(process.env.GOLD_BENCH_QUALITY_ROWS ?? 1_000_000);

@@ -69,7 +69,9 @@ try {
   for (const f of files) {
     const type = /event_type=([^/]+)/.exec(f)![1]!;
     const v1File = join(root, `v1-${type}.parquet`);
-    await db.run(`COPY (SELECT * FROM read_parquet(${sqlStr(f)}, hive_partitioning = false)) TO ${sqlStr(v1File)} (FORMAT parquet, ROW_GROUP_SIZE ${SILVER_ROW_GROUP_SIZE})`);
+    await db.run(
+      `COPY (SELECT * FROM read_parquet(${sqlStr(f)}, hive_partitioning = false)) TO ${sqlStr(v1File)} (FORMAT parquet, ROW_GROUP_SIZE ${SILVER_ROW_GROUP_SIZE})`,
+    );
     await commitPartition(v1Lake, paths.silverPartition(DATE, type), [{ localPath: v1File }]);
   }
   await v1Lake.write(joinKey(paths.silverDate(DATE), COMMIT_MARKER), '');

@@ -14,14 +14,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sqlIdent, sqlStr, withEngine, type EngineOptions } from '../src/engine/duckdb.js';
+import { type EngineOptions, sqlIdent, sqlStr, withEngine } from '../src/engine/duckdb.js';
 import { family } from '../src/features/families/index.js';
-import { addDays, sqlAsOf } from '../src/shared/dates.js';
 import type { FamilyDecl, FeatureDecl } from '../src/features/types.js';
-import { commitPartition, openLake, paths, type Lake } from '../src/lake/index.js';
+import { commitPartition, type Lake, openLake, paths } from '../src/lake/index.js';
 import { commitGold } from '../src/offline/gold.js';
 import { getHistoricalFeatures } from '../src/offline/training-set.js';
 import { registerFamily } from '../src/registry/store.js';
+import { addDays, sqlAsOf } from '../src/shared/dates.js';
 import { peakRss, report } from './util.js';
 
 const USERS = Number(process.env.GOLD_BENCH_USERS ?? 1_000_000);
@@ -169,7 +169,11 @@ if (QUERY_ROOT) {
   const root = given ?? mkdtempSync(join(tmpdir(), 'gold-bench-training-set-'));
   try {
     const generated = given ? {} : await generate(root);
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, GOLD_BENCH_QUERY_ROOT: root }, encoding: 'utf8', maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, GOLD_BENCH_QUERY_ROOT: root },
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
     const figures = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
     report('training-set', { users: USERS, videos: VIDEOS, gold_dates: DAYS, duckdb_memory: MEMORY, ...generated, ...figures });
   } finally {

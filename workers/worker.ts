@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, createStepContext, type Activities } from '../activities/index.js';
-import type { StepContext } from '../src/steps/context.js';
+import { type Activities, createActivities, createStepContext } from '../activities/index.js';
 import type { Settings } from '../src/config/settings.js';
+import type { StepContext } from '../src/steps/context.js';
 
 /** The workflows entry, compiled (dist) or source (tests run TypeScript directly). */
 export function workflowsPath(): string {

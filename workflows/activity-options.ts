@@ -13,6 +13,11 @@ export function activityOptions(group: PolicyGroup, input: Pick<DailyInput, 'pol
     ...(HEAVY.has(group) && input.heavyTaskQueue ? { taskQueue: input.heavyTaskQueue } : {}),
     startToCloseTimeout: p.startToCloseMs,
     ...(p.heartbeatMs ? { heartbeatTimeout: p.heartbeatMs } : {}),
-    retry: { maximumAttempts: p.maximumAttempts, initialInterval: p.initialIntervalMs, backoffCoefficient: p.backoffCoefficient, maximumInterval: p.maximumIntervalMs },
+    retry: {
+      maximumAttempts: p.maximumAttempts,
+      initialInterval: p.initialIntervalMs,
+      backoffCoefficient: p.backoffCoefficient,
+      maximumInterval: p.maximumIntervalMs,
+    },
   };
 }

@@ -4,8 +4,8 @@
 // committed with the same code and schema are skipped unless forced.
 import {
   ApplicationFailure,
-  continueAsNew,
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   executeChild,
@@ -15,10 +15,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
-import { dailyGoldWorkflow } from './daily.js';
-import { activityOptions } from './activity-options.js';
 import type { BackfillActivities, BackfillInput, BackfillProgress, DailyReport } from '../src/pipeline/types.js';
+import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
+import { activityOptions } from './activity-options.js';
+import { dailyGoldWorkflow } from './daily.js';
 
 export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
 export const pauseSignal = defineSignal('pause');
@@ -62,7 +62,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
   const details = () => {
     const done = progress.results.filter((r) => r.status === 'succeeded' || r.status === 'skipped').length;
     const failed = progress.results.filter((r) => r.status === 'failed' || r.status === 'partial').length;
-    setCurrentDetails(`**backfill ${input.from}..${input.to}**: ${done}/${progress.total} done, ${failed} failed, ${progress.running.length} running${progress.paused ? ' (paused)' : ''}${progress.cancelled ? ' (cancelled)' : ''}`);
+    setCurrentDetails(
+      `**backfill ${input.from}..${input.to}**: ${done}/${progress.total} done, ${failed} failed, ${progress.running.length} running${progress.paused ? ' (paused)' : ''}${progress.cancelled ? ' (cancelled)' : ''}`,
+    );
   };
 
   const runDate = async (date: string): Promise<void> => {
@@ -75,9 +77,19 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
         args: [{ date, families: input.families, runKind: 'backfill', policies: input.policies, quality: input.quality, heavyTaskQueue: input.heavyTaskQueue }],
         staticSummary: `backfill ${date}`,
       });
-      progress.results.push({ date, status: r.status === 'running' || r.status === 'cancelled' ? 'failed' : r.status, seconds: (Date.now() - t0) / 1000, detail: r.dlqEntries.length ? `${r.dlqEntries.length} DLQ entries` : undefined });
+      progress.results.push({
+        date,
+        status: r.status === 'running' || r.status === 'cancelled' ? 'failed' : r.status,
+        seconds: (Date.now() - t0) / 1000,
+        detail: r.dlqEntries.length ? `${r.dlqEntries.length} DLQ entries` : undefined,
+      });
     } catch (e) {
-      progress.results.push({ date, status: 'failed', seconds: (Date.now() - t0) / 1000, detail: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e) });
+      progress.results.push({
+        date,
+        status: 'failed',
+        seconds: (Date.now() - t0) / 1000,
+        detail: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e),
+      });
     } finally {
       progress.running = progress.running.filter((d) => d !== date);
       details();
@@ -100,6 +112,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     await continueAsNew<typeof backfillWorkflow>({ ...input, carried: progress });
   }
   details();
-  if (progress.cancelled) throw ApplicationFailure.nonRetryable(`backfill cancelled with ${progress.pending.length} date(s) not started`, 'BackfillCancelled', progress);
+  if (progress.cancelled)
+    throw ApplicationFailure.nonRetryable(`backfill cancelled with ${progress.pending.length} date(s) not started`, 'BackfillCancelled', progress);
   return progress;
 }

@@ -3,6 +3,7 @@
 // stopping the run.
 import {
   ActivityFailure,
+  type ActivityFunctionWithOptions,
   ApplicationFailure,
   CancellationScope,
   defineQuery,
@@ -13,13 +14,12 @@ import {
   sleep,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityFunctionWithOptions,
 } from '@temporalio/workflow';
-import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
-import { newReport, runDailyDag, SilverNotReadyError, type DagHost } from '../src/pipeline/daily-dag.js';
+import { type DagHost, newReport, runDailyDag, SilverNotReadyError } from '../src/pipeline/daily-dag.js';
 import { ACTIVITY_GROUP } from '../src/pipeline/policies.js';
-import { activityOptions } from './activity-options.js';
 import type { DailyActivities, DailyInput, DailyReport, PolicyGroup, SlaMiss } from '../src/pipeline/types.js';
+import { FEATURE_DATE, RUN_KIND } from '../src/temporal/search-attributes.js';
+import { activityOptions } from './activity-options.js';
 
 export const dailyProgressQuery = defineQuery<DailyReport>('progress');
 
@@ -91,9 +91,11 @@ export async function dailyGoldWorkflow(input: DailyInput): Promise<DailyReport>
   const sla = new CancellationScope();
   const watchers: Promise<void>[] = [];
   const watch = (fn: () => Promise<void>) =>
-    watchers.push(sla.run(fn).catch((e) => {
-      if (!isCancellation(e)) throw e;
-    }));
+    watchers.push(
+      sla.run(fn).catch((e) => {
+        if (!isCancellation(e)) throw e;
+      }),
+    );
   const commitBy = input.sla?.commitBy ? Date.parse(input.sla.commitBy) : undefined;
   /** Every planned family's gold committed (what the commit_by deadline is about, not the whole run). */
   const allCommitted = () => report.planned?.every((f) => report.steps.some((s) => s.step === 'commit' && s.family === f && s.status === 'succeeded'));

@@ -4,10 +4,10 @@
 // instead of duplicated.
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
-import { addDays } from '../src/shared/dates.js';
-import { dailyGoldWorkflow } from './daily.js';
 import { dailyWorkflowId } from '../src/pipeline/ids.js';
 import type { ScheduledDailyInput, ScheduledDailyResult } from '../src/pipeline/types.js';
+import { addDays } from '../src/shared/dates.js';
+import { dailyGoldWorkflow } from './daily.js';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const SILVER_POLL_MS = 5 * 60_000;

@@ -2,12 +2,12 @@
 // one-line failures.
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { redactText } from '../shared/redact.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { setLogLevel } from '../shared/logger.js';
 import { FAMILIES } from '../features/families/index.js';
-import { openLake, safeSegment, type Lake } from '../lake/index.js';
+import { type Lake, openLake, safeSegment } from '../lake/index.js';
 import type { QualityConfig } from '../quality/config.js';
+import { setLogLevel } from '../shared/logger.js';
+import { redactText } from '../shared/redact.js';
 
 export interface GlobalFlags {
   lake?: string;
@@ -72,7 +72,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 
 // Option parsers throw commander's InvalidArgumentError, which it reports as a one-line usage error.
 export function parseDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
+    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
+  ) {
     throw new InvalidArgumentError(`invalid date '${value}': expected YYYY-MM-DD`);
   }
   return value;
@@ -87,10 +91,16 @@ export function requireRange(from: string | undefined, to: string | undefined): 
 
 /** A comma-separated list of declared family names (each one checked, so that a typo fails here, before any run starts). */
 export function parseFamilies(value: string): string[] {
-  const names = value.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new InvalidArgumentError(`invalid --families '${value}': expected a comma-separated list of families`);
   const unknown = names.filter((n) => !FAMILIES.some((f) => f.name === n));
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown feature famil${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((n) => `'${n}'`).join(', ')} (families: ${FAMILIES.map((f) => f.name).join(', ')})`);
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(
+      `unknown feature famil${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((n) => `'${n}'`).join(', ')} (families: ${FAMILIES.map((f) => f.name).join(', ')})`,
+    );
   return names;
 }
 
@@ -114,8 +124,14 @@ export function parsePositiveInt(name: string) {
 /** The validation overrides of a run, as flags: `run daily`, `backfill` and `schedule create` share them. */
 export function addQualityOptions(cmd: Command): Command {
   return cmd
-    .option('--drift-warn-only', 'drift checks (PSI, KS, JS, mean and row-count change) never fail a family, even where its declaration makes them block; they still warn and alert')
-    .option('--quarantine-rows', 'rows that break a row check (nulls, ranges, allowed values, declared rules) go to the quarantine and the rest lands, instead of failing the family');
+    .option(
+      '--drift-warn-only',
+      'drift checks (PSI, KS, JS, mean and row-count change) never fail a family, even where its declaration makes them block; they still warn and alert',
+    )
+    .option(
+      '--quarantine-rows',
+      'rows that break a row check (nulls, ranges, allowed values, declared rules) go to the quarantine and the rest lands, instead of failing the family',
+    );
 }
 
 export function qualityFrom(o: { driftWarnOnly?: boolean; quarantineRows?: boolean }): QualityConfig | undefined {

@@ -3,23 +3,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../tools/binaries.js';
-import { addGlobalOptions } from './context.js';
-import { registerDev } from './commands/dev.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerWorker } from './commands/worker.js';
-import { registerDemo } from './commands/demo.js';
-import { registerCompute } from './commands/compute.js';
-import { registerRun } from './commands/run.js';
 import { registerBackfill } from './commands/backfill.js';
-import { registerSchedule } from './commands/schedule.js';
+import { registerCompute } from './commands/compute.js';
+import { registerConsistency } from './commands/consistency.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDev } from './commands/dev.js';
 import { registerDlq } from './commands/dlq.js';
-import { registerReport } from './commands/report.js';
-import { registerServe } from './commands/serve.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerOnline } from './commands/online.js';
+import { registerRegistry } from './commands/registry.js';
+import { registerReport } from './commands/report.js';
+import { registerRun } from './commands/run.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerServe } from './commands/serve.js';
 import { registerSilver } from './commands/silver.js';
 import { registerTrainingSet } from './commands/training-set.js';
-import { registerRegistry } from './commands/registry.js';
-import { registerConsistency } from './commands/consistency.js';
+import { registerWorker } from './commands/worker.js';
+import { addGlobalOptions } from './context.js';
 
 /** The version in package.json (read at run time: the compiled CLI lives in dist/). */
 function packageVersion(): string {
@@ -54,4 +54,3 @@ export function buildProgram(opts: { exitOverride?: boolean } = {}): Command {
   registerConsistency(program);
   return program;
 }
-

@@ -95,22 +95,36 @@ export function loadServeConfig(env: NodeJS.ProcessEnv = process.env): ServeConf
     if (v !== undefined) limits[key] = parsed(SERVE_ENV[key], v, positive);
   }
   // Node checks the headers timeout against the request timeout: headers cannot be allowed longer.
-  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ServeConfigError(`invalid setting ${SERVE_ENV.headersTimeoutMs}: must be at most ${SERVE_ENV.requestTimeoutMs} (${limits.requestTimeoutMs})`);
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs)
+    throw new ServeConfigError(`invalid setting ${SERVE_ENV.headersTimeoutMs}: must be at most ${SERVE_ENV.requestTimeoutMs} (${limits.requestTimeoutMs})`);
 
   const rawTokens = envValue(env, SERVE_ENV.tokens);
-  const tokens = rawTokens === undefined ? [] : rawTokens.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const tokens =
+    rawTokens === undefined
+      ? []
+      : rawTokens
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== '');
   tokens.forEach((t, i) => {
-    if (t.length < MIN_TOKEN_LENGTH) throw new ServeConfigError(`invalid setting ${SERVE_ENV.tokens}: token ${i + 1} is shorter than ${MIN_TOKEN_LENGTH} characters`);
+    if (t.length < MIN_TOKEN_LENGTH)
+      throw new ServeConfigError(`invalid setting ${SERVE_ENV.tokens}: token ${i + 1} is shorter than ${MIN_TOKEN_LENGTH} characters`);
     if (!/^[\x21-\x7e]+$/.test(t)) throw new ServeConfigError(`invalid setting ${SERVE_ENV.tokens}: token ${i + 1} has characters other than printable ASCII`);
   });
   const rawOpen = envValue(env, SERVE_ENV.open) ?? 'health';
   const open = rawOpen === 'none' ? [] : rawOpen.split(',').map((r) => r.trim());
   const unknown = open.filter((r) => !(OPENABLE_ROUTES as readonly string[]).includes(r));
-  if (unknown.length > 0) throw new ServeConfigError(`invalid setting ${SERVE_ENV.open}=${JSON.stringify(rawOpen)}: unknown route(s) ${unknown.join(', ')} (expected a comma-separated list of ${OPENABLE_ROUTES.join(', ')}, or none)`);
+  if (unknown.length > 0)
+    throw new ServeConfigError(
+      `invalid setting ${SERVE_ENV.open}=${JSON.stringify(rawOpen)}: unknown route(s) ${unknown.join(', ')} (expected a comma-separated list of ${OPENABLE_ROUTES.join(', ')}, or none)`,
+    );
 
   const certPath = envValue(env, SERVE_ENV.tlsCert);
   const keyPath = envValue(env, SERVE_ENV.tlsKey);
-  if ((certPath === undefined) !== (keyPath === undefined)) throw new ServeConfigError(`invalid setting: ${SERVE_ENV.tlsCert} and ${SERVE_ENV.tlsKey} go together (got only ${certPath ? SERVE_ENV.tlsCert : SERVE_ENV.tlsKey})`);
+  if ((certPath === undefined) !== (keyPath === undefined))
+    throw new ServeConfigError(
+      `invalid setting: ${SERVE_ENV.tlsCert} and ${SERVE_ENV.tlsKey} go together (got only ${certPath ? SERVE_ENV.tlsCert : SERVE_ENV.tlsKey})`,
+    );
   const read = (name: string, path: string): Buffer => {
     try {
       return readFileSync(path);

@@ -9,9 +9,12 @@ const decimal = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole 
 const positiveInt = decimal.pipe(z.number().positive());
 
 const schema = z.object({
-  lake: z.string().min(1).refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(file|s3):\/\//i.test(v), {
-    message: 'must be a path, file://... or s3://bucket/prefix',
-  }),
+  lake: z
+    .string()
+    .min(1)
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(file|s3):\/\//i.test(v), {
+      message: 'must be a path, file://... or s3://bucket/prefix',
+    }),
   home: z.string().min(1),
   temporalAddress: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port'),
   temporalNamespace: z.string().min(1),
@@ -35,8 +38,14 @@ const schema = z.object({
   freshnessRefreshSeconds: positiveInt,
   freshnessSlaSeconds: positiveInt,
   heavyTaskQueue: z.string().min(1).optional(),
-  alertWebhook: z.string().regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL').optional(),
-  temporalUi: z.string().regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL').optional(),
+  alertWebhook: z
+    .string()
+    .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL')
+    .optional(),
+  temporalUi: z
+    .string()
+    .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL')
+    .optional(),
 });
 
 export type Settings = z.infer<typeof schema>;

@@ -1,16 +1,16 @@
 // Online against offline: for a committed gold partition, read the same entities from the online
 // store and compare value by value. An online value newer than the partition (a later date was
 // materialized since) is not a mismatch; one with the partition's timestamp and other values is.
-import { parquetScan, withEngine, type EngineOptions } from '../engine/duckdb.js';
-import { addDays } from '../shared/dates.js';
+import { type EngineOptions, parquetScan, withEngine } from '../engine/duckdb.js';
 import { family } from '../features/families/index.js';
-import { onlineLayoutVersion, onlineViewOf } from '../online/views.js';
 import type { FamilyDecl } from '../features/types.js';
-import { committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
-import { schemaVersions } from '../registry/index.js';
+import { committedFiles, type Lake, paths, readManifest } from '../lake/index.js';
 import { entityKeySql } from '../online/entity-key.js';
 import type { OnlineStore } from '../online/store.js';
 import type { OnlineViewSpec } from '../online/view.js';
+import { onlineLayoutVersion, onlineViewOf } from '../online/views.js';
+import { schemaVersions } from '../registry/index.js';
+import { addDays } from '../shared/dates.js';
 
 export interface ConsistencyResult {
   family: string;
@@ -66,7 +66,19 @@ export async function checkConsistency(
   if (!keys) throw new Error(`no committed gold for ${o.family.name} ${o.date}`);
   const stamp = Date.parse(`${addDays(o.date, 1)}T00:00:00Z`);
   const expired = stamp + o.view.ttlSeconds * 1000 <= Date.now();
-  const r: ConsistencyResult = { family: o.family.name, date: o.date, checked: 0, matched: 0, mismatched: 0, mismatchShare: 0, missing: 0, expired, newerOnline: 0, extra: 0, samples: [] };
+  const r: ConsistencyResult = {
+    family: o.family.name,
+    date: o.date,
+    checked: 0,
+    matched: 0,
+    mismatched: 0,
+    mismatchShare: 0,
+    missing: 0,
+    expired,
+    newerOnline: 0,
+    extra: 0,
+    samples: [],
+  };
   if (expired) return r;
   const files = await Promise.all(keys.map((k) => lake.localFile(k)));
   const featureCols = o.view.features.map((f) => `"${f.name}"`).join(', ');
@@ -89,7 +101,8 @@ export async function checkConsistency(
           if (bad < 0) r.matched++;
           else {
             r.mismatched++;
-            if (r.samples.length < 5) r.samples.push({ entityKey: got.entityKey, feature: o.view.features[bad]!.name, gold: row[o.view.features[bad]!.name], online: got.values[bad] });
+            if (r.samples.length < 5)
+              r.samples.push({ entityKey: got.entityKey, feature: o.view.features[bad]!.name, gold: row[o.view.features[bad]!.name], online: got.values[bad] });
           }
         }
       }
@@ -121,5 +134,10 @@ export async function checkFamilyConsistency(
   if (decl.online === false) return undefined;
   const manifest = await readManifest(lake, paths.gold(decl.name, o.date));
   const version = (manifest?.meta.schemaVersion as number | undefined) ?? Math.max(...(await schemaVersions(lake, decl.name)));
-  return checkConsistency(lake, store, engine, { family: decl, view: onlineViewOf(decl, Number.isFinite(version) ? await onlineLayoutVersion(lake, decl.name, version) : version), date: o.date, sample: o.sample });
+  return checkConsistency(lake, store, engine, {
+    family: decl,
+    view: onlineViewOf(decl, Number.isFinite(version) ? await onlineLayoutVersion(lake, decl.name, version) : version),
+    date: o.date,
+    sample: o.sample,
+  });
 }

@@ -2,9 +2,9 @@
 // Web UI on the frontend port + 1000, 8233 by default, the product's search attributes registered) and one worker, both in the
 // background; their pids are recorded so that `down` stops exactly what `up` started.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settingsEnv, type Settings } from '../config/settings.js';
+import { type Settings, settingsEnv } from '../config/settings.js';
 import { connectClient, temporalReachable, webUiUrl, workflowPollers } from '../temporal/connection.js';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes.js';
 import { packageRoot, temporalCli } from '../tools/binaries.js';
@@ -61,7 +61,11 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
 
 /** The last non-empty line of a log, for an error's first line (the CLI shows only that). */
 function lastLogLine(logFile: string): string {
-  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+  const lines = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+    : [];
   return lines.at(-1)?.slice(0, 500) ?? 'no output';
 }
 
@@ -81,13 +85,20 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
       const dbFile = join(s.home, 'temporal.db');
       const logFile = join(logs, 'temporal.log');
       const args = [
-        'server', 'start-dev',
-        '--ip', s.temporalAddress.split(':')[0]!,
-        '--port', String(port(s.temporalAddress)),
-        '--ui-port', String(uiPortFor(s.temporalAddress)),
-        '--db-filename', dbFile,
-        '--namespace', s.temporalNamespace,
-        '--log-level', 'warn',
+        'server',
+        'start-dev',
+        '--ip',
+        s.temporalAddress.split(':')[0]!,
+        '--port',
+        String(port(s.temporalAddress)),
+        '--ui-port',
+        String(uiPortFor(s.temporalAddress)),
+        '--db-filename',
+        dbFile,
+        '--namespace',
+        s.temporalNamespace,
+        '--log-level',
+        'warn',
         ...SEARCH_ATTRIBUTE_FLAGS.flatMap((a) => ['--search-attribute', a]),
       ];
       const out = openSync(logFile, 'a');
@@ -96,11 +107,16 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
       state.temporal = { pid: child.pid!, address: s.temporalAddress, uiPort: uiPortFor(s.temporalAddress), dbFile, log: logFile };
       writeState(s, state);
       log(`starting Temporal dev server (pid ${child.pid}, state ${dbFile})`);
-      await waitFor('Temporal dev server', 60_000, async () => {
-        // Exited (a port in use, a locked state file): say why at once, in the first line.
-        if (!alive(child.pid)) throw new Error(`the Temporal dev server exited at start: ${lastLogLine(logFile)} (log: ${logFile})`);
-        return temporalReachable(s.temporalAddress);
-      }, logFile);
+      await waitFor(
+        'Temporal dev server',
+        60_000,
+        async () => {
+          // Exited (a port in use, a locked state file): say why at once, in the first line.
+          if (!alive(child.pid)) throw new Error(`the Temporal dev server exited at start: ${lastLogLine(logFile)} (log: ${logFile})`);
+          return temporalReachable(s.temporalAddress);
+        },
+        logFile,
+      );
     }
   }
 
@@ -119,11 +135,16 @@ export async function stackUp(s: Settings, log: (m: string) => void = () => unde
     log(`starting worker (pid ${child.pid}, task queue ${s.taskQueue}, log ${logFile})`);
     const client = await connectClient(s);
     try {
-      await waitFor('gold worker', 60_000, async () => {
-        if (!alive(child.pid)) throw new Error(`the worker exited at start: ${lastLogLine(logFile)} (log: ${logFile})`);
-        // Its own pollers: another stack's worker on the same queue says nothing about this one.
-        return (await workflowPollers(client, s.taskQueue, child.pid)) > 0;
-      }, logFile);
+      await waitFor(
+        'gold worker',
+        60_000,
+        async () => {
+          if (!alive(child.pid)) throw new Error(`the worker exited at start: ${lastLogLine(logFile)} (log: ${logFile})`);
+          // Its own pollers: another stack's worker on the same queue says nothing about this one.
+          return (await workflowPollers(client, s.taskQueue, child.pid)) > 0;
+        },
+        logFile,
+      );
     } finally {
       await client.connection.close();
     }

@@ -3,9 +3,10 @@
 // recomputation. Refused when any hard check failed, when the entry is not a validation failure, or
 // when the staged data is gone. Who accepted what and why is kept in the entry, the run record and the
 // report.
-import { SOFT_CHECKS } from '../quality/config.js';
-import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
+
+import { commitPartition, committedFiles, type Lake, paths, readManifest } from '../lake/index.js';
 import { readValidationReport } from '../monitoring/run-records.js';
+import { SOFT_CHECKS } from '../quality/config.js';
 import type { DlqEntry } from './entries.js';
 
 export class DlqAcceptRefusedError extends Error {
@@ -38,7 +39,10 @@ export async function checkAcceptable(lake: Lake, entry: DlqEntry): Promise<Acce
  * Stages an accepted partition under another run (the replay's), so that the families depending on it
  * read it like any staged family of that run. Idempotent: a partition already staged is kept.
  */
-export async function stageAccepted(lake: Lake, o: { family: string; date: string; runId: string; fromPath: string }): Promise<{ stagingPath: string; rows: number }> {
+export async function stageAccepted(
+  lake: Lake,
+  o: { family: string; date: string; runId: string; fromPath: string },
+): Promise<{ stagingPath: string; rows: number }> {
   const stagingPath = paths.staging(o.family, o.date, o.runId);
   const existing = await readManifest(lake, stagingPath);
   const source = existing ?? (await readManifest(lake, o.fromPath));

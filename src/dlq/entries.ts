@@ -3,10 +3,10 @@
 // family, date and run, so that a retried DLQ activity writes the same entry once; entries live in the
 // lake and so survive restarts. Closing an entry (after a replay landed) keeps it, marked closed.
 import { createHash } from 'node:crypto';
-import { assertDate } from '../shared/dates.js';
-import { LakeNotFoundError, paths, type Lake } from '../lake/index.js';
-import { logger } from '../shared/logger.js';
+import { type Lake, LakeNotFoundError, paths } from '../lake/index.js';
 import { goldMetrics } from '../monitoring/metrics.js';
+import { assertDate } from '../shared/dates.js';
+import { logger } from '../shared/logger.js';
 
 export const DLQ_REASONS = ['validation', 'retries_exhausted', 'error'] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
@@ -112,7 +112,10 @@ export async function addDlqEntry(lake: Lake, input: DlqEntryInput): Promise<str
   const created = await lake.writeIfAbsent(paths.dlqEntry(id), JSON.stringify(entry, null, 1));
   if (created) {
     goldMetrics().dlqEntries.inc({ family: input.family, reason: input.reason });
-    logger().warn({ dlqEntryId: id, family: input.family, date: input.date, runId: input.runId, reason: input.reason, dataPath: input.dataPath }, `DLQ entry added: ${input.error.split('\n')[0]}`);
+    logger().warn(
+      { dlqEntryId: id, family: input.family, date: input.date, runId: input.runId, reason: input.reason, dataPath: input.dataPath },
+      `DLQ entry added: ${input.error.split('\n')[0]}`,
+    );
   }
   return id;
 }
@@ -153,7 +156,9 @@ async function update(lake: Lake, id: string, change: (e: DlqEntry) => DlqEntry 
 /** Marks an entry closed (its family and date landed); closing a closed entry changes nothing. */
 export async function closeDlqEntry(lake: Lake, id: string, by: { closedBy: string }): Promise<DlqEntry> {
   if (!by.closedBy.trim()) throw new Error('closing a DLQ entry needs closedBy (a run id or a person)');
-  const closed = await update(lake, id, (e) => (e.status === 'closed' ? undefined : { ...e, status: 'closed', closedAt: new Date().toISOString(), closedBy: by.closedBy }));
+  const closed = await update(lake, id, (e) =>
+    e.status === 'closed' ? undefined : { ...e, status: 'closed', closedAt: new Date().toISOString(), closedBy: by.closedBy },
+  );
   logger().info({ dlqEntryId: id, closedBy: closed.closedBy }, 'DLQ entry closed');
   return closed;
 }
@@ -168,6 +173,10 @@ export async function settleDlqEntries(lake: Lake, date: string, familiesLanded:
 /** Remembers that a replay workflow was started for the entry, and the acceptance it carries out if any. */
 export async function recordDlqReplay(lake: Lake, id: string, replay: DlqReplay, accepted?: DlqAcceptance): Promise<DlqEntry> {
   const next = await update(lake, id, (e) => ({ ...e, replays: [...e.replays, replay], ...(accepted ? { accepted } : {}) }));
-  if (accepted) logger().warn({ dlqEntryId: id, acceptedBy: accepted.by, reason: accepted.reason, workflowId: accepted.workflowId }, 'DLQ entry accepted: its staged data lands as it is');
+  if (accepted)
+    logger().warn(
+      { dlqEntryId: id, acceptedBy: accepted.by, reason: accepted.reason, workflowId: accepted.workflowId },
+      'DLQ entry accepted: its staged data lands as it is',
+    );
   return next;
 }

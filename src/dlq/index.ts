@@ -1,4 +1,5 @@
 // The dead-letter queue of feature partitions that could not land, and their replay.
+
+export { type Acceptance, checkAcceptable, DlqAcceptRefusedError, stageAccepted } from './accept.js';
 export * from './entries.js';
-export { replayRun, replayWorkflowId, type ReplayRun } from './replay.js';
-export { checkAcceptable, stageAccepted, DlqAcceptRefusedError, type Acceptance } from './accept.js';
+export { type ReplayRun, replayRun, replayWorkflowId } from './replay.js';

@@ -2,10 +2,11 @@
 // that depend on it (its failure skipped them, and nothing else would bring them back), started
 // as a 'replay' run (src/temporal starts it); the workflow closes the entry when they land. An accepted
 // entry's replay lands the family's staged data as it is instead of recomputing it.
-import type { AcceptedStaging } from '../pipeline/types.js';
-import { dependents } from '../pipeline/plan.js';
+
 import { FAMILIES } from '../features/families/index.js';
-import { shortDlqId, type DlqEntry } from './entries.js';
+import { dependents } from '../pipeline/plan.js';
+import type { AcceptedStaging } from '../pipeline/types.js';
+import { type DlqEntry, shortDlqId } from './entries.js';
 
 export function replayWorkflowId(entry: Pick<DlqEntry, 'id' | 'family' | 'date'>): string {
   return `gold-replay-${entry.family}-${entry.date}-${shortDlqId(entry.id)}`;
@@ -28,7 +29,8 @@ export interface ReplayRun {
 }
 
 export function replayRun(entry: DlqEntry, accept?: AcceptedStaging): ReplayRun {
-  if (entry.status === 'closed') throw new Error(`DLQ entry ${entry.id} is closed (by ${entry.closedBy ?? '?'} at ${entry.closedAt ?? '?'}): nothing to replay`);
+  if (entry.status === 'closed')
+    throw new Error(`DLQ entry ${entry.id} is closed (by ${entry.closedBy ?? '?'} at ${entry.closedAt ?? '?'}): nothing to replay`);
   return {
     workflowId: replayWorkflowId(entry),
     date: entry.date,

@@ -1,9 +1,9 @@
 // `gold doctor`: a real end-to-end check of an installation. Each check says ok or why not.
 import { randomBytes } from 'node:crypto';
-import { redactText } from '../shared/redact.js';
 import type { Settings } from '../config/settings.js';
 import { openLake } from '../lake/index.js';
 import { openOnlineStore } from '../online/open.js';
+import { redactText } from '../shared/redact.js';
 import { connectClient, workflowPollers } from '../temporal/connection.js';
 import { RUN_KIND } from '../temporal/search-attributes.js';
 

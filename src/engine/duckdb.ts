@@ -1,8 +1,8 @@
 // DuckDB for all heavy computation: an in-memory instance per unit of work, with bounded threads and
 // memory and a spill folder, plus the small helpers for writing SQL over lake files.
 import { mkdirSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Settings } from '../config/settings.js';
 import { currentCancellation } from './cancellation.js';
 
@@ -21,7 +21,10 @@ export function engineOptions(s: Pick<Settings, 'duckdbThreads' | 'duckdbMemory'
 export type Row = Record<string, unknown>;
 
 export class Engine {
-  private constructor(private readonly instance: DuckDBInstance, readonly conn: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+  ) {}
 
   static async create(opts: EngineOptions): Promise<Engine> {
     const config: Record<string, string> = {

@@ -1,11 +1,11 @@
 // In-process computation of families over a date range, without Temporal: for debugging feature
 // definitions and for notebooks (`gold compute`). Stages results; committing gold is the pipeline's job.
 import { planStages } from '../pipeline/plan.js';
-import type { FeatureContext } from './context.js';
+import { dateRange } from '../shared/dates.js';
 import { computeFamily, type FamilyResult } from './compute.js';
+import type { FeatureContext } from './context.js';
 import { FAMILIES, family } from './families/index.js';
 import { ensurePartials, type PartialsDayReport } from './partials/build.js';
-import { dateRange } from '../shared/dates.js';
 
 export interface ComputeRangeOptions {
   from: string;

@@ -3,16 +3,16 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetScan, sqlIdent, sqlStr, withEngine, type Engine } from '../engine/duckdb.js';
-import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
-import { scratchFolder, type FeatureContext } from './context.js';
-import { FAMILIES } from './families/index.js';
-import { isState, type PartialName } from './partials/definitions.js';
-import { partitionLocalFiles } from './partials/build.js';
-import { silverDates } from '../silver/status.js';
-import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
+import { type Engine, parquetScan, sqlIdent, sqlStr, withEngine } from '../engine/duckdb.js';
+import { commitPartition, committedFiles, type Lake, paths, readManifest } from '../lake/index.js';
 import { addDays, sqlAsOf, sqlDate } from '../shared/dates.js';
 import { mapLimit } from '../shared/map-limit.js';
+import { silverDates } from '../silver/status.js';
+import { type FeatureContext, scratchFolder } from './context.js';
+import { FAMILIES } from './families/index.js';
+import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
+import { partitionLocalFiles } from './partials/build.js';
+import { isState, type PartialName } from './partials/definitions.js';
 import type { FamilyDecl } from './types.js';
 
 export interface FamilyResult {
@@ -34,7 +34,10 @@ export class MissingInputError extends Error {
 
 /** The SELECT list that puts a family's rows in declaration order with declared types. */
 export function familyColumns(f: FamilyDecl): string {
-  return [...f.keys.map((k) => `${sqlIdent(k.name)}::${k.type} AS ${sqlIdent(k.name)}`), ...f.features.map((x) => `${sqlIdent(x.name)}::${x.type} AS ${sqlIdent(x.name)}`)].join(', ');
+  return [
+    ...f.keys.map((k) => `${sqlIdent(k.name)}::${k.type} AS ${sqlIdent(k.name)}`),
+    ...f.features.map((x) => `${sqlIdent(x.name)}::${x.type} AS ${sqlIdent(x.name)}`),
+  ].join(', ');
 }
 
 /** The partial partitions a family reads for a date: its window of daily partials (from the first silver date on) and the date's states. */
@@ -52,7 +55,13 @@ const inputsHash = (commitIds: string[]): string => createHash('sha256').update(
  * Identifies the partials a family's result for a date was computed from (their commits): gold records
  * it, so that a date whose partials changed since (late silver) is not taken for current.
  */
-export async function familyInputsHash(lake: Lake, f: FamilyDecl, date: string, commitIdOf: (prefix: string) => Promise<string | null>, firstSilverDate?: string): Promise<string> {
+export async function familyInputsHash(
+  lake: Lake,
+  f: FamilyDecl,
+  date: string,
+  commitIdOf: (prefix: string) => Promise<string | null>,
+  firstSilverDate?: string,
+): Promise<string> {
   const prefixes = (await partialInputs(lake, f, date, firstSilverDate)).flatMap((p) => p.prefixes);
   return inputsHash(await Promise.all(prefixes.map(async (p) => `${p}@${(await commitIdOf(p)) ?? 'missing'}`)));
 }
@@ -64,7 +73,10 @@ async function createPartialViews(ctx: FeatureContext, db: Engine, f: FamilyDecl
     // A window's partitions several at a time: one request each on S3.
     const partitions = await mapLimit(prefixes, 16, async (prefix) => {
       const m = await readManifest(ctx.lake, prefix);
-      if (!m) throw new MissingInputError(`partial ${name} for ${prefix.slice(prefix.lastIndexOf('=') + 1)} is missing (needed by ${f.name} for ${date}); compute the partials first`);
+      if (!m)
+        throw new MissingInputError(
+          `partial ${name} for ${prefix.slice(prefix.lastIndexOf('=') + 1)} is missing (needed by ${f.name} for ${date}); compute the partials first`,
+        );
       return { tag: `${prefix}@${m.commitId}`, files: await partitionLocalFiles(ctx.lake, prefix) };
     });
     read.push(...partitions.map((p) => p.tag));
@@ -124,7 +136,14 @@ export async function computeFamily(ctx: FeatureContext, f: FamilyDecl, date: st
       await db.run(`COPY (${familyQuery(f, date, opts.createdAt ?? new Date())}) TO ${sqlStr(file)} (FORMAT parquet, COMPRESSION zstd)`);
       const { rows } = await db.one<{ rows: number }>(`SELECT count(*)::BIGINT AS rows FROM read_parquet(${sqlStr(file)})`);
       const stagingPath = paths.staging(f.name, date, runId);
-      const m = await commitPartition(ctx.lake, stagingPath, [{ localPath: file }], { family: f.name, version: f.version, date, runId, rows, inputsHash: partialsRead });
+      const m = await commitPartition(ctx.lake, stagingPath, [{ localPath: file }], {
+        family: f.name,
+        version: f.version,
+        date,
+        runId,
+        rows,
+        inputsHash: partialsRead,
+      });
       return { family: f.name, date, runId, stagingPath, files: m.files.map((x) => `${stagingPath}/${x.name}`), rows, seconds: (Date.now() - t0) / 1000 };
     });
   } finally {

@@ -1,9 +1,9 @@
 // The code version of a family: a hash of everything that decides its values (its declaration, its
 // SQL, the partials it reads). A backfill skips a date whose gold was written with the same version.
 import { createHash } from 'node:crypto';
-import { partialSql, type PartialName } from './partials/definitions.js';
-import type { FamilyDecl } from './types.js';
 import { FAMILIES } from './families/index.js';
+import { type PartialName, partialSql } from './partials/definitions.js';
+import type { FamilyDecl } from './types.js';
 
 export function familyCodeVersion(f: FamilyDecl): string {
   const h = createHash('sha256');

@@ -1,7 +1,7 @@
 export * from './contain.js';
 export * from './lake.js';
+export { LocalLake } from './local-lake.js';
 export * from './open.js';
 export * from './partition.js';
 export * from './paths.js';
-export { LocalLake } from './local-lake.js';
 export { S3Lake } from './s3-lake.js';

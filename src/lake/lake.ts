@@ -35,7 +35,10 @@ export interface Lake {
 
 export class LakeNotFoundError extends Error {
   override name = 'LakeNotFoundError';
-  constructor(readonly key: string, lakeUri: string) {
+  constructor(
+    readonly key: string,
+    lakeUri: string,
+  ) {
     super(`not found in lake ${lakeUri}: ${key}`);
   }
 }

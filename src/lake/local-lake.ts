@@ -8,7 +8,7 @@ import { constants, type Dirent } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { containedPath } from './contain.js';
-import { LakeNotFoundError, type Lake, type LakeEntry } from './lake.js';
+import { type Lake, type LakeEntry, LakeNotFoundError } from './lake.js';
 
 /** Flushes a file's data, or a folder's entries, to the disk. */
 async function fsyncPath(path: string): Promise<void> {
@@ -34,7 +34,10 @@ async function writeSynced(path: string, data: Buffer | string): Promise<void> {
 export class LocalLake implements Lake {
   readonly kind = 'local' as const;
 
-  constructor(readonly root: string, readonly uri: string = root) {}
+  constructor(
+    readonly root: string,
+    readonly uri: string = root,
+  ) {}
 
   /** A key names a place under the root, never above it. */
   path(key: string): string {
@@ -67,7 +70,10 @@ export class LocalLake implements Lake {
   async listDirs(prefix: string): Promise<string[]> {
     try {
       const entries = await readdir(this.path(prefix), { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;

@@ -7,11 +7,11 @@
 // the first attempt still runs): the last marker written wins, and neither deletes the other's files,
 // because files listed by no manifest are removed only once their commit is older than a grace period.
 import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { keySegments } from './contain.js';
-import { LakeNotFoundError, joinKey, type Lake } from './lake.js';
+import { joinKey, type Lake, LakeNotFoundError } from './lake.js';
 
 export const COMMIT_MARKER = '_SUCCESS';
 
@@ -49,7 +49,11 @@ function commitTimeOf(name: string): number | null {
 export class CorruptManifestError extends Error {
   override name = 'CorruptManifestError';
   readonly nonRetryable = true;
-  constructor(readonly key: string, lakeUri: string, detail: string) {
+  constructor(
+    readonly key: string,
+    lakeUri: string,
+    detail: string,
+  ) {
     super(`corrupt commit marker ${key} in lake ${lakeUri}: ${detail}`);
   }
 }
@@ -127,7 +131,13 @@ export interface CommitOptions {
   strayGraceMs?: number;
 }
 
-export async function commitPartition(lake: Lake, prefix: string, files: StagedFile[], meta: Record<string, unknown> = {}, opts: CommitOptions = {}): Promise<PartitionManifest> {
+export async function commitPartition(
+  lake: Lake,
+  prefix: string,
+  files: StagedFile[],
+  meta: Record<string, unknown> = {},
+  opts: CommitOptions = {},
+): Promise<PartitionManifest> {
   const extension = opts.extension ?? '.parquet';
   const grace = opts.strayGraceMs ?? STRAY_FILE_GRACE_MS;
   // A corrupt marker is replaced by this commit; any other failure to read it (I/O) fails the commit,

@@ -5,7 +5,10 @@ const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** A name that becomes one folder or file name in the lake (a run id, a family): never a path of its own. */
 export function safeSegment(what: string, value: string): string {
-  if (!SAFE_SEGMENT.test(value)) throw Object.assign(new Error(`invalid ${what} '${value}': letters, digits, '.', '_' and '-' only, starting with a letter or digit`), { nonRetryable: true });
+  if (!SAFE_SEGMENT.test(value))
+    throw Object.assign(new Error(`invalid ${what} '${value}': letters, digits, '.', '_' and '-' only, starting with a letter or digit`), {
+      nonRetryable: true,
+    });
   return value;
 }
 

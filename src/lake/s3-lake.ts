@@ -1,10 +1,11 @@
 // The lake on S3 or an S3-compatible server, through the AWS SDK (path-style addressing, endpoint and
 // credentials from the SDK's standard variables). DuckDB cannot read S3 here (no httpfs), so reads go
 // through a local cache directory bounded in size.
+
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -16,10 +17,10 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { s3ClientFromEnv } from '../config/s3.js';
 import { logger } from '../shared/logger.js';
 import { containedPath, keySegments } from './contain.js';
-import { LakeNotFoundError, joinKey, type Lake, type LakeEntry } from './lake.js';
-import { s3ClientFromEnv } from '../config/s3.js';
+import { joinKey, type Lake, type LakeEntry, LakeNotFoundError } from './lake.js';
 
 export interface S3LakeOptions {
   cacheDir: string;
@@ -59,7 +60,12 @@ export class S3Lake implements Lake {
   private cacheBytes: number | undefined;
   private warnedOverBound = false;
 
-  constructor(readonly bucket: string, prefix: string, readonly uri: string, private readonly opts: S3LakeOptions) {
+  constructor(
+    readonly bucket: string,
+    prefix: string,
+    readonly uri: string,
+    private readonly opts: S3LakeOptions,
+  ) {
     this.prefix = s3Prefix(prefix, uri);
     this.client = opts.client ?? s3ClientFromEnv();
   }
@@ -79,9 +85,7 @@ export class S3Lake implements Lake {
     const p = this.full(prefix);
     let token: string | undefined;
     do {
-      const r = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: p === '' ? undefined : `${p}/`, ContinuationToken: token }),
-      );
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: p === '' ? undefined : `${p}/`, ContinuationToken: token }));
       for (const o of r.Contents ?? []) out.push({ key: this.rel(o.Key!), size: o.Size ?? 0, version: o.ETag ?? '' });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
@@ -94,9 +98,7 @@ export class S3Lake implements Lake {
     const base = p === '' ? '' : `${p}/`;
     let token: string | undefined;
     do {
-      const r = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base || undefined, Delimiter: '/', ContinuationToken: token }),
-      );
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base || undefined, Delimiter: '/', ContinuationToken: token }));
       for (const cp of r.CommonPrefixes ?? []) out.add(cp.Prefix!.slice(base.length).replace(/\/$/, ''));
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
@@ -156,9 +158,7 @@ export class S3Lake implements Lake {
   private async deleteKeys(fullKeys: string[]): Promise<void> {
     for (let i = 0; i < fullKeys.length; i += 1000) {
       const chunk = fullKeys.slice(i, i + 1000);
-      const r = await this.client.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
-      );
+      const r = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
       if (r.Errors && r.Errors.length > 0) throw new Error(`S3 delete failed for ${r.Errors[0]!.Key}: ${r.Errors[0]!.Message}`);
     }
   }
@@ -237,7 +237,10 @@ export class S3Lake implements Lake {
     }
     if (total > this.opts.cacheMaxBytes && !this.warnedOverBound) {
       this.warnedOverBound = true;
-      logger().warn({ lake: this.uri, cacheBytes: total, cacheMaxBytes: this.opts.cacheMaxBytes }, 'S3 cache over its bound: the files in use need more (GOLD_S3_CACHE_MAX_BYTES)');
+      logger().warn(
+        { lake: this.uri, cacheBytes: total, cacheMaxBytes: this.opts.cacheMaxBytes },
+        'S3 cache over its bound: the files in use need more (GOLD_S3_CACHE_MAX_BYTES)',
+      );
     }
     this.cacheBytes = total;
   }

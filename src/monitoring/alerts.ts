@@ -1,8 +1,9 @@
 // Alerts: each one is a log line, a Prometheus count, and a JSON POST to GOLD_ALERT_WEBHOOK when set.
 // A webhook that fails is logged and counted, never thrown: an alert must not break the run raising it.
+
+import { SETTING_ENV } from '../config/settings.js';
 import { logger } from '../shared/logger.js';
 import { goldMetrics } from './metrics.js';
-import { SETTING_ENV } from '../config/settings.js';
 
 export type AlertSeverity = 'warn' | 'error';
 
@@ -46,7 +47,12 @@ export async function raiseAlert(alert: Alert, opts: { webhookUrl?: string; time
 async function post(url: string, body: unknown, timeoutMs: number): Promise<AlertDelivery> {
   if (!/^https?:\/\//i.test(url)) return { webhook: 'failed', error: `${ALERT_WEBHOOK_ENV} is not an http(s) URL` };
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await res.arrayBuffer().catch(() => undefined);
     return res.ok ? { webhook: 'sent', status: res.status } : { webhook: 'failed', status: res.status, error: `HTTP ${res.status}` };
   } catch (e) {

@@ -1,8 +1,9 @@
 // Freshness: how far the latest committed gold of a family lags the feature date it should have, and
 // how old an online value is against its family's TTL.
-import { addDays, assertDate } from '../shared/dates.js';
+
 import type { Lake } from '../lake/index.js';
 import { latestGoldDate } from '../quality/reference.js';
+import { addDays, assertDate } from '../shared/dates.js';
 
 export interface FamilyFreshness {
   family: string;
@@ -34,7 +35,8 @@ export interface OnlineAge {
 
 /** Age of an online value from its feature timestamp. */
 export function onlineValueAge(featureTimestamp: Date | string | number, ttlSeconds: number, now: Date = new Date()): OnlineAge {
-  const t = featureTimestamp instanceof Date ? featureTimestamp.getTime() : typeof featureTimestamp === 'number' ? featureTimestamp : Date.parse(featureTimestamp);
+  const t =
+    featureTimestamp instanceof Date ? featureTimestamp.getTime() : typeof featureTimestamp === 'number' ? featureTimestamp : Date.parse(featureTimestamp);
   if (!Number.isFinite(t)) throw new Error(`invalid feature timestamp ${String(featureTimestamp)}`);
   const ageSeconds = (now.getTime() - t) / 1000;
   return { ageSeconds, ttlSeconds, withinTtl: ageSeconds <= ttlSeconds };

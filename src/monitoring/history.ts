@@ -1,9 +1,10 @@
 // The metric history of a family: per feature date, the figures of its latest stored validation report
 // (row count, score, feature means and PSI). Monitoring's completeness, anomalies and drift trends read it.
-import { addDays } from '../shared/dates.js';
+
 import type { Lake } from '../lake/index.js';
 import { isDriftCheck } from '../quality/config.js';
-import { describeFilling, type CheckResult, type ValidationReport } from '../quality/report.js';
+import { type CheckResult, describeFilling, type ValidationReport } from '../quality/report.js';
+import { addDays } from '../shared/dates.js';
 import { latestValidationReports } from './run-records.js';
 
 export interface MetricPoint {
@@ -37,6 +38,8 @@ export function metricPoint(r: ValidationReport): MetricPoint {
     // Only the PSI the gate acted on (it scored drift): one measured while switched off, or on too few rows, is not a trend.
     psi: Object.fromEntries(r.features.filter((x) => x.psi !== undefined && x.components.drift !== undefined).map((x) => [x.name, x.psi!])),
     filling: describeFilling(r) !== undefined,
-    drift: [...r.failed, ...r.warned].filter((c) => isDriftCheck(c.check)).map(({ check, feature, severity, value, threshold, message }) => ({ check, ...(feature ? { feature } : {}), severity, value, threshold, message })),
+    drift: [...r.failed, ...r.warned]
+      .filter((c) => isDriftCheck(c.check))
+      .map(({ check, feature, severity, value, threshold, message }) => ({ check, ...(feature ? { feature } : {}), severity, value, threshold, message })),
   };
 }

@@ -2,7 +2,7 @@
 // module (from activities, the CLI, tests) has no side effect; `startMetricsServer` serves them.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ValidationReport } from '../quality/report.js';
 import type { RunRecord } from './run-record.js';
 
@@ -16,23 +16,80 @@ function create(registry: Registry) {
     registry,
     rowsIn: new Counter({ name: 'gold_rows_in_total', help: 'Rows computed into staging, per family', labelNames: ['family'] as const, registers }),
     rowsOut: new Counter({ name: 'gold_rows_out_total', help: 'Rows committed to gold, per family', labelNames: ['family'] as const, registers }),
-    rowsQuarantined: new Counter({ name: 'gold_rows_quarantined_total', help: 'Feature rows moved to the quarantine by validation', labelNames: ['family'] as const, registers }),
-    stepDuration: new Histogram({ name: 'gold_step_duration_seconds', help: 'Duration of pipeline steps', labelNames: ['step', 'family'] as const, buckets: DURATION_BUCKETS, registers }),
+    rowsQuarantined: new Counter({
+      name: 'gold_rows_quarantined_total',
+      help: 'Feature rows moved to the quarantine by validation',
+      labelNames: ['family'] as const,
+      registers,
+    }),
+    stepDuration: new Histogram({
+      name: 'gold_step_duration_seconds',
+      help: 'Duration of pipeline steps',
+      labelNames: ['step', 'family'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
     runs: new Counter({ name: 'gold_runs_total', help: 'Finished gold runs', labelNames: ['kind', 'status'] as const, registers }),
     qualityScore: new Gauge({ name: 'gold_quality_score', help: 'Latest quality score of a family, in [0, 1]', labelNames: ['family'] as const, registers }),
-    featureQualityScore: new Gauge({ name: 'gold_feature_quality_score', help: 'Latest quality score of a feature, in [0, 1]', labelNames: ['family', 'feature'] as const, registers }),
-    featurePsi: new Gauge({ name: 'gold_feature_psi', help: 'Latest PSI of a feature against its reference', labelNames: ['family', 'feature'] as const, registers }),
+    featureQualityScore: new Gauge({
+      name: 'gold_feature_quality_score',
+      help: 'Latest quality score of a feature, in [0, 1]',
+      labelNames: ['family', 'feature'] as const,
+      registers,
+    }),
+    featurePsi: new Gauge({
+      name: 'gold_feature_psi',
+      help: 'Latest PSI of a feature against its reference',
+      labelNames: ['family', 'feature'] as const,
+      registers,
+    }),
     validations: new Counter({ name: 'gold_validations_total', help: 'Validations run, by outcome', labelNames: ['family', 'result'] as const, registers }),
-    validationChecks: new Counter({ name: 'gold_validation_checks_total', help: 'Checks that fired, by check and severity', labelNames: ['family', 'check', 'severity'] as const, registers }),
-    dlqEntries: new Counter({ name: 'gold_dlq_entries_total', help: 'Entries added to the dead-letter queue', labelNames: ['family', 'reason'] as const, registers }),
+    validationChecks: new Counter({
+      name: 'gold_validation_checks_total',
+      help: 'Checks that fired, by check and severity',
+      labelNames: ['family', 'check', 'severity'] as const,
+      registers,
+    }),
+    dlqEntries: new Counter({
+      name: 'gold_dlq_entries_total',
+      help: 'Entries added to the dead-letter queue',
+      labelNames: ['family', 'reason'] as const,
+      registers,
+    }),
     dlqOpen: new Gauge({ name: 'gold_dlq_open_entries', help: 'Open dead-letter queue entries when last listed', registers }),
-    storeOperations: new Counter({ name: 'gold_store_operations_total', help: 'Online and offline store operations', labelNames: ['store', 'op', 'result'] as const, registers }),
-    storeDuration: new Histogram({ name: 'gold_store_operation_duration_seconds', help: 'Duration of store operations', labelNames: ['store', 'op'] as const, buckets: STORE_BUCKETS, registers }),
+    storeOperations: new Counter({
+      name: 'gold_store_operations_total',
+      help: 'Online and offline store operations',
+      labelNames: ['store', 'op', 'result'] as const,
+      registers,
+    }),
+    storeDuration: new Histogram({
+      name: 'gold_store_operation_duration_seconds',
+      help: 'Duration of store operations',
+      labelNames: ['store', 'op'] as const,
+      buckets: STORE_BUCKETS,
+      registers,
+    }),
     errors: new Counter({ name: 'gold_errors_total', help: 'Errors by type', labelNames: ['type'] as const, registers }),
     alerts: new Counter({ name: 'gold_alerts_total', help: 'Alerts raised', labelNames: ['kind', 'severity'] as const, registers }),
-    freshnessLagDays: new Gauge({ name: 'gold_freshness_lag_days', help: 'Days between the expected feature date and the latest committed gold date', labelNames: ['family'] as const, registers }),
-    modelQuality: new Gauge({ name: 'gold_model_quality', help: 'Latest quality figures of a model: recall/precision@k and their popularity baselines, final loss, vector drift, training seconds', labelNames: ['model', 'metric'] as const, registers }),
-    completenessRatio: new Gauge({ name: 'gold_completeness_ratio', help: "Rows of a date over the recent average", labelNames: ['family'] as const, registers }),
+    freshnessLagDays: new Gauge({
+      name: 'gold_freshness_lag_days',
+      help: 'Days between the expected feature date and the latest committed gold date',
+      labelNames: ['family'] as const,
+      registers,
+    }),
+    modelQuality: new Gauge({
+      name: 'gold_model_quality',
+      help: 'Latest quality figures of a model: recall/precision@k and their popularity baselines, final loss, vector drift, training seconds',
+      labelNames: ['model', 'metric'] as const,
+      registers,
+    }),
+    completenessRatio: new Gauge({
+      name: 'gold_completeness_ratio',
+      help: 'Rows of a date over the recent average',
+      labelNames: ['family'] as const,
+      registers,
+    }),
   };
 }
 

@@ -2,11 +2,11 @@
 // family, judged against thresholds into alerts. `monitorDate` only evaluates (and sets gauges);
 // `raiseAlerts` sends what it found.
 import type { Lake } from '../lake/index.js';
-import { raiseAlert, type Alert, type AlertDelivery } from './alerts.js';
-import { familyFreshness, type FamilyFreshness } from './freshness.js';
-import { metricHistory, type MetricPoint } from './history.js';
+import { type Alert, type AlertDelivery, raiseAlert } from './alerts.js';
+import { type FamilyFreshness, familyFreshness } from './freshness.js';
+import { type MetricPoint, metricHistory } from './history.js';
 import { goldMetrics } from './metrics.js';
-import { anomalies, completeness, driftTrends, type Anomaly, type Completeness, type DriftTrend } from './trends.js';
+import { type Anomaly, anomalies, type Completeness, completeness, type DriftTrend, driftTrends } from './trends.js';
 
 export interface MonitoringThresholds {
   /** Alert when the latest gold lags the date by more days than this. */
@@ -61,7 +61,12 @@ export interface MonitoringReport {
   alerts: Alert[];
 }
 
-export async function monitorDate(lake: Lake, date: string, families: readonly string[], thresholds: Partial<MonitoringThresholds> = {}): Promise<MonitoringReport> {
+export async function monitorDate(
+  lake: Lake,
+  date: string,
+  families: readonly string[],
+  thresholds: Partial<MonitoringThresholds> = {},
+): Promise<MonitoringReport> {
   const t = { ...DEFAULT_MONITORING_THRESHOLDS, ...thresholds };
   const m = goldMetrics();
   const out: FamilyMonitoring[] = [];
@@ -94,23 +99,68 @@ function judge(date: string, f: FamilyMonitoring, t: MonitoringThresholds): Aler
   const fr = f.freshness;
   if (fr.lagDays === undefined) out.push({ kind: 'freshness', severity: 'error', date, family, message: `${family} has no committed gold up to ${date}` });
   else if (fr.lagDays > t.maxLagDays) {
-    out.push({ kind: 'freshness', severity: 'error', date, family, value: fr.lagDays, threshold: t.maxLagDays, message: `${family}: latest gold is ${fr.latestDate}, ${fr.lagDays} day(s) behind ${date}` });
+    out.push({
+      kind: 'freshness',
+      severity: 'error',
+      date,
+      family,
+      value: fr.lagDays,
+      threshold: t.maxLagDays,
+      message: `${family}: latest gold is ${fr.latestDate}, ${fr.lagDays} day(s) behind ${date}`,
+    });
   }
   const c = f.completeness;
   if (c.ratio !== undefined && c.ratio < t.minCompleteness) {
-    out.push({ kind: 'completeness', severity: 'warn', date, family, value: c.ratio, threshold: t.minCompleteness, message: `${family}: ${c.rows} rows, ${(c.ratio * 100).toFixed(0)}% of the recent average ${c.recentAverage!.toFixed(0)}` });
+    out.push({
+      kind: 'completeness',
+      severity: 'warn',
+      date,
+      family,
+      value: c.ratio,
+      threshold: t.minCompleteness,
+      message: `${family}: ${c.rows} rows, ${(c.ratio * 100).toFixed(0)}% of the recent average ${c.recentAverage!.toFixed(0)}`,
+    });
   }
   for (const a of f.anomalies) {
     const feature = a.metric.startsWith('mean:') ? a.metric.slice(5) : undefined;
     const off = a.z === undefined ? 'off a constant history' : `${a.z.toFixed(1)} standard deviations from`;
-    out.push({ kind: 'anomaly', severity: 'warn', date, family, ...(feature ? { feature } : {}), value: a.value, threshold: a.sigmas, message: `${family} ${a.metric} = ${a.value.toPrecision(4)} is ${off} its recent mean ${a.mean.toPrecision(4)}` });
+    out.push({
+      kind: 'anomaly',
+      severity: 'warn',
+      date,
+      family,
+      ...(feature ? { feature } : {}),
+      value: a.value,
+      threshold: a.sigmas,
+      message: `${family} ${a.metric} = ${a.value.toPrecision(4)} is ${off} its recent mean ${a.mean.toPrecision(4)}`,
+    });
   }
   out.push(...driftAlerts(date, f));
   for (const d of f.driftTrends.filter((x) => x.sustained)) {
-    out.push({ kind: 'sustained_drift', severity: 'warn', date, family, feature: d.feature, value: d.psi.at(-1), threshold: t.sustainedDriftPsi, message: `${family}.${d.feature}: PSI >= ${t.sustainedDriftPsi} on the last ${t.sustainedDriftDates} dates (${d.psi.slice(-t.sustainedDriftDates).map((p) => p.toFixed(2)).join(', ')})` });
+    out.push({
+      kind: 'sustained_drift',
+      severity: 'warn',
+      date,
+      family,
+      feature: d.feature,
+      value: d.psi.at(-1),
+      threshold: t.sustainedDriftPsi,
+      message: `${family}.${d.feature}: PSI >= ${t.sustainedDriftPsi} on the last ${t.sustainedDriftDates} dates (${d.psi
+        .slice(-t.sustainedDriftDates)
+        .map((p) => p.toFixed(2))
+        .join(', ')})`,
+    });
   }
   if (f.qualityScore !== undefined && f.qualityScore < t.minQualityScore) {
-    out.push({ kind: 'quality', severity: 'warn', date, family, value: f.qualityScore, threshold: t.minQualityScore, message: `${family}: quality score ${f.qualityScore.toFixed(3)} below ${t.minQualityScore}` });
+    out.push({
+      kind: 'quality',
+      severity: 'warn',
+      date,
+      family,
+      value: f.qualityScore,
+      threshold: t.minQualityScore,
+      message: `${family}: quality score ${f.qualityScore.toFixed(3)} below ${t.minQualityScore}`,
+    });
   }
   return out;
 }

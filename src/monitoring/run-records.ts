@@ -2,9 +2,10 @@
 // report page, monitoring and people can read what a run did after the fact:
 //   runs/feature_date=D/<runId>.json                       one record per run
 //   runs/feature_date=D/validation/<family>/<runId>.json    the validation report of a family in that run
-import { assertDate } from '../shared/dates.js';
-import { LakeNotFoundError, paths, safeSegment, type Lake } from '../lake/index.js';
+
+import { type Lake, LakeNotFoundError, paths, safeSegment } from '../lake/index.js';
 import type { ValidationReport } from '../quality/report.js';
+import { assertDate } from '../shared/dates.js';
 import { observeRun } from './metrics.js';
 import type { RunRecord } from './run-record.js';
 

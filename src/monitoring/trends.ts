@@ -43,7 +43,11 @@ export function completeness(points: readonly MetricPoint[], date: string): Comp
   const { current, earlier } = split(points, date);
   if (earlier.length === 0) return { ...(current ? { rows: current.rows } : {}), dates: 0 };
   const recentAverage = earlier.reduce((a, p) => a + p.rows, 0) / earlier.length;
-  return { ...(current ? { rows: current.rows, ratio: recentAverage > 0 ? current.rows / recentAverage : undefined } : {}), recentAverage, dates: earlier.length };
+  return {
+    ...(current ? { rows: current.rows, ratio: recentAverage > 0 ? current.rows / recentAverage : undefined } : {}),
+    recentAverage,
+    dates: earlier.length,
+  };
 }
 
 /** How far a value is from a history, in (population) standard deviations. */
@@ -72,13 +76,21 @@ export function anomalies(points: readonly MetricPoint[], date: string, o: { sig
     const s = zScore(history, value, o.sigmas);
     if (s.anomalous && Math.abs(value - s.mean) >= o.minChange * Math.abs(s.mean)) out.push({ metric, value, sigmas: o.sigmas, ...s });
   };
-  test('rows', current.rows, earlier.map((p) => p.rows));
+  test(
+    'rows',
+    current.rows,
+    earlier.map((p) => p.rows),
+  );
   // Only the features the gate compared for drift that day (a like-for-like reference, enough values,
   // not switched off): a total that grows by design, or statistical_features' means of other
   // features' statistics, have no ordinary value to be far from.
   for (const [feature, mean] of Object.entries(current.means)) {
     if (!(feature in current.psi)) continue;
-    test(`mean:${feature}`, mean, earlier.flatMap((p) => (p.means[feature] === undefined ? [] : [p.means[feature]!])));
+    test(
+      `mean:${feature}`,
+      mean,
+      earlier.flatMap((p) => (p.means[feature] === undefined ? [] : [p.means[feature]!])),
+    );
   }
   return out;
 }

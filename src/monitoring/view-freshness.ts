@@ -8,14 +8,14 @@
 // does not answer in time, keeps its last values and says so (gold_freshness_refresh_success 0); the
 // failure is never thrown.
 import { Gauge, type Registry } from 'prom-client';
-import { FAMILIES } from '../features/families/index.js';
-import { asOf } from '../shared/dates.js';
-import type { FamilyDecl } from '../features/types.js';
 import { listDlq } from '../dlq/entries.js';
+import { FAMILIES } from '../features/families/index.js';
+import type { FamilyDecl } from '../features/types.js';
 import type { Lake } from '../lake/index.js';
 import type { OnlineStore } from '../online/store.js';
 import type { OnlineViewSpec } from '../online/view.js';
 import { latestGoldDate } from '../quality/reference.js';
+import { asOf } from '../shared/dates.js';
 import { logger } from '../shared/logger.js';
 
 export type FreshnessSource = 'lake' | 'online' | 'dlq';
@@ -39,14 +39,46 @@ const DLQ_OPEN = 'gold_dlq_open_entries';
 function gauges(registry: Registry) {
   const registers = [registry];
   return {
-    committed: new Gauge({ name: 'gold_view_latest_committed_date_seconds', help: 'as_of (end, unix seconds) of the latest committed gold date of a view; absent: none committed', labelNames: ['view'] as const, registers }),
-    online: new Gauge({ name: 'gold_view_online_feature_timestamp_seconds', help: 'Newest feature timestamp (unix seconds) written to the online store for a view; absent: none recorded', labelNames: ['view'] as const, registers }),
-    sla: new Gauge({ name: 'gold_view_freshness_sla_seconds', help: 'Age of the latest committed date past which a view is stale', labelNames: ['view'] as const, registers }),
-    ttl: new Gauge({ name: 'gold_view_ttl_seconds', help: 'TTL of a view online: values older than this are not served', labelNames: ['view'] as const, registers }),
+    committed: new Gauge({
+      name: 'gold_view_latest_committed_date_seconds',
+      help: 'as_of (end, unix seconds) of the latest committed gold date of a view; absent: none committed',
+      labelNames: ['view'] as const,
+      registers,
+    }),
+    online: new Gauge({
+      name: 'gold_view_online_feature_timestamp_seconds',
+      help: 'Newest feature timestamp (unix seconds) written to the online store for a view; absent: none recorded',
+      labelNames: ['view'] as const,
+      registers,
+    }),
+    sla: new Gauge({
+      name: 'gold_view_freshness_sla_seconds',
+      help: 'Age of the latest committed date past which a view is stale',
+      labelNames: ['view'] as const,
+      registers,
+    }),
+    ttl: new Gauge({
+      name: 'gold_view_ttl_seconds',
+      help: 'TTL of a view online: values older than this are not served',
+      labelNames: ['view'] as const,
+      registers,
+    }),
     // The worker's registry has it already (listDlq sets it): one gauge per name and registry.
-    dlqOpen: (registry.getSingleMetric(DLQ_OPEN) as Gauge | undefined) ?? new Gauge({ name: DLQ_OPEN, help: 'Open dead-letter queue entries when last listed', registers }),
-    success: new Gauge({ name: 'gold_freshness_refresh_success', help: 'Whether the last freshness refresh from a source (lake, online, dlq) succeeded (1) or failed (0)', labelNames: ['source'] as const, registers }),
-    refreshed: new Gauge({ name: 'gold_freshness_refresh_timestamp_seconds', help: 'When freshness was last refreshed from a source without error (unix seconds)', labelNames: ['source'] as const, registers }),
+    dlqOpen:
+      (registry.getSingleMetric(DLQ_OPEN) as Gauge | undefined) ??
+      new Gauge({ name: DLQ_OPEN, help: 'Open dead-letter queue entries when last listed', registers }),
+    success: new Gauge({
+      name: 'gold_freshness_refresh_success',
+      help: 'Whether the last freshness refresh from a source (lake, online, dlq) succeeded (1) or failed (0)',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    refreshed: new Gauge({
+      name: 'gold_freshness_refresh_timestamp_seconds',
+      help: 'When freshness was last refreshed from a source without error (unix seconds)',
+      labelNames: ['source'] as const,
+      registers,
+    }),
   };
 }
 

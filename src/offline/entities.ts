@@ -2,7 +2,7 @@
 // event time as a TIMESTAMP, after checking that they have what the requested views join on.
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { sqlIdent, sqlStr, type Engine } from '../engine/duckdb.js';
+import { type Engine, sqlIdent, sqlStr } from '../engine/duckdb.js';
 import { TrainingSetInputError } from './errors.js';
 
 /** Where the entity rows come from: a local CSV or Parquet file, or a DuckDB query. */
@@ -64,21 +64,29 @@ async function describe(db: Engine, relation: string, what: string): Promise<{ c
  */
 async function sourceRelation(db: Engine, source: EntitySource, keyColumns: readonly string[]): Promise<{ relation: string; what: string; csv: boolean }> {
   if (typeof source !== 'string') return { relation: `(${source.sql})`, what: 'the entity query', csv: false };
-  if (GLOB_CHARS.test(source)) throw new TrainingSetInputError(`entity file ${source}: the path has a glob character (*, ? or [), which DuckDB would expand to other files; rename or move the file`);
+  if (GLOB_CHARS.test(source))
+    throw new TrainingSetInputError(
+      `entity file ${source}: the path has a glob character (*, ? or [), which DuckDB would expand to other files; rename or move the file`,
+    );
   try {
     if (!(await stat(source)).isFile()) throw new Error('not a file');
   } catch {
     throw new TrainingSetInputError(`entity file ${source} does not exist or is not a file`);
   }
   const ext = extname(source).toLowerCase();
-  if (ext === '.parquet') return { relation: `read_parquet(${sqlStr(source)}, hive_partitioning = false)`, what: `entity file ${source} as Parquet`, csv: false };
+  if (ext === '.parquet')
+    return { relation: `read_parquet(${sqlStr(source)}, hive_partitioning = false)`, what: `entity file ${source} as Parquet`, csv: false };
   if (ext !== '.csv') throw new TrainingSetInputError(`entity file ${source}: unsupported extension '${ext}' (expected .csv or .parquet)`);
   const what = `entity file ${source} as CSV`;
   // A path with name=value folders must not grow columns (hive partitioning is detected by default).
   const plain = `read_csv(${sqlStr(source)}, header = true, hive_partitioning = false)`;
   const present = new Set((await describe(db, plain, what)).map((c) => c.column_name));
   const text = [...keyColumns, EVENT_TIMESTAMP].filter((k) => present.has(k)).map((k) => `${sqlStr(k)}: 'VARCHAR'`);
-  return { relation: text.length === 0 ? plain : `read_csv(${sqlStr(source)}, header = true, hive_partitioning = false, types = {${text.join(', ')}})`, what, csv: true };
+  return {
+    relation: text.length === 0 ? plain : `read_csv(${sqlStr(source)}, header = true, hive_partitioning = false, types = {${text.join(', ')}})`,
+    what,
+    csv: true,
+  };
 }
 
 /** A way event_timestamp can be unusable: rows where `where` holds are refused with `problem`. */
@@ -95,7 +103,12 @@ interface TimeCheck {
  * Loads the entity rows into ENTITY_TABLE. `keysByView` names, per view, the key columns the rows must
  * have; `reserved` are output column names the input must not use.
  */
-export async function loadEntities(db: Engine, source: EntitySource, keysByView: ReadonlyMap<string, readonly string[]>, reserved: readonly string[]): Promise<LoadedEntities> {
+export async function loadEntities(
+  db: Engine,
+  source: EntitySource,
+  keysByView: ReadonlyMap<string, readonly string[]>,
+  reserved: readonly string[],
+): Promise<LoadedEntities> {
   const allKeys = [...new Set([...keysByView.values()].flat())];
   const { relation, what, csv } = await sourceRelation(db, source, allKeys);
   const described = await describe(db, relation, what);
@@ -105,13 +118,17 @@ export async function loadEntities(db: Engine, source: EntitySource, keysByView:
   if (!ts) throw new TrainingSetInputError(`${label} has no ${EVENT_TIMESTAMP} column (columns: ${columns.join(', ')})`);
   for (const [view, keys] of keysByView) {
     const missing = keys.filter((k) => !columns.includes(k));
-    if (missing.length > 0) throw new TrainingSetInputError(`${label} lacks key column(s) ${missing.join(', ')} needed by ${view} (columns: ${columns.join(', ')})`);
+    if (missing.length > 0)
+      throw new TrainingSetInputError(`${label} lacks key column(s) ${missing.join(', ')} needed by ${view} (columns: ${columns.join(', ')})`);
   }
   const internal = columns.find((c) => c.toLowerCase().startsWith(INTERNAL_PREFIX));
   if (internal) throw new TrainingSetInputError(`${label} has column '${internal}': names starting with ${INTERNAL_PREFIX} are reserved`);
   const taken = new Set(columns.map((c) => c.toLowerCase()));
   const clash = reserved.find((r) => taken.has(r.toLowerCase()));
-  if (clash) throw new TrainingSetInputError(`${label} already has a column named '${clash}', a requested feature's output name; rename it or use full feature names (family__feature)`);
+  if (clash)
+    throw new TrainingSetInputError(
+      `${label} already has a column named '${clash}', a requested feature's output name; rename it or use full feature names (family__feature)`,
+    );
 
   const isText = ts.column_type === 'VARCHAR';
   if (!isText && !TIMESTAMP_TYPES.test(ts.column_type)) {
@@ -120,12 +137,16 @@ export async function loadEntities(db: Engine, source: EntitySource, keysByView:
   const raw = sqlIdent(EVENT_TIMESTAMP);
   // Through TIMESTAMPTZ so that an offset in the text counts (the session time zone is UTC, so text
   // without one is UTC).
-  const eventTime = isText ? `CASE WHEN regexp_full_match(${raw}, ${sqlStr(ISO_8601)}) THEN try_cast(${raw} AS TIMESTAMPTZ)::TIMESTAMP END` : `${raw}::TIMESTAMP`;
+  const eventTime = isText
+    ? `CASE WHEN regexp_full_match(${raw}, ${sqlStr(ISO_8601)}) THEN try_cast(${raw} AS TIMESTAMPTZ)::TIMESTAMP END`
+    : `${raw}::TIMESTAMP`;
   // The ordinal every output row keeps: row_number() over an empty window streams in input order, and
   // the source is read in order with insertion order kept.
   await db.run('SET preserve_insertion_order = true');
   try {
-    await db.run(`CREATE OR REPLACE TEMP TABLE ${ENTITY_TABLE} AS SELECT row_number() OVER () - 1 AS ${ROW_ORDINAL}, *, ${eventTime} AS ${EVENT_TIME} FROM ${relation}`);
+    await db.run(
+      `CREATE OR REPLACE TEMP TABLE ${ENTITY_TABLE} AS SELECT row_number() OVER () - 1 AS ${ROW_ORDINAL}, *, ${eventTime} AS ${EVENT_TIME} FROM ${relation}`,
+    );
   } catch (e) {
     throw new TrainingSetInputError(`cannot read ${what}: ${firstLine(e)}`);
   } finally {
@@ -151,7 +172,9 @@ export async function loadEntities(db: Engine, source: EntitySource, keysByView:
     const n = Number(s[`n${i}`]);
     if (n === 0) continue;
     const value = c.quote ? `, '${String(s[`value${i}`])}'` : '';
-    throw new TrainingSetInputError(`${label}: ${n} row(s) have ${c.problem} ${EVENT_TIMESTAMP} (first: data row ${Number(s[`first${i}`]) + 1}${value})${c.hint}`);
+    throw new TrainingSetInputError(
+      `${label}: ${n} row(s) have ${c.problem} ${EVENT_TIMESTAMP} (first: data row ${Number(s[`first${i}`]) + 1}${value})${c.hint}`,
+    );
   }
   // A CSV's column type was never chosen by its writer: it comes out as the time it was parsed to.
   if (csv) await db.run(`ALTER TABLE ${ENTITY_TABLE} ALTER ${raw} SET DATA TYPE TIMESTAMP USING ${EVENT_TIME}`);

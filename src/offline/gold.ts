@@ -5,12 +5,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
-import { assertDate, sqlAsOf } from '../shared/dates.js';
+import { type Engine, type EngineOptions, sqlIdent, sqlList, sqlStr, withEngine } from '../engine/duckdb.js';
 import type { FamilyDecl } from '../features/types.js';
-import { commitPartition, committedFiles, deletePartition, partitionValue, paths, readManifest, type Lake, type PartitionManifest } from '../lake/index.js';
+import { commitPartition, committedFiles, deletePartition, type Lake, type PartitionManifest, partitionValue, paths, readManifest } from '../lake/index.js';
+import { type FamilySchema, schemaFromDecl } from '../registry/schema.js';
 import { getSchema } from '../registry/store.js';
-import { schemaFromDecl, type FamilySchema } from '../registry/schema.js';
+import { assertDate, sqlAsOf } from '../shared/dates.js';
 import { GoldInputError } from './errors.js';
 import { localFiles } from './lake-files.js';
 
@@ -109,7 +109,12 @@ async function checkStagedColumns(db: Engine, files: string[], s: FamilySchema, 
  * recomputation giving the same values is recognised as the same content. The column names and
  * types are hashed too: a schema change is a content change.
  */
-async function stagedStats(db: Engine, files: string[], s: FamilySchema, date: string): Promise<{ rows: number; contentHash: string; offGrid: number; noCreated: number }> {
+async function stagedStats(
+  db: Engine,
+  files: string[],
+  s: FamilySchema,
+  date: string,
+): Promise<{ rows: number; contentHash: string; offGrid: number; noCreated: number }> {
   const hashed = [...dataColumns(s).map((c) => `${sqlIdent(c.name)}::${c.type}`), 'feature_timestamp::TIMESTAMP'].join(', ');
   const r = await db.one<{ rows: number; hash_sum: string; off_grid: number; no_created: number }>(`
     SELECT count(*)::BIGINT AS rows,
@@ -135,7 +140,10 @@ async function writtenFiles(db: Engine, dir: string): Promise<string[]> {
     .sort((a, b) => index(a) - index(b))
     .map((f) => join(dir, f));
   const rows = new Map(
-    (await db.all<{ file_name: string; num_rows: number }>(`SELECT file_name, num_rows FROM parquet_file_metadata(${sqlList(files)})`)).map((r) => [r.file_name, r.num_rows]),
+    (await db.all<{ file_name: string; num_rows: number }>(`SELECT file_name, num_rows FROM parquet_file_metadata(${sqlList(files)})`)).map((r) => [
+      r.file_name,
+      r.num_rows,
+    ]),
   );
   const nonEmpty = files.filter((f) => (rows.get(f) ?? 0) > 0);
   return nonEmpty.length > 0 ? nonEmpty : files.slice(0, 1);
@@ -171,12 +179,17 @@ export async function commitGold(lake: Lake, engine: EngineOptions, input: Commi
     return await withEngine(engine, async (db) => {
       await checkStagedColumns(db, staged, schema, stagingPath);
       const stats = await stagedStats(db, staged, schema, date);
-      if (stats.offGrid > 0) throw new GoldInputError(`${stats.offGrid} staged row(s) of ${family.name} for ${date} have a feature_timestamp other than as_of(${date}) = ${sqlAsOf(date)}`);
+      if (stats.offGrid > 0)
+        throw new GoldInputError(
+          `${stats.offGrid} staged row(s) of ${family.name} for ${date} have a feature_timestamp other than as_of(${date}) = ${sqlAsOf(date)}`,
+        );
       if (stats.noCreated > 0) throw new GoldInputError(`${stats.noCreated} staged row(s) of ${family.name} for ${date} have no created_timestamp`);
       const previous = await readManifest(lake, goldPath);
       const prev = previous?.meta as Partial<GoldManifestMeta> | undefined;
       const extra = input.extraMeta ?? {};
-      const sameExtra = Object.entries(extra).every(([k, v]) => JSON.stringify((previous?.meta as Record<string, unknown> | undefined)?.[k]) === JSON.stringify(v));
+      const sameExtra = Object.entries(extra).every(
+        ([k, v]) => JSON.stringify((previous?.meta as Record<string, unknown> | undefined)?.[k]) === JSON.stringify(v),
+      );
       if (previous && prev?.contentHash === stats.contentHash && prev.schemaVersion === schemaVersion && prev.compression === compression && sameExtra) {
         return commitResult(goldPath, previous, true);
       }
@@ -190,7 +203,12 @@ export async function commitGold(lake: Lake, engine: EngineOptions, input: Commi
       );
       const meta: GoldManifestMeta = { family: family.name, date, rows: stats.rows, schemaVersion, runId, contentHash: stats.contentHash, compression };
       const files = await writtenFiles(db, outDir);
-      const manifest = await commitPartition(lake, goldPath, files.map((localPath) => ({ localPath })), { ...extra, ...meta });
+      const manifest = await commitPartition(
+        lake,
+        goldPath,
+        files.map((localPath) => ({ localPath })),
+        { ...extra, ...meta },
+      );
       return commitResult(goldPath, manifest, false);
     });
   } finally {
@@ -220,7 +238,16 @@ export async function listGold(lake: Lake, family: string, range: { from?: strin
     const m = manifests[i];
     if (!m) return []; // a crashed write: no marker, not a partition
     const path = paths.gold(family, date);
-    return [{ date, path, files: m.files.map((f) => paths.join(path, f.name)), bytes: m.files.reduce((a, f) => a + f.size, 0), committedAt: m.committedAt, meta: m.meta as Partial<GoldManifestMeta> }];
+    return [
+      {
+        date,
+        path,
+        files: m.files.map((f) => paths.join(path, f.name)),
+        bytes: m.files.reduce((a, f) => a + f.size, 0),
+        committedAt: m.committedAt,
+        meta: m.meta as Partial<GoldManifestMeta>,
+      },
+    ];
   });
 }
 

@@ -1,5 +1,5 @@
+export type { EntitySource } from './entities.js';
 export * from './errors.js';
 export * from './gold.js';
 export { getHistoricalFeatures, type HistoricalFeatures, type HistoricalFeaturesRequest } from './training-set.js';
-export type { EntitySource } from './entities.js';
-export { parseFeatureRefs, type FeatureRef } from './views.js';
+export { type FeatureRef, parseFeatureRefs } from './views.js';

@@ -97,11 +97,14 @@ export function createViewRowsSql(r: ViewRows, asKnownAt: boolean): string[] {
   }
   // Rows created after every entity row are harmless: they take over later than any row asks.
   const visible = 'greatest(g.feature_timestamp, g.created_timestamp)';
-  return [create, `INSERT INTO ${r.table} SELECT * EXCLUDE (__o, __served) FROM (
+  return [
+    create,
+    `INSERT INTO ${r.table} SELECT * EXCLUDE (__o, __served) FROM (
       SELECT ${keyCols.join(', ')}, g.feature_timestamp, ${visible}, ${featureCols.join(', ')}, ${orderExpr('g')} AS __o,
         max(${orderExpr('g')}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY ${visible} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __served
       FROM ${from} WHERE g.created_timestamp IS NOT NULL
-    ) WHERE __o = __served`];
+    ) WHERE __o = __served`,
+  ];
 }
 
 /** The entity rows with, per view, the rowid of the view row they get (null when none qualifies). */
@@ -126,7 +129,9 @@ export function createMatchesSql(views: readonly ViewRows[], asKnownAt: boolean)
     select.push(`CASE WHEN ${fresh} THEN ${t}.__vrow END AS ${matchColumn(i)}`);
     const onKeys = keys.map((k) => `e.${k}::VARCHAR = ${t}.${k}`);
     const onTime = asKnownAt ? `e.${EVENT_TIME} >= ${t}.${VISIBLE}` : `${high(`e.${EVENT_TIME}`)} + ${MAX_LOW} >= ${t}.${ORDER}`;
-    joins.push(`ASOF LEFT JOIN (SELECT rowid AS __vrow, ${keys.join(', ')}, ${FEATURE_TIME}, ${time} FROM ${r.table}) ${t} ON ${[...onKeys, onTime].join(' AND ')}`);
+    joins.push(
+      `ASOF LEFT JOIN (SELECT rowid AS __vrow, ${keys.join(', ')}, ${FEATURE_TIME}, ${time} FROM ${r.table}) ${t} ON ${[...onKeys, onTime].join(' AND ')}`,
+    );
   });
   return `CREATE OR REPLACE TEMP TABLE ${MATCH_TABLE} AS SELECT ${select.join(', ')} FROM ${ENTITY_TABLE} e ${joins.join(' ')}`;
 }

@@ -5,13 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions, type Row } from '../engine/duckdb.js';
-import { assertDate } from '../shared/dates.js';
+import { type Engine, type EngineOptions, type Row, sqlIdent, sqlList, sqlStr, withEngine } from '../engine/duckdb.js';
 import type { Lake } from '../lake/index.js';
-import { ENTITY_TABLE, EVENT_TIME, EVENT_TIMESTAMP, ROW_ORDINAL, loadEntities, type EntitySource, type LoadedEntities } from './entities.js';
+import { assertDate } from '../shared/dates.js';
+import { ENTITY_TABLE, type EntitySource, EVENT_TIME, EVENT_TIMESTAMP, type LoadedEntities, loadEntities, ROW_ORDINAL } from './entities.js';
 import { TrainingSetInputError } from './errors.js';
 import { createMatchesSql, createViewRowsSql, trainingSetSql, type ViewRows } from './point-in-time.js';
-import { parseFeatureRefs, qualifyingDates, readablePartitions, resolveViews, type FeatureView, type ReadablePartition } from './views.js';
+import { type FeatureView, parseFeatureRefs, qualifyingDates, type ReadablePartition, readablePartitions, resolveViews } from './views.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows: a local CSV or Parquet file, or a DuckDB query; key column(s) and event_timestamp, plus any other columns (kept). */
@@ -49,7 +49,8 @@ function outputNames(views: readonly FeatureView[], full: boolean): string[][] {
   views.forEach((v, i) =>
     names[i]!.forEach((n) => {
       const other = seen.get(n.toLowerCase());
-      if (other) throw new TrainingSetInputError(`feature name '${n}' is requested from both ${other} and ${v.family}: use full feature names (family__feature)`);
+      if (other)
+        throw new TrainingSetInputError(`feature name '${n}' is requested from both ${other} and ${v.family}: use full feature names (family__feature)`);
       seen.set(n.toLowerCase(), v.family);
     }),
   );
@@ -57,18 +58,32 @@ function outputNames(views: readonly FeatureView[], full: boolean): string[][] {
 }
 
 /** The time-range request's entity rows: every distinct (keys, feature_timestamp) of the views' partitions in the range. */
-async function loadRangeEntities(db: Engine, views: readonly FeatureView[], parts: readonly ReadablePartition[][], reserved: readonly string[]): Promise<LoadedEntities> {
+async function loadRangeEntities(
+  db: Engine,
+  views: readonly FeatureView[],
+  parts: readonly ReadablePartition[][],
+  reserved: readonly string[],
+): Promise<LoadedEntities> {
   const keys = views[0]!.keys.map((k) => k.name);
   for (const v of views) {
     if (v.keys.map((k) => k.name).join(',') !== keys.join(',')) {
-      throw new TrainingSetInputError(`a time-range retrieval needs views with the same entity keys: ${views[0]!.family} has ${keys.join(', ')}, ${v.family} has ${v.keys.map((k) => k.name).join(', ')}`);
+      throw new TrainingSetInputError(
+        `a time-range retrieval needs views with the same entity keys: ${views[0]!.family} has ${keys.join(', ')}, ${v.family} has ${v.keys.map((k) => k.name).join(', ')}`,
+      );
     }
   }
   const clash = reserved.find((r) => [...keys, EVENT_TIMESTAMP].some((c) => c.toLowerCase() === r.toLowerCase()));
   if (clash) throw new TrainingSetInputError(`feature output name '${clash}' is also an entity column: use full feature names (family__feature)`);
   const cols = keys.map(sqlIdent);
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${ENTITY_TABLE} (${ROW_ORDINAL} BIGINT, ${cols.map((c) => `${c} VARCHAR`).join(', ')}, ${EVENT_TIMESTAMP} TIMESTAMP, ${EVENT_TIME} TIMESTAMP)`);
-  const sources = parts.filter((p) => p.length > 0).map((p) => `SELECT ${cols.join(', ')}, feature_timestamp FROM read_parquet(${sqlList(p.flatMap((x) => x.files))}, union_by_name = true, hive_partitioning = false)`);
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE ${ENTITY_TABLE} (${ROW_ORDINAL} BIGINT, ${cols.map((c) => `${c} VARCHAR`).join(', ')}, ${EVENT_TIMESTAMP} TIMESTAMP, ${EVENT_TIME} TIMESTAMP)`,
+  );
+  const sources = parts
+    .filter((p) => p.length > 0)
+    .map(
+      (p) =>
+        `SELECT ${cols.join(', ')}, feature_timestamp FROM read_parquet(${sqlList(p.flatMap((x) => x.files))}, union_by_name = true, hive_partitioning = false)`,
+    );
   if (sources.length > 0) {
     await db.run(`INSERT INTO ${ENTITY_TABLE} SELECT row_number() OVER (ORDER BY feature_timestamp, ${cols.join(', ')}) - 1, ${cols.join(', ')}, feature_timestamp, feature_timestamp
       FROM (${sources.join(' UNION ')})`);
@@ -105,7 +120,8 @@ async function writeOutput(db: Engine, sql: string, out: string): Promise<void> 
 export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, req: HistoricalFeaturesRequest): Promise<HistoricalFeatures> {
   const t0 = performance.now();
   if ((req.entities === undefined) === (req.timeRange === undefined)) throw new TrainingSetInputError('give either entity rows or a time range (not both)');
-  if (req.out !== undefined && !OUTPUT_FORMATS[extname(req.out).toLowerCase()]) throw new TrainingSetInputError(`output ${req.out}: unsupported extension (expected .parquet or .csv)`);
+  if (req.out !== undefined && !OUTPUT_FORMATS[extname(req.out).toLowerCase()])
+    throw new TrainingSetInputError(`output ${req.out}: unsupported extension (expected .parquet or .csv)`);
   if (req.timeRange) {
     rangeDate(req.timeRange.from);
     rangeDate(req.timeRange.to);

@@ -1,10 +1,10 @@
 // Feature references ('family:feature') resolved against the registry into feature views, and the
 // gold partitions of a view that a request may read, each checked readable for the requested features.
 import type { Lake } from '../lake/index.js';
-import { listSchemas, registeredFamilies, type RegisteredSchema } from '../registry/store.js';
 import type { FeatureSchema, KeySchema } from '../registry/schema.js';
+import { listSchemas, type RegisteredSchema, registeredFamilies } from '../registry/store.js';
 import { TrainingSetInputError, UnreadablePartitionError } from './errors.js';
-import { listGold, type GoldPartition } from './gold.js';
+import { type GoldPartition, listGold } from './gold.js';
 import { localFiles } from './lake-files.js';
 
 export interface FeatureRef {
@@ -61,12 +61,18 @@ export async function resolveViews(lake: Lake, refs: readonly FeatureRef[]): Pro
       .filter((r) => r.family === family)
       .map((r) => {
         const f = byName.get(r.feature);
-        if (!f) throw new TrainingSetInputError(`unknown feature '${r.feature}' in view ${family} (schema version ${latest.version}; features: ${[...byName.keys()].join(', ')})`);
+        if (!f)
+          throw new TrainingSetInputError(
+            `unknown feature '${r.feature}' in view ${family} (schema version ${latest.version}; features: ${[...byName.keys()].join(', ')})`,
+          );
         return f;
       });
     // Declarations reject the name now; a schema registered before may still have it.
     const rowid = [...latest.schema.keys, ...features].find((c) => c.name.toLowerCase() === 'rowid');
-    if (rowid) throw new TrainingSetInputError(`view ${family} (schema version ${latest.version}) has a column named '${rowid.name}', which hides DuckDB's row id the join relies on: rename it in the declaration`);
+    if (rowid)
+      throw new TrainingSetInputError(
+        `view ${family} (schema version ${latest.version}) has a column named '${rowid.name}', which hides DuckDB's row id the join relies on: rename it in the declaration`,
+      );
     views.push({ family, keys: latest.schema.keys, ttlSeconds: latest.schema.ttlSeconds, features, version: latest.version, history });
   }
   return views;
@@ -76,9 +82,13 @@ export async function resolveViews(lake: Lake, refs: readonly FeatureRef[]): Pro
 export function readableVersion(view: FeatureView, p: GoldPartition): number {
   const where = `gold ${view.family} ${p.date}`;
   const v = p.meta.schemaVersion;
-  if (typeof v !== 'number') throw new UnreadablePartitionError(`${where} records no schemaVersion in its manifest (not written by the gold writer); rewrite it with commitGold`);
+  if (typeof v !== 'number')
+    throw new UnreadablePartitionError(`${where} records no schemaVersion in its manifest (not written by the gold writer); rewrite it with commitGold`);
   const written = view.history.find((h) => h.version === v);
-  if (!written) throw new UnreadablePartitionError(`${where} was written with schema version ${v}, which the registry does not have (registered: ${view.history.map((h) => h.version).join(', ')})`);
+  if (!written)
+    throw new UnreadablePartitionError(
+      `${where} was written with schema version ${v}, which the registry does not have (registered: ${view.history.map((h) => h.version).join(', ')})`,
+    );
   const [lo, hi] = v < view.version ? [v, view.version] : [view.version, v];
   const breaking = view.history.filter((h) => h.version > lo && h.version <= hi && h.change === 'breaking').map((h) => h.version);
   if (breaking.length > 0) {
@@ -89,7 +99,9 @@ export function readableVersion(view: FeatureView, p: GoldPartition): number {
   const present = new Set(written.schema.features.map((f) => f.name));
   const absent = view.features.filter((f) => !present.has(f.name)).map((f) => f.name);
   if (absent.length > 0) {
-    throw new UnreadablePartitionError(`${where} was written with schema version ${v}, which lacks requested feature(s) ${absent.join(', ')}: backfill the date to add them`);
+    throw new UnreadablePartitionError(
+      `${where} was written with schema version ${v}, which lacks requested feature(s) ${absent.join(', ')}: backfill the date to add them`,
+    );
   }
   return v;
 }
@@ -98,7 +110,10 @@ export function readableVersion(view: FeatureView, p: GoldPartition): number {
 export async function readablePartitions(lake: Lake, view: FeatureView, from: string, to: string): Promise<ReadablePartition[]> {
   const parts = await listGold(lake, view.family, { from, to });
   const versions = parts.map((p) => readableVersion(view, p));
-  const files = await localFiles(lake, parts.flatMap((p) => p.files));
+  const files = await localFiles(
+    lake,
+    parts.flatMap((p) => p.files),
+  );
   let next = 0;
   return parts.map((p, i) => ({ date: p.date, schemaVersion: versions[i]!, files: files.slice(next, (next += p.files.length)) }));
 }

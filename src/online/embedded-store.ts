@@ -11,11 +11,11 @@
 // store reads a row it has not swept yet as outside_ttl (with its timestamp); swept, not_found.
 // A sub-database 'marks' keeps each view version's greatest feature timestamp written, so that
 // freshness is known without reading the rows.
-import { asBinary, open, type Database, type RootDatabase } from 'lmdb';
-import { checkedView, encodeRows, resolveReads } from './rows.js';
+import { asBinary, type Database, open, type RootDatabase } from 'lmdb';
 import { recordCreatedTimestamp, recordFeatureTimestamp } from './record.js';
+import { checkedView, encodeRows, resolveReads } from './rows.js';
 import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineStore, OnlineStoreStats, OnlineWriteRow, WriteResult } from './store.js';
-import { ttlMs, type OnlineViewSpec } from './view.js';
+import { type OnlineViewSpec, ttlMs } from './view.js';
 
 /** Expired rows are only wasted space until swept: an hour of them is little next to TTLs of days. */
 export const SWEEP_INTERVAL_MS = 3_600_000;

@@ -13,12 +13,12 @@
 // flight, which the guard makes harmless.
 import { existsSync } from 'node:fs';
 import type { DuckDBBlobVector } from '@duckdb/node-api';
-import { sqlIdent, sqlList, withEngine, type EngineOptions } from '../engine/duckdb.js';
+import { type EngineOptions, sqlIdent, sqlList, withEngine } from '../engine/duckdb.js';
 import { entityKeySql } from './entity-key.js';
 import { MAX_TIMESTAMP_MS, RECORD_TAG, recordBytesSql } from './record.js';
 import { checkedView } from './rows.js';
 import type { EncodedRow, OnlineStore, WriteResult } from './store.js';
-import { valueKind, type OnlineViewSpec } from './view.js';
+import { type OnlineViewSpec, valueKind } from './view.js';
 
 export interface MaterializeCheckpoint {
   /** Rows already written by an earlier attempt over the same files, if any. */
@@ -86,7 +86,12 @@ function sameValueKind(declared: string, actual: string): boolean {
   }
 }
 
-export async function materializeParquet(store: OnlineStore, view: OnlineViewSpec, files: readonly string[], opts: MaterializeOptions): Promise<MaterializeResult> {
+export async function materializeParquet(
+  store: OnlineStore,
+  view: OnlineViewSpec,
+  files: readonly string[],
+  opts: MaterializeOptions,
+): Promise<MaterializeResult> {
   const started = performance.now();
   checkedView(view);
   const chunkRows = opts.chunkRows ?? 10_000;
@@ -99,10 +104,15 @@ export async function materializeParquet(store: OnlineStore, view: OnlineViewSpe
     // The resume offset relies on rows coming back in file order.
     await db.run('SET preserve_insertion_order = true');
     const source = `read_parquet(${sqlList([...files])}, hive_partitioning = false)`;
-    const columns = new Map((await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => [c.column_name, c.column_type]));
+    const columns = new Map(
+      (await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => [c.column_name, c.column_type]),
+    );
     const required = [...view.keys, ...view.features.map((f) => f.name), 'feature_timestamp', 'created_timestamp'];
     const absent = required.filter((c) => !columns.has(c));
-    if (absent.length > 0) throw new MaterializeInputError(`materializing ${view.name}: the files lack column(s) ${absent.join(', ')} (they have ${[...columns.keys()].join(', ')})`);
+    if (absent.length > 0)
+      throw new MaterializeInputError(
+        `materializing ${view.name}: the files lack column(s) ${absent.join(', ')} (they have ${[...columns.keys()].join(', ')})`,
+      );
     // The record takes each value as DuckDB has it (json_array): a column of another kind than declared
     // would be served as that kind (a BIGINT feature as the string '12').
     const declared = [...view.features, { name: 'feature_timestamp', type: 'TIMESTAMP' }, { name: 'created_timestamp', type: 'TIMESTAMP' }];
@@ -117,14 +127,17 @@ export async function materializeParquet(store: OnlineStore, view: OnlineViewSpe
         greatest(max(epoch_ms(feature_timestamp)), max(epoch_ms(created_timestamp))) AS max_ts
       FROM ${source}`);
     if (s.null_keys > 0) throw new MaterializeInputError(`materializing ${view.name}: ${s.null_keys} row(s) have a null entity key (${view.keys.join(', ')})`);
-    if (s.null_timestamps > 0) throw new MaterializeInputError(`materializing ${view.name}: ${s.null_timestamps} row(s) have a null feature_timestamp or created_timestamp`);
+    if (s.null_timestamps > 0)
+      throw new MaterializeInputError(`materializing ${view.name}: ${s.null_timestamps} row(s) have a null feature_timestamp or created_timestamp`);
     if (s.min_ts !== null && (s.min_ts < 0 || (s.max_ts ?? 0) > MAX_TIMESTAMP_MS)) {
       throw new MaterializeInputError(`materializing ${view.name}: timestamps must lie between 1970 and 2286, found epoch ms ${s.min_ts}..${s.max_ts}`);
     }
 
     const resumedFrom = (await opts.checkpoint?.load()) ?? 0;
     if (!Number.isInteger(resumedFrom) || resumedFrom < 0 || resumedFrom > s.rows) {
-      throw new MaterializeError(`materializing ${view.name}: checkpoint says ${resumedFrom} rows done but the files hold ${s.rows}; the checkpoint belongs to other input`);
+      throw new MaterializeError(
+        `materializing ${view.name}: checkpoint says ${resumedFrom} rows done but the files hold ${s.rows}; the checkpoint belongs to other input`,
+      );
     }
 
     const result = await db.conn.stream(`SELECT ${entityKeySql(view.keys)} AS k, ${recordBytesSql(view)} AS r FROM ${source} OFFSET ${resumedFrom}`);
@@ -159,7 +172,8 @@ export async function materializeParquet(store: OnlineStore, view: OnlineViewSpe
         for (let i = 0; i < count; i++) {
           // A copy per record (records are longer than DuckDB's 12-byte inline strings), so it outlives the chunk.
           const bytes = records.getItemBytes(i)!;
-          if (bytes[0] !== RECORD_TAG_BYTE) throw new MaterializeError(`internal: row ${i} of a DuckDB chunk does not hold a record (its memory was released too early)`);
+          if (bytes[0] !== RECORD_TAG_BYTE)
+            throw new MaterializeError(`internal: row ${i} of a DuckDB chunk does not hold a record (its memory was released too early)`);
           batch.push({ entityKey: keys.getItem(i) as string, record: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
           if (batch.length === chunkRows) {
             full.push(batch);

@@ -9,7 +9,7 @@
 // 'YYYY-MM-DD', non-finite floats as the bare tokens NaN / Infinity / -Infinity (DuckDB's spelling).
 // Integers beyond 2^53 lose precision when read back (JSON numbers are doubles in JS).
 import { sqlIdent } from '../engine/sql.js';
-import { OnlineViewError, valueKind, type OnlineViewSpec, type ValueKind } from './view.js';
+import { OnlineViewError, type OnlineViewSpec, type ValueKind, valueKind } from './view.js';
 
 export const RECORD_TAG = 'j';
 /** Tag + two 13-digit timestamps. */
@@ -158,7 +158,8 @@ function decodeScalar(kind: ValueKind['scalar'], v: unknown): unknown {
 export function decodeRecordValues(view: OnlineViewSpec, record: string, positions: readonly number[]): unknown[] {
   const all = parseValues(record.slice(RECORD_HEADER_CHARS));
   const kinds = featureKinds(view);
-  if (all.length !== kinds.length) throw new OnlineViewError(`stored record of view ${view.name} v${view.version} has ${all.length} values, the view declares ${kinds.length} features`);
+  if (all.length !== kinds.length)
+    throw new OnlineViewError(`stored record of view ${view.name} v${view.version} has ${all.length} values, the view declares ${kinds.length} features`);
   return positions.map((p) => {
     const k = kinds[p]!;
     const v = all[p];

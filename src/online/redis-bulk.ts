@@ -9,7 +9,7 @@
 //   MULTI; SET ... PXAT ... (each row); [SET mark header]; EXEC; then the next WATCH mark; GET mark
 // EXEC fails (nil) when another writer moved the mark in between; the transaction is then tried again.
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { isFinalMark } from './redis-watermark.js';
 
 export interface BulkConnectionOptions {
@@ -125,7 +125,10 @@ export class RedisBulkConnection {
     const idleMs = this.opts.idleTimeoutMs ?? DEFAULT_BULK_IDLE_TIMEOUT_MS;
     socket.setTimeout(idleMs, () => this.fail(new RedisBulkError(`bulk connection to ${host}:${port}: no answer in ${idleMs} ms`)));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisBulkError(`bulk connection to ${host}:${port}: no answer in ${this.opts.connectTimeoutMs ?? 3000} ms`)), this.opts.connectTimeoutMs ?? 3000);
+      const timer = setTimeout(
+        () => reject(new RedisBulkError(`bulk connection to ${host}:${port}: no answer in ${this.opts.connectTimeoutMs ?? 3000} ms`)),
+        this.opts.connectTimeoutMs ?? 3000,
+      );
       socket.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve();

@@ -29,13 +29,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, ReplyError } from 'ioredis';
-import { redactUrl } from '../shared/redact.js';
 import { logger } from '../shared/logger.js';
+import { redactUrl } from '../shared/redact.js';
 import { DEFAULT_BULK_IDLE_TIMEOUT_MS, RedisBulkConnection, writeBulkChunk } from './redis-bulk.js';
 import { isFinalMark, LOWEST_HEADER, rebuildWatermark } from './redis-watermark.js';
 import { checkedView, encodeRows, resolveReads } from './rows.js';
 import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineStore, OnlineStoreStats, OnlineWriteRow, WriteResult } from './store.js';
-import { ttlMs, type OnlineViewSpec } from './view.js';
+import { type OnlineViewSpec, ttlMs } from './view.js';
 
 /**
  * KEYS[1]: the view's watermark; KEYS[1 + i]: the entities' keys. ARGV[1]: the view's TTL in ms;
@@ -227,7 +227,12 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /** Script calls of at most keysPerScriptCall rows each, MAX_CALLS_PER_PIPELINE calls a round trip. */
-  private async writeByScript(view: OnlineViewSpec, rows: readonly EncodedRow[], now: number, trustedMark: boolean): Promise<WriteResult & { markFinal: boolean }> {
+  private async writeByScript(
+    view: OnlineViewSpec,
+    rows: readonly EncodedRow[],
+    now: number,
+    trustedMark: boolean,
+  ): Promise<WriteResult & { markFinal: boolean }> {
     const prefix = this.viewPrefix(view);
     const mark = this.watermarkKey(view);
     const ttl = String(ttlMs(view));
@@ -265,15 +270,35 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   /** A bulk write (redis-bulk.ts): its counts, and the rows left to compare row by row (the watermark does not cover them). */
-  private async writeBulk(view: OnlineViewSpec, header: string, rows: readonly EncodedRow[], now: number): Promise<{ result: WriteResult; rest: readonly EncodedRow[] }> {
+  private async writeBulk(
+    view: OnlineViewSpec,
+    header: string,
+    rows: readonly EncodedRow[],
+    now: number,
+  ): Promise<{ result: WriteResult; rest: readonly EncodedRow[] }> {
     const o = this.redis.options;
     let conn = this.bulkIdle.pop();
     while (conn && !conn.healthy) conn = this.bulkIdle.pop(); // closed by the server (or idle too long) since its last use
-    conn ??= new RedisBulkConnection({ host: o.host ?? '127.0.0.1', port: o.port ?? 6379, username: o.username, password: o.password, db: o.db, tls: o.tls, connectTimeoutMs: o.connectTimeout, idleTimeoutMs: this.bulkIdleTimeoutMs });
+    conn ??= new RedisBulkConnection({
+      host: o.host ?? '127.0.0.1',
+      port: o.port ?? 6379,
+      username: o.username,
+      password: o.password,
+      db: o.db,
+      tls: o.tls,
+      connectTimeoutMs: o.connectTimeout,
+      idleTimeoutMs: this.bulkIdleTimeoutMs,
+    });
     const prefix = this.viewPrefix(view);
     const write = writeBulkChunk(
       conn,
-      { watermarkKey: this.watermarkKey(view), header, expireAt: Number(header.slice(0, 13)) + ttlMs(view), keys: rows.map((row) => prefix + row.entityKey), records: rows.map((row) => row.record) },
+      {
+        watermarkKey: this.watermarkKey(view),
+        header,
+        expireAt: Number(header.slice(0, 13)) + ttlMs(view),
+        keys: rows.map((row) => prefix + row.entityKey),
+        records: rows.map((row) => row.record),
+      },
       now,
       this.keysPerCall,
     );
@@ -306,11 +331,15 @@ export class RedisOnlineStore implements OnlineStore {
     if (!running) {
       running = rebuildWatermark(this.redis, key, this.viewKeyPattern(view))
         .then((final) => {
-          if (final) logger().debug({ store: this.location, view: view.name, version: view.version }, 'online store rebuilt a missing watermark from the view\'s keys');
+          if (final)
+            logger().debug({ store: this.location, view: view.name, version: view.version }, "online store rebuilt a missing watermark from the view's keys");
         })
         .catch((e: unknown) => {
           // Nothing is lost: writes keep comparing every row until a later write's rebuild succeeds.
-          logger().warn({ store: this.location, view: view.name, version: view.version, err: (e as Error).message }, 'online store could not rebuild a watermark; will try again');
+          logger().warn(
+            { store: this.location, view: view.name, version: view.version, err: (e as Error).message },
+            'online store could not rebuild a watermark; will try again',
+          );
         })
         .finally(() => this.rebuilds.delete(key));
       this.rebuilds.set(key, running);
@@ -328,7 +357,8 @@ export class RedisOnlineStore implements OnlineStore {
       (reply) => {
         const policy = String((reply as string[])[1] ?? '');
         const ok = !policy.startsWith('allkeys');
-        if (!ok && this.policyTrusted !== false) logger().info({ store: this.location, policy }, 'online store may evict any key: every write compares timestamps row by row');
+        if (!ok && this.policyTrusted !== false)
+          logger().info({ store: this.location, policy }, 'online store may evict any key: every write compares timestamps row by row');
         this.policyTrusted = ok;
         return ok;
       },
@@ -337,7 +367,11 @@ export class RedisOnlineStore implements OnlineStore {
           if (this.policy?.trusted === trusted) this.policy = undefined;
           throw this.named(e);
         }
-        if (this.policyTrusted !== false) logger().info({ store: this.location, err: e.message }, 'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row');
+        if (this.policyTrusted !== false)
+          logger().info(
+            { store: this.location, err: e.message },
+            'online store refused CONFIG GET maxmemory-policy: every write compares timestamps row by row',
+          );
         this.policyTrusted = false;
         return false;
       },

@@ -2,7 +2,7 @@
 // (status, TTL, feature selection), so that the stores differ only in how they move records.
 import { decodeRecordValues, encodeRecord, recordFeatureTimestamp } from './record.js';
 import type { EncodedRow, OnlineReadRequest, OnlineReadResult, OnlineWriteRow } from './store.js';
-import { featurePositions, ttlMs, validateView, type OnlineViewSpec } from './view.js';
+import { featurePositions, type OnlineViewSpec, ttlMs, validateView } from './view.js';
 
 const validated = new WeakSet<OnlineViewSpec>();
 /** validateView once per view object (it is on every read and write). */

@@ -47,7 +47,9 @@ export function valueKind(type: string): ValueKind {
     if (names.includes(base)) return { scalar: kind, list };
   }
   if (decimal) return { scalar: 'float', list };
-  throw new OnlineViewError(`type '${type}' cannot be served online (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, TIMESTAMP, DATE and lists of these)`);
+  throw new OnlineViewError(
+    `type '${type}' cannot be served online (supported: integers, FLOAT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN, TIMESTAMP, DATE and lists of these)`,
+  );
 }
 
 /** Throws with the reason when a view cannot be stored or served. */

@@ -1,9 +1,9 @@
 // Families as the online store and the feature server see them.
 import { FAMILIES } from '../features/families/index.js';
 import type { FamilyDecl } from '../features/types.js';
-import type { OnlineViewSpec } from './view.js';
-import { getSchema, schemaVersions, type FamilySchema } from '../registry/index.js';
 import type { Lake } from '../lake/index.js';
+import { type FamilySchema, getSchema, schemaVersions } from '../registry/index.js';
+import type { OnlineViewSpec } from './view.js';
 
 /** `version` is the online layout version (onlineLayoutVersion): online keys carry it. */
 export function onlineViewOf(f: FamilyDecl, version: number): OnlineViewSpec {

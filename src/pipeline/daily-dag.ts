@@ -45,7 +45,11 @@ export function newReport(input: DailyInput, host: DagHost): DailyReport {
 export async function runDailyDag(acts: DailyActivities, input: DailyInput, host: DagHost, report: DailyReport): Promise<DailyReport> {
   const { date } = input;
 
-  async function step<T extends { attempt: number }>(s: Omit<StepReport, 'status' | 'attempts'>, call: () => Promise<T>, describe: (r: T) => Partial<StepReport>): Promise<T | undefined> {
+  async function step<T extends { attempt: number }>(
+    s: Omit<StepReport, 'status' | 'attempts'>,
+    call: () => Promise<T>,
+    describe: (r: T) => Partial<StepReport>,
+  ): Promise<T | undefined> {
     const rec: StepReport = { ...s, status: 'running', attempts: 0, startedAt: host.now() };
     report.steps.push(rec);
     host.progress(report, `${s.step}${s.family ? ` ${s.family}` : ''} running`);
@@ -68,31 +72,58 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
 
   // Plan, waiting for silver up to the configured deadline.
   const waitUntil = host.now() + (input.silverWait?.maxWaitMs ?? 0);
-  let plan = await step({ step: 'plan' }, () => acts.planDaily({ date, families: input.families }), (r) => ({ detail: r.silverReady ? `${r.stages.flat().length} families in ${r.stages.length} stages` : 'silver not ready' }));
+  let plan = await step(
+    { step: 'plan' },
+    () => acts.planDaily({ date, families: input.families }),
+    (r) => ({ detail: r.silverReady ? `${r.stages.flat().length} families in ${r.stages.length} stages` : 'silver not ready' }),
+  );
   while (plan && !plan.silverReady && host.now() < waitUntil) {
     await host.sleep(Math.min(input.silverWait!.pollMs, Math.max(waitUntil - host.now(), 1)));
-    plan = await step({ step: 'plan' }, () => acts.planDaily({ date, families: input.families }), (r) => ({ detail: r.silverReady ? 'silver ready' : 'silver not ready' }));
+    plan = await step(
+      { step: 'plan' },
+      () => acts.planDaily({ date, families: input.families }),
+      (r) => ({ detail: r.silverReady ? 'silver ready' : 'silver not ready' }),
+    );
   }
   if (!plan) throw new SilverNotReadyError(`planning ${date} failed: ${report.steps.at(-1)?.error}`);
   if (!plan.silverReady) {
-    throw new SilverNotReadyError(`silver for ${date} is not ready after waiting ${(input.silverWait?.maxWaitMs ?? 0) / 1000}s: ${plan.missing.map((m) => `${m.date} ${m.reason}`).join(', ')}`);
+    throw new SilverNotReadyError(
+      `silver for ${date} is not ready after waiting ${(input.silverWait?.maxWaitMs ?? 0) / 1000}s: ${plan.missing.map((m) => `${m.date} ${m.reason}`).join(', ')}`,
+    );
   }
 
   report.planned = plan.stages.flat();
 
-  const partials = await step({ step: 'partials' }, () => acts.buildPartials({ date, runTime: new Date(report.startedAt).toISOString() }), (r) => ({
-    rows: r.rowsAccepted,
-    detail: `${r.daysComputed} day(s) computed; silver rows read ${r.rowsRead} = accepted ${r.rowsAccepted} + quarantined ${r.rowsQuarantined}`,
-  }));
+  const partials = await step(
+    { step: 'partials' },
+    () => acts.buildPartials({ date, runTime: new Date(report.startedAt).toISOString() }),
+    (r) => ({
+      rows: r.rowsAccepted,
+      detail: `${r.daysComputed} day(s) computed; silver rows read ${r.rowsRead} = accepted ${r.rowsAccepted} + quarantined ${r.rowsQuarantined}`,
+    }),
+  );
   if (!partials) throw new SilverNotReadyError(`daily partials for ${date} failed: ${report.steps.at(-1)?.error}`);
 
   const createdAt = new Date(report.startedAt).toISOString();
   const failed = new Set<string>();
   const landing: Promise<void>[] = [];
 
-  async function toDlq(family: string, reason: 'validation' | 'retries_exhausted' | 'error', error: string, dataPath?: string, sampleRows?: unknown[]): Promise<void> {
+  async function toDlq(
+    family: string,
+    reason: 'validation' | 'retries_exhausted' | 'error',
+    error: string,
+    dataPath?: string,
+    sampleRows?: unknown[],
+  ): Promise<void> {
     failed.add(family);
-    const r = await step({ step: 'dlq', family }, async () => ({ ...(await acts.sendToDlq({ family, date, runId: host.runId, workflowId: host.workflowId, reason, error, dataPath, sampleRows })), attempt: 1 }), (x) => ({ dlqEntryId: x.entryId }));
+    const r = await step(
+      { step: 'dlq', family },
+      async () => ({
+        ...(await acts.sendToDlq({ family, date, runId: host.runId, workflowId: host.workflowId, reason, error, dataPath, sampleRows })),
+        attempt: 1,
+      }),
+      (x) => ({ dlqEntryId: x.entryId }),
+    );
     if (r) report.dlqEntries.push(r.entryId);
   }
 
@@ -105,18 +136,39 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
 
   /** Commit and materialize run behind the next stages: only compute and validate gate dependents. */
   async function land(family: string, stagingPath: string): Promise<void> {
-    const committed = await step({ step: 'commit', family }, () => acts.commitFeatureFamily({ family, date, runId: host.runId, stagingPath }), (r) => ({ rows: r.rows, detail: r.skipped ? `unchanged: ${r.goldPath}` : r.goldPath }));
+    const committed = await step(
+      { step: 'commit', family },
+      () => acts.commitFeatureFamily({ family, date, runId: host.runId, stagingPath }),
+      (r) => ({ rows: r.rows, detail: r.skipped ? `unchanged: ${r.goldPath}` : r.goldPath }),
+    );
     if (!committed) return failedStepToDlq(family, 'commit', stagingPath);
-    const online = await step({ step: 'materialize', family }, () => acts.materializeFeatureFamily({ family, date, goldPath: committed.goldPath }), (r) => ({ rows: r.written, detail: `${r.written} written, ${r.skippedOlder} older than online kept out${r.skippedExpired ? `, ${r.skippedExpired} past their TTL not written` : ''}` }));
+    const online = await step(
+      { step: 'materialize', family },
+      () => acts.materializeFeatureFamily({ family, date, goldPath: committed.goldPath }),
+      (r) => ({
+        rows: r.written,
+        detail: `${r.written} written, ${r.skippedOlder} older than online kept out${r.skippedExpired ? `, ${r.skippedExpired} past their TTL not written` : ''}`,
+      }),
+    );
     if (!online) return failedStepToDlq(family, 'materialize', committed.goldPath);
     report.familiesLanded.push(family);
   }
 
   /** An accepted family: its staged data, staged again under this run for its dependents, lands unvalidated. */
   async function landAccepted(family: string, accept: NonNullable<DailyInput['accept']>): Promise<void> {
-    const staged = await step({ step: 'compute', family }, () => acts.stageAcceptedFamily({ family, date, runId: host.runId, fromPath: accept.stagingPath }), (r) => ({ rows: r.rows, detail: `accepted staged data of ${accept.stagingPath}` }));
+    const staged = await step(
+      { step: 'compute', family },
+      () => acts.stageAcceptedFamily({ family, date, runId: host.runId, fromPath: accept.stagingPath }),
+      (r) => ({ rows: r.rows, detail: `accepted staged data of ${accept.stagingPath}` }),
+    );
     if (!staged) return failedStepToDlq(family, 'compute');
-    report.steps.push({ step: 'validate', family, status: 'succeeded', attempts: 0, detail: `accepted as it is by ${accept.acceptedBy}: ${accept.reason} (failed: ${accept.failedChecks.join('; ')})` });
+    report.steps.push({
+      step: 'validate',
+      family,
+      status: 'succeeded',
+      attempts: 0,
+      detail: `accepted as it is by ${accept.acceptedBy}: ${accept.reason} (failed: ${accept.failedChecks.join('; ')})`,
+    });
     const landed = land(family, staged.stagingPath);
     landed.catch(() => undefined);
     landing.push(landed);
@@ -124,12 +176,20 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
 
   async function computeAndValidate(family: string): Promise<void> {
     if (input.accept?.family === family) return landAccepted(family, input.accept);
-    const computed = await step({ step: 'compute', family }, () => acts.computeFeatureFamily({ family, date, runId: host.runId, createdAt }), (r) => ({ rows: r.rows, detail: r.stagingPath }));
+    const computed = await step(
+      { step: 'compute', family },
+      () => acts.computeFeatureFamily({ family, date, runId: host.runId, createdAt }),
+      (r) => ({ rows: r.rows, detail: r.stagingPath }),
+    );
     if (!computed) return failedStepToDlq(family, 'compute');
-    const validated = await step({ step: 'validate', family }, () => acts.validateFeatureFamily({ family, date, runId: host.runId, stagingPath: computed.stagingPath, quality: input.quality }), (r) => ({
-      qualityScore: r.qualityScore,
-      detail: r.passed ? `passed${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}` : `failed: ${r.errors.join('; ')}`,
-    }));
+    const validated = await step(
+      { step: 'validate', family },
+      () => acts.validateFeatureFamily({ family, date, runId: host.runId, stagingPath: computed.stagingPath, quality: input.quality }),
+      (r) => ({
+        qualityScore: r.qualityScore,
+        detail: r.passed ? `passed${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}` : `failed: ${r.errors.join('; ')}`,
+      }),
+    );
     if (!validated) return failedStepToDlq(family, 'validate', computed.stagingPath);
     if (!validated.passed) return toDlq(family, 'validation', validated.errors.join('; '), computed.stagingPath, validated.sampleRows);
     const landed = land(family, validated.stagingPath);
@@ -154,23 +214,35 @@ export async function runDailyDag(acts: DailyActivities, input: DailyInput, host
   await Promise.all(landing);
 
   if (report.familiesLanded.length > 0) {
-    await step({ step: 'consistency' }, async () => ({ ...(await acts.consistencySample({ date, families: report.familiesLanded, sample: 200 })), attempt: 1 }), (r) => ({
-      rows: r.checked,
-      detail: `${r.checked} online values checked against gold: ${r.mismatches} mismatched, ${r.missing} missing`,
-    }));
+    await step(
+      { step: 'consistency' },
+      async () => ({ ...(await acts.consistencySample({ date, families: report.familiesLanded, sample: 200 })), attempt: 1 }),
+      (r) => ({
+        rows: r.checked,
+        detail: `${r.checked} online values checked against gold: ${r.mismatches} mismatched, ${r.missing} missing`,
+      }),
+    );
   }
   if (input.dlqEntryId && input.families?.every((f) => report.familiesLanded.includes(f))) {
-    await step({ step: 'dlq', detail: `close ${input.dlqEntryId}` }, async () => {
-      await acts.closeDlqEntry({ id: input.dlqEntryId!, runId: host.runId });
-      return { attempt: 1 };
-    }, () => ({}));
+    await step(
+      { step: 'dlq', detail: `close ${input.dlqEntryId}` },
+      async () => {
+        await acts.closeDlqEntry({ id: input.dlqEntryId!, runId: host.runId });
+        return { attempt: 1 };
+      },
+      () => ({}),
+    );
   }
 
   const planned = report.planned;
   report.status = report.familiesLanded.length === planned.length ? 'succeeded' : report.familiesLanded.length > 0 ? 'partial' : 'failed';
   report.finishedAt = host.now();
   await host.beforeRecord?.();
-  await step({ step: 'metrics' }, async () => ({ ...(await acts.recordRun({ report })), attempt: 1 }), (r) => ({ detail: r.path }));
+  await step(
+    { step: 'metrics' },
+    async () => ({ ...(await acts.recordRun({ report })), attempt: 1 }),
+    (r) => ({ detail: r.path }),
+  );
   return report;
 }
 

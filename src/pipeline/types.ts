@@ -158,7 +158,16 @@ export interface DailyActivities {
   validateFeatureFamily(a: { family: string; date: string; runId: string; stagingPath: string; quality?: QualityConfig }): Promise<ValidateResult>;
   commitFeatureFamily(a: { family: string; date: string; runId: string; stagingPath: string }): Promise<CommitResult>;
   materializeFeatureFamily(a: { family: string; date: string; goldPath: string }): Promise<MaterializeResult>;
-  sendToDlq(a: { family: string; date: string; runId: string; workflowId: string; reason: 'validation' | 'retries_exhausted' | 'error'; error: string; dataPath?: string; sampleRows?: unknown[] }): Promise<{ entryId: string }>;
+  sendToDlq(a: {
+    family: string;
+    date: string;
+    runId: string;
+    workflowId: string;
+    reason: 'validation' | 'retries_exhausted' | 'error';
+    error: string;
+    dataPath?: string;
+    sampleRows?: unknown[];
+  }): Promise<{ entryId: string }>;
   consistencySample(a: { date: string; families: string[]; sample: number }): Promise<{ checked: number; mismatches: number; missing: number }>;
   recordRun(a: { report: DailyReport }): Promise<{ path: string }>;
   raiseAlert(a: { date: string; runId: string; kind: string; detail: string }): Promise<void>;

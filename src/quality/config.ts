@@ -146,12 +146,18 @@ export function resolveConfig(c: QualityConfig = {}, family?: Pick<FamilyDecl, '
   for (const [k, v] of Object.entries({ psiBins: r.psiBins, histogramBins: r.histogramBins, topCategories: r.topCategories })) {
     if (!Number.isInteger(v) || v < 2 || v > 200) throw new Error(`invalid quality config ${k}=${v}: expected a whole number in [2, 200]`);
   }
-  if (!Number.isInteger(r.sampleRows) || r.sampleRows < 0 || r.sampleRows > 100) throw new Error(`invalid quality config sampleRows=${r.sampleRows}: expected a whole number in [0, 100]`);
-  if (!Number.isInteger(r.maxReferenceRows) || r.maxReferenceRows < 1000) throw new Error(`invalid quality config maxReferenceRows=${r.maxReferenceRows}: expected a whole number >= 1000`);
+  if (!Number.isInteger(r.sampleRows) || r.sampleRows < 0 || r.sampleRows > 100)
+    throw new Error(`invalid quality config sampleRows=${r.sampleRows}: expected a whole number in [0, 100]`);
+  if (!Number.isInteger(r.maxReferenceRows) || r.maxReferenceRows < 1000)
+    throw new Error(`invalid quality config maxReferenceRows=${r.maxReferenceRows}: expected a whole number >= 1000`);
   if (!(r.psiEpsilon > 0 && r.psiEpsilon < 0.1)) throw new Error(`invalid quality config psiEpsilon=${r.psiEpsilon}: expected a number in (0, 0.1)`);
   for (const [k, l] of Object.entries(r.thresholds)) {
     if (l.warn === undefined && l.error === undefined) continue;
-    if ((l.warn !== undefined && !(l.warn >= 0)) || (l.error !== undefined && !(l.error >= 0)) || (l.warn !== undefined && l.error !== undefined && l.error < l.warn)) {
+    if (
+      (l.warn !== undefined && !(l.warn >= 0)) ||
+      (l.error !== undefined && !(l.error >= 0)) ||
+      (l.warn !== undefined && l.error !== undefined && l.error < l.warn)
+    ) {
       throw new Error(`invalid quality threshold ${k}=${JSON.stringify(l)}: expected 0 <= warn <= error`);
     }
   }
@@ -191,7 +197,12 @@ export function fixedSeverity(cfg: ResolvedQualityConfig, check: keyof typeof DE
  * lowest threshold is crossed; undefined when it does not fire. `cap` bounds the level crossed when
  * there is no override (drift: 'warn', it informs unless declared to block).
  */
-export function levelSeverity(value: number | undefined, level: Level, override: SeverityOverride | undefined, cap?: Severity): { severity: Severity; threshold: number } | undefined {
+export function levelSeverity(
+  value: number | undefined,
+  level: Level,
+  override: SeverityOverride | undefined,
+  cap?: Severity,
+): { severity: Severity; threshold: number } | undefined {
   if (value === undefined || !Number.isFinite(value) || override === 'off') return undefined;
   const lowest = Math.min(level.warn ?? Infinity, level.error ?? Infinity);
   if (!(value >= lowest)) return undefined;

@@ -9,10 +9,11 @@
 //   - any other window (1, 2, 30 days) holds some weekdays more than others depending on D's
 //     weekday (a 30-day window has 8 or 9 weekend days): the same weekday, 1 to 4 weeks back;
 //   - no declared window at all: the 7 latest dates (a whole week).
-import { addDays, assertDate } from '../shared/dates.js';
-import type { FamilyDecl, FeatureDecl } from '../features/types.js';
+
 import type { DailyPartialName } from '../features/partials/definitions.js';
-import { readManifest, paths, type Lake } from '../lake/index.js';
+import type { FamilyDecl, FeatureDecl } from '../features/types.js';
+import { type Lake, paths, readManifest } from '../lake/index.js';
+import { addDays, assertDate } from '../shared/dates.js';
 
 export type ReferenceKind = 'same_weekday' | 'last_week';
 

@@ -1,6 +1,18 @@
 // The validation gate: checks, drift, quality scores and row quarantine of staged feature partitions.
-export { validateFamily, type ValidateOptions } from './validate.js';
-export { committedGoldDates, latestGoldDate, type ReferenceData } from './reference.js';
-export { resolveConfig, DEFAULT_THRESHOLDS, DEFAULT_SEVERITY, type QualityConfig, type QualityThresholds, type CheckName, type FeatureCheck, type FamilyCheck, type Level, type SeverityOverride } from './config.js';
-export { failedSampleRows, type ValidationReport, type CheckResult, type FeatureMetrics, type Histogram, type QuarantineResult } from './report.js';
+
+export {
+  type CheckName,
+  DEFAULT_SEVERITY,
+  DEFAULT_THRESHOLDS,
+  type FamilyCheck,
+  type FeatureCheck,
+  type Level,
+  type QualityConfig,
+  type QualityThresholds,
+  resolveConfig,
+  type SeverityOverride,
+} from './config.js';
 export { featureQuarantinePath, filteredStagingPath } from './quarantine.js';
+export { committedGoldDates, latestGoldDate, type ReferenceData } from './reference.js';
+export { type CheckResult, type FeatureMetrics, failedSampleRows, type Histogram, type QuarantineResult, type ValidationReport } from './report.js';
+export { type ValidateOptions, validateFamily } from './validate.js';

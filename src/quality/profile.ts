@@ -140,7 +140,11 @@ export async function numericCounts(db: Engine, view: string, binnings: readonly
     return a;
   };
   binnings.forEach((b, i) => {
-    out.set(b.feature, { outliers: num(r[`o${i}`]) ?? 0, hist: dense(r[`h${i}`], b.histBins), ...(b.psiEdges ? { psi: dense(r[`p${i}`], b.psiEdges.length + 1) } : {}) });
+    out.set(b.feature, {
+      outliers: num(r[`o${i}`]) ?? 0,
+      hist: dense(r[`h${i}`], b.histBins),
+      ...(b.psiEdges ? { psi: dense(r[`p${i}`], b.psiEdges.length + 1) } : {}),
+    });
   });
   return out;
 }
@@ -174,7 +178,8 @@ export async function categoryShares(db: Engine, currentLong: string, referenceL
   const out = new Map<string, CategoryShares>();
   for (const r of rows) {
     let s = out.get(r.f);
-    if (!s) out.set(r.f, (s = { categories: [], current: [], reference: [], distinct: r.n_distinct, currentCount: r.n_current, referenceCount: r.n_reference }));
+    if (!s)
+      out.set(r.f, (s = { categories: [], current: [], reference: [], distinct: r.n_distinct, currentCount: r.n_current, referenceCount: r.n_reference }));
     s.categories.push(r.category ?? OTHER_CATEGORY);
     s.current.push(r.pc);
     s.reference.push(r.pr);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/duckdb.js';
 import { sqlIdent, sqlStr } from '../engine/duckdb.js';
 import type { FamilyDecl } from '../features/types.js';
-import { commitPartition, paths, type Lake } from '../lake/index.js';
+import { commitPartition, type Lake, paths } from '../lake/index.js';
 import type { RowCheck } from './row-checks.js';
 
 /** Where a family's quarantined rows of a run go. */
@@ -41,9 +41,13 @@ export async function splitQuarantine(
   const order = a.family.keys.map((k) => sqlIdent(k.name)).join(', ');
   const quarantined = join(a.scratchDir, 'quarantined.parquet');
   const kept = join(a.scratchDir, 'kept.parquet');
-  await db.run(`COPY (SELECT *, ${reasons} AS quarantine_reasons FROM ${a.view} WHERE ${broken} ORDER BY ${order}) TO ${sqlStr(quarantined)} (FORMAT parquet, COMPRESSION zstd)`);
+  await db.run(
+    `COPY (SELECT *, ${reasons} AS quarantine_reasons FROM ${a.view} WHERE ${broken} ORDER BY ${order}) TO ${sqlStr(quarantined)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
   await db.run(`COPY (SELECT * FROM ${a.view} WHERE NOT (${broken}) ORDER BY ${order}) TO ${sqlStr(kept)} (FORMAT parquet, COMPRESSION zstd)`);
-  const counts = await db.one<{ q: number; k: number }>(`SELECT (SELECT count(*) FROM read_parquet(${sqlStr(quarantined)}))::BIGINT AS q, (SELECT count(*) FROM read_parquet(${sqlStr(kept)}))::BIGINT AS k`);
+  const counts = await db.one<{ q: number; k: number }>(
+    `SELECT (SELECT count(*) FROM read_parquet(${sqlStr(quarantined)}))::BIGINT AS q, (SELECT count(*) FROM read_parquet(${sqlStr(kept)}))::BIGINT AS k`,
+  );
   const meta = { family: a.family.name, version: a.family.version, date: a.date, runId: a.runId, checks: a.checks.map(checkLabel) };
   const path = featureQuarantinePath(a.family.name, a.date, a.runId);
   const stagingPath = filteredStagingPath(a.family.name, a.date, a.runId);

@@ -1,6 +1,6 @@
 // The gold a partition can be compared with for drift: the same family's committed dates before the
 // feature date (which of them a check uses: coverage.ts).
-import { committedFiles, partitionValue, paths, type Lake } from '../lake/index.js';
+import { committedFiles, type Lake, partitionValue, paths } from '../lake/index.js';
 import { assertDate } from '../shared/dates.js';
 
 export interface ReferenceData {

@@ -36,8 +36,13 @@ export interface CheckResult {
 
 /** Shares per bin (they sum to 1 over non-null values), current against reference. */
 export type Histogram =
-  | { kind: 'numeric'; /** bins + 1 edges; values outside [first, last] are counted in the end bins */ edges: number[]; current: number[]; reference?: number[] }
-  | { kind: 'categorical'; /** the top categories, then "(other)" when some were pooled */ categories: string[]; current: number[]; reference?: number[] };
+  | {
+      kind: 'numeric' /** bins + 1 edges; values outside [first, last] are counted in the end bins */;
+      edges: number[];
+      current: number[];
+      reference?: number[];
+    }
+  | { kind: 'categorical' /** the top categories, then "(other)" when some were pooled */; categories: string[]; current: number[]; reference?: number[] };
 
 export interface ScoreComponents {
   nulls: number;
@@ -129,4 +134,3 @@ export function describeFilling(report: ValidationReport): string | undefined {
 export function failedSampleRows(report: ValidationReport, max = 5): Record<string, unknown>[] {
   return report.failed.flatMap((c) => c.sample ?? []).slice(0, max);
 }
-

@@ -53,26 +53,73 @@ export async function planRowChecks(
     if (severity) checks.push({ ...c, severity, predicate: `coalesce((${c.predicate}), false)` });
   };
   if (keysUsable) {
-    add({ check: 'keys_not_null', predicate: f.keys.map((k) => `${sqlIdent(k.name)} IS NULL`).join(' OR '), columns: usable, quarantinable: false, describe: 'a null key' }, fixedSeverity(cfg, 'keys_not_null'));
+    add(
+      {
+        check: 'keys_not_null',
+        predicate: f.keys.map((k) => `${sqlIdent(k.name)} IS NULL`).join(' OR '),
+        columns: usable,
+        quarantinable: false,
+        describe: 'a null key',
+      },
+      fixedSeverity(cfg, 'keys_not_null'),
+    );
   }
   for (const x of usable) {
     const c = sqlIdent(x.name);
     const target = { feature: x };
-    if (!x.nullable) add({ check: 'not_null', feature: x, predicate: `${c} IS NULL`, columns: [x], quarantinable: true, describe: 'null (not nullable)' }, fixedSeverity(cfg, 'not_null', target));
-    if (x.type === 'DOUBLE') add({ check: 'finite', feature: x, predicate: `isnan(${c}) OR isinf(${c})`, columns: [x], quarantinable: true, describe: 'NaN or infinite' }, fixedSeverity(cfg, 'finite', target));
+    if (!x.nullable)
+      add(
+        { check: 'not_null', feature: x, predicate: `${c} IS NULL`, columns: [x], quarantinable: true, describe: 'null (not nullable)' },
+        fixedSeverity(cfg, 'not_null', target),
+      );
+    if (x.type === 'DOUBLE')
+      add(
+        { check: 'finite', feature: x, predicate: `isnan(${c}) OR isinf(${c})`, columns: [x], quarantinable: true, describe: 'NaN or infinite' },
+        fixedSeverity(cfg, 'finite', target),
+      );
     if (isNumeric(x) && (x.min !== undefined || x.max !== undefined)) {
       const parts = [x.min !== undefined ? `${c} < ${x.min}` : '', x.max !== undefined ? `${c} > ${x.max}` : ''].filter(Boolean).join(' OR ');
       const notNan = x.type === 'DOUBLE' ? `NOT isnan(${c}) AND ` : '';
-      add({ check: 'range', feature: x, predicate: `${notNan}(${parts})`, columns: [x], quarantinable: true, describe: `outside [${fmt(x.min, '-inf')}, ${fmt(x.max, '+inf')}]` }, fixedSeverity(cfg, 'range', target));
+      add(
+        {
+          check: 'range',
+          feature: x,
+          predicate: `${notNan}(${parts})`,
+          columns: [x],
+          quarantinable: true,
+          describe: `outside [${fmt(x.min, '-inf')}, ${fmt(x.max, '+inf')}]`,
+        },
+        fixedSeverity(cfg, 'range', target),
+      );
     }
     if (x.type === 'FLOAT[]') {
       // A vector is usable only whole: every element a finite number, all of one length (the partition's
       // usual one: the dimension is the model's, not the declaration's; empty is a length like another).
       const bad = `len(list_filter(${c}, v -> v IS NULL OR isnan(v) OR isinf(v))) > 0`;
-      add({ check: 'finite', feature: x, predicate: `${bad} OR len(${c}) <> (SELECT mode(len(${c})) FROM ${view})`, columns: [x], quarantinable: true, describe: 'a null, NaN or infinite element, or a length other than the usual' }, fixedSeverity(cfg, 'finite', target));
+      add(
+        {
+          check: 'finite',
+          feature: x,
+          predicate: `${bad} OR len(${c}) <> (SELECT mode(len(${c})) FROM ${view})`,
+          columns: [x],
+          quarantinable: true,
+          describe: 'a null, NaN or infinite element, or a length other than the usual',
+        },
+        fixedSeverity(cfg, 'finite', target),
+      );
     }
     if (x.type === 'VARCHAR' && x.allowed) {
-      add({ check: 'allowed', feature: x, predicate: `${c} NOT IN (${x.allowed.map(sqlStr).join(', ')})`, columns: [x], quarantinable: true, describe: `not one of ${x.allowed.join(', ')}` }, fixedSeverity(cfg, 'allowed', target));
+      add(
+        {
+          check: 'allowed',
+          feature: x,
+          predicate: `${c} NOT IN (${x.allowed.map(sqlStr).join(', ')})`,
+          columns: [x],
+          quarantinable: true,
+          describe: `not one of ${x.allowed.join(', ')}`,
+        },
+        fixedSeverity(cfg, 'allowed', target),
+      );
     }
   }
   const unbound: CheckResult[] = [];
@@ -86,7 +133,10 @@ export async function planRowChecks(
       unbound.push({ check: 'rule', rule: r.name, severity, message: `${f.name} rule ${r.name} cannot be evaluated: ${msg}` });
       continue;
     }
-    add({ check: 'rule', rule: r, predicate: `NOT (${r.sql})`, columns: usable, quarantinable: true, describe: `breaking rule ${r.name} (${r.description})` }, severity);
+    add(
+      { check: 'rule', rule: r, predicate: `NOT (${r.sql})`, columns: usable, quarantinable: true, describe: `breaking rule ${r.name} (${r.description})` },
+      severity,
+    );
   }
   return { checks, unbound };
 }

@@ -6,33 +6,43 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqlIdent, sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
-import { addDays, assertDate } from '../shared/dates.js';
+import { type Engine, type EngineOptions, sqlIdent, sqlList, sqlStr, withEngine } from '../engine/duckdb.js';
 import type { FamilyDecl, FeatureDecl } from '../features/types.js';
 import type { Lake } from '../lake/index.js';
+import { addDays, assertDate } from '../shared/dates.js';
 import { logger } from '../shared/logger.js';
-import { fixedSeverity, isDriftCheck, levelSeverity, resolveConfig, severityOverride, type CheckName, type Level, type QualityConfig, type ResolvedQualityConfig } from './config.js';
+import {
+  type CheckName,
+  fixedSeverity,
+  isDriftCheck,
+  type Level,
+  levelSeverity,
+  type QualityConfig,
+  type ResolvedQualityConfig,
+  resolveConfig,
+  severityOverride,
+} from './config.js';
+import { checkWindow, chooseReference, REFERENCE_LOOKBACK_DAYS, type ReferenceKind, type SilverCalendar, silverCalendar, windowKey } from './coverage.js';
 import { jsDistance, ksFromGrids, psi, psiEdges, relativeChange } from './drift.js';
 import {
+  type CategoryShares,
   categoryShares,
   createLongTable,
   createProfileView,
   isCategorical,
   isNumeric,
-  numericCounts,
-  numericStats,
-  quantile,
-  type CategoryShares,
   type NumericBinning,
   type NumericCounts,
   type NumericStats,
+  numericCounts,
+  numericStats,
+  quantile,
 } from './profile.js';
 import { splitQuarantine } from './quarantine.js';
-import { checkWindow, chooseReference, REFERENCE_LOOKBACK_DAYS, silverCalendar, windowKey, type ReferenceKind, type SilverCalendar } from './coverage.js';
 import { committedGoldDates, type ReferenceData } from './reference.js';
 import type { CheckResult, FeatureMetrics, Histogram, QuarantineResult, ScoreComponents, ValidationReport, WindowCoverage } from './report.js';
-import { countRowChecks, duplicateKeys, planRowChecks, sampleBreaks, type RowCheck, type RowCheckCounts } from './row-checks.js';
-import { compareSchema, type Column } from './schema.js';
+import { countRowChecks, duplicateKeys, planRowChecks, type RowCheck, type RowCheckCounts, sampleBreaks } from './row-checks.js';
+import { type Column, compareSchema } from './schema.js';
 import { distributionComponent, driftComponent, familyScore, featureScore, nullsComponent, outliersComponent } from './score.js';
 
 export interface ValidateOptions {
@@ -79,7 +89,17 @@ export async function validateFamily(lake: Lake, engine: EngineOptions, opts: Va
     report.seconds = (Date.now() - t0) / 1000;
     fitReport(report);
     logger().info(
-      { family: f.name, date: opts.date, runId: opts.runId, passed: report.passed, score: report.score, failed: report.failed.length, warned: report.warned.length, rows: report.rows, seconds: report.seconds },
+      {
+        family: f.name,
+        date: opts.date,
+        runId: opts.runId,
+        passed: report.passed,
+        score: report.score,
+        failed: report.failed.length,
+        warned: report.warned.length,
+        rows: report.rows,
+        seconds: report.seconds,
+      },
       'validated',
     );
     return report;
@@ -108,7 +128,11 @@ async function planReferences(lake: Lake, opts: ValidateOptions): Promise<Refere
   const windows = new Map([checkWindow(f), ...f.features.map((x) => checkWindow(f, x))].map((w) => [windowKey(w), w]));
   if (opts.reference) {
     const given = opts.reference;
-    return { windows: new Map([...windows.keys()].map((k) => [k, { kind: 'given', dates: given.dates }])), candidates: given.dates.length, filesOf: () => given.files };
+    return {
+      windows: new Map([...windows.keys()].map((k) => [k, { kind: 'given', dates: given.dates }])),
+      candidates: given.dates.length,
+      filesOf: () => given.files,
+    };
   }
   const since = addDays(opts.date, -REFERENCE_LOOKBACK_DAYS);
   const committed = await committedGoldDates(lake, f.name, opts.date, since);
@@ -188,11 +212,22 @@ class Validation {
   }
 
   /** Runs a threshold check unless it is off (or has no value), recording it when it fires. */
-  private level(check: CheckName, value: number | undefined, level: Level, feature: FeatureDecl | undefined, message: (threshold: number) => string, extra: Partial<CheckResult> = {}): void {
+  private level(
+    check: CheckName,
+    value: number | undefined,
+    level: Level,
+    feature: FeatureDecl | undefined,
+    message: (threshold: number) => string,
+    extra: Partial<CheckResult> = {},
+  ): void {
     const override = severityOverride(this.cfg, check, { feature });
     if (override === 'off' || value === undefined) return;
     const hit = levelSeverity(Math.abs(value), level, override, isDriftCheck(check) ? 'warn' : undefined);
-    this.ran(hit ? { check, feature: feature?.name, severity: hit.severity, value: r6(value), threshold: r6(hit.threshold), message: message(hit.threshold), ...extra } : undefined);
+    this.ran(
+      hit
+        ? { check, feature: feature?.name, severity: hit.severity, value: r6(value), threshold: r6(hit.threshold), message: message(hit.threshold), ...extra }
+        : undefined,
+    );
   }
 
   private isOff(check: CheckName, feature: FeatureDecl): boolean {
@@ -204,7 +239,8 @@ class Validation {
     await db.run(`CREATE TEMP VIEW q_source AS SELECT * FROM read_parquet(${sqlList(opts.files)}, union_by_name = true, hive_partitioning = false)`);
     const schema = compareSchema(f, await describe(db, 'q_source'));
     const schemaSeverity = fixedSeverity(this.cfg, 'schema');
-    if (schemaSeverity) this.ran(schema.problems.length ? { check: 'schema', severity: schemaSeverity, message: `${f.name} schema: ${schema.problems.join('; ')}` } : undefined);
+    if (schemaSeverity)
+      this.ran(schema.problems.length ? { check: 'schema', severity: schemaSeverity, message: `${f.name} schema: ${schema.problems.join('; ')}` } : undefined);
 
     const { view, counts, quarantine } = await this.rowChecks(schema.usable, schema.keysUsable);
     const rows = counts.rows;
@@ -218,7 +254,13 @@ class Validation {
       if (uniqueSeverity === 'error') extraRows = dup.extraRows;
       this.ran(
         dup.keys > 0
-          ? { check: 'keys_unique', severity: uniqueSeverity, rows: dup.extraRows, sample: dup.sample, message: `${f.name}: ${dup.keys} key(s) repeated, ${dup.extraRows} extra row(s)` }
+          ? {
+              check: 'keys_unique',
+              severity: uniqueSeverity,
+              rows: dup.extraRows,
+              sample: dup.sample,
+              message: `${f.name}: ${dup.keys} key(s) repeated, ${dup.extraRows} extra row(s)`,
+            }
           : undefined,
       );
     }
@@ -238,7 +280,15 @@ class Validation {
       ...(opts.runId ? { runId: opts.runId } : {}),
       validatedAt: new Date().toISOString(),
       passed: failed.length === 0,
-      score: rows > 0 ? r6(familyScore(features.map((x) => x.score), badRowShare)) : 0,
+      score:
+        rows > 0
+          ? r6(
+              familyScore(
+                features.map((x) => x.score),
+                badRowShare,
+              ),
+            )
+          : 0,
       rows,
       badRowShare: r6(badRowShare),
       reference,
@@ -264,7 +314,14 @@ class Validation {
       for (const [i, c] of checks.entries()) this.ran(await this.rowResult(c, before.breaks[i]!, before.rows, 'q_source'));
       return { view: 'q_source', counts: before };
     }
-    const split = await splitQuarantine(this.lake, db, { view: 'q_source', family: f, date: opts.date, runId: opts.runId!, checks: moved, scratchDir: this.scratch });
+    const split = await splitQuarantine(this.lake, db, {
+      view: 'q_source',
+      family: f,
+      date: opts.date,
+      runId: opts.runId!,
+      checks: moved,
+      scratchDir: this.scratch,
+    });
     await db.run(`CREATE TEMP VIEW q_kept AS SELECT * FROM read_parquet(${sqlStr(split.keptFile)})`);
     const after = await countRowChecks(db, 'q_kept', usable, checks);
     for (const [i, c] of checks.entries()) {
@@ -307,7 +364,12 @@ class Validation {
     const { db, cfg } = this;
     const profiled = usable.filter((x) => isNumeric(x) || isCategorical(x));
     await createProfileView(db, 'q_cur', view, profiled);
-    await createLongTable(db, 'q_cur_cat', 'q_cur', profiled.filter(isCategorical).map((x) => x.name));
+    await createLongTable(
+      db,
+      'q_cur_cat',
+      'q_cur',
+      profiled.filter(isCategorical).map((x) => x.name),
+    );
     const groups = new Map<string, { dates: string[]; features: FeatureDecl[] }>();
     for (const x of profiled) {
       const { dates } = this.plan(x);
@@ -321,7 +383,9 @@ class Validation {
     const longTables: string[] = [];
     for (const [i, g] of [...groups.values()].entries()) {
       const src = `q_ref_source_${i}`;
-      await db.run(`CREATE TEMP VIEW ${src} AS SELECT * FROM read_parquet(${sqlList(this.refs.filesOf(g.dates))}, union_by_name = true, hive_partitioning = false)`);
+      await db.run(
+        `CREATE TEMP VIEW ${src} AS SELECT * FROM read_parquet(${sqlList(this.refs.filesOf(g.dates))}, union_by_name = true, hive_partitioning = false)`,
+      );
       const refRows = (await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${src}`)).n;
       const refTypes = new Map((await describe(db, src)).map((c) => [c.name, c.type]));
       const comparable = g.features.filter((x) => refTypes.get(x.name) === x.type);
@@ -335,7 +399,12 @@ class Validation {
       }
       const name = `q_ref_${i}`;
       await createProfileView(db, name, sampled, comparable);
-      await createLongTable(db, `q_ref_cat_${i}`, name, comparable.filter(isCategorical).map((x) => x.name));
+      await createLongTable(
+        db,
+        `q_ref_cat_${i}`,
+        name,
+        comparable.filter(isCategorical).map((x) => x.name),
+      );
       longTables.push(`q_ref_cat_${i}`);
       out.groups.push({ view: name, numeric: comparable.filter(isNumeric) });
       out.numeric.push(...comparable.filter(isNumeric));
@@ -362,7 +431,10 @@ class Validation {
       const of = usable.filter((x) => windowKey(checkWindow(this.f, x)) === k).map((x) => x.name);
       const what = plans.length === 1 ? '' : of.length ? ` (${of.join(', ')})` : ' (row count)';
       if (filling(p)) this.notes.push(`window filling: ${p.coverage!.days} of ${p.coverage!.of} days, not compared for drift${what}`);
-      else if (p.dates.length === 0) this.notes.push(`no ${p.kind === 'same_weekday' ? 'same-weekday ' : ''}reference${p.coverage ? ` with a complete ${p.coverage.of}-day window` : ''} yet, not compared for drift${what}`);
+      else if (p.dates.length === 0)
+        this.notes.push(
+          `no ${p.kind === 'same_weekday' ? 'same-weekday ' : ''}reference${p.coverage ? ` with a complete ${p.coverage.of}-day window` : ''} yet, not compared for drift${what}`,
+        );
     }
   }
 
@@ -372,12 +444,19 @@ class Validation {
     const cur = await numericStats(db, 'q_cur', numeric);
     const ref = new Map<string, NumericStats>();
     for (const g of drift.groups) for (const [k, v] of await numericStats(db, g.view, g.numeric)) ref.set(k, v);
-    const binnings = numeric.filter((x) => cur.get(x.name)!.n > 0).map((x) => this.binning(x, cur.get(x.name)!, drift.numeric.includes(x) ? ref.get(x.name) : undefined));
+    const binnings = numeric
+      .filter((x) => cur.get(x.name)!.n > 0)
+      .map((x) => this.binning(x, cur.get(x.name)!, drift.numeric.includes(x) ? ref.get(x.name) : undefined));
     const curCounts = await numericCounts(db, 'q_cur', binnings);
     const refCounts = new Map<string, NumericCounts>();
     for (const g of drift.groups) {
       const names = new Set(g.numeric.map((x) => x.name));
-      for (const [k, v] of await numericCounts(db, g.view, binnings.filter((b) => b.psiEdges && names.has(b.feature)))) refCounts.set(k, v);
+      for (const [k, v] of await numericCounts(
+        db,
+        g.view,
+        binnings.filter((b) => b.psiEdges && names.has(b.feature)),
+      ))
+        refCounts.set(k, v);
     }
     const cats = await categoryShares(db, 'q_cur_cat', 'q_ref_cat', cfg.topCategories);
     const tooFew: string[] = [];
@@ -418,13 +497,31 @@ class Validation {
     const severity = fixedSeverity(this.cfg, 'null_share', { feature: x });
     if (!severity) return;
     const allowed = x.maxNullShare ?? 1;
-    this.ran(share > allowed ? { check: 'null_share', feature: x.name, severity, value: r6(share), threshold: allowed, message: `${this.f.name}.${x.name}: ${pct(share)} null, more than the ${pct(allowed)} allowed` } : undefined);
+    this.ran(
+      share > allowed
+        ? {
+            check: 'null_share',
+            feature: x.name,
+            severity,
+            value: r6(share),
+            threshold: allowed,
+            message: `${this.f.name}.${x.name}: ${pct(share)} null, more than the ${pct(allowed)} allowed`,
+          }
+        : undefined,
+    );
   }
 
   private wentNull(x: FeatureDecl): void {
     const severity = severityOverride(this.cfg, 'null_share', { feature: x });
     if (severity === 'off') return;
-    this.ran({ check: 'null_share', feature: x.name, severity: severity ?? 'warn', value: 1, threshold: 1, message: `${this.f.name}.${x.name}: every value is null, where the reference had values` });
+    this.ran({
+      check: 'null_share',
+      feature: x.name,
+      severity: severity ?? 'warn',
+      value: 1,
+      threshold: 1,
+      message: `${this.f.name}.${x.name}: every value is null, where the reference had values`,
+    });
   }
 
   private binning(x: FeatureDecl, s: NumericStats, r: NumericStats | undefined): NumericBinning {
@@ -463,28 +560,62 @@ class Validation {
     return { feature: x.name, ...fences, histLo, histWidth, histBins, ...(edges ? { psiEdges: edges } : {}) };
   }
 
-  private numeric(x: FeatureDecl, m: FeatureMetrics, s: NumericStats, b: NumericBinning, c: NumericCounts, r: NumericStats | undefined, rc: NumericCounts | undefined, tooFew: string[]): void {
+  private numeric(
+    x: FeatureDecl,
+    m: FeatureMetrics,
+    s: NumericStats,
+    b: NumericBinning,
+    c: NumericCounts,
+    r: NumericStats | undefined,
+    rc: NumericCounts | undefined,
+    tooFew: string[],
+  ): void {
     const { cfg, f } = this;
     const t = cfg.thresholds;
-    Object.assign(m, { mean: r6o(s.mean), stddev: r6o(s.stddev), skewness: r6o(s.skewness), min: r6o(s.min), max: r6o(s.max), q1: r6o(quantile(s, 0.25)), median: r6o(quantile(s, 0.5)), q3: r6o(quantile(s, 0.75)) });
+    Object.assign(m, {
+      mean: r6o(s.mean),
+      stddev: r6o(s.stddev),
+      skewness: r6o(s.skewness),
+      min: r6o(s.min),
+      max: r6o(s.max),
+      q1: r6o(quantile(s, 0.25)),
+      median: r6o(quantile(s, 0.5)),
+      q3: r6o(quantile(s, 0.75)),
+    });
     const name = `${f.name}.${x.name}`;
     if (b.fenceLo !== undefined) {
       const share = c.outliers / s.n;
       m.outlierShare = r6(share);
-      this.level('outliers', share, t.outlierShare, x, (th) => `${name}: ${pct(share)} of values outside the IQR fences [${fmt(b.fenceLo!)}, ${fmt(b.fenceHi!)}] (limit ${pct(th)})`, { rows: c.outliers });
+      this.level(
+        'outliers',
+        share,
+        t.outlierShare,
+        x,
+        (th) => `${name}: ${pct(share)} of values outside the IQR fences [${fmt(b.fenceLo!)}, ${fmt(b.fenceHi!)}] (limit ${pct(th)})`,
+        { rows: c.outliers },
+      );
       if (!this.isOff('outliers', x)) m.components.outliers = outliersComponent(share);
     }
     const constant = s.min === s.max;
     if (s.n >= 2) {
       // While a window fills, one value for everyone is expected (every user active 1 day of 1).
       const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'zero_variance', { feature: x });
-      if (severity) this.ran(constant ? { check: 'zero_variance', feature: x.name, severity, value: 0, message: `${name}: zero variance (every value is ${fmt(s.min!)})` } : undefined);
+      if (severity)
+        this.ran(
+          constant
+            ? { check: 'zero_variance', feature: x.name, severity, value: 0, message: `${name}: zero variance (every value is ${fmt(s.min!)})` }
+            : undefined,
+        );
     }
     if (s.n >= 3 && !constant && s.skewness !== undefined) {
       this.level('skew', s.skewness, t.skew, x, (th) => `${name}: skewness ${fmt(s.skewness!)} beyond ±${fmt(th)}`);
     }
     if (s.n >= 2 && !(this.isOff('zero_variance', x) && this.isOff('skew', x))) {
-      m.components.distribution = distributionComponent(constant && !this.isOff('zero_variance', x) && !filling(this.plan(x)), this.isOff('skew', x) ? undefined : s.skewness, t.skew.warn ?? t.skew.error ?? Infinity);
+      m.components.distribution = distributionComponent(
+        constant && !this.isOff('zero_variance', x) && !filling(this.plan(x)),
+        this.isOff('skew', x) ? undefined : s.skewness,
+        t.skew.warn ?? t.skew.error ?? Infinity,
+      );
     }
     const edges = Array.from({ length: b.histBins + 1 }, (_, i) => r6(b.histLo + i * b.histWidth));
     m.histogram = { kind: 'numeric', edges, current: shares(c.hist) };
@@ -500,12 +631,30 @@ class Validation {
       return;
     }
     const noise = sampleNoise(s.n, r.n);
-    this.level('psi', p, raised(t.psi, (th) => th + psiBias(c.psi!.length, noise)), x, (th) => `${name}: PSI ${fmt(p)} against the reference (threshold ${fmt(th)}, sample noise included)`);
-    this.level('ks', ks, raised(t.ks, (th) => Math.max(th, KS_CRITICAL * Math.sqrt(noise))), x, (th) => `${name}: KS statistic ${fmt(ks)} against the reference (threshold ${fmt(th)}, sample noise included)`);
+    this.level(
+      'psi',
+      p,
+      raised(t.psi, (th) => th + psiBias(c.psi!.length, noise)),
+      x,
+      (th) => `${name}: PSI ${fmt(p)} against the reference (threshold ${fmt(th)}, sample noise included)`,
+    );
+    this.level(
+      'ks',
+      ks,
+      raised(t.ks, (th) => Math.max(th, KS_CRITICAL * Math.sqrt(noise))),
+      x,
+      (th) => `${name}: KS statistic ${fmt(ks)} against the reference (threshold ${fmt(th)}, sample noise included)`,
+    );
     // A change of the mean counts when it is large (relative threshold) and real: beyond MEAN_SIGMAS standard errors.
     const standardError = Math.sqrt((s.stddev ?? 0) ** 2 / s.n + (r.stddev ?? 0) ** 2 / r.n);
     if (Math.abs(s.mean! - r.mean!) > MEAN_SIGMAS * standardError) {
-      this.level('mean_change', meanChange, t.meanChange, x, (th) => `${name}: mean ${fmt(s.mean!)} vs ${fmt(r.mean!)} in the reference (${pct(meanChange!)} change, threshold ${pct(th)})`);
+      this.level(
+        'mean_change',
+        meanChange,
+        t.meanChange,
+        x,
+        (th) => `${name}: mean ${fmt(s.mean!)} vs ${fmt(r.mean!)} in the reference (${pct(meanChange!)} change, threshold ${pct(th)})`,
+      );
     }
     if (!this.isOff('psi', x)) m.components.drift = driftComponent(p, t.psi.error ?? t.psi.warn ?? 0.2);
   }
@@ -515,7 +664,12 @@ class Validation {
     const name = `${f.name}.${x.name}`;
     m.distinct = c.distinct;
     const severity = filling(this.plan(x)) ? undefined : fixedSeverity(cfg, 'constant', { feature: x });
-    if (severity && c.currentCount >= 2) this.ran(c.distinct === 1 ? { check: 'constant', feature: x.name, severity, value: 1, message: `${name}: constant (every value is '${c.categories[0]}')` } : undefined);
+    if (severity && c.currentCount >= 2)
+      this.ran(
+        c.distinct === 1
+          ? { check: 'constant', feature: x.name, severity, value: 1, message: `${name}: constant (every value is '${c.categories[0]}')` }
+          : undefined,
+      );
     if (!this.isOff('constant', x)) m.components.distribution = c.distinct === 1 && !filling(this.plan(x)) ? 0 : 1;
     const hist: Histogram = { kind: 'categorical', categories: c.categories, current: c.current.map(r6) };
     m.histogram = hist;
@@ -530,8 +684,20 @@ class Validation {
     }
     const noise = sampleNoise(c.currentCount, c.referenceCount);
     const k = c.categories.length;
-    this.level('psi', p, raised(cfg.thresholds.psi, (th) => th + psiBias(k, noise)), x, (th) => `${name}: PSI ${fmt(p)} of category shares against the reference (threshold ${fmt(th)}, sample noise included)`);
-    this.level('js', js, raised(cfg.thresholds.js, (th) => Math.sqrt(th ** 2 + jsBias(k, noise))), x, (th) => `${name}: Jensen-Shannon distance ${fmt(js)} of category shares against the reference (threshold ${fmt(th)}, sample noise included)`);
+    this.level(
+      'psi',
+      p,
+      raised(cfg.thresholds.psi, (th) => th + psiBias(k, noise)),
+      x,
+      (th) => `${name}: PSI ${fmt(p)} of category shares against the reference (threshold ${fmt(th)}, sample noise included)`,
+    );
+    this.level(
+      'js',
+      js,
+      raised(cfg.thresholds.js, (th) => Math.sqrt(th ** 2 + jsBias(k, noise))),
+      x,
+      (th) => `${name}: Jensen-Shannon distance ${fmt(js)} of category shares against the reference (threshold ${fmt(th)}, sample noise included)`,
+    );
     if (!this.isOff('psi', x)) m.components.drift = driftComponent(p, cfg.thresholds.psi.error ?? cfg.thresholds.psi.warn ?? 0.2);
   }
 
@@ -541,14 +707,22 @@ class Validation {
     const base = { kind: p.kind, dates: p.dates, ...(p.coverage ? { window: p.coverage } : {}) };
     if (p.dates.length === 0) return { ...base, rows: 0 };
     const files = this.refs.filesOf(p.dates);
-    const refRows = (await this.db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlList(files)}, union_by_name = true, hive_partitioning = false)`)).n;
+    const refRows = (
+      await this.db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlList(files)}, union_by_name = true, hive_partitioning = false)`)
+    ).n;
     if (refRows === 0) {
       this.notes.push(`the reference dates (${p.dates.join(', ')}) have no rows: row count not compared`);
       return { ...base, rows: 0 };
     }
     const perDate = refRows / p.dates.length;
     const change = relativeChange(rows, perDate)!;
-    this.level('row_count_change', change, this.cfg.thresholds.rowCountChange, undefined, (th) => `${this.f.name}: ${rows} rows vs ${fmt(perDate)} per date in the reference (${pct(change)} change, threshold ${pct(th)})`);
+    this.level(
+      'row_count_change',
+      change,
+      this.cfg.thresholds.rowCountChange,
+      undefined,
+      (th) => `${this.f.name}: ${rows} rows vs ${fmt(perDate)} per date in the reference (${pct(change)} change, threshold ${pct(th)})`,
+    );
     return { ...base, rows: refRows, rowsPerDate: r6(perDate), rowCountChange: r6(change) };
   }
 }
@@ -565,5 +739,8 @@ function roundComponents(c: ScoreComponents): ScoreComponents {
 }
 
 async function describe(db: Engine, view: string): Promise<Column[]> {
-  return (await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${view}`)).map((r) => ({ name: r.column_name, type: r.column_type }));
+  return (await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${view}`)).map((r) => ({
+    name: r.column_name,
+    type: r.column_type,
+  }));
 }

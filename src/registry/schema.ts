@@ -63,14 +63,16 @@ function defined<T extends object>(o: T): T {
 function validate(decl: FamilyDecl): void {
   const where = `family '${decl.name}'`;
   if (!/^[a-z][a-z0-9_]*$/.test(decl.name)) throw new InvalidDeclarationError(`${where}: the name must be lower-case letters, digits and '_'`);
-  if (!Number.isInteger(decl.version) || decl.version < 1) throw new InvalidDeclarationError(`${where}: version must be a whole number >= 1, got ${decl.version}`);
+  if (!Number.isInteger(decl.version) || decl.version < 1)
+    throw new InvalidDeclarationError(`${where}: version must be a whole number >= 1, got ${decl.version}`);
   if (!(decl.ttlSeconds > 0)) throw new InvalidDeclarationError(`${where}: ttlSeconds must be > 0, got ${decl.ttlSeconds}`);
   if (decl.keys.length === 0) throw new InvalidDeclarationError(`${where}: at least one key is required`);
   if (decl.features.length === 0) throw new InvalidDeclarationError(`${where}: at least one feature is required`);
   const seen = new Set<string>(RESERVED_COLUMNS);
   for (const name of [...decl.keys.map((k) => k.name), ...decl.features.map((f) => f.name)]) {
     // Names appear unquoted in feature references (family:feature); '__' is kept for internal columns.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.startsWith('__')) throw new InvalidDeclarationError(`${where}: column name '${name}' must be letters, digits and '_', not starting with '__'`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.startsWith('__'))
+      throw new InvalidDeclarationError(`${where}: column name '${name}' must be letters, digits and '_', not starting with '__'`);
     // DuckDB and Parquet readers match column names case-insensitively.
     const lower = name.toLowerCase();
     if (seen.has(lower)) throw new InvalidDeclarationError(`${where}: column '${name}' is declared twice or is reserved (${RESERVED_COLUMNS.join(', ')})`);

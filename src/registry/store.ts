@@ -2,10 +2,10 @@
 // A new version is created with writeIfAbsent, so two concurrent registrations cannot both create v<n>
 // nor lose an update: the one that loses re-reads the latest version and decides again.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LakeNotFoundError, paths, type Lake } from '../lake/index.js';
 import type { FamilyDecl } from '../features/types.js';
-import { diffSchemas, describeDiff, type SchemaDiff } from './diff.js';
-import { schemaFromDecl, sameSchema, type FamilySchema } from './schema.js';
+import { type Lake, LakeNotFoundError, paths } from '../lake/index.js';
+import { describeDiff, diffSchemas, type SchemaDiff } from './diff.js';
+import { type FamilySchema, sameSchema, schemaFromDecl } from './schema.js';
 
 export interface RegisteredSchema {
   family: string;
@@ -28,13 +28,21 @@ export class SchemaBreakingChangeError extends Error {
   override name = 'SchemaBreakingChangeError';
   readonly nonRetryable = true;
   readonly type = 'SchemaBreakingChange';
-  constructor(readonly family: string, readonly latest: RegisteredSchema, readonly diff: SchemaDiff, declarationVersion: number) {
+  constructor(
+    readonly family: string,
+    readonly latest: RegisteredSchema,
+    readonly diff: SchemaDiff,
+    declarationVersion: number,
+  ) {
     const older = declarationVersion < latest.schema.declarationVersion;
     super(
       older
         ? `schema change of ${family} refused: the declaration's version ${declarationVersion} is older than registered version ${latest.version}'s ` +
             `(declaration version ${latest.schema.declarationVersion}); this code is behind the registry`
-        : `breaking schema change of ${family} refused: ${describeDiff(diff).filter((l) => l.includes('breaking')).map((l) => l.trim()).join('; ')}. ` +
+        : `breaking schema change of ${family} refused: ${describeDiff(diff)
+            .filter((l) => l.includes('breaking'))
+            .map((l) => l.trim())
+            .join('; ')}. ` +
             `Registered version ${latest.version} has declaration version ${latest.schema.declarationVersion}, the declaration says ${declarationVersion}: ` +
             `bump the family's version to make the change (and backfill its gold), or keep the features compatible (only add features).`,
     );
@@ -77,7 +85,9 @@ async function readVersion(lake: Lake, family: string, version: number): Promise
     if (e instanceof LakeNotFoundError) {
       const known = await schemaVersions(lake, family);
       throw new SchemaNotFoundError(
-        known.length === 0 ? `no schema registered for family '${family}' in lake ${lake.uri}` : `family '${family}' has no schema version ${version} (registered: ${known.join(', ')})`,
+        known.length === 0
+          ? `no schema registered for family '${family}' in lake ${lake.uri}`
+          : `family '${family}' has no schema version ${version} (registered: ${known.join(', ')})`,
       );
     }
     throw e;
@@ -139,7 +149,14 @@ export async function registerFamily(lake: Lake, decl: FamilyDecl, opts: Registe
       if ((diff.change === 'breaking' && !bumped) || schema.declarationVersion < latest.schema.declarationVersion) {
         throw new SchemaBreakingChangeError(decl.name, latest, diff, schema.declarationVersion);
       }
-      entry = { family: decl.name, version: latest.version + 1, change: diff.change === 'breaking' ? 'breaking' : 'compatible', registeredAt: new Date().toISOString(), diff, schema };
+      entry = {
+        family: decl.name,
+        version: latest.version + 1,
+        change: diff.change === 'breaking' ? 'breaking' : 'compatible',
+        registeredAt: new Date().toISOString(),
+        diff,
+        schema,
+      };
     }
     if (await lake.writeIfAbsent(versionKey(decl.name, entry.version), JSON.stringify(entry, null, 1))) {
       return { version: entry.version, change: entry.change, diff: entry.diff };

@@ -1,5 +1,5 @@
 // The feature server's Prometheus metrics, in a registry per server (so that tests can run several).
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { OnlineReadResult } from '../online/store.js';
 
 /** Seconds: fine below 10 ms, where online reads live. */
@@ -11,11 +11,38 @@ export function createServingMetrics(storeKind: string) {
   collectDefaultMetrics({ register: registry });
   const m = {
     registry,
-    requests: new Counter({ name: 'gold_serving_requests_total', help: 'HTTP requests, by route and status code', labelNames: ['route', 'status'] as const, registers }),
-    requestDuration: new Histogram({ name: 'gold_serving_request_duration_seconds', help: 'HTTP request latency, by route', labelNames: ['route'] as const, buckets: LATENCY_BUCKETS, registers }),
-    storeReadDuration: new Histogram({ name: 'gold_serving_store_read_duration_seconds', help: 'Online store read latency (one call per request)', labelNames: ['store'] as const, buckets: LATENCY_BUCKETS, registers }),
-    entitiesPerRequest: new Histogram({ name: 'gold_serving_entities_per_request', help: 'Entity rows per feature request', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers }),
-    rowsServed: new Counter({ name: 'gold_serving_rows_total', help: 'Entity rows read per view, by status (present, not_found, outside_ttl)', labelNames: ['view', 'status'] as const, registers }),
+    requests: new Counter({
+      name: 'gold_serving_requests_total',
+      help: 'HTTP requests, by route and status code',
+      labelNames: ['route', 'status'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'gold_serving_request_duration_seconds',
+      help: 'HTTP request latency, by route',
+      labelNames: ['route'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    storeReadDuration: new Histogram({
+      name: 'gold_serving_store_read_duration_seconds',
+      help: 'Online store read latency (one call per request)',
+      labelNames: ['store'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    entitiesPerRequest: new Histogram({
+      name: 'gold_serving_entities_per_request',
+      help: 'Entity rows per feature request',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    rowsServed: new Counter({
+      name: 'gold_serving_rows_total',
+      help: 'Entity rows read per view, by status (present, not_found, outside_ttl)',
+      labelNames: ['view', 'status'] as const,
+      registers,
+    }),
   };
   return {
     ...m,

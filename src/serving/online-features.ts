@@ -13,7 +13,7 @@
 import { encodeEntityKey, MAX_ENTITY_KEY_BYTES } from '../online/entity-key.js';
 import { checkedView } from '../online/rows.js';
 import type { OnlineReadRequest, OnlineReadResult, OnlineStore } from '../online/store.js';
-import { valueKind, type OnlineViewSpec } from '../online/view.js';
+import { type OnlineViewSpec, valueKind } from '../online/view.js';
 import { isoTime } from './iso-time.js';
 
 export interface ServingCatalog {
@@ -81,12 +81,14 @@ export class Catalog {
     const seen = new Set<string>();
     return refs.map((ref) => {
       const m = typeof ref === 'string' ? REF.exec(ref) : null;
-      if (!m) throw new FeatureRequestError(400, `invalid feature reference ${JSON.stringify(ref)}: expected 'view:feature', as in 'user_features:watch_time_7d'`);
+      if (!m)
+        throw new FeatureRequestError(400, `invalid feature reference ${JSON.stringify(ref)}: expected 'view:feature', as in 'user_features:watch_time_7d'`);
       if (seen.has(ref as string)) throw new FeatureRequestError(400, `feature reference '${ref as string}' is listed twice`);
       seen.add(ref as string);
       const view = this.views.get(m[1]!);
       if (!view) throw new FeatureRequestError(404, `unknown feature view '${m[1]}' (known: ${[...this.views.keys()].join(', ') || 'none'})`);
-      if (!view.features.some((f) => f.name === m[2])) throw new FeatureRequestError(404, `unknown feature '${m[2]}' in view ${view.name} (features: ${view.features.map((f) => f.name).join(', ')})`);
+      if (!view.features.some((f) => f.name === m[2]))
+        throw new FeatureRequestError(404, `unknown feature '${m[2]}' in view ${view.name} (features: ${view.features.map((f) => f.name).join(', ')})`);
       return { view, feature: m[2]! };
     });
   }
@@ -110,30 +112,39 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
   if (!isRecord(body)) throw new FeatureRequestError(400, 'the request body must be a JSON object with features (or feature_service) and entities');
   const known = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
   const extra = Object.keys(body).filter((k) => !known.has(k));
-  if (extra.length > 0) throw new FeatureRequestError(400, `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, full_feature_names)`);
+  if (extra.length > 0)
+    throw new FeatureRequestError(400, `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, full_feature_names)`);
 
   let refs: unknown[];
-  if (body.features !== undefined && body.feature_service !== undefined) throw new FeatureRequestError(400, "give either 'features' or 'feature_service', not both");
+  if (body.features !== undefined && body.feature_service !== undefined)
+    throw new FeatureRequestError(400, "give either 'features' or 'feature_service', not both");
   if (body.feature_service !== undefined) {
     if (typeof body.feature_service !== 'string') throw new FeatureRequestError(400, "'feature_service' must be a string");
     const svc = catalog.featureServices.get(body.feature_service);
-    if (!svc) throw new FeatureRequestError(404, `unknown feature service '${body.feature_service}' (known: ${[...catalog.featureServices.keys()].join(', ') || 'none'})`);
+    if (!svc)
+      throw new FeatureRequestError(
+        404,
+        `unknown feature service '${body.feature_service}' (known: ${[...catalog.featureServices.keys()].join(', ') || 'none'})`,
+      );
     refs = svc;
   } else {
     if (!Array.isArray(body.features)) throw new FeatureRequestError(400, "'features' must be an array of 'view:feature' refs (or give 'feature_service')");
     refs = body.features;
   }
   const resolved = catalog.resolveRefs(refs);
-  if (body.full_feature_names !== undefined && typeof body.full_feature_names !== 'boolean') throw new FeatureRequestError(400, "'full_feature_names' must be true or false");
+  if (body.full_feature_names !== undefined && typeof body.full_feature_names !== 'boolean')
+    throw new FeatureRequestError(400, "'full_feature_names' must be true or false");
   const fullNames = body.full_feature_names === true;
 
   if (!isRecord(body.entities)) throw new FeatureRequestError(400, "'entities' must be an object mapping each entity key column to an array of values");
   const entities = body.entities;
   const keyColumns = [...new Set(resolved.flatMap((r) => r.view.keys))];
   const missing = keyColumns.filter((k) => entities[k] === undefined);
-  if (missing.length > 0) throw new FeatureRequestError(400, `missing entity key column(s) ${missing.join(', ')} (the requested views are keyed by ${keyColumns.join(', ')})`);
+  if (missing.length > 0)
+    throw new FeatureRequestError(400, `missing entity key column(s) ${missing.join(', ')} (the requested views are keyed by ${keyColumns.join(', ')})`);
   const unused = Object.keys(entities).filter((k) => !keyColumns.includes(k));
-  if (unused.length > 0) throw new FeatureRequestError(400, `entity column(s) ${unused.join(', ')} are not keys of the requested views (keys: ${keyColumns.join(', ')})`);
+  if (unused.length > 0)
+    throw new FeatureRequestError(400, `entity column(s) ${unused.join(', ')} are not keys of the requested views (keys: ${keyColumns.join(', ')})`);
   // Every column an array before any length is compared, so that the message can list them all.
   const notArray = keyColumns.find((k) => !Array.isArray(entities[k]));
   if (notArray !== undefined) throw new FeatureRequestError(400, `entities.${notArray} must be an array of values, got ${jsonKind(entities[notArray])}`);
@@ -141,7 +152,8 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
   let rows = -1;
   for (const k of keyColumns) {
     const col = columns[k]!;
-    if (rows >= 0 && col.length !== rows) throw new FeatureRequestError(400, `entity columns have different lengths: ${keyColumns.map((c) => `${c}: ${columns[c]!.length}`).join(', ')}`);
+    if (rows >= 0 && col.length !== rows)
+      throw new FeatureRequestError(400, `entity columns have different lengths: ${keyColumns.map((c) => `${c}: ${columns[c]!.length}`).join(', ')}`);
     rows = col.length;
     if (rows > maxEntities) throw new FeatureRequestError(413, `too many entities: ${rows} in one request, at most ${maxEntities}`);
     col.forEach((v, i) => {
@@ -163,7 +175,8 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
       const entityKeys = Array.from({ length: rows }, (_, r) => {
         const key = encodeEntityKey(cols.map((c) => String(c[r])));
         const bytes = Buffer.byteLength(key);
-        if (bytes > MAX_ENTITY_KEY_BYTES) throw new FeatureRequestError(400, `entity row ${r} of view ${view.name} has a key of ${bytes} bytes, at most ${MAX_ENTITY_KEY_BYTES}`);
+        if (bytes > MAX_ENTITY_KEY_BYTES)
+          throw new FeatureRequestError(400, `entity row ${r} of view ${view.name} has a key of ${bytes} bytes, at most ${MAX_ENTITY_KEY_BYTES}`);
         return key;
       });
       reads.push({ view, entityKeys, features: [] });
@@ -193,7 +206,8 @@ function jsonKind(v: unknown): string {
 function entityValueProblem(v: unknown): string | undefined {
   if (typeof v === 'string' || Number.isSafeInteger(v)) return undefined;
   if (typeof v !== 'number') return `must be a string or a number, got ${jsonKind(v)}`;
-  if (Number.isInteger(v)) return `is ${v}, beyond the whole numbers a JSON number holds exactly (up to ${Number.MAX_SAFE_INTEGER} in magnitude): it may have been rounded; give the key as a string`;
+  if (Number.isInteger(v))
+    return `is ${v}, beyond the whole numbers a JSON number holds exactly (up to ${Number.MAX_SAFE_INTEGER} in magnitude): it may have been rounded; give the key as a string`;
   return `is ${v}, not a whole number: give such a key as a string`;
 }
 
@@ -211,7 +225,11 @@ function isoValue(v: unknown): unknown {
 export function buildResponse(plan: FeaturePlan, results: OnlineReadResult[][]): OnlineFeaturesResponse {
   const entityStatuses = new Array<FeatureStatus>(plan.rows).fill('PRESENT');
   const entityTimestamps = new Array<null>(plan.rows).fill(null);
-  const entityColumns: FeatureColumn[] = plan.keyColumns.map((k) => ({ values: plan.entities[k] as unknown[], statuses: entityStatuses, event_timestamps: entityTimestamps }));
+  const entityColumns: FeatureColumn[] = plan.keyColumns.map((k) => ({
+    values: plan.entities[k] as unknown[],
+    statuses: entityStatuses,
+    event_timestamps: entityTimestamps,
+  }));
   const isoOf = results.map((rows) => rows.map((r) => (r.featureTimestamp === null ? null : isoTime(r.featureTimestamp))));
   const statusOf = results.map((rows) => rows.map((r) => STATUS[r.status]));
   const featureColumns = plan.outputs.map(({ read, position }): FeatureColumn => {
@@ -238,7 +256,9 @@ export function responseJson(r: OnlineFeaturesResponse): string {
     }
     return json;
   };
-  const columns = r.results.map((c) => `{"values":${JSON.stringify(c.values)},"statuses":${shared(c.statuses)},"event_timestamps":${shared(c.event_timestamps)}}`);
+  const columns = r.results.map(
+    (c) => `{"values":${JSON.stringify(c.values)},"statuses":${shared(c.statuses)},"event_timestamps":${shared(c.event_timestamps)}}`,
+  );
   return `{"metadata":${JSON.stringify(r.metadata)},"results":[${columns.join(',')}]}`;
 }
 

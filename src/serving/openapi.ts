@@ -21,17 +21,24 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
           summary: 'Feature values of a batch of entities, read from the online store in one call',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Request' } } } },
           responses: {
-            '200': { description: 'One result per name in metadata.feature_names (entity key columns first)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Response' } } } },
-            '400': errorResponse('Malformed request: bad JSON, bad refs, missing or unknown entity columns, columns of different lengths, an entity key over 1,024 bytes'),
+            '200': {
+              description: 'One result per name in metadata.feature_names (entity key columns first)',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Response' } } },
+            },
+            '400': errorResponse(
+              'Malformed request: bad JSON, bad refs, missing or unknown entity columns, columns of different lengths, an entity key over 1,024 bytes',
+            ),
             '401': errorResponse('No accepted bearer token (when the server has tokens)'),
             '404': errorResponse('Unknown feature view, feature or feature service'),
             '413': errorResponse(`More than ${maxEntities} entities, or a body over the server's limit`),
-            '429': errorResponse('Too many requests in flight; retry after the Retry-After header\'s seconds'),
+            '429': errorResponse("Too many requests in flight; retry after the Retry-After header's seconds"),
             '503': errorResponse('The online store is unavailable'),
           },
         },
       },
-      '/health': { get: { summary: 'Whether the online store answers', responses: { '200': { description: 'Ready' }, '503': { description: 'Store unavailable' } } } },
+      '/health': {
+        get: { summary: 'Whether the online store answers', responses: { '200': { description: 'Ready' }, '503': { description: 'Store unavailable' } } },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition format' } } } },
     },
     components: {
@@ -45,7 +52,15 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
             entities: {
               type: 'object',
               description: `columnar entity keys: each key column of the requested views maps to an array of values (row i is every column's i-th value); at most ${maxEntities} rows`,
-              properties: Object.fromEntries(keys.map((k) => [k, { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }] } }])),
+              properties: Object.fromEntries(
+                keys.map((k) => [
+                  k,
+                  {
+                    type: 'array',
+                    items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }] },
+                  },
+                ]),
+              ),
               additionalProperties: false,
             },
             full_feature_names: { type: 'boolean', default: false, description: "name features 'view__feature' in the response" },
@@ -61,9 +76,17 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
               items: {
                 type: 'object',
                 properties: {
-                  values: { type: 'array', items: {}, description: 'one per entity row; TIMESTAMP features as ISO strings; null unless PRESENT; non-finite floats as null' },
+                  values: {
+                    type: 'array',
+                    items: {},
+                    description: 'one per entity row; TIMESTAMP features as ISO strings; null unless PRESENT; non-finite floats as null',
+                  },
                   statuses: { type: 'array', items: { type: 'string', enum: ['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'] } },
-                  event_timestamps: { type: 'array', items: { type: 'string', format: 'date-time', nullable: true }, description: "the feature_timestamp of each value's row; null for entity columns and rows not found" },
+                  event_timestamps: {
+                    type: 'array',
+                    items: { type: 'string', format: 'date-time', nullable: true },
+                    description: "the feature_timestamp of each value's row; null for entity columns and rows not found",
+                  },
                 },
               },
             },

@@ -4,14 +4,14 @@
 // Fit for a network (config.ts): timeouts on headers, whole requests and idle connections, caps on
 // connections, concurrent feature requests, body size and entities, bearer tokens, TLS.
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer, type Server, STATUS_CODES } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { logger } from '../shared/logger.js';
+import { DEFAULT_LIMITS, type OpenableRoute, type ServeAuth, type ServeLimits, type ServeTls } from '../config/serve.js';
 import { ViewFreshness, type ViewFreshnessOptions } from '../monitoring/view-freshness.js';
 import type { OnlineStore } from '../online/store.js';
+import { logger } from '../shared/logger.js';
 import { TokenSet } from './auth.js';
-import { DEFAULT_LIMITS, type OpenableRoute, type ServeAuth, type ServeLimits, type ServeTls } from '../config/serve.js';
 import { createServingMetrics } from './metrics.js';
 import { Catalog, FeatureRequestError, getOnlineFeatures, OnlineStoreReadError, responseJson, type ServingCatalog } from './online-features.js';
 import { openApiDocument } from './openapi.js';
@@ -89,11 +89,17 @@ export function createFeatureServer(opts: FeatureServerOptions): FastifyInstance
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (tokens.enabled && !isOpen(req) && !tokens.accepts(req.headers.authorization)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send(errorBody(401, 'a bearer token is required (Authorization: Bearer <token>)', req.id));
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(errorBody(401, 'a bearer token is required (Authorization: Bearer <token>)', req.id));
     }
     if (req.routeOptions.url !== '/get-online-features') return;
     if (inFlight >= limits.maxConcurrentRequests) {
-      return reply.code(429).header('retry-after', '1').send(errorBody(429, `too many requests in flight (at most ${limits.maxConcurrentRequests}); retry after 1 s`, req.id));
+      return reply
+        .code(429)
+        .header('retry-after', '1')
+        .send(errorBody(429, `too many requests in flight (at most ${limits.maxConcurrentRequests}); retry after 1 s`, req.id));
     }
     inFlight++;
     // 'close' comes once per response, whether it finished or the client went away.

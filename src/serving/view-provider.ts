@@ -3,8 +3,8 @@
 // schema version, the version materialization writes under); tests install their own with
 // setViewProvider.
 import type { Settings } from '../config/settings.js';
-import { onlineViews } from '../online/views.js';
 import { openLake } from '../lake/index.js';
+import { onlineViews } from '../online/views.js';
 import type { ServingCatalog } from './online-features.js';
 
 export type ViewProvider = (settings: Settings) => Promise<ServingCatalog>;

@@ -1,5 +1,5 @@
 // Structured JSON logs (pino) on stderr, so that stdout stays for command results.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { redactText } from './redact.js';
 
 let root: Logger | undefined;

@@ -12,7 +12,10 @@ export class SilverPartitionMissingError extends Error {
   readonly nonRetryable = true;
   readonly type = 'SilverPartitionMissing';
 
-  constructor(readonly missing: MissingPartition[], lakeUri: string) {
+  constructor(
+    readonly missing: MissingPartition[],
+    lakeUri: string,
+  ) {
     const shown = missing.slice(0, 10).map((m) => `${m.date} (${m.reason})`);
     super(`silver is not ready in lake ${lakeUri}: ${shown.join(', ')}${missing.length > 10 ? `, and ${missing.length - 10} more` : ''}`);
   }
@@ -24,7 +27,11 @@ export class SilverFileError extends Error {
   readonly nonRetryable = true;
   readonly type = 'SilverFile';
 
-  constructor(readonly file: string, lakeUri: string, readonly detail: string) {
+  constructor(
+    readonly file: string,
+    lakeUri: string,
+    readonly detail: string,
+  ) {
     super(`unreadable silver file ${file} in lake ${lakeUri}: ${detail.split('\n')[0]}`);
   }
 }
@@ -35,7 +42,13 @@ export class SilverSchemaError extends Error {
   readonly nonRetryable = true;
   readonly type = 'SilverSchema';
 
-  constructor(readonly file: string, lakeUri: string, readonly column: string, readonly expected: string, readonly actual: string | null) {
+  constructor(
+    readonly file: string,
+    lakeUri: string,
+    readonly column: string,
+    readonly expected: string,
+    readonly actual: string | null,
+  ) {
     super(
       actual === null
         ? `silver file ${file} in lake ${lakeUri} has no column ${column} (expected ${expected})`

@@ -13,10 +13,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqlList, sqlStr, withEngine, type Engine, type EngineOptions } from '../engine/duckdb.js';
+import { type Engine, type EngineOptions, sqlList, sqlStr, withEngine } from '../engine/duckdb.js';
+import {
+  COMMIT_MARKER,
+  commitPartition,
+  deletePartition,
+  joinKey,
+  type Lake,
+  newCommitId,
+  type PartitionManifest,
+  partitionValue,
+  paths,
+} from '../lake/index.js';
 import { addDays, assertDate, dateRange } from '../shared/dates.js';
-import { COMMIT_MARKER, commitPartition, deletePartition, joinKey, newCommitId, partitionValue, paths, type Lake, type PartitionManifest } from '../lake/index.js';
-import { EVENT_TYPES, ZERO_WATCH_EVENT_TYPES, type EventType } from './contract.js';
+import { EVENT_TYPES, type EventType, ZERO_WATCH_EVENT_TYPES } from './contract.js';
 // Injected bad rows break every rule, one kind per rule, in turn.
 import { SILVER_RULE_NAMES, type SilverRuleName } from './rules.js';
 import * as m from './synthetic-model.js';
@@ -69,7 +79,6 @@ export const SILVER_ROW_GROUP_SIZE = 122_880;
 
 /** The event type the generator writes its unknown_event_type bad rows under. */
 export const UNKNOWN_EVENT_TYPE = 'buffering';
-
 
 const DAY_MS = 86_400_000;
 
@@ -167,7 +176,9 @@ function targetEvents(o: GenerateOptions, date: string): number {
 async function createPlays(db: Engine, o: GenerateOptions, r: Draws, date: string, table: string): Promise<void> {
   const dn = epochDay(date);
   const target = targetEvents(o, date);
-  const { activeShare } = await db.one<{ activeShare: number }>(`SELECT coalesce(sum(weight) FILTER (WHERE ${activeOn(dn)}) / sum(weight), 0) AS activeShare FROM gen_users`);
+  const { activeShare } = await db.one<{ activeShare: number }>(
+    `SELECT coalesce(sum(weight) FILTER (WHERE ${activeOn(dn)}) / sum(weight), 0) AS activeShare FROM gen_users`,
+  );
   const hours = isoDayOfWeek(date) >= 6 ? m.HOURLY_WEIGHTS_WEEKEND : m.HOURLY_WEIGHTS_WEEKDAY;
   // Session draws are keyed by the start date too: each date has its own sessions.
   const s = [String(dn), 's'];
@@ -269,7 +280,20 @@ async function dropPlays(db: Engine, table: string): Promise<void> {
  * with '-bad' (a bad row's copy); u, s, v, cat: user, session, video and category numbers; device and
  * country: codes into DEVICES and COUNTRIES.
  */
-const EVENT_ROW = ['event_us', 'ord', 'id_form', 'u', 's', 'v', 'cat', 'watch_seconds', 'play_position_seconds', 'video_duration_seconds', 'device', 'country'].join(', ');
+const EVENT_ROW = [
+  'event_us',
+  'ord',
+  'id_form',
+  'u',
+  's',
+  'v',
+  'cat',
+  'watch_seconds',
+  'play_position_seconds',
+  'video_duration_seconds',
+  'device',
+  'country',
+].join(', ');
 
 /** SQL: the start date (YYMMDD) of an event row dated `date` (its play started on it or the day before). */
 function startDateSql(date: string): string {
@@ -326,11 +350,13 @@ function dayEventsSql(date: string, plays: string, previousPlays: string, code: 
       start_day * ${2 ** 32} + id_base + k AS ord,
       0::UTINYINT AS id_form,
       u, s, v, cat,
-      ${ZERO_WATCH_EVENT_TYPES.includes(EVENT_TYPES[code]!)
-        ? '0.0::DOUBLE'
-        : `offset_s - greatest(${hb} * least(heartbeats, ceil(offset_s / ${hb})::INT - 1),
+      ${
+        ZERO_WATCH_EVENT_TYPES.includes(EVENT_TYPES[code]!)
+          ? '0.0::DOUBLE'
+          : `offset_s - greatest(${hb} * least(heartbeats, ceil(offset_s / ${hb})::INT - 1),
           CASE WHEN has_pause AND pause_at < offset_s THEN pause_at ELSE 0 END,
-          CASE WHEN has_seek AND seek_at < offset_s THEN seek_at ELSE 0 END)`} AS watch_seconds,
+          CASE WHEN has_seek AND seek_at < offset_s THEN seek_at ELSE 0 END)`
+      } AS watch_seconds,
       least(duration, start_pos + offset_s + CASE WHEN has_seek AND offset_s >= seek_at THEN jump ELSE 0 END) AS play_position_seconds,
       duration AS video_duration_seconds,
       device, country
@@ -347,7 +373,9 @@ async function createBadRows(db: Engine, r: Draws, rate: number, date: string, d
   // `variant` picks among the ways of breaking a rule (which key is null, NaN or infinity...).
   const variant = (n: number) => `floor(variant * ${n})`;
   const col = (name: string, cases: Partial<Record<SilverRuleName, string>>): string =>
-    `CASE kind ${Object.entries(cases).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} ELSE ${name} END AS ${name}`;
+    `CASE kind ${Object.entries(cases)
+      .map(([k, v]) => `WHEN '${k}' THEN ${v}`)
+      .join(' ')} ELSE ${name} END AS ${name}`;
   await db.run(`CREATE OR REPLACE TEMP TABLE gen_bad AS
     SELECT
       ${col('event_us', {
@@ -395,7 +423,15 @@ async function createBadRows(db: Engine, r: Draws, rate: number, date: string, d
  * readers see the date as incomplete while it is rewritten; type folders of an earlier generation
  * that this one lacks go.
  */
-async function writeDay(db: Engine, lake: Lake, dir: string, date: string, types: string[], events: (eventType: string) => string, meta: Record<string, unknown>): Promise<GeneratedPartition[]> {
+async function writeDay(
+  db: Engine,
+  lake: Lake,
+  dir: string,
+  date: string,
+  types: string[],
+  events: (eventType: string) => string,
+  meta: Record<string, unknown>,
+): Promise<GeneratedPartition[]> {
   const datePrefix = paths.silverDate(date);
   await lake.delete(joinKey(datePrefix, COMMIT_MARKER));
   const partitions: GeneratedPartition[] = [];
@@ -447,12 +483,25 @@ export async function generateSilver(lake: Lake, engine: EngineOptions, opts: Ge
         await createPlays(db, opts, r, date, playsOf(date));
         // Each type's events are computed as they are written: the day is never materialized whole.
         const ofType = (t: string): string => dayEventsSql(date, playsOf(date), playsOf(previous), EVENT_TYPES.indexOf(t as EventType));
-        const badRows = rate > 0 ? await createBadRows(db, r, rate, date, EVENT_TYPES.map((t) => `SELECT *, ${sqlStr(t)} AS event_type FROM (${ofType(t)})`).join(' UNION ALL ')) : 0;
+        const badRows =
+          rate > 0
+            ? await createBadRows(db, r, rate, date, EVENT_TYPES.map((t) => `SELECT *, ${sqlStr(t)} AS event_type FROM (${ofType(t)})`).join(' UNION ALL '))
+            : 0;
         const badTypes = badRows > 0 ? (await db.all<{ t: string }>('SELECT DISTINCT event_type AS t FROM gen_bad')).map((x) => x.t) : [];
         const types = [...new Set([...EVENT_TYPES, ...badTypes])];
         const events = (t: string): string =>
-          [...((EVENT_TYPES as readonly string[]).includes(t) ? [ofType(t)] : []), ...(badTypes.includes(t) ? [`SELECT ${EVENT_ROW} FROM gen_bad WHERE event_type = ${sqlStr(t)}`] : [])].join(' UNION ALL ');
-        const partitions = await writeDay(db, lake, dir, date, types, events, { generator: 'gold silver generate', seed: opts.seed, users: opts.users, videos: opts.videos, eventsPerDay: opts.eventsPerDay, badRowRate: rate });
+          [
+            ...((EVENT_TYPES as readonly string[]).includes(t) ? [ofType(t)] : []),
+            ...(badTypes.includes(t) ? [`SELECT ${EVENT_ROW} FROM gen_bad WHERE event_type = ${sqlStr(t)}`] : []),
+          ].join(' UNION ALL ');
+        const partitions = await writeDay(db, lake, dir, date, types, events, {
+          generator: 'gold silver generate',
+          seed: opts.seed,
+          users: opts.users,
+          videos: opts.videos,
+          eventsPerDay: opts.eventsPerDay,
+          badRowRate: rate,
+        });
         await db.run('DROP TABLE IF EXISTS gen_bad');
         await dropPlays(db, playsOf(previous));
         previous = date;

@@ -2,8 +2,8 @@
 // one broken, and all of them) and the time of the run that found them. A date's quarantine is one
 // partition, replaced whole each time the date is read, so that reading twice quarantines once.
 import { join } from 'node:path';
-import { sqlIdent, sqlStr, type Engine } from '../engine/duckdb.js';
-import { commitPartition, deletePartition, joinKey, paths, readManifest, type Lake } from '../lake/index.js';
+import { type Engine, sqlIdent, sqlStr } from '../engine/duckdb.js';
+import { commitPartition, deletePartition, joinKey, type Lake, paths, readManifest } from '../lake/index.js';
 import { SILVER_COLUMNS } from './contract.js';
 import { brokenRowRulesSql, DUPLICATE_EVENT_ID, sqlTimestamp } from './rules.js';
 

@@ -20,12 +20,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentCancellation } from '../engine/cancellation.js';
-import { sqlIdent, sqlStr, type Engine } from '../engine/duckdb.js';
+import { type Engine, sqlIdent, sqlStr } from '../engine/duckdb.js';
+import { COMMIT_MARKER, CorruptManifestError, joinKey, type Lake, type PartitionManifest, partitionValue, paths, readManifest } from '../lake/index.js';
 import { assertDate, dateRange } from '../shared/dates.js';
-import { COMMIT_MARKER, CorruptManifestError, joinKey, partitionValue, paths, readManifest, type Lake, type PartitionManifest } from '../lake/index.js';
 import { logger } from '../shared/logger.js';
 import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from './contract.js';
-import { SilverFileError, SilverPartitionMissingError, SilverSchemaError, type MissingPartition } from './errors.js';
+import { type MissingPartition, SilverFileError, SilverPartitionMissingError, SilverSchemaError } from './errors.js';
 import { writeQuarantine } from './quarantine.js';
 import { brokenRowConditionsSql, DUPLICATE_EVENT_ID, firstBrokenRowRuleSql, SILVER_RULE_NAMES } from './rules.js';
 
@@ -91,8 +91,10 @@ function validateOptions(o: SilverReadOptions): void {
   if (o.from > o.to) throw new RangeError(`invalid silver range ${o.from}..${o.to}: from is after to`);
   if (o.hours) {
     const [a, b] = o.hours;
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > 24 || a >= b) throw new RangeError(`invalid hour range [${a}, ${b}): expected whole hours 0 <= start < end <= 24`);
-    if (o.quarantine) throw new RangeError('quarantine needs whole days: a date\'s quarantine is replaced on each read, so an hour range would drop the other hours\' bad rows');
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > 24 || a >= b)
+      throw new RangeError(`invalid hour range [${a}, ${b}): expected whole hours 0 <= start < end <= 24`);
+    if (o.quarantine)
+      throw new RangeError("quarantine needs whole days: a date's quarantine is replaced on each read, so an hour range would drop the other hours' bad rows");
   }
 }
 
@@ -152,7 +154,8 @@ async function dateFiles(lake: Lake, date: string): Promise<{ partitions: string
     let entries: { key: string; size: number }[];
     if (manifest) {
       const expected = listedPerType.get(dir) ?? 0;
-      if (manifest.files.length === 0 && expected > 0) throw new SilverFileError(marker, lake.uri, `lists no files, while the date's marker lists ${expected} in ${dir}`);
+      if (manifest.files.length === 0 && expected > 0)
+        throw new SilverFileError(marker, lake.uri, `lists no files, while the date's marker lists ${expected} in ${dir}`);
       entries = manifest.files.map((f) => {
         const key = joinKey(prefix, f.name);
         const size = inLake.get(key);
@@ -299,9 +302,17 @@ async function findSuspects(db: Engine, rows: FileRows[], runTime: Date): Promis
   const select = (x: FileRows, what: string, conditions: (string | null)[]): string =>
     `SELECT ${what} FROM (SELECT file_row_number, ${x.columns} FROM ${x.source}${where([x.hours])})${where(conditions)}`;
   const union = (selects: string[], none: string): string => (selects.length > 0 ? selects.join('\nUNION ALL ') : none);
-  const { n } = await db.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM (${union(rows.map((x) => select(x, '1', [])), 'SELECT 1 LIMIT 0')})`);
+  const { n } = await db.one<{ n: number }>(
+    `SELECT count(*)::BIGINT AS n FROM (${union(
+      rows.map((x) => select(x, '1', [])),
+      'SELECT 1 LIMIT 0',
+    )})`,
+  );
   await db.run(`CREATE OR REPLACE TEMP TABLE _silver_dup_hashes AS
-    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (${union(rows.map((x) => select(x, 'hash(event_id, event_date) AS h', [])), 'SELECT NULL::UBIGINT AS h LIMIT 0')}))
+    SELECT DISTINCT h FROM (SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM (${union(
+      rows.map((x) => select(x, 'hash(event_id, event_date) AS h', [])),
+      'SELECT NULL::UBIGINT AS h LIMIT 0',
+    )}))
     WHERE h = next_h`);
   const hasDuplicates = (await db.one<{ n: number }>('SELECT count(*)::BIGINT AS n FROM _silver_dup_hashes')).n > 0;
   const place = (i: number): string => `${i}::UINTEGER AS f, file_row_number AS r`;
@@ -328,7 +339,9 @@ async function judgeSuspects(db: Engine, rows: FileRows[], runTime: Date): Promi
     return `SELECT ${i}::UINTEGER AS f, file_row_number AS r, * EXCLUDE (file_row_number), ${firstBrokenRowRuleSql({ runTime, partition: x.partition })} AS ${rule}
       FROM (SELECT file_row_number, ${x.columns} FROM ${x.source} WHERE file_row_number IN (SELECT r FROM _silver_suspect_places WHERE f = ${i}))`;
   });
-  await db.run(`CREATE OR REPLACE TEMP TABLE _silver_suspects AS ${selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, *, NULL::VARCHAR AS ${rule} FROM (SELECT ${NO_ROWS})`}`);
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE _silver_suspects AS ${selects.length > 0 ? selects.join('\nUNION ALL ') : `SELECT NULL::UINTEGER AS f, NULL::BIGINT AS r, *, NULL::VARCHAR AS ${rule} FROM (SELECT ${NO_ROWS})`}`,
+  );
   // Which copy is kept depends on content only (not on file or thread order).
   const order = SILVER_COLUMNS.map((c) => sqlIdent(c.name)).join(', ');
   await db.run(`UPDATE _silver_suspects SET ${rule} = ${sqlStr(DUPLICATE_EVENT_ID)} WHERE rowid IN (
@@ -390,7 +403,9 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
       await judgeSuspects(db, rows, runTime);
       return n;
     });
-    const verdicts = await db.all<{ rule: string; rows: number }>(`SELECT ${rule} AS rule, count(*)::BIGINT AS rows FROM _silver_suspects WHERE ${rule} IS NOT NULL GROUP BY ALL`);
+    const verdicts = await db.all<{ rule: string; rows: number }>(
+      `SELECT ${rule} AS rule, count(*)::BIGINT AS rows FROM _silver_suspects WHERE ${rule} IS NOT NULL GROUP BY ALL`,
+    );
     for (const name of SILVER_RULE_NAMES) {
       const n = verdicts.find((v) => v.rule === name)?.rows;
       if (n) quarantinedByRule[name] = n;
@@ -407,7 +422,10 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
     const rejected = rejectedTable(table);
     await db.run(`CREATE TEMP TABLE ${rejected} AS SELECT f, r FROM _silver_suspects WHERE ${rule} IS NOT NULL`);
     const rejectedFiles = new Set((await db.all<{ f: number }>(`SELECT DISTINCT f FROM ${rejected}`)).map((x) => x.f));
-    const view = rows.map((x, i) => `SELECT ${x.columns} FROM ${x.source}${where([x.hours, rejectedFiles.has(i) ? `file_row_number NOT IN (SELECT r FROM ${rejected} WHERE f = ${i})` : null])}`);
+    const view = rows.map(
+      (x, i) =>
+        `SELECT ${x.columns} FROM ${x.source}${where([x.hours, rejectedFiles.has(i) ? `file_row_number NOT IN (SELECT r FROM ${rejected} WHERE f = ${i})` : null])}`,
+    );
     await db.run(`CREATE TEMP VIEW ${sqlIdent(table)} AS ${view.length > 0 ? view.join('\nUNION ALL ') : `SELECT ${NO_ROWS}`}`);
   } finally {
     await db.run('DROP TABLE IF EXISTS _silver_dup_hashes; DROP TABLE IF EXISTS _silver_suspect_places; DROP TABLE IF EXISTS _silver_suspects');
@@ -415,7 +433,8 @@ export async function readSilver(db: Engine, lake: Lake, opts: SilverReadOptions
   const rowsQuarantined = Object.values(quarantinedByRule).reduce((a, n) => a + n, 0);
 
   const extraColumns = [...extra].sort();
-  if (extraColumns.length > 0) logger().warn({ lake: lake.uri, from: opts.from, to: opts.to, extraColumns }, 'silver files have columns beyond the contract; ignored');
+  if (extraColumns.length > 0)
+    logger().warn({ lake: lake.uri, from: opts.from, to: opts.to, extraColumns }, 'silver files have columns beyond the contract; ignored');
   return {
     dates,
     partitions,

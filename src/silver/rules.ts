@@ -71,7 +71,8 @@ export const SILVER_RULES = [
     name: 'unknown_event_type',
     description: `event_type is not one of ${EVENT_TYPES.join(', ')}`,
     scope: 'row',
-    predicate: (ctx) => (ctx.partition ? String(!(EVENT_TYPES as readonly string[]).includes(ctx.partition.eventType)) : `NOT ${inList('event_type', EVENT_TYPES)}`),
+    predicate: (ctx) =>
+      ctx.partition ? String(!(EVENT_TYPES as readonly string[]).includes(ctx.partition.eventType)) : `NOT ${inList('event_type', EVENT_TYPES)}`,
   },
   {
     name: 'timestamp_in_future',
@@ -150,7 +151,8 @@ export const SILVER_RULES = [
   },
   {
     name: 'duplicate_event_id',
-    description: 'another row of the same date, otherwise valid, has the same event_id (one copy is accepted; a copy of an event has its timestamp, so its date)',
+    description:
+      'another row of the same date, otherwise valid, has the same event_id (one copy is accepted; a copy of an event has its timestamp, so its date)',
     scope: 'range',
   },
 ] as const satisfies readonly SilverRule[];

@@ -9,9 +9,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqlStr, withEngine, type EngineOptions } from '../engine/duckdb.js';
+import { type EngineOptions, sqlStr, withEngine } from '../engine/duckdb.js';
+import {
+  COMMIT_MARKER,
+  commitPartition,
+  committedFiles,
+  deletePartition,
+  joinKey,
+  type Lake,
+  newCommitId,
+  type PartitionManifest,
+  partitionValue,
+  paths,
+  readManifest,
+} from '../lake/index.js';
 import { assertDate } from '../shared/dates.js';
-import { COMMIT_MARKER, commitPartition, committedFiles, deletePartition, joinKey, newCommitId, partitionValue, paths, readManifest, type Lake, type PartitionManifest } from '../lake/index.js';
 import { SILVER_FILE_COLUMNS } from './contract.js';
 import { SILVER_ROW_GROUP_SIZE } from './generator.js';
 
@@ -80,7 +92,10 @@ export async function injectShift(lake: Lake, engine: EngineOptions, date: strin
         const m = await commitPartition(lake, paths.silverPartition(date, t), [{ localPath: file }], { ...marker.meta, rows, shift: kind });
         files.push(...m.files.map((f) => ({ name: `event_type=${t}/${f.name}`, size: f.size })));
       }
-      await lake.write(joinKey(datePrefix, COMMIT_MARKER), JSON.stringify({ commitId: newCommitId(), committedAt: new Date().toISOString(), files, meta: { ...marker.meta, shift: kind } }, null, 1));
+      await lake.write(
+        joinKey(datePrefix, COMMIT_MARKER),
+        JSON.stringify({ commitId: newCommitId(), committedAt: new Date().toISOString(), files, meta: { ...marker.meta, shift: kind } }, null, 1),
+      );
       return { date, kind, rowsBefore, rowsAfter, ...(category ? { category } : {}) };
     });
   } finally {

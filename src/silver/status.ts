@@ -1,7 +1,8 @@
 // The silver dates in the lake, and whether the silver a date needs is there: every date from the first silver date to D, each with its
 // completion marker.
+
+import { type Lake, partitionValue, paths } from '../lake/index.js';
 import { addDays } from '../shared/dates.js';
-import { partitionValue, paths, type Lake } from '../lake/index.js';
 
 /** Dates that have a silver folder, ascending. */
 export async function silverDates(lake: Lake): Promise<string[]> {

@@ -46,7 +46,22 @@ export const MAIN_DEVICE_SHARE = 0.75;
 
 /** Country mix of users (relative weights). */
 export const COUNTRY_WEIGHTS = {
-  US: 28, IN: 10, BR: 8, GB: 8, DE: 7, FR: 6, MX: 5, JP: 5, CA: 4, ES: 4, IT: 4, AU: 3, NL: 2, SE: 2, PL: 2, KR: 2,
+  US: 28,
+  IN: 10,
+  BR: 8,
+  GB: 8,
+  DE: 7,
+  FR: 6,
+  MX: 5,
+  JP: 5,
+  CA: 4,
+  ES: 4,
+  IT: 4,
+  AU: 3,
+  NL: 2,
+  SE: 2,
+  PL: 2,
+  KR: 2,
 } as const;
 
 /** Sessions: plays per session are 1 + geometric (continue with this probability), at most MAX. */

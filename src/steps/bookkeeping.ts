@@ -16,8 +16,27 @@ export function bookkeepingSteps(ctx: StepContext, rt: StepRuntime): Pick<DailyA
   const webhookUrl = ctx.settings.alertWebhook;
   return {
     async sendToDlq(a) {
-      const entryId = await addDlqEntry(ctx.lake, { family: a.family, date: a.date, runId: a.runId, workflowId: a.workflowId, reason: a.reason, error: a.error, sampleRows: a.sampleRows, dataPath: a.dataPath ? `${ctx.lake.uri}/${a.dataPath}` : undefined });
-      await raiseAlert({ kind: 'dlq_entry', severity: 'error', family: a.family, date: a.date, runId: a.runId, message: `${a.family} ${a.date} sent to the DLQ (${a.reason}): ${a.error}` }, { webhookUrl });
+      const entryId = await addDlqEntry(ctx.lake, {
+        family: a.family,
+        date: a.date,
+        runId: a.runId,
+        workflowId: a.workflowId,
+        reason: a.reason,
+        error: a.error,
+        sampleRows: a.sampleRows,
+        dataPath: a.dataPath ? `${ctx.lake.uri}/${a.dataPath}` : undefined,
+      });
+      await raiseAlert(
+        {
+          kind: 'dlq_entry',
+          severity: 'error',
+          family: a.family,
+          date: a.date,
+          runId: a.runId,
+          message: `${a.family} ${a.date} sent to the DLQ (${a.reason}): ${a.error}`,
+        },
+        { webhookUrl },
+      );
       return { entryId };
     },
 

@@ -2,8 +2,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
-import { engineOptions, type EngineOptions } from '../engine/duckdb.js';
-import { openLake, type Lake } from '../lake/index.js';
+import { type EngineOptions, engineOptions } from '../engine/duckdb.js';
+import { type Lake, openLake } from '../lake/index.js';
 import { openOnlineStore } from '../online/open.js';
 import type { OnlineStore } from '../online/store.js';
 

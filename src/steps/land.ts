@@ -21,12 +21,24 @@ async function localFiles(ctx: StepContext, prefix: string): Promise<string[]> {
   return Promise.all(keys.map((k) => ctx.lake.localFile(k)));
 }
 
-export function landSteps(ctx: StepContext, rt: StepRuntime): Pick<DailyActivities, 'validateFeatureFamily' | 'commitFeatureFamily' | 'materializeFeatureFamily'> {
+export function landSteps(
+  ctx: StepContext,
+  rt: StepRuntime,
+): Pick<DailyActivities, 'validateFeatureFamily' | 'commitFeatureFamily' | 'materializeFeatureFamily'> {
   return {
     async validateFeatureFamily({ family: name, date, runId, stagingPath, quality }) {
       const decl = family(name);
       // The download of the staged files (from S3) is kept alive too.
-      const report = await rt.keepAlive(async () => validateFamily(ctx.lake, ctx.engine, { family: decl, date, files: await localFiles(ctx, stagingPath), runId, scratchDir: ctx.scratchDir, config: quality }));
+      const report = await rt.keepAlive(async () =>
+        validateFamily(ctx.lake, ctx.engine, {
+          family: decl,
+          date,
+          files: await localFiles(ctx, stagingPath),
+          runId,
+          scratchDir: ctx.scratchDir,
+          config: quality,
+        }),
+      );
       const reportPath = await writeValidationReport(ctx.lake, report);
       observeValidation(report);
       if (report.warned.length > 0) logger().warn({ family: name, date, warnings: report.warned.map((c) => c.message) }, 'validation warnings');
@@ -48,7 +60,15 @@ export function landSteps(ctx: StepContext, rt: StepRuntime): Pick<DailyActiviti
       // The partials the result was computed from go with the gold: a backfill compares them with today's.
       const inputsHash = (await readManifest(ctx.lake, stagingPath))?.meta.inputsHash;
       const r = await rt.keepAlive(() =>
-        commitGold(ctx.lake, ctx.engine, { family: decl, date, stagingPath, runId, schemaVersion: reg.version, scratchDir: ctx.scratchDir, extraMeta: { codeVersion: familyCodeVersion(decl), inputsHash } }),
+        commitGold(ctx.lake, ctx.engine, {
+          family: decl,
+          date,
+          stagingPath,
+          runId,
+          schemaVersion: reg.version,
+          scratchDir: ctx.scratchDir,
+          extraMeta: { codeVersion: familyCodeVersion(decl), inputsHash },
+        }),
       );
       return { goldPath: r.goldPath, rows: r.rows, skipped: r.skipped, attempt: rt.attempt() };
     },

@@ -2,12 +2,16 @@
 // process, with the same retry policies applied by plain loops. For debugging, and as the baseline
 // that measures what orchestration costs.
 import { randomBytes } from 'node:crypto';
-import { newReport, runDailyDag, type DagHost } from '../pipeline/daily-dag.js';
+import { type DagHost, newReport, runDailyDag } from '../pipeline/daily-dag.js';
 import { ACTIVITY_GROUP, policyFor } from '../pipeline/policies.js';
 import type { DailyActivities, DailyInput, DailyReport } from '../pipeline/types.js';
 
 class LocalActivityError extends Error {
-  constructor(message: string, readonly attempts: number, readonly retriesExhausted: boolean) {
+  constructor(
+    message: string,
+    readonly attempts: number,
+    readonly retriesExhausted: boolean,
+  ) {
     super(message);
   }
 }

@@ -1,7 +1,8 @@
 // Planning steps: the daily plan (stages and whether silver is there) and which dates of a backfill
 // still need a run.
-import { FAMILIES, family } from '../features/families/index.js';
+
 import { familyInputsHash } from '../features/compute.js';
+import { FAMILIES, family } from '../features/families/index.js';
 import { alsModelCurrent } from '../features/models/als-model.js';
 import { firstStaleDate } from '../features/partials/build.js';
 import { familyCodeVersion } from '../features/version.js';
@@ -9,8 +10,8 @@ import { paths, readManifest } from '../lake/index.js';
 import { planStages } from '../pipeline/plan.js';
 import type { BackfillActivities, DailyActivities } from '../pipeline/types.js';
 import { schemaVersions } from '../registry/index.js';
-import { mapLimit } from '../shared/map-limit.js';
 import { dateRange } from '../shared/dates.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { silverDates, silverStatus } from '../silver/status.js';
 import type { StepContext } from './context.js';
 import type { StepRuntime } from './runtime.js';
@@ -42,11 +43,21 @@ export function planSteps(ctx: StepContext, rt: StepRuntime): Pick<DailyActiviti
  * the dates several at a time (a year of dates on S3 is thousands of reads).
  */
 async function currentDates(ctx: StepContext, families: string[], dates: string[]): Promise<Set<string>> {
-  const expected = await Promise.all(families.map(async (name) => ({ decl: family(name), code: familyCodeVersion(family(name)), schema: Math.max(...(await schemaVersions(ctx.lake, name)), 0) })));
+  const expected = await Promise.all(
+    families.map(async (name) => ({
+      decl: family(name),
+      code: familyCodeVersion(family(name)),
+      schema: Math.max(...(await schemaVersions(ctx.lake, name)), 0),
+    })),
+  );
   const firstSilverDate = (await silverDates(ctx.lake))[0];
   const commits = new Map<string, Promise<string | null>>();
   const commitIdOf = (prefix: string) => {
-    if (!commits.has(prefix)) commits.set(prefix, readManifest(ctx.lake, prefix).then((m) => m?.commitId ?? null));
+    if (!commits.has(prefix))
+      commits.set(
+        prefix,
+        readManifest(ctx.lake, prefix).then((m) => m?.commitId ?? null),
+      );
     return commits.get(prefix)!;
   };
   const isCurrent = async (date: string): Promise<boolean> => {

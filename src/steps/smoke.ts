@@ -1,7 +1,7 @@
 // The doctor's smoke step (an activity on the worker): a Parquet file written by DuckDB, committed to the lake, read back.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetScan, withEngine, sqlStr } from '../engine/duckdb.js';
+import { parquetScan, sqlStr, withEngine } from '../engine/duckdb.js';
 import { commitPartition, committedFiles, deletePartition, paths } from '../lake/index.js';
 import type { StepContext } from './context.js';
 
@@ -24,9 +24,7 @@ export function smokeSteps(ctx: StepContext) {
           await commitPartition(ctx.lake, prefix, [{ localPath: file }], { purpose: 'gold doctor' });
           const keys = (await committedFiles(ctx.lake, prefix)) ?? [];
           const local = await Promise.all(keys.map((k) => ctx.lake.localFile(k)));
-          const r = await db.one<{ rows: number; total: number }>(
-            `SELECT count(*)::BIGINT AS rows, sum(twice)::BIGINT AS total FROM ${parquetScan(local)}`,
-          );
+          const r = await db.one<{ rows: number; total: number }>(`SELECT count(*)::BIGINT AS rows, sum(twice)::BIGINT AS total FROM ${parquetScan(local)}`);
           await deletePartition(ctx.lake, prefix);
           return { lakePath: `${ctx.lake.uri}/${prefix}`, rowsWritten: 1000, rowsRead: r.rows, sumRead: r.total };
         });

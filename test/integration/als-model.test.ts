@@ -5,8 +5,8 @@ import { Engine } from '../../src/engine/duckdb.js';
 import type { FeatureContext } from '../../src/features/context.js';
 import { alsModelCurrent, ensureAlsModel } from '../../src/features/models/als-model.js';
 import { ensurePartials } from '../../src/features/partials/build.js';
-import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
+import { addDays } from '../../src/shared/dates.js';
 import { tempDir } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 

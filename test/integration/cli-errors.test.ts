@@ -12,7 +12,9 @@ const exec = promisify(execFile);
 
 async function gold(...args: string[]): Promise<{ code: number; stderr: string }> {
   try {
-    await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args], { env: { ...process.env, GOLD_LAKE: tempDir('cli-errors'), GOLD_HOME: tempDir('cli-home') } });
+    await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args], {
+      env: { ...process.env, GOLD_LAKE: tempDir('cli-errors'), GOLD_HOME: tempDir('cli-home') },
+    });
     return { code: 0, stderr: '' };
   } catch (e) {
     const err = e as { code: number; stderr: string };
@@ -29,7 +31,9 @@ describe('gold -V', () => {
 
 describe('gold doctor without Temporal', () => {
   it('fails, names the address, and marks what it could not check as skipped', async () => {
-    const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '--json', '--temporal-address', '127.0.0.1:1', 'doctor'], { env: { ...process.env, GOLD_HOME: tempDir('cli-home') } }).then(
+    const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '--json', '--temporal-address', '127.0.0.1:1', 'doctor'], {
+      env: { ...process.env, GOLD_HOME: tempDir('cli-home') },
+    }).then(
       (x) => ({ code: 0, stdout: x.stdout }),
       (e: { code: number; stdout: string }) => e,
     );

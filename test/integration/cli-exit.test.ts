@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { tempDir } from '../support/env.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { type RedisServer, startRedis } from '../support/servers.js';
 
 const D = '2024-03-01';
 let redis: RedisServer;
@@ -22,7 +22,10 @@ interface Exit {
 /** Runs `gold args`; kills it at the bound (code null then). `signalAfterMs`: send SIGTERM once it has run that long. */
 function gold(args: string[], boundMs: number, signalAfterMs?: number): Promise<Exit> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const kill = setTimeout(() => child.kill('SIGKILL'), boundMs);

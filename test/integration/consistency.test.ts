@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConsistency, sameValue } from '../../src/consistency/check.js';
 import { sqlStr, withEngine } from '../../src/engine/duckdb.js';
-import { onlineViewOf } from '../../src/online/views.js';
-import { addDays } from '../../src/shared/dates.js';
-import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
+import { commitPartition, type Lake, openLake, paths } from '../../src/lake/index.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { materializeParquet } from '../../src/online/materialize.js';
+import { onlineViewOf } from '../../src/online/views.js';
+import { addDays } from '../../src/shared/dates.js';
 import { tempDir } from '../support/env.js';
 import { toyFamily } from '../support/toy-family.js';
 

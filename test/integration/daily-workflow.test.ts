@@ -1,32 +1,32 @@
 // The daily gold workflow on the real dev server: DAG order and overlap, retries, the DLQ path, the
 // progress query, the in-process runner giving the same gold.
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsEnv } from '../../src/config/settings.js';
 import type { ConsistencyResult } from '../../src/consistency/check.js';
-import { family } from '../../src/features/families/index.js';
-import { onlineViewOf } from '../../src/online/views.js';
+import { listDlq } from '../../src/dlq/index.js';
+import { Engine, parquetScan } from '../../src/engine/duckdb.js';
+import { FAMILIES, family } from '../../src/features/families/index.js';
+import { readAlsModelReport } from '../../src/features/models/als-model.js';
+import { committedFiles, type Lake, openLake, paths } from '../../src/lake/index.js';
+import { goldMetrics } from '../../src/monitoring/metrics.js';
+import { readRunRecords } from '../../src/monitoring/run-records.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { openOnlineStore } from '../../src/online/open.js';
+import { onlineViewOf } from '../../src/online/views.js';
+import type { DailyReport } from '../../src/pipeline/types.js';
 import { schemaVersions } from '../../src/registry/index.js';
-import { readRunRecords } from '../../src/monitoring/run-records.js';
-import { listDlq } from '../../src/dlq/index.js';
-import { readAlsModelReport } from '../../src/features/models/als-model.js';
-import { goldMetrics } from '../../src/monitoring/metrics.js';
-import { packageRoot } from '../../src/tools/binaries.js';
-import { parquetScan, Engine } from '../../src/engine/duckdb.js';
-import { FAMILIES } from '../../src/features/families/index.js';
 import { addDays } from '../../src/shared/dates.js';
-import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
-import { startDaily } from '../../src/temporal/workflows.js';
-import { runDailyLocal } from '../../src/steps/local-runner.js';
 import { createStepContext } from '../../src/steps/context.js';
 import { createSteps, IN_PROCESS } from '../../src/steps/index.js';
-import type { DailyReport } from '../../src/pipeline/types.js';
+import { runDailyLocal } from '../../src/steps/local-runner.js';
+import { startDaily } from '../../src/temporal/workflows.js';
+import { packageRoot } from '../../src/tools/binaries.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { testClient, withWorker } from '../support/temporal.js';
@@ -70,16 +70,20 @@ describe('daily gold workflow', () => {
 
   it('runs the DAG in dependency order, independent families overlapping, and lands every family', async () => {
     const client = await testClient(s);
-    const report = await withWorker(s, async () => {
-      const started = await startDaily(client, s, { date: DATE, policies: FAST });
-      expect(started.workflowId).toBe(`gold-daily-${DATE}`);
-      const again = await startDaily(client, s, { date: DATE });
-      expect(again.started).toBe(false);
-      const r = await started.result();
-      const progress = await started.handle.query<DailyReport>('progress');
-      expect(progress.status).toBe('succeeded');
-      return r;
-    }, { maxConcurrentActivities: 8 });
+    const report = await withWorker(
+      s,
+      async () => {
+        const started = await startDaily(client, s, { date: DATE, policies: FAST });
+        expect(started.workflowId).toBe(`gold-daily-${DATE}`);
+        const again = await startDaily(client, s, { date: DATE });
+        expect(again.started).toBe(false);
+        const r = await started.result();
+        const progress = await started.handle.query<DailyReport>('progress');
+        expect(progress.status).toBe('succeeded');
+        return r;
+      },
+      { maxConcurrentActivities: 8 },
+    );
     expect(report.status).toBe('succeeded');
     expect(report.familiesLanded.sort()).toEqual(FAMILIES.map((f) => f.name).sort());
     const end = (x: { startedAt?: number; seconds?: number }) => x.startedAt! + x.seconds! * 1000;
@@ -114,7 +118,9 @@ describe('daily gold workflow', () => {
   it('gold consistency finds online and gold equal, then names a value changed online', async () => {
     const gold = async (...args: string[]) => {
       try {
-        const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '--json', 'consistency', '--date', DATE, ...args], { env: { ...process.env, ...settingsEnv(s) } });
+        const r = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), '--json', 'consistency', '--date', DATE, ...args], {
+          env: { ...process.env, ...settingsEnv(s) },
+        });
         return { code: 0, results: JSON.parse(r.stdout) as ConsistencyResult[] };
       } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };
@@ -123,7 +129,11 @@ describe('daily gold workflow', () => {
     };
     const clean = await gold();
     expect(clean.code).toBe(0);
-    expect(clean.results.map((r) => r.family).sort()).toEqual(FAMILIES.filter((f) => f.online !== false).map((f) => f.name).sort());
+    expect(clean.results.map((r) => r.family).sort()).toEqual(
+      FAMILIES.filter((f) => f.online !== false)
+        .map((f) => f.name)
+        .sort(),
+    );
     for (const r of clean.results) expect(r).toMatchObject({ mismatched: 0, missing: 0, extra: 0, matched: r.checked });
     expect(clean.results.find((r) => r.family === 'user_features')!.checked).toBe((await goldRows(lake, 'user_features', DATE)).length);
 
@@ -200,27 +210,53 @@ describe('daily gold workflow', () => {
     const client = await testClient(s5);
     const families = ['temporal_features'];
     const run = (commitInMs: number, overrides: Parameters<typeof withWorker>[2]) =>
-      withWorker(s5, async () => (await startDaily(client, s5, { date: DATE, families, policies: FAST, sla: { commitBy: new Date(Date.now() + commitInMs).toISOString() } }, { rerun: true })).result(), overrides);
+      withWorker(
+        s5,
+        async () =>
+          (
+            await startDaily(
+              client,
+              s5,
+              { date: DATE, families, policies: FAST, sla: { commitBy: new Date(Date.now() + commitInMs).toISOString() } },
+              { rerun: true },
+            )
+          ).result(),
+        overrides,
+      );
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
     // A compute still running at the deadline: missed, while the run goes on and lands.
-    const late = await run(1500, { overrideActivities: (acts) => ({ computeFeatureFamily: async (a) => {
+    const late = await run(1500, {
+      overrideActivities: (acts) => ({
+        computeFeatureFamily: async (a) => {
           await pause(4000);
           return acts.computeFeatureFamily(a);
-        } }) });
+        },
+      }),
+    });
     expect(late.familiesLanded).toEqual(families);
     expect(late.slaMisses.map((m) => m.kind)).toEqual(['commit_by']);
 
     // Committed in time, only the consistency sample running past the deadline: not missed.
-    const committed = await run(3000, { overrideActivities: (acts) => ({ consistencySample: async (a) => {
+    const committed = await run(3000, {
+      overrideActivities: (acts) => ({
+        consistencySample: async (a) => {
           await pause(5000);
           return acts.consistencySample(a);
-        } }) });
+        },
+      }),
+    });
     expect(committed.status).toBe('succeeded');
     expect(committed.slaMisses).toEqual([]);
 
     // Failed long before the deadline: the miss is reported when the run ends.
-    const failed = await run(10 * 60_000, { overrideActivities: () => ({ computeFeatureFamily: async () => { throw ApplicationFailure.nonRetryable('simulated bad input', 'BadInput'); } }) });
+    const failed = await run(10 * 60_000, {
+      overrideActivities: () => ({
+        computeFeatureFamily: async () => {
+          throw ApplicationFailure.nonRetryable('simulated bad input', 'BadInput');
+        },
+      }),
+    });
     expect(failed.status).toBe('failed');
     expect(failed.slaMisses).toEqual([expect.objectContaining({ kind: 'commit_by', detail: expect.stringMatching(/will not be committed .*ended failed/) })]);
     await client.connection.close();
@@ -231,31 +267,35 @@ describe('daily gold workflow', () => {
     await seed(s4.lake);
     const client = await testClient(s4);
     let computing = 0;
-    await withWorker(s4, async () => {
-      const started = await startDaily(client, s4, { date: DATE, policies: { ...FAST, compute: { ...FAST.compute, heartbeatMs: 1000 } } }, { rerun: true });
-      for (let i = 0; i < 600 && computing === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      await started.handle.cancel();
-      await expect(started.result()).rejects.toThrow();
-      expect((await started.handle.describe()).status.name).toBe('CANCELLED');
-      const [record] = await readRunRecords(openLake(s4.lake, s4), DATE);
-      expect(record).toMatchObject({ status: 'cancelled', familiesLanded: [] });
-      expect(record!.steps.filter((x) => x.step === 'compute').map((x) => x.status)).toContain('cancelled');
-      // Nothing was sent to the DLQ: a cancel is not a family's failure.
-      expect(record!.dlqEntries).toEqual([]);
-      expect(await listDlq(openLake(s4.lake, s4), { date: DATE })).toEqual([]);
-    }, {
-      overrideActivities: () => ({
-        // Computes that last until the cancel reaches them through their heartbeat.
-        async computeFeatureFamily() {
-          computing++;
-          for (;;) {
-            await new Promise((r) => setTimeout(r, 200));
-            Context.current().heartbeat();
-            if (Context.current().cancellationSignal.aborted) throw new Error('cancelled');
-          }
-        },
-      }),
-    });
+    await withWorker(
+      s4,
+      async () => {
+        const started = await startDaily(client, s4, { date: DATE, policies: { ...FAST, compute: { ...FAST.compute, heartbeatMs: 1000 } } }, { rerun: true });
+        for (let i = 0; i < 600 && computing === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        await started.handle.cancel();
+        await expect(started.result()).rejects.toThrow();
+        expect((await started.handle.describe()).status.name).toBe('CANCELLED');
+        const [record] = await readRunRecords(openLake(s4.lake, s4), DATE);
+        expect(record).toMatchObject({ status: 'cancelled', familiesLanded: [] });
+        expect(record!.steps.filter((x) => x.step === 'compute').map((x) => x.status)).toContain('cancelled');
+        // Nothing was sent to the DLQ: a cancel is not a family's failure.
+        expect(record!.dlqEntries).toEqual([]);
+        expect(await listDlq(openLake(s4.lake, s4), { date: DATE })).toEqual([]);
+      },
+      {
+        overrideActivities: () => ({
+          // Computes that last until the cancel reaches them through their heartbeat.
+          async computeFeatureFamily() {
+            computing++;
+            for (;;) {
+              await new Promise((r) => setTimeout(r, 200));
+              Context.current().heartbeat();
+              if (Context.current().cancellationSignal.aborted) throw new Error('cancelled');
+            }
+          },
+        }),
+      },
+    );
     await client.connection.close();
   });
 
@@ -271,7 +311,7 @@ describe('daily gold workflow', () => {
     for (const f of ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features']) {
       expect(await goldRows(ctx.lake, f, DATE)).toEqual(await goldRows(lake, f, DATE));
     }
- 
+
     // DATE's model is warm-started from the day before's, evaluated with it on DATE's plays against
     // popularity, and its drift from it measured.
     const als = (await readAlsModelReport(ctx.lake, DATE))!;

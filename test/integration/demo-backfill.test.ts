@@ -6,10 +6,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineOptions } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
-import { generateSilver } from '../../src/silver/generator.js';
 import type { BackfillProgress } from '../../src/pipeline/types.js';
+import { addDays } from '../../src/shared/dates.js';
+import { generateSilver } from '../../src/silver/generator.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
 import { runDailyUnique, testClient, withWorker } from '../support/temporal.js';
@@ -19,7 +19,8 @@ const FROM = addDays(TO, -6);
 
 describe('demo, then backfill over the demo dates', () => {
   const s = testSettings();
-  const gold = (...args: string[]) => runGold('--lake', s.lake, '--temporal-address', s.temporalAddress, '--task-queue', s.taskQueue, '--log-level', 'error', ...args);
+  const gold = (...args: string[]) =>
+    runGold('--lake', s.lake, '--temporal-address', s.temporalAddress, '--task-queue', s.taskQueue, '--log-level', 'error', ...args);
 
   beforeAll(async () => {
     const lake = openLake(s.lake, s);
@@ -57,6 +58,8 @@ describe('demo, then backfill over the demo dates', () => {
     expect(users.passed).toBe(true);
     expect(users.notes).toContain('window filling: 7 of 30 days, not compared for drift');
     // The demo ran this date first: its sessions (a complete 2-day window) had nothing to compare with yet.
-    expect(report.families.find((f) => f.family === 'session_features')!.validation!.notes).toEqual([`no reference (no committed gold of session_features to compare with before ${TO}): drift checks skipped`]);
+    expect(report.families.find((f) => f.family === 'session_features')!.validation!.notes).toEqual([
+      `no reference (no committed gold of session_features to compare with before ${TO}): drift checks skipped`,
+    ]);
   });
 });

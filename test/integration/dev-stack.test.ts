@@ -51,7 +51,9 @@ describe('the local stack', async () => {
     const taken = await new Promise<number>((r) => squatter.listen(0, '127.0.0.1', () => r((squatter.address() as { port: number }).port)));
     const home = testSettings().home;
     const t0 = Date.now();
-    const up = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'dev', 'up'], { env: { ...env, GOLD_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${taken}` } }).then(
+    const up = await exec(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'dev', 'up'], {
+      env: { ...env, GOLD_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${taken}` },
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );

@@ -6,11 +6,11 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDlqEntry, checkAcceptable, closeDlqEntry, getDlq, listDlq, replayWorkflowId } from '../../src/dlq/index.js';
 import { Engine, parquetScan } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
-import { committedFiles, deletePartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
+import { committedFiles, deletePartition, type Lake, openLake, paths, readManifest } from '../../src/lake/index.js';
 import { readRunRecords, writeValidationReport } from '../../src/monitoring/run-records.js';
-import type { ValidationReport } from '../../src/quality/report.js';
 import type { DailyReport } from '../../src/pipeline/types.js';
+import type { ValidationReport } from '../../src/quality/report.js';
+import { addDays } from '../../src/shared/dates.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
@@ -35,7 +35,8 @@ async function goldRows(lake: Lake, prefix: string): Promise<unknown[]> {
 describe('gold dlq replay --accept', () => {
   const s = testSettings();
   let lake: Lake;
-  const gold = (...args: string[]) => runGold('--lake', s.lake, '--temporal-address', s.temporalAddress, '--task-queue', s.taskQueue, '--log-level', 'error', ...args);
+  const gold = (...args: string[]) =>
+    runGold('--lake', s.lake, '--temporal-address', s.temporalAddress, '--task-queue', s.taskQueue, '--log-level', 'error', ...args);
 
   beforeAll(async () => {
     lake = openLake(s.lake, s);
@@ -76,15 +77,30 @@ describe('gold dlq replay --accept', () => {
         expect(landed.status).toBe('succeeded');
         // With the family that depends on it (and what that one needs), computed and validated as usual.
         expect(landed.familiesLanded).toEqual(expect.arrayContaining(['temporal_features', 'statistical_features']));
-        expect(landed.steps.filter((x) => x.step === 'validate' && x.family !== 'temporal_features').every((x) => x.status === 'succeeded' && !/accepted/.test(x.detail ?? ''))).toBe(true);
-        expect(landed.accepted).toMatchObject({ family: 'temporal_features', acceptedBy: 'alice', reason: 'heavy tails checked by hand', dlqEntryId: entry!.id });
+        expect(
+          landed.steps
+            .filter((x) => x.step === 'validate' && x.family !== 'temporal_features')
+            .every((x) => x.status === 'succeeded' && !/accepted/.test(x.detail ?? '')),
+        ).toBe(true);
+        expect(landed.accepted).toMatchObject({
+          family: 'temporal_features',
+          acceptedBy: 'alice',
+          reason: 'heavy tails checked by hand',
+          dlqEntryId: entry!.id,
+        });
         // No recomputation, no validation: the staged rows are the gold rows.
-        expect(landed.steps.some((x) => x.step === 'validate' && x.family === 'temporal_features' && /accepted as it is by alice/.test(x.detail ?? ''))).toBe(true);
+        expect(landed.steps.some((x) => x.step === 'validate' && x.family === 'temporal_features' && /accepted as it is by alice/.test(x.detail ?? ''))).toBe(
+          true,
+        );
         expect(await goldRows(lake, paths.gold('temporal_features', DATE))).toEqual(stagedRows);
         expect((await readManifest(lake, paths.staging('temporal_features', DATE, landed.runId)))?.meta.acceptedFrom).toBe(staged);
 
         const closed = await getDlq(lake, entry!.id);
-        expect(closed).toMatchObject({ status: 'closed', closedBy: landed.runId, accepted: { by: 'alice', reason: 'heavy tails checked by hand', workflowId: started.workflowId } });
+        expect(closed).toMatchObject({
+          status: 'closed',
+          closedBy: landed.runId,
+          accepted: { by: 'alice', reason: 'heavy tails checked by hand', workflowId: started.workflowId },
+        });
         const record = (await readRunRecords(lake, DATE)).find((x) => x.runId === landed.runId);
         expect(record?.accepted).toMatchObject({ acceptedBy: 'alice', reason: 'heavy tails checked by hand' });
         const report = await gold('report', '--date', DATE, '--out', `${s.home}/report.html`);
@@ -105,16 +121,38 @@ describe('gold dlq replay --accept', () => {
     const runId = 'run-hard';
     const entryId = await addDlqEntry(lake, { family: 'user_features', date, runId, reason: 'validation', error: 'range and psi' });
     const report = (failed: ValidationReport['failed']) =>
-      ({ family: 'user_features', version: 1, date, runId, validatedAt: new Date().toISOString(), passed: false, score: 0.5, rows: 1, badRowShare: 0, reference: { kind: 'same_weekday', dates: [], rows: 0 }, checksRun: 2, thresholds: {}, failed, warned: [], features: [], notes: [], seconds: 0 }) as unknown as ValidationReport;
+      ({
+        family: 'user_features',
+        version: 1,
+        date,
+        runId,
+        validatedAt: new Date().toISOString(),
+        passed: false,
+        score: 0.5,
+        rows: 1,
+        badRowShare: 0,
+        reference: { kind: 'same_weekday', dates: [], rows: 0 },
+        checksRun: 2,
+        thresholds: {},
+        failed,
+        warned: [],
+        features: [],
+        notes: [],
+        seconds: 0,
+      }) as unknown as ValidationReport;
     const psi = { check: 'psi', feature: 'watch_time_1d', severity: 'error', message: 'user_features.watch_time_1d: PSI 0.4' } as const;
     const range = { check: 'range', feature: 'watch_time_1d', severity: 'error', message: 'user_features.watch_time_1d: 3 row(s) outside [0, +inf)' } as const;
     await expect(checkAcceptable(lake, await getDlq(lake, entryId))).rejects.toThrow(/no validation report of run run-hard/);
 
     await writeValidationReport(lake, report([psi, range]));
-    await expect(checkAcceptable(lake, await getDlq(lake, entryId))).rejects.toThrow(/hard checks failed, which are never landed as they are: user_features.watch_time_1d: 3 row\(s\) outside/);
+    await expect(checkAcceptable(lake, await getDlq(lake, entryId))).rejects.toThrow(
+      /hard checks failed, which are never landed as they are: user_features.watch_time_1d: 3 row\(s\) outside/,
+    );
 
     await writeValidationReport(lake, report([psi]));
-    await expect(checkAcceptable(lake, await getDlq(lake, entryId))).rejects.toThrow(/staged data .*staging\/user_features\/feature_date=2024-05-01\/run=run-hard is no longer there/);
+    await expect(checkAcceptable(lake, await getDlq(lake, entryId))).rejects.toThrow(
+      /staged data .*staging\/user_features\/feature_date=2024-05-01\/run=run-hard is no longer there/,
+    );
 
     const other = await addDlqEntry(lake, { family: 'user_features', date, runId: 'run-crash', reason: 'retries_exhausted', error: 'worker lost' });
     await expect(checkAcceptable(lake, await getDlq(lake, other))).rejects.toThrow(/failed with retries_exhausted, not validation/);

@@ -4,24 +4,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  addDlqEntry,
-  closeDlqEntry,
-  dlqEntryId,
-  DlqEntryNotFoundError,
-  getDlq,
-  listDlq,
-  replayWorkflowId,
-  type DlqEntryInput,
-} from '../../src/dlq/index.js';
-import { openLake, paths, type Lake } from '../../src/lake/index.js';
+import { addDlqEntry, closeDlqEntry, type DlqEntryInput, DlqEntryNotFoundError, dlqEntryId, getDlq, listDlq, replayWorkflowId } from '../../src/dlq/index.js';
+import { type Lake, openLake, paths } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { setLogLevel } from '../../src/shared/logger.js';
 import { connectClient, withClient } from '../../src/temporal/connection.js';
-import { startReplay } from '../../src/temporal/workflows.js';
 import { FEATURE_DATE, RUN_KIND } from '../../src/temporal/search-attributes.js';
-import { s3LakeUri, tempDir, testSettings } from '../support/env.js';
+import { startReplay } from '../../src/temporal/workflows.js';
 import { runGold } from '../support/cli.js';
+import { s3LakeUri, tempDir, testSettings } from '../support/env.js';
 
 setLogLevel('error');
 const dirs: string[] = [];
@@ -52,11 +43,14 @@ const input = (over: Partial<DlqEntryInput> = {}): DlqEntryInput => ({
 
 const kinds: [string, () => Lake][] = [
   ['local', () => localLake()],
-  ['s3', () => {
-    const l = openLake(s3LakeUri(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e8 });
-    lakes.push(l);
-    return l;
-  }],
+  [
+    's3',
+    () => {
+      const l = openLake(s3LakeUri(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e8 });
+      lakes.push(l);
+      return l;
+    },
+  ],
 ];
 
 describe.each(kinds)('DLQ on a %s lake', (_kind, make) => {
@@ -65,7 +59,10 @@ describe.each(kinds)('DLQ on a %s lake', (_kind, make) => {
     const id = await addDlqEntry(lake, input());
     expect(id).toBe(dlqEntryId('user_features', '2024-03-01', 'run-1'));
     expect(id).toMatch(/^user_features-2024-03-01-[0-9a-f]{10}$/);
-    const other = await addDlqEntry(lake, input({ family: 'item_features', runId: 'run-2', reason: 'retries_exhausted', sampleRows: undefined, dataPath: undefined }));
+    const other = await addDlqEntry(
+      lake,
+      input({ family: 'item_features', runId: 'run-2', reason: 'retries_exhausted', sampleRows: undefined, dataPath: undefined }),
+    );
 
     const open = await listDlq(lake, { status: 'open' });
     expect(open.map((e) => e.id).sort()).toEqual([id, other].sort());
@@ -157,7 +154,12 @@ describe('DLQ replay through Temporal', () => {
       const history = await handle.fetchHistory();
       const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
       // With the family that depends on it: user_features' failure skipped statistical_features.
-      expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toEqual({ date: '2024-03-01', families: ['user_features', 'statistical_features'], runKind: 'replay', dlqEntryId: entry.id });
+      expect(JSON.parse(Buffer.from(payload.data!).toString('utf8'))).toEqual({
+        date: '2024-03-01',
+        families: ['user_features', 'statistical_features'],
+        runKind: 'replay',
+        dlqEntryId: entry.id,
+      });
 
       const again = await withClient(s, (client) => startReplay(client, s, entry));
       expect(again).toEqual({ workflowId: started.workflowId, runId: started.runId, alreadyRunning: true });

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, engineOptions } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
-import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
+import { committedFiles, type Lake, openLake, paths } from '../../src/lake/index.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { latestValidationReports } from '../../src/monitoring/run-records.js';
+import { addDays } from '../../src/shared/dates.js';
 import { injectShift } from '../../src/silver/shift.js';
 import { runGold } from '../support/cli.js';
 import { testSettings } from '../support/env.js';
@@ -79,7 +79,9 @@ describe('a drift alert', () => {
     const text = await runGold('--lake', s.lake, '--log-level', 'error', 'report', '--date', DATE, '--out', join(s.home, 'r.html'));
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/session_features +score [0-9.]+ +passed, [0-9]+ warning\(s\)/);
-    const json = JSON.parse((await runGold('--lake', s.lake, '--log-level', 'error', '--json', 'report', '--date', DATE)).out) as { alerts: { kind: string; feature?: string }[] };
+    const json = JSON.parse((await runGold('--lake', s.lake, '--log-level', 'error', '--json', 'report', '--date', DATE)).out) as {
+      alerts: { kind: string; feature?: string }[];
+    };
     expect(json.alerts.filter((a) => a.kind === 'drift').map((a) => a.feature)).toContain('device_type');
   });
 });

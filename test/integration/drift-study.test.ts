@@ -2,8 +2,8 @@
 // runs it at full scale and three seeds): 60 daily runs of a synthetic stream with no change injected raise no drift alert
 // and all land, and on day 50 each injected shift alerts on the feature it moves, that day.
 import { describe, expect, it } from 'vitest';
-import { SHIFT_KINDS } from '../../src/silver/shift.js';
 import { runDriftStudy } from '../../bench/drift-study.js';
+import { SHIFT_KINDS } from '../../src/silver/shift.js';
 
 describe('drift study', () => {
   it('60 healthy days raise no drift alert; a watch-time, category or device shift alerts on its day', { timeout: 900_000 }, async () => {

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, parquetScan } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
-import { committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
-import { startBackfill, startDaily } from '../../src/temporal/workflows.js';
+import { committedFiles, type Lake, openLake, paths } from '../../src/lake/index.js';
 import { openOnlineStore } from '../../src/online/open.js';
 import { onlineViews } from '../../src/online/views.js';
 import type { DailyReport } from '../../src/pipeline/types.js';
+import { addDays } from '../../src/shared/dates.js';
+import { startBackfill, startDaily } from '../../src/temporal/workflows.js';
 import { testSettings } from '../support/env.js';
 import { freePort, startRedis, startTemporal, stopChild } from '../support/servers.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
@@ -21,7 +21,13 @@ const DAYS = 6;
 const DATE = addDays(new Date().toISOString().slice(0, 10), -2);
 const START = addDays(DATE, -(DAYS - 1));
 const FAMILIES = ['user_features', 'item_features', 'session_features', 'temporal_features', 'statistical_features'];
-const SHORT_HEARTBEAT = { compute: { heartbeatMs: 3000, initialIntervalMs: 200 }, partials: { heartbeatMs: 3000, initialIntervalMs: 200 }, validate: { heartbeatMs: 3000 }, commit: { heartbeatMs: 3000 }, materialize: { heartbeatMs: 3000 } };
+const SHORT_HEARTBEAT = {
+  compute: { heartbeatMs: 3000, initialIntervalMs: 200 },
+  partials: { heartbeatMs: 3000, initialIntervalMs: 200 },
+  validate: { heartbeatMs: 3000 },
+  commit: { heartbeatMs: 3000 },
+  materialize: { heartbeatMs: 3000 },
+};
 
 async function seed(lakeUri: string, s: { s3CacheDir: string; s3CacheMaxBytes: number }): Promise<void> {
   const lake = openLake(lakeUri, s);
@@ -141,7 +147,13 @@ describe('durability', () => {
     const worker = spawnWorkerProcess(s);
     try {
       let client = await testClient(s);
-      const started = await startBackfill(client, s, { from: addDays(START, 2), to: DATE, families: ['user_features', 'temporal_features'], concurrency: 1, policies: SHORT_HEARTBEAT });
+      const started = await startBackfill(client, s, {
+        from: addDays(START, 2),
+        to: DATE,
+        families: ['user_features', 'temporal_features'],
+        concurrency: 1,
+        policies: SHORT_HEARTBEAT,
+      });
       // Wait until the first date has finished, then take the server away.
       for (let i = 0; i < 600; i++) {
         const p = await started.handle.query<{ results: unknown[] }>('progress').catch(() => ({ results: [] }));

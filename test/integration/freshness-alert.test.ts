@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runFeatureServer } from '../../src/cli/commands/serve.js';
 import { userFeatures } from '../../src/features/families/user-features.js';
-import { onlineViewOf } from '../../src/online/views.js';
-import { addDays, asOf } from '../../src/shared/dates.js';
-import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
-import { setLogLevel } from '../../src/shared/logger.js';
+import { commitPartition, type Lake, openLake, paths } from '../../src/lake/index.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
+import { onlineViewOf } from '../../src/online/views.js';
 import { registerFamily } from '../../src/registry/index.js';
+import { addDays, asOf } from '../../src/shared/dates.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { testSettings } from '../support/env.js';
-import { runPromtool, sampleValue, scrape, type Sample } from '../support/prometheus.js';
+import { runPromtool, type Sample, sampleValue, scrape } from '../support/prometheus.js';
 import { freePort, stopChild } from '../support/servers.js';
 import { spawnWorkerProcess } from '../support/temporal.js';
 import { writeParquet } from './quality-fixture.js';
@@ -30,7 +30,14 @@ const DATE = addDays(new Date().toISOString().slice(0, 10), -1);
 const AS_OF = asOf(DATE).getTime() / 1000;
 
 /** Exported series the rules read, and which of them hold a unix timestamp. */
-const RULE_INPUTS = ['gold_view_latest_committed_date_seconds', 'gold_view_freshness_sla_seconds', 'gold_view_online_feature_timestamp_seconds', 'gold_view_ttl_seconds', 'gold_dlq_open_entries', 'gold_freshness_refresh_success'];
+const RULE_INPUTS = [
+  'gold_view_latest_committed_date_seconds',
+  'gold_view_freshness_sla_seconds',
+  'gold_view_online_feature_timestamp_seconds',
+  'gold_view_ttl_seconds',
+  'gold_dlq_open_entries',
+  'gold_freshness_refresh_success',
+];
 const isTimestamp = (name: string) => /_(date|timestamp)_seconds$/.test(name);
 
 const settings = testSettings({ onlineStore: 'embedded', freshnessRefreshSeconds: 1, freshnessSlaSeconds: SLA_SECONDS });
@@ -47,7 +54,9 @@ function humanize(seconds: number): string {
 
 function seriesName(s: Sample, extra: Record<string, string>): string {
   const labels = { ...s.labels, ...extra };
-  return `${s.name}{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+  return `${s.name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
 }
 
 beforeAll(async () => {
@@ -72,7 +81,11 @@ describe('freshness alert with every worker stopped', () => {
     const child = spawnWorkerProcess(settings, 'worker.log', { GOLD_METRICS_PORT: String(port) });
     let worker: Sample[] = [];
     try {
-      await vi.waitFor(async () => expect(sampleValue((worker = await scrape(`http://127.0.0.1:${port}/metrics`)), 'gold_freshness_refresh_success', { source: 'online' })).toBe(1), { timeout: 90_000, interval: 500 });
+      await vi.waitFor(
+        async () =>
+          expect(sampleValue((worker = await scrape(`http://127.0.0.1:${port}/metrics`)), 'gold_freshness_refresh_success', { source: 'online' })).toBe(1),
+        { timeout: 90_000, interval: 500 },
+      );
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
       child.kill('SIGTERM');
       // Exits by itself: the freshness timer and the lake and store it reads keep nothing alive.
@@ -90,7 +103,9 @@ describe('freshness alert with every worker stopped', () => {
     let served: Sample[] = [];
     try {
       await vi.waitFor(() => expect(address).not.toBe(''));
-      await vi.waitFor(async () => expect(sampleValue((first = await scrape(`${address}/metrics`)), 'gold_freshness_refresh_success', { source: 'lake' })).toBe(1));
+      await vi.waitFor(async () =>
+        expect(sampleValue((first = await scrape(`${address}/metrics`)), 'gold_freshness_refresh_success', { source: 'lake' })).toBe(1),
+      );
       const refreshedAt = (s: Sample[]) => sampleValue(s, 'gold_freshness_refresh_timestamp_seconds', { source: 'lake' })!;
       await vi.waitFor(async () => expect(refreshedAt((served = await scrape(`${address}/metrics`)))).toBeGreaterThan(refreshedAt(first)), { timeout: 5000 });
     } finally {
@@ -103,7 +118,15 @@ describe('freshness alert with every worker stopped', () => {
       expect(sampleValue(s, 'gold_view_online_feature_timestamp_seconds', { view: 'user_features' })).toBe(AS_OF);
     }
     const inputs = (s: Sample[]) => s.filter((x) => RULE_INPUTS.includes(x.name));
-    expect(inputs(served).map((x) => seriesName(x, {})).sort()).toEqual(inputs(first).map((x) => seriesName(x, {})).sort());
+    expect(
+      inputs(served)
+        .map((x) => seriesName(x, {}))
+        .sort(),
+    ).toEqual(
+      inputs(first)
+        .map((x) => seriesName(x, {}))
+        .sort(),
+    );
     for (const x of inputs(first)) expect(sampleValue(served, x.name, x.labels)).toBe(x.value);
 
     // promtool's clock starts at 0: time t there stands for T0 + t, so timestamps are shifted by T0.
@@ -124,7 +147,8 @@ describe('freshness alert with every worker stopped', () => {
       exp_labels: { severity: 'warning', view: 'user_features' },
       exp_annotations: {
         summary: `user_features: the latest committed gold date ended ${humanize(at * 60 + T0 - AS_OF)} ago, past its freshness SLA`,
-        description: 'No newer date of user_features was committed in time: the schedule is paused, its runs fail, or no worker runs them. `gold report` and the Temporal UI say which.',
+        description:
+          'No newer date of user_features was committed in time: the schedule is paused, its runs fail, or no worker runs them. `gold report` and the Temporal UI say which.',
       },
     });
     const tests = {
@@ -140,8 +164,25 @@ describe('freshness alert with every worker stopped', () => {
             { eval_time: `${staleAt}m`, alertname: 'GoldViewStale', exp_alerts: [] },
             { eval_time: `${staleAt + 1}m`, alertname: 'GoldViewStale', exp_alerts: [staleAlert(staleAt + 1)] },
             { eval_time: `${expiredAt}m`, alertname: 'GoldOnlineViewExpired', exp_alerts: [] },
-            { eval_time: `${expiredAt + 1}m`, alertname: 'GoldOnlineViewExpired', exp_alerts: [{ exp_labels: { severity: 'critical', view: 'user_features' }, exp_annotations: { summary: `user_features: the newest online values are ${humanize((expiredAt + 1) * 60 + T0 - AS_OF)} old, past the view's TTL`, description: 'The feature server answers OUTSIDE_MAX_AGE or NOT_FOUND for every entity of user_features until a newer date is materialized.' } }] },
-            { eval_time: `${staleAt + 1}m`, alertname: 'GoldWorkersDown', exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: { summary: 'No gold worker answers: nothing runs' } }] },
+            {
+              eval_time: `${expiredAt + 1}m`,
+              alertname: 'GoldOnlineViewExpired',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical', view: 'user_features' },
+                  exp_annotations: {
+                    summary: `user_features: the newest online values are ${humanize((expiredAt + 1) * 60 + T0 - AS_OF)} old, past the view's TTL`,
+                    description:
+                      'The feature server answers OUTSIDE_MAX_AGE or NOT_FOUND for every entity of user_features until a newer date is materialized.',
+                  },
+                },
+              ],
+            },
+            {
+              eval_time: `${staleAt + 1}m`,
+              alertname: 'GoldWorkersDown',
+              exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: { summary: 'No gold worker answers: nothing runs' } }],
+            },
           ],
         },
       ],

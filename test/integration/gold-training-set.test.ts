@@ -5,13 +5,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
-import { addDays, dateRange } from '../../src/shared/dates.js';
 import type { FamilyDecl } from '../../src/features/types.js';
-import { commitPartition, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
-import { commitGold, getHistoricalFeatures, TrainingSetInputError, UnreadablePartitionError, type EntitySource } from '../../src/offline/index.js';
+import { commitPartition, type Lake, openLake, paths, readManifest } from '../../src/lake/index.js';
+import { commitGold, type EntitySource, getHistoricalFeatures, TrainingSetInputError, UnreadablePartitionError } from '../../src/offline/index.js';
 import { registerFamily, schemaFromDecl } from '../../src/registry/index.js';
-import { s3LakeUri, tempDir } from '../support/env.js';
+import { addDays, dateRange } from '../../src/shared/dates.js';
 import { runGold } from '../support/cli.js';
+import { s3LakeUri, tempDir } from '../support/env.js';
 
 const DAY = 86_400;
 const base = { owner: 'tests', version: 1, partials: {}, dependsOn: [], sql: () => 'SELECT 1' } as const;
@@ -52,7 +52,9 @@ function dayNo(date: string): number {
 async function commitDay(db: Engine, lake: Lake, decl: FamilyDecl, date: string, select: string, schemaVersion = 1): Promise<void> {
   const file = join(tempDir(), 'staged.parquet');
   const asOf = `TIMESTAMP '${addDays(date, 1)} 00:00:00'`;
-  await db.run(`COPY (SELECT *, ${asOf} AS feature_timestamp, ${asOf} + INTERVAL 1 HOUR AS created_timestamp FROM (${select})) TO ${sqlStr(file)} (FORMAT parquet)`);
+  await db.run(
+    `COPY (SELECT *, ${asOf} AS feature_timestamp, ${asOf} + INTERVAL 1 HOUR AS created_timestamp FROM (${select})) TO ${sqlStr(file)} (FORMAT parquet)`,
+  );
   const stagingPath = paths.staging(decl.name, date, 'fixture');
   await commitPartition(lake, stagingPath, [{ localPath: file }]);
   await commitGold(lake, engine, { family: decl, date, stagingPath, runId: 'fixture', schemaVersion, scratchDir: tempDir() });
@@ -64,7 +66,13 @@ async function writeFixture(db: Engine, lake: Lake): Promise<void> {
   await registerFamily(lake, videos);
   for (const d of dateRange(FIRST, LAST)) {
     const n = dayNo(d);
-    await commitDay(db, lake, users, d, `SELECT 'u' || i AS user_id, ${n} * 10 + i + 0.5 AS watch, CASE WHEN i = 0 THEN NULL ELSE 'cat' || i END AS top, ${n}::BIGINT AS count_7d FROM range(${n % 2 === 1 ? 5 : 4}) t(i)`);
+    await commitDay(
+      db,
+      lake,
+      users,
+      d,
+      `SELECT 'u' || i AS user_id, ${n} * 10 + i + 0.5 AS watch, CASE WHEN i = 0 THEN NULL ELSE 'cat' || i END AS top, ${n}::BIGINT AS count_7d FROM range(${n % 2 === 1 ? 5 : 4}) t(i)`,
+    );
     if (n % 2 === 0) await commitDay(db, lake, videos, d, `SELECT 'v' || i AS video_id, ${n} * 100 + i AS views, ${-n}::BIGINT AS count_7d FROM range(3) t(i)`);
   }
 }
@@ -127,7 +135,17 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
     const r = await getHistoricalFeatures(lake, engine, { entities: file, features: refs, fullFeatureNames: true });
     // users (ttl 2 days): as_of in [02-04 06:00, 02-06 06:00] -> dates 02-04, 02-05; videos (ttl 1 day): 02-05 only, absent.
     expect(r.partitionsRead).toBe(2);
-    expect(r.data).toEqual([{ user_id: 'u1', video_id: 'v1', event_timestamp: new Date('2026-02-06T06:00:00Z'), users_toy__watch: 51.5, users_toy__top: 'cat1', videos_toy__views: null, videos_toy__count_7d: null }]);
+    expect(r.data).toEqual([
+      {
+        user_id: 'u1',
+        video_id: 'v1',
+        event_timestamp: new Date('2026-02-06T06:00:00Z'),
+        users_toy__watch: 51.5,
+        users_toy__top: 'cat1',
+        videos_toy__views: null,
+        videos_toy__count_7d: null,
+      },
+    ]);
   });
 
   it('takes entity rows from a query, and writes Parquet or CSV', async () => {
@@ -135,7 +153,9 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
     const out = join(dir, 'q', 'set.parquet');
     const r = await getHistoricalFeatures(lake, engine, { entities: { sql }, features: ['users_toy:count_7d'], out });
     expect(r).toMatchObject({ rows: 5, path: out, partitionsRead: 2 });
-    expect(await db.all(`SELECT user_id, i, count_7d FROM read_parquet(${sqlStr(out)})`)).toEqual([0, 1, 2, 3, 4].map((i) => ({ user_id: `u${i % 3}`, i, count_7d: i < 12 ? 9 : 10 })));
+    expect(await db.all(`SELECT user_id, i, count_7d FROM read_parquet(${sqlStr(out)})`)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({ user_id: `u${i % 3}`, i, count_7d: i < 12 ? 9 : 10 })),
+    );
     const csv = join(dir, 'q', 'set.csv');
     await getHistoricalFeatures(lake, engine, { entities: { sql }, features: ['users_toy:count_7d'], out: csv });
     expect((await db.all(`SELECT count_7d FROM read_csv(${sqlStr(csv)})`)).map((x) => x.count_7d)).toEqual([9, 9, 9, 9, 9]);
@@ -145,23 +165,36 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, 'user_id,video_id,event_timestamp\n');
     const out = join(dir, 'empty-out.parquet');
-    const r = await getHistoricalFeatures(lake, engine, { entities: { sql: `SELECT * FROM read_csv(${sqlStr(empty)}, types = {'event_timestamp': 'TIMESTAMP'})` }, features: refs, out });
+    const r = await getHistoricalFeatures(lake, engine, {
+      entities: { sql: `SELECT * FROM read_csv(${sqlStr(empty)}, types = {'event_timestamp': 'TIMESTAMP'})` },
+      features: refs,
+      out,
+    });
     expect(r).toMatchObject({ rows: 0, partitionsRead: 0 });
     expect((await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlStr(out)})`)).map((c) => `${c.column_name} ${c.column_type}`)).toEqual([
-      'user_id VARCHAR', 'video_id VARCHAR', 'event_timestamp TIMESTAMP', 'watch DOUBLE', 'top VARCHAR', 'views BIGINT', 'count_7d BIGINT',
+      'user_id VARCHAR',
+      'video_id VARCHAR',
+      'event_timestamp TIMESTAMP',
+      'watch DOUBLE',
+      'top VARCHAR',
+      'views BIGINT',
+      'count_7d BIGINT',
     ]);
   });
 
   it('retrieves every row of the views in a range without entity rows', async () => {
-    const r = await getHistoricalFeatures(lake, engine, { timeRange: { from: '2026-02-03', to: '2026-02-04' }, features: ['users_toy:watch', 'users_toy:count_7d'] });
+    const r = await getHistoricalFeatures(lake, engine, {
+      timeRange: { from: '2026-02-03', to: '2026-02-04' },
+      features: ['users_toy:watch', 'users_toy:count_7d'],
+    });
     expect(r.columns).toEqual(['user_id', 'event_timestamp', 'watch', 'count_7d']);
     expect(r.data!.map((x) => [x.user_id, (x.event_timestamp as Date).toISOString().slice(0, 10), x.watch, x.count_7d])).toEqual([
       ...[0, 1, 2, 3, 4].map((i) => [`u${i}`, '2026-02-04', 30 + i + 0.5, 3]),
       ...[0, 1, 2, 3].map((i) => [`u${i}`, '2026-02-05', 40 + i + 0.5, 4]),
     ]);
-    await expect(getHistoricalFeatures(lake, engine, { timeRange: { from: '2026-02-03', to: '2026-02-04' }, features: ['users_toy:watch', 'videos_toy:views'] })).rejects.toThrow(
-      /same entity keys: users_toy has user_id, videos_toy has video_id/,
-    );
+    await expect(
+      getHistoricalFeatures(lake, engine, { timeRange: { from: '2026-02-03', to: '2026-02-04' }, features: ['users_toy:watch', 'videos_toy:views'] }),
+    ).rejects.toThrow(/same entity keys: users_toy has user_id, videos_toy has video_id/);
   });
 
   it('refuses bad requests with the reason', async () => {
@@ -175,24 +208,66 @@ describe.each(kinds)('training sets on %s', (_kind, root) => {
       writeFileSync(p, text);
       return p;
     };
-    await bad({ entities: entitiesCsv, features: ['nope:watch'] }, /unknown feature view 'nope': not in the registry of lake .* \(registered: users_toy, videos_toy\)/);
-    await bad({ entities: entitiesCsv, features: ['users_toy:nope'] }, /unknown feature 'nope' in view users_toy \(schema version 1; features: watch, top, count_7d\)/);
+    await bad(
+      { entities: entitiesCsv, features: ['nope:watch'] },
+      /unknown feature view 'nope': not in the registry of lake .* \(registered: users_toy, videos_toy\)/,
+    );
+    await bad(
+      { entities: entitiesCsv, features: ['users_toy:nope'] },
+      /unknown feature 'nope' in view users_toy \(schema version 1; features: watch, top, count_7d\)/,
+    );
     await bad({ entities: entitiesCsv, features: ['users_toy.watch'] }, /invalid feature reference 'users_toy.watch': expected family:feature/);
     await bad({ entities: entitiesCsv, features: ['users_toy:watch', 'users_toy:watch'] }, /listed twice/);
     await bad({ entities: entitiesCsv, features: [] }, /no features requested/);
-    await bad({ entities: entitiesCsv, features: ['users_toy:count_7d', 'videos_toy:count_7d'] }, /'count_7d' is requested from both users_toy and videos_toy: use full feature names/);
-    await bad({ entities: csv('nokey.csv', 'video_id,event_timestamp\nv1,2026-02-03\n'), features: refs }, /lacks key column\(s\) user_id needed by users_toy \(columns: video_id, event_timestamp\)/);
-    await bad({ entities: csv('notime.csv', 'user_id,video_id,ts\nu1,v1,2026-02-03\n'), features: refs }, /has no event_timestamp column \(columns: user_id, video_id, ts\)/);
-    await bad({ entities: csv('badtime.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,yesterday\n'), features: ['users_toy:watch'] }, /1 row\(s\) have an unparseable event_timestamp \(first: data row 2, 'yesterday'\)/);
-    await bad({ entities: csv('nulltime.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,\n'), features: ['users_toy:watch'] }, /1 row\(s\) have no event_timestamp \(first: data row 2\)/);
-    await bad({ entities: csv('numtime.csv', 'user_id,event_timestamp\nu1,17\n'), features: ['users_toy:watch'] }, /1 row\(s\) have an unparseable event_timestamp \(first: data row 1, '17'\): expected ISO 8601/);
-    await bad({ entities: { sql: "SELECT 'u1' AS user_id, 17 AS event_timestamp" }, features: ['users_toy:watch'] }, /event_timestamp of the entity query is INTEGER: expected a timestamp/);
-    await bad({ entities: csv('clash.csv', 'user_id,event_timestamp,watch\nu1,2026-02-03,1\n'), features: ['users_toy:watch'] }, /already has a column named 'watch'.*full feature names/);
-    await bad({ entities: csv('internal.csv', 'user_id,event_timestamp,__gold_row\nu1,2026-02-03,1\n'), features: ['users_toy:watch'] }, /names starting with __gold_ are reserved/);
+    await bad(
+      { entities: entitiesCsv, features: ['users_toy:count_7d', 'videos_toy:count_7d'] },
+      /'count_7d' is requested from both users_toy and videos_toy: use full feature names/,
+    );
+    await bad(
+      { entities: csv('nokey.csv', 'video_id,event_timestamp\nv1,2026-02-03\n'), features: refs },
+      /lacks key column\(s\) user_id needed by users_toy \(columns: video_id, event_timestamp\)/,
+    );
+    await bad(
+      { entities: csv('notime.csv', 'user_id,video_id,ts\nu1,v1,2026-02-03\n'), features: refs },
+      /has no event_timestamp column \(columns: user_id, video_id, ts\)/,
+    );
+    await bad(
+      { entities: csv('badtime.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,yesterday\n'), features: ['users_toy:watch'] },
+      /1 row\(s\) have an unparseable event_timestamp \(first: data row 2, 'yesterday'\)/,
+    );
+    await bad(
+      { entities: csv('nulltime.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,\n'), features: ['users_toy:watch'] },
+      /1 row\(s\) have no event_timestamp \(first: data row 2\)/,
+    );
+    await bad(
+      { entities: csv('numtime.csv', 'user_id,event_timestamp\nu1,17\n'), features: ['users_toy:watch'] },
+      /1 row\(s\) have an unparseable event_timestamp \(first: data row 1, '17'\): expected ISO 8601/,
+    );
+    await bad(
+      { entities: { sql: "SELECT 'u1' AS user_id, 17 AS event_timestamp" }, features: ['users_toy:watch'] },
+      /event_timestamp of the entity query is INTEGER: expected a timestamp/,
+    );
+    await bad(
+      { entities: csv('clash.csv', 'user_id,event_timestamp,watch\nu1,2026-02-03,1\n'), features: ['users_toy:watch'] },
+      /already has a column named 'watch'.*full feature names/,
+    );
+    await bad(
+      { entities: csv('internal.csv', 'user_id,event_timestamp,__gold_row\nu1,2026-02-03,1\n'), features: ['users_toy:watch'] },
+      /names starting with __gold_ are reserved/,
+    );
     const binary = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + (i >> 3)) % 256));
-    await bad({ entities: csv('garbage.csv', binary), features: ['users_toy:watch'] }, /cannot read entity file .*garbage\.csv as CSV: Invalid Input Error: Error when sniffing/);
-    await bad({ entities: csv('ragged.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,2026-02-04,extra,more\n'), features: ['users_toy:watch'] }, /has no event_timestamp column/);
-    await bad({ entities: csv('corrupt.parquet', 'PAR1 this is not parquet'), features: ['users_toy:watch'] }, /cannot read entity file .*corrupt\.parquet as Parquet/);
+    await bad(
+      { entities: csv('garbage.csv', binary), features: ['users_toy:watch'] },
+      /cannot read entity file .*garbage\.csv as CSV: Invalid Input Error: Error when sniffing/,
+    );
+    await bad(
+      { entities: csv('ragged.csv', 'user_id,event_timestamp\nu1,2026-02-03\nu2,2026-02-04,extra,more\n'), features: ['users_toy:watch'] },
+      /has no event_timestamp column/,
+    );
+    await bad(
+      { entities: csv('corrupt.parquet', 'PAR1 this is not parquet'), features: ['users_toy:watch'] },
+      /cannot read entity file .*corrupt\.parquet as Parquet/,
+    );
     await bad({ entities: csv('entities.json', '{}'), features: ['users_toy:watch'] }, /unsupported extension '.json' \(expected .csv or .parquet\)/);
     await bad({ entities: join(dir, 'missing.csv'), features: ['users_toy:watch'] }, /entity file .*missing\.csv does not exist/);
     await bad({ entities: { sql: 'SELECT * FROM no_such_table' }, features: ['users_toy:watch'] }, /cannot read the entity query: Catalog Error/);
@@ -247,20 +322,34 @@ describe('entity rows at the edges', () => {
   });
 
   it('refuses event times outside 1900 to 2199, infinity included, with the row and value', async () => {
-    const far = /entity file .*far\.csv: 1 row\(s\) have an out-of-range event_timestamp \(first: data row 2, '2300-01-01 00:00:00'\): expected a time from 1900-01-01 to before 2200-01-01/;
+    const far =
+      /entity file .*far\.csv: 1 row\(s\) have an out-of-range event_timestamp \(first: data row 2, '2300-01-01 00:00:00'\): expected a time from 1900-01-01 to before 2200-01-01/;
     await rejects(file('far.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\nu1,2300-01-01 00:00:00\n'), far);
-    await rejects({ sql: "SELECT 'u1' AS user_id, TIMESTAMP '20260-02-04 01:00:00' AS event_timestamp" }, /the entity query: 1 row\(s\) have an out-of-range event_timestamp \(first: data row 1, '20260-02-04 01:00:00'\)/);
-    await rejects({ sql: "SELECT 'u1' AS user_id, 'infinity'::TIMESTAMP AS event_timestamp" }, /1 row\(s\) have an out-of-range event_timestamp \(first: data row 1, 'infinity'\)/);
+    await rejects(
+      { sql: "SELECT 'u1' AS user_id, TIMESTAMP '20260-02-04 01:00:00' AS event_timestamp" },
+      /the entity query: 1 row\(s\) have an out-of-range event_timestamp \(first: data row 1, '20260-02-04 01:00:00'\)/,
+    );
+    await rejects(
+      { sql: "SELECT 'u1' AS user_id, 'infinity'::TIMESTAMP AS event_timestamp" },
+      /1 row\(s\) have an out-of-range event_timestamp \(first: data row 1, 'infinity'\)/,
+    );
     await rejects({ sql: "SELECT 'u1' AS user_id, DATE '1899-12-31' AS event_timestamp" }, /out-of-range event_timestamp \(first: data row 1, '1899-12-31'\)/);
     // As text, 'infinity' is not ISO 8601 to begin with.
-    await rejects(file('inf.csv', 'user_id,event_timestamp\nu1,infinity\n'), /1 row\(s\) have an unparseable event_timestamp \(first: data row 1, 'infinity'\)/);
-    expect(await watch({ sql: "SELECT 'u1' AS user_id, TIMESTAMP '1900-01-01 00:00:00' AS event_timestamp UNION ALL SELECT 'u1', TIMESTAMP '2199-12-31 23:59:59'" })).toHaveLength(2);
+    await rejects(
+      file('inf.csv', 'user_id,event_timestamp\nu1,infinity\n'),
+      /1 row\(s\) have an unparseable event_timestamp \(first: data row 1, 'infinity'\)/,
+    );
+    expect(
+      await watch({ sql: "SELECT 'u1' AS user_id, TIMESTAMP '1900-01-01 00:00:00' AS event_timestamp UNION ALL SELECT 'u1', TIMESTAMP '2199-12-31 23:59:59'" }),
+    ).toHaveLength(2);
   });
 
   it('counts a UTC offset in timestamp text (text without one is UTC)', async () => {
     // 2026-02-03T01:00:00+02:00 is 02-02 23:00 UTC, before as_of(02-02) = 02-03 00:00: 02-01's row (11.5), not 02-02's (21.5).
     const parquet = join(dir, 'offset.parquet');
-    await db.run(`COPY (SELECT 'u1' AS user_id, '2026-02-03T01:00:00+02:00' AS event_timestamp UNION ALL SELECT 'u1', '2026-02-03 01:00:00') TO ${sqlStr(parquet)} (FORMAT parquet)`);
+    await db.run(
+      `COPY (SELECT 'u1' AS user_id, '2026-02-03T01:00:00+02:00' AS event_timestamp UNION ALL SELECT 'u1', '2026-02-03 01:00:00') TO ${sqlStr(parquet)} (FORMAT parquet)`,
+    );
     expect((await watch(parquet)).map((x) => x.watch)).toEqual([11.5, 21.5]);
     expect((await watch({ sql: "SELECT 'u1' AS user_id, '2026-02-03T01:00:00+02:00' AS event_timestamp" })).map((x) => x.watch)).toEqual([11.5]);
     const csv = file('offset.csv', 'user_id,event_timestamp\nu1,2026-02-03T01:00:00+02:00\nu1,2026-02-03 01:00:00\nu1,2026-02-02T19:30:00-0330\n');
@@ -286,25 +375,50 @@ describe('entity rows at the edges', () => {
       ['2026-02-04T00:00:00.000Z', 31.5],
     ]);
     // Not ISO: DuckDB's sniffer would guess a format for the whole file (02/04/2026 as 2 April).
-    for (const [name, value] of [['us.csv', '02/04/2026 01:00:00'], ['slash.csv', '2026/02/04 01:00:00'], ['words.csv', 'Feb 4 2026 01:00'], ['epoch.csv', '1770166800']]) {
+    for (const [name, value] of [
+      ['us.csv', '02/04/2026 01:00:00'],
+      ['slash.csv', '2026/02/04 01:00:00'],
+      ['words.csv', 'Feb 4 2026 01:00'],
+      ['epoch.csv', '1770166800'],
+    ]) {
       const e = file(name, `user_id,event_timestamp\nu1,${value}\nu2,${value.replace('4', '3')}\n`);
-      await rejects(e, new RegExp(`entity file .*${name.replace('.', '\\.')}: 2 row\\(s\\) have an unparseable event_timestamp \\(first: data row 1, '${value.replace(/[/.]/g, '\\$&')}'\\): expected ISO 8601 text`));
+      await rejects(
+        e,
+        new RegExp(
+          `entity file .*${name.replace('.', '\\.')}: 2 row\\(s\\) have an unparseable event_timestamp \\(first: data row 1, '${value.replace(/[/.]/g, '\\$&')}'\\): expected ISO 8601 text`,
+        ),
+      );
     }
-    await rejects(file('mixed.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\nu1,2026-02-04 01:00:00\nu1,04.02.2026 01:00\n'), /1 row\(s\) have an unparseable event_timestamp \(first: data row 3, '04\.02\.2026 01:00'\)/);
+    await rejects(
+      file('mixed.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\nu1,2026-02-04 01:00:00\nu1,04.02.2026 01:00\n'),
+      /1 row\(s\) have an unparseable event_timestamp \(first: data row 3, '04\.02\.2026 01:00'\)/,
+    );
   });
 
   it('keeps input order whatever the columns are named, and reserves only its own prefix', async () => {
     // An exported data-frame index named rowid, not in input order.
-    const rowid = file('rowid.csv', 'rowid,user_id,event_timestamp,label\n30,u2,2026-02-04 01:00:00,c\n10,u0,2026-02-04 01:00:00,a\n20,u1,2026-02-04 01:00:00,b\n');
-    expect((await watch(rowid)).map((x) => [x.rowid, x.label, x.watch])).toEqual([[30, 'c', 32.5], [10, 'a', 30.5], [20, 'b', 31.5]]);
+    const rowid = file(
+      'rowid.csv',
+      'rowid,user_id,event_timestamp,label\n30,u2,2026-02-04 01:00:00,c\n10,u0,2026-02-04 01:00:00,a\n20,u1,2026-02-04 01:00:00,b\n',
+    );
+    expect((await watch(rowid)).map((x) => [x.rowid, x.label, x.watch])).toEqual([
+      [30, 'c', 32.5],
+      [10, 'a', 30.5],
+      [20, 'b', 31.5],
+    ]);
     const m0 = file('m0.csv', '__m0,__vrow,user_id,event_timestamp\nx,y,u2,2026-02-04 01:00:00\n');
     expect(await watch(m0)).toEqual([{ __m0: 'x', __vrow: 'y', user_id: 'u2', event_timestamp: new Date('2026-02-04T01:00:00Z'), watch: 32.5 }]);
-    await rejects(file('gold-m0.csv', 'user_id,event_timestamp,__GOLD_m0\nu1,2026-02-04 01:00:00,x\n'), /has column '__GOLD_m0': names starting with __gold_ are reserved/);
+    await rejects(
+      file('gold-m0.csv', 'user_id,event_timestamp,__GOLD_m0\nu1,2026-02-04 01:00:00,x\n'),
+      /has column '__GOLD_m0': names starting with __gold_ are reserved/,
+    );
   });
 
   it('keeps the input order of a large file read by several threads', async () => {
     const big = join(dir, 'big.parquet');
-    await db.run(`COPY (SELECT (i * 7919) % 200003 AS id, 'u' || (i % 5) AS user_id, TIMESTAMP '2026-02-04 01:00:00' AS event_timestamp FROM range(200003) t(i)) TO ${sqlStr(big)} (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
+    await db.run(
+      `COPY (SELECT (i * 7919) % 200003 AS id, 'u' || (i % 5) AS user_id, TIMESTAMP '2026-02-04 01:00:00' AS event_timestamp FROM range(200003) t(i)) TO ${sqlStr(big)} (FORMAT parquet, ROW_GROUP_SIZE 5000)`,
+    );
     const r = await getHistoricalFeatures(lake, { threads: 4, memoryLimit: '1GB' }, { entities: big, features: ['users_toy:watch'] });
     const ids = r.data!.map((x) => x.id as number);
     expect(ids.every((id, i) => id === (i * 7919) % 200003)).toBe(true);
@@ -314,7 +428,10 @@ describe('entity rows at the edges', () => {
     const legacy = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
     const schema = schemaFromDecl(users);
     schema.features.push({ ...schema.features[0]!, name: 'rowid' });
-    await legacy.write(paths.join(paths.registry(users.name), 'v1.json'), JSON.stringify({ family: users.name, version: 1, change: 'initial', registeredAt: '2026-01-01T00:00:00Z', diff: null, schema }));
+    await legacy.write(
+      paths.join(paths.registry(users.name), 'v1.json'),
+      JSON.stringify({ family: users.name, version: 1, change: 'initial', registeredAt: '2026-01-01T00:00:00Z', diff: null, schema }),
+    );
     const entities = file('e.csv', 'user_id,event_timestamp\nu1,2026-02-04 01:00:00\n');
     const e = await getHistoricalFeatures(legacy, engine, { entities, features: ['users_toy:watch', 'users_toy:rowid'] }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TrainingSetInputError);
@@ -343,7 +460,8 @@ describe('partitions a request cannot read', () => {
   async function setup(): Promise<{ lake: Lake; entities: string }> {
     const lake = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
     await registerFamily(lake, users);
-    for (const d of ['2026-02-01', '2026-02-02']) await commitDay(db, lake, users, d, `SELECT 'u1' AS user_id, 1.5 AS watch, 'x' AS top, 3::BIGINT AS count_7d`);
+    for (const d of ['2026-02-01', '2026-02-02'])
+      await commitDay(db, lake, users, d, `SELECT 'u1' AS user_id, 1.5 AS watch, 'x' AS top, 3::BIGINT AS count_7d`);
     const entities = join(tempDir(), 'e.csv');
     writeFileSync(entities, 'user_id,event_timestamp\nu1,2026-02-03 06:00:00\n');
     return { lake, entities };
@@ -358,7 +476,12 @@ describe('partitions a request cannot read', () => {
     const { lake, entities } = await setup();
     const v2 = { ...users, version: 2, features: users.features.filter((f) => f.name !== 'top') };
     expect((await registerFamily(lake, v2)).change).toBe('breaking');
-    await unreadable(lake, entities, ['users_toy:watch'], /gold users_toy 2026-02-01 was written with schema version 1, and version 2 between it and the requested version 2 is a breaking change: backfill the date/);
+    await unreadable(
+      lake,
+      entities,
+      ['users_toy:watch'],
+      /gold users_toy 2026-02-01 was written with schema version 1, and version 2 between it and the requested version 2 is a breaking change: backfill the date/,
+    );
     for (const d of ['2026-02-01', '2026-02-02']) await commitDay(db, lake, v2, d, `SELECT 'u1' AS user_id, 2.5 AS watch, 4::BIGINT AS count_7d`, 2);
     const r = await getHistoricalFeatures(lake, engine, { entities, features: ['users_toy:watch'] });
     expect(r.data!.map((x) => x.watch)).toEqual([2.5]);
@@ -372,7 +495,12 @@ describe('partitions a request cannot read', () => {
     // 2026-02-01 (v1) and 2026-02-02 (v2) read together, matched by column name.
     const r = await getHistoricalFeatures(lake, engine, { entities, features: ['users_toy:count_7d', 'users_toy:watch'] });
     expect(r).toMatchObject({ partitionsRead: 2, data: [{ user_id: 'u1', count_7d: 9, watch: 7.5 }] });
-    await unreadable(lake, entities, ['users_toy:added'], /gold users_toy 2026-02-01 was written with schema version 1, which lacks requested feature\(s\) added: backfill the date/);
+    await unreadable(
+      lake,
+      entities,
+      ['users_toy:added'],
+      /gold users_toy 2026-02-01 was written with schema version 1, which lacks requested feature\(s\) added: backfill the date/,
+    );
   });
 
   it('a partition without a schema version, or with one the registry does not have', async () => {
@@ -403,16 +531,44 @@ describe('gold training-set (CLI)', () => {
     const entities = join(tempDir(), 'e.csv');
     writeFileSync(entities, 'user_id,video_id,event_timestamp\nu1,v1,2026-02-03 12:00:00\nu2,v0,2026-02-05 01:00:00\n');
     const out = join(tempDir(), 'train.parquet');
-    const r = await gold(root, 'training-set', '--entities', entities, '--features', 'users_toy:watch,videos_toy:views', '--out', out, '--full-names', '--json');
+    const r = await gold(
+      root,
+      'training-set',
+      '--entities',
+      entities,
+      '--features',
+      'users_toy:watch,videos_toy:views',
+      '--out',
+      out,
+      '--full-names',
+      '--json',
+    );
     expect(r.err).toBe('');
-    expect(JSON.parse(r.out)).toMatchObject({ rows: 2, path: out, partitionsRead: 6, columns: ['user_id', 'video_id', 'event_timestamp', 'users_toy__watch', 'videos_toy__views'] });
+    expect(JSON.parse(r.out)).toMatchObject({
+      rows: 2,
+      path: out,
+      partitionsRead: 6,
+      columns: ['user_id', 'video_id', 'event_timestamp', 'users_toy__watch', 'videos_toy__views'],
+    });
     expect(await db.all(`SELECT users_toy__watch AS w, videos_toy__views AS v FROM read_parquet(${sqlStr(out)})`)).toEqual([
       { w: 21.5, v: 201 },
       { w: 42.5, v: 400 },
     ]);
     const human = await gold(root, 'training-set', '--entities', entities, '--features', 'users_toy:watch', '--out', join(tempDir(), 't.csv'), '--as-known-at');
     expect(human.out).toMatch(/^2 rows -> .*t\.csv \(\d+\.\d\d s, 4 gold partitions read\)\n$/);
-    const range = await gold(root, 'training-set', '--from', '2026-02-09', '--to', '2026-02-10', '--features', 'users_toy:watch', '--out', join(tempDir(), 'r.csv'), '--json');
+    const range = await gold(
+      root,
+      'training-set',
+      '--from',
+      '2026-02-09',
+      '--to',
+      '2026-02-10',
+      '--features',
+      'users_toy:watch',
+      '--out',
+      join(tempDir(), 'r.csv'),
+      '--json',
+    );
     expect(JSON.parse(range.out)).toMatchObject({ rows: 9 });
     db.close();
     await lake.close();

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, sqlList, sqlStr } from '../../src/engine/duckdb.js';
 import type { FamilyDecl } from '../../src/features/types.js';
-import { commitPartition, committedFiles, LakeNotFoundError, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
-import { commitGold, deleteGold, GoldInputError, listGold, type CommitGoldInput } from '../../src/offline/index.js';
+import { commitPartition, committedFiles, type Lake, LakeNotFoundError, openLake, paths, readManifest } from '../../src/lake/index.js';
+import { type CommitGoldInput, commitGold, deleteGold, GoldInputError, listGold } from '../../src/offline/index.js';
 import { registerFamily, SchemaNotFoundError } from '../../src/registry/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 import { toyFamily } from '../support/toy-family.js';
@@ -82,7 +82,9 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
   async function goldRows(l: Lake, date = DATE): Promise<Record<string, unknown>[]> {
     const keys = (await committedFiles(l, paths.gold(toy.name, date)))!;
     const files = await Promise.all(keys.map((k) => l.localFile(k)));
-    return db.all(`SELECT * FROM read_parquet(${sqlList(files)}, file_row_number = true, filename = true, hive_partitioning = false) ORDER BY list_position(${sqlList(files)}, filename), file_row_number`);
+    return db.all(
+      `SELECT * FROM read_parquet(${sqlList(files)}, file_row_number = true, filename = true, hive_partitioning = false) ORDER BY list_position(${sqlList(files)}, filename), file_row_number`,
+    );
   }
 
   it('commits the rows sorted by key, ZSTD-compressed, with the manifest meta', async () => {
@@ -92,7 +94,15 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
     expect(r.contentHash).toMatch(/^[0-9a-f]{32}$/);
     expect(r.files).toHaveLength(1);
     const m = (await readManifest(l, r.goldPath))!;
-    expect(m.meta).toEqual({ family: 'toy_features', date: DATE, rows: 500, schemaVersion: 1, runId: 'run-1', contentHash: r.contentHash, compression: 'zstd' });
+    expect(m.meta).toEqual({
+      family: 'toy_features',
+      date: DATE,
+      rows: 500,
+      schemaVersion: 1,
+      runId: 'run-1',
+      contentHash: r.contentHash,
+      compression: 'zstd',
+    });
     expect(r.files).toEqual(m.files.map((f) => `${r.goldPath}/${f.name}`));
     expect(r.bytes).toBe(m.files.reduce((a, f) => a + f.size, 0));
     const rows = await goldRows(l);
@@ -131,14 +141,16 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
     await commitGold(l, engine, input(staged));
     const snappy = await commitGold(l, engine, input(staged, { compression: 'snappy' }));
     expect(snappy.skipped).toBe(false);
-    expect(await db.all(`SELECT DISTINCT compression FROM parquet_metadata(${sqlStr(await l.localFile(snappy.files[0]!))})`)).toEqual([{ compression: 'SNAPPY' }]);
+    expect(await db.all(`SELECT DISTINCT compression FROM parquet_metadata(${sqlStr(await l.localFile(snappy.files[0]!))})`)).toEqual([
+      { compression: 'SNAPPY' },
+    ]);
     expect((await registerFamily(l, { ...toy, description: 'described anew' })).version).toBe(2);
     const v2 = await commitGold(l, engine, input(staged, { compression: 'snappy', schemaVersion: 2 }));
     expect(v2).toMatchObject({ skipped: false, contentHash: snappy.contentHash });
     expect((await readManifest(l, v2.goldPath))!.meta.schemaVersion).toBe(2);
   });
 
-  it('records extra meta; a change of it is a rewrite, and it cannot override the writer\'s fields', async () => {
+  it("records extra meta; a change of it is a rewrite, and it cannot override the writer's fields", async () => {
     const l = await newLake();
     const staged = await stage(l, 'run-1');
     const first = await commitGold(l, engine, input(staged, { extraMeta: { codeVersion: 'abc', rows: -1 } }));
@@ -166,9 +178,9 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
     expect(r).toMatchObject({ rows: 0, skipped: false });
     expect(r.files).toHaveLength(1);
     const file = await l.localFile(r.files[0]!);
-    expect((await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlStr(file)}, hive_partitioning = false)`)).map((c) => `${c.column_name} ${c.column_type}`)).toEqual([
-      'user_id VARCHAR', 'a DOUBLE', 'b BIGINT', 'c VARCHAR', 'feature_timestamp TIMESTAMP', 'created_timestamp TIMESTAMP',
-    ]);
+    expect(
+      (await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlStr(file)}, hive_partitioning = false)`)).map((c) => `${c.column_name} ${c.column_type}`),
+    ).toEqual(['user_id VARCHAR', 'a DOUBLE', 'b BIGINT', 'c VARCHAR', 'feature_timestamp TIMESTAMP', 'created_timestamp TIMESTAMP']);
     expect((await commitGold(l, engine, input(await stage(l, 'empty-2', { rows: 0 })))).skipped).toBe(true);
   });
 
@@ -186,7 +198,9 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
         try {
           const keys = (await committedFiles(reader, paths.gold(toy.name, DATE)))!;
           const files = await Promise.all(keys.map((k) => reader.localFile(k)));
-          const s = await db.one<{ n: number; odd: number }>(`SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE b % 10 = 1)::BIGINT AS odd FROM read_parquet(${sqlList(files)})`);
+          const s = await db.one<{ n: number; odd: number }>(
+            `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE b % 10 = 1)::BIGINT AS odd FROM read_parquet(${sqlList(files)})`,
+          );
           seen.push(`${s.n}/${s.odd}`);
         } catch (e) {
           // Files older than the previous commit are removed: a reader that slept through two commits re-reads the manifest.
@@ -204,21 +218,33 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
 
   it('refuses staged input it cannot commit, with the reason', async () => {
     const l = await newLake();
-    await expect(commitGold(l, engine, input(paths.staging(toy.name, DATE, 'never')))).rejects.toThrow(/staged partition staging\/toy_features\/feature_date=2026-03-01\/run=never is not committed/);
+    await expect(commitGold(l, engine, input(paths.staging(toy.name, DATE, 'never')))).rejects.toThrow(
+      /staged partition staging\/toy_features\/feature_date=2026-03-01\/run=never is not committed/,
+    );
     const noC = await stage(l, 'no-c', { select: `'u' || i AS user_id, 1.0 AS a, 1 AS b, ${AS_OF} AS feature_timestamp, ${AS_OF} AS created_timestamp` });
     await expect(commitGold(l, engine, input(noC))).rejects.toThrow(/lacks column\(s\) c$/);
-    const offGrid = await stage(l, 'off', { select: `'u' || i AS user_id, 1.0 AS a, 1 AS b, 'x' AS c, TIMESTAMP '2026-03-01' AS feature_timestamp, ${AS_OF} AS created_timestamp` });
-    await expect(commitGold(l, engine, input(offGrid))).rejects.toThrow(/500 staged row\(s\) of toy_features for 2026-03-01 have a feature_timestamp other than as_of/);
-    const noCreated = await stage(l, 'nocreated', { select: `'u' || i AS user_id, 1.0 AS a, 1 AS b, 'x' AS c, ${AS_OF} AS feature_timestamp, NULL::TIMESTAMP AS created_timestamp` });
+    const offGrid = await stage(l, 'off', {
+      select: `'u' || i AS user_id, 1.0 AS a, 1 AS b, 'x' AS c, TIMESTAMP '2026-03-01' AS feature_timestamp, ${AS_OF} AS created_timestamp`,
+    });
+    await expect(commitGold(l, engine, input(offGrid))).rejects.toThrow(
+      /500 staged row\(s\) of toy_features for 2026-03-01 have a feature_timestamp other than as_of/,
+    );
+    const noCreated = await stage(l, 'nocreated', {
+      select: `'u' || i AS user_id, 1.0 AS a, 1 AS b, 'x' AS c, ${AS_OF} AS feature_timestamp, NULL::TIMESTAMP AS created_timestamp`,
+    });
     await expect(commitGold(l, engine, input(noCreated))).rejects.toThrow(/have no created_timestamp/);
-    const badType = await stage(l, 'badtype', { select: `'u' || i AS user_id, 1.0 AS a, 'not a number' AS b, 'x' AS c, ${AS_OF} AS feature_timestamp, ${AS_OF} AS created_timestamp` });
+    const badType = await stage(l, 'badtype', {
+      select: `'u' || i AS user_id, 1.0 AS a, 'not a number' AS b, 'x' AS c, ${AS_OF} AS feature_timestamp, ${AS_OF} AS created_timestamp`,
+    });
     await expect(commitGold(l, engine, input(badType))).rejects.toThrow(/Conversion Error/);
     const good = await stage(l, 'good');
     await expect(commitGold(l, engine, input(good, { schemaVersion: 3 }))).rejects.toBeInstanceOf(SchemaNotFoundError);
     await registerFamily(l, { ...toy, features: [...toy.features, { name: 'd', type: 'DOUBLE', description: 'd' }] });
     const wrongVersion = commitGold(l, engine, input(good, { schemaVersion: 2 }));
     await expect(wrongVersion).rejects.toBeInstanceOf(GoldInputError);
-    await expect(commitGold(l, engine, input(good, { schemaVersion: 2 }))).rejects.toThrow(/schema version 2 of toy_features does not describe the declaration's columns/);
+    await expect(commitGold(l, engine, input(good, { schemaVersion: 2 }))).rejects.toThrow(
+      /schema version 2 of toy_features does not describe the declaration's columns/,
+    );
     await expect(commitGold(l, engine, input(good, { compression: 'gzip' as 'zstd' }))).rejects.toThrow(/unknown compression 'gzip'/);
     await expect(commitGold(l, engine, input(good, { date: '2026-02-30' }))).rejects.toThrow(/invalid date '2026-02-30'/);
     expect(await readManifest(l, paths.gold(toy.name, DATE))).toBeNull();
@@ -230,7 +256,9 @@ describe.each(kinds)('gold writer on %s', (_kind, root) => {
     for (const [i, d] of dates.entries()) {
       const prefix = paths.staging(toy.name, d, 'r');
       const file = join(tempDir(), 'x.parquet');
-      await db.run(`COPY (SELECT 'u' || i AS user_id, 1.0 AS a, i AS b, 'x' AS c, TIMESTAMP '${d}' + INTERVAL 1 DAY AS feature_timestamp, now()::TIMESTAMP AS created_timestamp FROM range(${i + 1}) t(i)) TO ${sqlStr(file)} (FORMAT parquet)`);
+      await db.run(
+        `COPY (SELECT 'u' || i AS user_id, 1.0 AS a, i AS b, 'x' AS c, TIMESTAMP '${d}' + INTERVAL 1 DAY AS feature_timestamp, now()::TIMESTAMP AS created_timestamp FROM range(${i + 1}) t(i)) TO ${sqlStr(file)} (FORMAT parquet)`,
+      );
       await commitPartition(l, prefix, [{ localPath: file }]);
       await commitGold(l, engine, { family: toy, date: d, stagingPath: prefix, runId: 'r', schemaVersion: 1, scratchDir: scratch });
     }

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { commitPartition, COMMIT_MARKER, openLake } from '../../src/lake/index.js';
+import { COMMIT_MARKER, commitPartition, openLake } from '../../src/lake/index.js';
 import { tempDir } from '../support/env.js';
 
 const calls: string[] = [];

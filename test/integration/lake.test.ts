@@ -1,9 +1,19 @@
 // The lake contract, run against a local folder and the real S3 server (SeaweedFS).
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commitPartition, committedFiles, COMMIT_MARKER, deletePartition, LakeNotFoundError, openLake, readManifest, UnsafeKeyError, type Lake } from '../../src/lake/index.js';
+import {
+  COMMIT_MARKER,
+  commitPartition,
+  committedFiles,
+  deletePartition,
+  type Lake,
+  LakeNotFoundError,
+  openLake,
+  readManifest,
+  UnsafeKeyError,
+} from '../../src/lake/index.js';
 import type { S3Lake } from '../../src/lake/s3-lake.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
@@ -151,11 +161,12 @@ describe.each(kinds)('lake on %s', (_kind, make) => {
     const l = lake();
     const dir = tempDir();
     const prefix = 'gold/f/feature_date=2026-01-03';
-    const staged = (label: string) => [0, 1].map((i) => {
-      const p = join(dir, `${label}-${i}.parquet`);
-      writeFileSync(p, `${label}-${i}`);
-      return { localPath: p };
-    });
+    const staged = (label: string) =>
+      [0, 1].map((i) => {
+        const p = join(dir, `${label}-${i}.parquet`);
+        writeFileSync(p, `${label}-${i}`);
+        return { localPath: p };
+      });
     await commitPartition(l, prefix, staged('old'));
     // A uploads its files, then is slow to write its marker; B commits whole meanwhile, then A ends.
     let releaseA!: () => void;

@@ -4,14 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
-import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import { withMetrics } from '../../src/online/open.js';
+import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { OnlineStore } from '../../src/online/store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
 import { tempDir } from '../support/env.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const view = (name: string, version = 1, ttlSeconds = 3600): OnlineViewSpec => ({ name, version, keys: ['user_id'], ttlSeconds, features: [{ name: 'x', type: 'BIGINT' }] });
+const view = (name: string, version = 1, ttlSeconds = 3600): OnlineViewSpec => ({
+  name,
+  version,
+  keys: ['user_id'],
+  ttlSeconds,
+  features: [{ name: 'x', type: 'BIGINT' }],
+});
 const prefix = `gold-test-latest-${randomBytes(4).toString('hex')}:`;
 
 describe.each([
@@ -34,7 +40,10 @@ describe.each([
   it('is the greatest timestamp written: an older write does not lower it, a restatement keeps it', async () => {
     const v = view('fresh');
     expect(await store.latestFeatureTimestamp(v)).toBeUndefined();
-    await store.writeBatch(v, [{ entityKey: 'u1', featureTimestamp: now - 60_000, values: [1] }, { entityKey: 'u2', featureTimestamp: now - 30_000, values: [2] }]);
+    await store.writeBatch(v, [
+      { entityKey: 'u1', featureTimestamp: now - 60_000, values: [1] },
+      { entityKey: 'u2', featureTimestamp: now - 30_000, values: [2] },
+    ]);
     expect(await store.latestFeatureTimestamp(v)).toBe(now - 30_000);
     await store.writeBatch(v, [{ entityKey: 'u3', featureTimestamp: now - 120_000, values: [3] }]);
     expect(await store.latestFeatureTimestamp(v)).toBe(now - 30_000);

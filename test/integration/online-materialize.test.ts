@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqlStr, withEngine, type EngineOptions } from '../../src/engine/duckdb.js';
+import { type EngineOptions, sqlStr, withEngine } from '../../src/engine/duckdb.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
-import { materializeParquet, MaterializeError, MaterializeInputError, type MaterializeCheckpoint } from '../../src/online/materialize.js';
+import { type MaterializeCheckpoint, MaterializeError, MaterializeInputError, materializeParquet } from '../../src/online/materialize.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { EncodedRow, OnlineStore, WriteResult } from '../../src/online/store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
@@ -65,7 +65,15 @@ async function partition(name: string, at: number, createdAt: number, salt: numb
 }
 
 function expected(i: number, at: number, salt: number): unknown[] {
-  return [i * 1.5 + salt, i + salt, i % 3 === 0 ? null : `cat${i % 5}`, new Date(at - i * 1000), [i / 4, salt], i % 2 === 0 ? [`a|${i}`, 'x"y'] : [], i % 7 === 0 ? null : i / ROWS];
+  return [
+    i * 1.5 + salt,
+    i + salt,
+    i % 3 === 0 ? null : `cat${i % 5}`,
+    new Date(at - i * 1000),
+    [i / 4, salt],
+    i % 2 === 0 ? [`a|${i}`, 'x"y'] : [],
+    i % 7 === 0 ? null : i / ROWS,
+  ];
 }
 
 const allKeys = Array.from({ length: ROWS }, (_, i) => `u${i}`);
@@ -206,7 +214,12 @@ describe.each(makers)('materialization into the %s store', (_kind, make) => {
           CROSS JOIN (SELECT ${ts(D2)} AS feature_timestamp, ${ts(D2)} AS created_timestamp)) TO ${sqlStr(path)} (FORMAT parquet)`),
     );
     expect(await materializeParquet(store, pairView, [path], { engine: ENGINE })).toMatchObject({ rows: 3, written: 3 });
-    const keys = [['user_features', 'watch|time'], ['user|features', 'watch'], ['a\\', '|b'], ['user_features', 'watch']].map(encodeEntityKey);
+    const keys = [
+      ['user_features', 'watch|time'],
+      ['user|features', 'watch'],
+      ['a\\', '|b'],
+      ['user_features', 'watch'],
+    ].map(encodeEntityKey);
     const [rows] = await store.read([{ view: pairView, entityKeys: keys }], NOW);
     expect(rows!.map((r) => r.values[0])).toEqual([1.5, 2.5, 3.5, null]);
   });
@@ -226,7 +239,9 @@ describe.each(makers)('materialization into the %s store', (_kind, make) => {
     expect((await readAll(store, view, ['u1']))[0]!.status).toBe('not_found');
     // An INTEGER column for a BIGINT feature is stored alike.
     const narrower = join(dir, 'narrower.parquet');
-    await withEngine(ENGINE, (db) => db.run(`COPY (SELECT * REPLACE (CAST(video_count_7d AS INTEGER) AS video_count_7d) FROM ${sqlStr(d1)}) TO ${sqlStr(narrower)} (FORMAT parquet)`));
+    await withEngine(ENGINE, (db) =>
+      db.run(`COPY (SELECT * REPLACE (CAST(video_count_7d AS INTEGER) AS video_count_7d) FROM ${sqlStr(d1)}) TO ${sqlStr(narrower)} (FORMAT parquet)`),
+    );
     expect(await materializeParquet(store, view, [narrower], { engine: ENGINE })).toMatchObject({ written: ROWS });
     expect((await readAll(store, view, ['u1']))[0]!.values).toEqual(expected(1, D1, 1));
   });
@@ -235,17 +250,27 @@ describe.each(makers)('materialization into the %s store', (_kind, make) => {
     const store = open();
     await expect(materializeParquet(store, view, [join(dir, 'nope.parquet')], { engine: ENGINE })).rejects.toThrow(/no such file: .*nope\.parquet/);
     await expect(materializeParquet(store, view, [], { engine: ENGINE })).rejects.toThrow(MaterializeError);
-    const missingFeature = materializeParquet(store, { ...view, features: [...view.features, { name: 'missing_feature', type: 'DOUBLE' }] }, [d1], { engine: ENGINE });
+    const missingFeature = materializeParquet(store, { ...view, features: [...view.features, { name: 'missing_feature', type: 'DOUBLE' }] }, [d1], {
+      engine: ENGINE,
+    });
     await expect(missingFeature).rejects.toThrow(/lack column\(s\) missing_feature/);
     await expect(missingFeature).rejects.toThrow(MaterializeInputError);
     const nullKeys = join(dir, 'null-keys.parquet');
-    await withEngine(ENGINE, (db) => db.run(`COPY (SELECT CASE WHEN user_id = 'u3' THEN NULL ELSE user_id END AS user_id, * EXCLUDE (user_id) FROM ${sqlStr(d1)}) TO ${sqlStr(nullKeys)} (FORMAT parquet)`));
+    await withEngine(ENGINE, (db) =>
+      db.run(
+        `COPY (SELECT CASE WHEN user_id = 'u3' THEN NULL ELSE user_id END AS user_id, * EXCLUDE (user_id) FROM ${sqlStr(d1)}) TO ${sqlStr(nullKeys)} (FORMAT parquet)`,
+      ),
+    );
     await expect(materializeParquet(store, view, [nullKeys], { engine: ENGINE })).rejects.toThrow(/1 row\(s\) have a null entity key \(user_id\)/);
     const early = join(dir, 'early.parquet');
-    await withEngine(ENGINE, (db) => db.run(`COPY (SELECT * REPLACE (TIMESTAMP '1960-01-01' AS created_timestamp) FROM ${sqlStr(d1)}) TO ${sqlStr(early)} (FORMAT parquet)`));
+    await withEngine(ENGINE, (db) =>
+      db.run(`COPY (SELECT * REPLACE (TIMESTAMP '1960-01-01' AS created_timestamp) FROM ${sqlStr(d1)}) TO ${sqlStr(early)} (FORMAT parquet)`),
+    );
     await expect(materializeParquet(store, view, [early], { engine: ENGINE })).rejects.toThrow(/between 1970 and 2286/);
     const foreign = { load: async () => ROWS + 1, save: async () => undefined };
-    await expect(materializeParquet(store, view, [d1], { engine: ENGINE, checkpoint: foreign })).rejects.toThrow(/checkpoint says 2501 rows done but the files hold 2500/);
+    await expect(materializeParquet(store, view, [d1], { engine: ENGINE, checkpoint: foreign })).rejects.toThrow(
+      /checkpoint says 2501 rows done but the files hold 2500/,
+    );
     await expect(materializeParquet(store, view, [d1], { engine: ENGINE, chunkRows: 0 })).rejects.toThrow(/chunkRows/);
   });
 });

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
+import { openOnlineStore } from '../../src/online/open.js';
 import { encodeRecord, RecordEncodingError } from '../../src/online/record.js';
 import { encodeCommand, RedisBulkConnection } from '../../src/online/redis-bulk.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
-import { openOnlineStore } from '../../src/online/open.js';
 import type { OnlineStore } from '../../src/online/store.js';
-import { goldMetrics } from '../../src/monitoring/metrics.js';
 import { OnlineViewError, type OnlineViewSpec } from '../../src/online/view.js';
 import { tempDir } from '../support/env.js';
 import { startRedis, testCertificates } from '../support/servers.js';
@@ -50,7 +50,13 @@ const pairView: OnlineViewSpec = {
   features: [{ name: 'plays', type: 'BIGINT' }],
 };
 
-const simple = (name: string, version = 1, ttlSeconds = 3600): OnlineViewSpec => ({ name, version, keys: ['user_id'], ttlSeconds, features: [{ name: 'x', type: 'BIGINT' }] });
+const simple = (name: string, version = 1, ttlSeconds = 3600): OnlineViewSpec => ({
+  name,
+  version,
+  keys: ['user_id'],
+  ttlSeconds,
+  features: [{ name: 'x', type: 'BIGINT' }],
+});
 
 const redisPrefix = `gold-test-online-${randomBytes(4).toString('hex')}:`;
 const implementations: [string, () => OnlineStore][] = [
@@ -69,12 +75,33 @@ describe.each(implementations)('%s online store', (kind, make) => {
     await store.ping();
   });
   afterAll(async () => {
-    for (const v of [everyType, pairView, simple('guard'), simple('ttl_edge'), simple('versioned', 1), simple('versioned', 2), simple('dups'), simple('expired', 1, 60)]) await store.deleteView(v);
+    for (const v of [
+      everyType,
+      pairView,
+      simple('guard'),
+      simple('ttl_edge'),
+      simple('versioned', 1),
+      simple('versioned', 2),
+      simple('dups'),
+      simple('expired', 1, 60),
+    ])
+      await store.deleteView(v);
     await store.close();
   });
 
   it('round-trips every type, nulls, lists, timestamps, non-finite floats and awkward strings', async () => {
-    const full = [1234.5678, 42, 'comedy "quoted" | é ✓', new Date('2025-06-01T12:34:56.789Z'), [0.5, -1.25, 0], ['a', 'b|c', ''], true, '2024-02-29', Number.NaN, [new Date('2025-06-01T00:00:00Z'), null]];
+    const full = [
+      1234.5678,
+      42,
+      'comedy "quoted" | é ✓',
+      new Date('2025-06-01T12:34:56.789Z'),
+      [0.5, -1.25, 0],
+      ['a', 'b|c', ''],
+      true,
+      '2024-02-29',
+      Number.NaN,
+      [new Date('2025-06-01T00:00:00Z'), null],
+    ];
     const nulls = [null, null, null, null, null, null, null, null, null, null];
     const edgy = [Number.POSITIVE_INFINITY, -9_007_199_254_740_991, '', new Date(0), [], [], false, '1970-01-01', Number.NEGATIVE_INFINITY, []];
     const ts = now - HOUR_MS / 2;
@@ -96,7 +123,9 @@ describe.each(implementations)('%s online store', (kind, make) => {
   it('reads a subset of features in the order asked, and refuses an unknown feature', async () => {
     const [rows] = await store.read([{ view: everyType, entityKeys: ['full'], features: ['tags', 'plays'] }], now);
     expect(rows![0]!.values).toEqual([['a', 'b|c', ''], 42]);
-    await expect(store.read([{ view: everyType, entityKeys: ['full'], features: ['nope'] }], now)).rejects.toThrow(/unknown feature 'nope' in view user_features/);
+    await expect(store.read([{ view: everyType, entityKeys: ['full'], features: ['nope'] }], now)).rejects.toThrow(
+      /unknown feature 'nope' in view user_features/,
+    );
   });
 
   it('never lets an older date overwrite a newer one, in any order, within or across batches', async () => {
@@ -106,12 +135,17 @@ describe.each(implementations)('%s online store', (kind, make) => {
     expect(await store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: t2, values: [2] }])).toMatchObject({ written: 1, skippedOlder: 0 });
     expect(await store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: t1, values: [1] }])).toMatchObject({ written: 0, skippedOlder: 1 });
     // Newer first then older, for one entity inside one batch.
-    expect(await store.writeBatch(v, [
-      { entityKey: 'b', featureTimestamp: t2, values: [2] },
-      { entityKey: 'b', featureTimestamp: t1, values: [1] },
-    ])).toMatchObject({ written: 1, skippedOlder: 1 });
+    expect(
+      await store.writeBatch(v, [
+        { entityKey: 'b', featureTimestamp: t2, values: [2] },
+        { entityKey: 'b', featureTimestamp: t1, values: [1] },
+      ]),
+    ).toMatchObject({ written: 1, skippedOlder: 1 });
     const [rows] = await store.read([{ view: v, entityKeys: ['a', 'b'] }], now);
-    expect(rows!.map((r) => [r.values[0], r.featureTimestamp])).toEqual([[2, t2], [2, t2]]);
+    expect(rows!.map((r) => [r.values[0], r.featureTimestamp])).toEqual([
+      [2, t2],
+      [2, t2],
+    ]);
   });
 
   it('restates at an equal feature timestamp, unless the stored row was created later', async () => {
@@ -120,7 +154,10 @@ describe.each(implementations)('%s online store', (kind, make) => {
     await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 30_000, values: [1] }]);
     expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 30_000, values: [2] }])).toMatchObject({ written: 1 });
     expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, values: [3] }])).toMatchObject({ written: 1 });
-    expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 40_000, values: [4] }])).toMatchObject({ written: 0, skippedOlder: 1 });
+    expect(await store.writeBatch(v, [{ entityKey: 'c', featureTimestamp: t, createdTimestamp: now - 40_000, values: [4] }])).toMatchObject({
+      written: 0,
+      skippedOlder: 1,
+    });
     const [rows] = await store.read([{ view: v, entityKeys: ['c'] }], now);
     expect(rows![0]!.values).toEqual([3]);
   });
@@ -138,10 +175,16 @@ describe.each(implementations)('%s online store', (kind, make) => {
 
   it('does not write rows already past their TTL', async () => {
     const v = simple('expired', 1, 60);
-    expect(await store.writeBatch(v, [
-      { entityKey: 'old', featureTimestamp: now - 61_000, values: [1] },
-      { entityKey: 'fresh', featureTimestamp: now - 59_000, values: [2] },
-    ], now)).toEqual({ written: 1, skippedOlder: 0, skippedExpired: 1 });
+    expect(
+      await store.writeBatch(
+        v,
+        [
+          { entityKey: 'old', featureTimestamp: now - 61_000, values: [1] },
+          { entityKey: 'fresh', featureTimestamp: now - 59_000, values: [2] },
+        ],
+        now,
+      ),
+    ).toEqual({ written: 1, skippedOlder: 0, skippedExpired: 1 });
     const [rows] = await store.read([{ view: v, entityKeys: ['old', 'fresh'] }], now);
     expect(rows!.map((r) => r.status)).toEqual(['not_found', 'present']);
   });
@@ -149,13 +192,19 @@ describe.each(implementations)('%s online store', (kind, make) => {
   it('reads many entities of several views in one call, with not_found for the absent ones', async () => {
     const v = simple('guard');
     const pairs = Array.from({ length: 60 }, (_, i) => encodeEntityKey([`u${i}`, `v|${i}`]));
-    await store.writeBatch(pairView, pairs.filter((_, i) => i % 2 === 0).map((entityKey, i) => ({ entityKey, featureTimestamp: now - 1000, values: [i] })));
+    await store.writeBatch(
+      pairView,
+      pairs.filter((_, i) => i % 2 === 0).map((entityKey, i) => ({ entityKey, featureTimestamp: now - 1000, values: [i] })),
+    );
     const sendCommand = store instanceof RedisOnlineStore ? vi.spyOn(store.redis, 'sendCommand') : undefined;
-    const [pairRows, guardRows, everyRows] = await store.read([
-      { view: pairView, entityKeys: pairs },
-      { view: v, entityKeys: ['a', 'zz'] },
-      { view: everyType, entityKeys: ['nulls', 'missing'], features: ['plays'] },
-    ], now);
+    const [pairRows, guardRows, everyRows] = await store.read(
+      [
+        { view: pairView, entityKeys: pairs },
+        { view: v, entityKeys: ['a', 'zz'] },
+        { view: everyType, entityKeys: ['nulls', 'missing'], features: ['plays'] },
+      ],
+      now,
+    );
     if (sendCommand) {
       expect(sendCommand.mock.calls.map(([c]) => c.name)).toEqual(['mget']);
       sendCommand.mockRestore();
@@ -171,20 +220,36 @@ describe.each(implementations)('%s online store', (kind, make) => {
   it('keeps view versions apart and deletes one without touching the other', async () => {
     const v1 = simple('versioned', 1);
     const v2 = simple('versioned', 2);
-    await store.writeBatch(v1, [{ entityKey: 'k', featureTimestamp: now - 1000, values: [1] }, { entityKey: 'k2', featureTimestamp: now - 1000, values: [1] }]);
+    await store.writeBatch(v1, [
+      { entityKey: 'k', featureTimestamp: now - 1000, values: [1] },
+      { entityKey: 'k2', featureTimestamp: now - 1000, values: [1] },
+    ]);
     await store.writeBatch(v2, [{ entityKey: 'k', featureTimestamp: now - 1000, values: [2] }]);
     expect(await store.deleteView(v1)).toBe(2);
-    const [r1, r2] = await store.read([{ view: v1, entityKeys: ['k'] }, { view: v2, entityKeys: ['k'] }], now);
+    const [r1, r2] = await store.read(
+      [
+        { view: v1, entityKeys: ['k'] },
+        { view: v2, entityKeys: ['k'] },
+      ],
+      now,
+    );
     expect(r1![0]!.status).toBe('not_found');
     expect(r2![0]!.values).toEqual([2]);
   });
 
   it('refuses values that do not fit the declared types, naming the feature, and writes nothing', async () => {
     const v = simple('dups');
-    await expect(store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: now, values: [1] }, { entityKey: 'b', featureTimestamp: now, values: ['x'] }])).rejects.toThrow(/view dups, feature x: string "x" is not a valid integer value/);
+    await expect(
+      store.writeBatch(v, [
+        { entityKey: 'a', featureTimestamp: now, values: [1] },
+        { entityKey: 'b', featureTimestamp: now, values: ['x'] },
+      ]),
+    ).rejects.toThrow(/view dups, feature x: string "x" is not a valid integer value/);
     await expect(store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: now, values: [1, 2] }])).rejects.toThrow(RecordEncodingError);
     await expect(store.writeBatch(v, [{ entityKey: 'a', featureTimestamp: -5, values: [1] }])).rejects.toThrow(/featureTimestamp must be a whole number/);
-    await expect(store.writeBatch(everyType, [{ entityKey: 'a', featureTimestamp: now, values: [1, 1, 'x', 'yesterday', [], [], true, '2024-01-01', 1, []] }])).rejects.toThrow(/feature last_seen: string "yesterday" is not a valid timestamp value/);
+    await expect(
+      store.writeBatch(everyType, [{ entityKey: 'a', featureTimestamp: now, values: [1, 1, 'x', 'yesterday', [], [], true, '2024-01-01', 1, []] }]),
+    ).rejects.toThrow(/feature last_seen: string "yesterday" is not a valid timestamp value/);
     const [rows] = await store.read([{ view: v, entityKeys: ['a'] }], now);
     expect(rows![0]!.status).toBe('not_found');
   });
@@ -243,7 +308,10 @@ describe('Redis specifics', () => {
     expect(await store.deleteView(v)).toBe(40);
   });
 
-  it.each([['script calls', 0], ['bulk writes of 2 rows a transaction', 1]])('keeps a watermark per view version: the newest header written, never lowered, removed with the view (%s)', async (_, bulk) => {
+  it.each([
+    ['script calls', 0],
+    ['bulk writes of 2 rows a transaction', 1],
+  ])('keeps a watermark per view version: the newest header written, never lowered, removed with the view (%s)', async (_, bulk) => {
     const w = bulk ? new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, bulkMinRows: 1, keysPerScriptCall: 2 }) : store;
     const v = simple(bulk ? 'mark_bulk' : 'mark');
     const ts = Date.now() - 10_000;
@@ -275,7 +343,11 @@ describe('Redis specifics', () => {
     const request = RedisBulkConnection.prototype.request;
     let execs = 0;
     // Another writer raises the watermark right after the first transaction.
-    const spy = vi.spyOn(RedisBulkConnection.prototype, 'request').mockImplementation(async function (this: RedisBulkConnection, payload: Buffer, count: number) {
+    const spy = vi.spyOn(RedisBulkConnection.prototype, 'request').mockImplementation(async function (
+      this: RedisBulkConnection,
+      payload: Buffer,
+      count: number,
+    ) {
       const replies = await request.call(this, payload, count);
       if (payload.includes('EXEC') && ++execs === 1) await admin.set(w.watermarkKey(v), high);
       return replies;
@@ -295,7 +367,10 @@ describe('Redis specifics', () => {
     }
   });
 
-  it.each([['script calls', 0], ['bulk writes on concurrent connections', 1]])('ends in the newest row per entity whatever order concurrent writers interleave in (random batches, %s)', async (_, bulk) => {
+  it.each([
+    ['script calls', 0],
+    ['bulk writes on concurrent connections', 1],
+  ])('ends in the newest row per entity whatever order concurrent writers interleave in (random batches, %s)', async (_, bulk) => {
     const writer = bulk ? new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, bulkMinRows: 1 }) : store;
     const v = simple(bulk ? 'race_bulk' : 'race');
     const base = Date.now() - 100_000;
@@ -306,14 +381,19 @@ describe('Redis specifics', () => {
       const batches = Array.from({ length: 6 }, () => {
         const day = Math.floor(Math.random() * 4);
         const mixed = Math.random() < 0.3;
-        return keys.filter(() => Math.random() < 0.6).map((entityKey) => {
-          const d = mixed ? Math.floor(Math.random() * 4) : day;
-          return { entityKey, featureTimestamp: base + d * 1000, createdTimestamp: base + d * 1000, values: [d] };
-        });
+        return keys
+          .filter(() => Math.random() < 0.6)
+          .map((entityKey) => {
+            const d = mixed ? Math.floor(Math.random() * 4) : day;
+            return { entityKey, featureTimestamp: base + d * 1000, createdTimestamp: base + d * 1000, values: [d] };
+          });
       });
       await Promise.all(batches.map((b) => writer.writeBatch(v, b)));
       const expected = keys.map((k) => {
-        const days = batches.flat().filter((r) => r.entityKey === k).map((r) => r.values[0]!);
+        const days = batches
+          .flat()
+          .filter((r) => r.entityKey === k)
+          .map((r) => r.values[0]!);
         return days.length > 0 ? Math.max(...days) : null;
       });
       const [read] = await writer.read([{ view: v, entityKeys: keys }]);
@@ -331,7 +411,11 @@ describe('Redis specifics', () => {
       const ts = Date.now() - 10_000;
       await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [2] }]);
       await direct.unlink(own.watermarkKey(v)); // as an eviction would
-      expect(await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts - 1000, values: [1] }])).toEqual({ written: 0, skippedOlder: 1, skippedExpired: 0 });
+      expect(await own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts - 1000, values: [1] }])).toEqual({
+        written: 0,
+        skippedOlder: 1,
+        skippedExpired: 0,
+      });
       const [read] = await own.read([{ view: v, entityKeys: ['a'] }]);
       expect(read![0]!.values).toEqual([2]);
     } finally {
@@ -341,7 +425,10 @@ describe('Redis specifics', () => {
     }
   });
 
-  it.each([['script calls', 0], ['bulk writes', 1]])('compares every row when the watermark is missing, and rebuilds it from the view\'s keys before trusting it again (%s)', async (_, bulk) => {
+  it.each([
+    ['script calls', 0],
+    ['bulk writes', 1],
+  ])("compares every row when the watermark is missing, and rebuilds it from the view's keys before trusting it again (%s)", async (_, bulk) => {
     const w = new RedisOnlineStore(REDIS_URL, { keyPrefix: prefix, ...(bulk ? { bulkMinRows: 1 } : {}) });
     const v = simple(bulk ? 'lost_mark_bulk' : 'lost_mark');
     const t = Date.now() - 60_000;
@@ -419,7 +506,10 @@ describe('Redis specifics', () => {
     const server = await startRedis();
     const own = new RedisOnlineStore(server.url, { keyPrefix: prefix, bulkMinRows: 1, keysPerScriptCall: 100 });
     const direct = new Redis(server.url);
-    const clients = async () => String(await direct.client('LIST')).trim().split('\n').length;
+    const clients = async () =>
+      String(await direct.client('LIST'))
+        .trim()
+        .split('\n').length;
     const v = simple('closing');
     const ts = Date.now() - 10_000;
     const rows = Array.from({ length: 20_000 }, (_, i) => ({ entityKey: `e${i}`, featureTimestamp: ts, values: [i] }));
@@ -506,7 +596,12 @@ describe('Redis specifics', () => {
       // The first write of a view has no watermark yet and goes by script; the second in bulk.
       expect(await db5.writeBatch(v, [{ entityKey: 'a', featureTimestamp: ts, values: [7] }])).toMatchObject({ written: 1 });
       const request = vi.spyOn(RedisBulkConnection.prototype, 'request');
-      expect(await db5.writeBatch(v, [{ entityKey: 'b', featureTimestamp: ts, values: [8] }, { entityKey: 'c', featureTimestamp: ts, values: [9] }])).toMatchObject({ written: 2 });
+      expect(
+        await db5.writeBatch(v, [
+          { entityKey: 'b', featureTimestamp: ts, values: [8] },
+          { entityKey: 'c', featureTimestamp: ts, values: [9] },
+        ]),
+      ).toMatchObject({ written: 2 });
       expect(request.mock.calls.some(([payload]) => payload.includes('MULTI'))).toBe(true);
       request.mockRestore();
       expect(await admin5.exists(`${prefix}db5:v1:a`, `${prefix}db5:v1:b`, `${prefix}db5:v1:c`)).toBe(3);
@@ -536,7 +631,9 @@ describe('Redis specifics', () => {
       bulkRequest.mockRestore();
       expect(await script.writeBatch(v, rows(3))).toMatchObject({ written: 2 });
       await server.stop();
-      await expect(own.writeBatch(v, rows(4))).rejects.toThrow(/bulk connection to 127\.0\.0\.1:\d+(: connect ECONNREFUSED| closed|: This socket has been ended by the other party)/);
+      await expect(own.writeBatch(v, rows(4))).rejects.toThrow(
+        /bulk connection to 127\.0\.0\.1:\d+(: connect ECONNREFUSED| closed|: This socket has been ended by the other party)/,
+      );
       await expect(own.writeBatch(v, rows(5))).rejects.toThrow(/bulk connection to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
       // ioredis's own words ("Reached the max retries per request limit") reworded: which store, and why.
       await expect(script.writeBatch(v, rows(6))).rejects.toThrow(new RegExp(`^cannot reach ${server.url.replace(/\./g, '\\.')}: connect ECONNREFUSED`));
@@ -560,7 +657,12 @@ describe('Redis specifics', () => {
       // A watermark first, so that the large write goes in bulk.
       await bulk.writeBatch(v, rows.slice(0, 1));
       await expect(bulk.writeBatch(v, rows)).rejects.toThrow(/Redis refused a bulk write: OOM/);
-      await expect(script.writeBatch(v, rows.map((r) => ({ ...r, featureTimestamp: r.featureTimestamp - 1 })))).rejects.toThrow(/OOM/);
+      await expect(
+        script.writeBatch(
+          v,
+          rows.map((r) => ({ ...r, featureTimestamp: r.featureTimestamp - 1 })),
+        ),
+      ).rejects.toThrow(/OOM/);
     } finally {
       await bulk.close();
       await script.close();
@@ -589,7 +691,9 @@ describe('Redis specifics', () => {
     const own = new RedisOnlineStore('redis://127.0.0.1:1', { keyPrefix: prefix, bulkMinRows: 1 });
     try {
       const v = simple('unreachable');
-      await expect(own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [1] }])).rejects.toThrow(/^cannot reach redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
+      await expect(own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [1] }])).rejects.toThrow(
+        /^cannot reach redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/,
+      );
       const config = vi.spyOn(own.redis, 'config');
       await expect(own.writeBatch(v, [{ entityKey: 'a', featureTimestamp: Date.now(), values: [1] }])).rejects.toThrow();
       expect(config).toHaveBeenCalledTimes(1);
@@ -609,7 +713,12 @@ describe('Redis specifics', () => {
       expect(server.url).toMatch(/^rediss:/);
       const v = simple('tls');
       const ts = Date.now() - 1000;
-      expect(await bulk.writeBatch(v, ['a', 'b'].map((entityKey) => ({ entityKey, featureTimestamp: ts, values: [1] })))).toMatchObject({ written: 2 });
+      expect(
+        await bulk.writeBatch(
+          v,
+          ['a', 'b'].map((entityKey) => ({ entityKey, featureTimestamp: ts, values: [1] })),
+        ),
+      ).toMatchObject({ written: 2 });
       expect(await script.writeBatch(v, [{ entityKey: 'c', featureTimestamp: ts, values: [2] }])).toMatchObject({ written: 1 });
       const [read] = await script.read([{ view: v, entityKeys: ['a', 'b', 'c'] }]);
       expect(read!.map((r) => r.values[0])).toEqual([1, 1, 2]);
@@ -649,7 +758,10 @@ describe('embedded store across processes', () => {
         await root.close();`;
       await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, path, record], { cwd: process.cwd() });
       const [rows] = await reader.read([{ view: v, entityKeys: ['a', 'b'] }]);
-      expect(rows!.map((r) => [r.status, r.values[0]])).toEqual([['present', 1], ['present', 2]]);
+      expect(rows!.map((r) => [r.status, r.values[0]])).toEqual([
+        ['present', 1],
+        ['present', 2],
+      ]);
     } finally {
       await reader.close();
     }
@@ -657,13 +769,16 @@ describe('embedded store across processes', () => {
 });
 
 describe('embedded store sweep', () => {
-  it('removes rows past their view\'s TTL: not_found afterwards, as in Redis, fresh rows and other views kept', async () => {
+  it("removes rows past their view's TTL: not_found afterwards, as in Redis, fresh rows and other views kept", async () => {
     const store = new EmbeddedOnlineStore(join(tempDir('gold-online-sweep-'), 'online'));
     const short = simple('short_lived', 1, 60);
     const long = simple('long_lived', 1, 3600);
     const now = Date.now();
     try {
-      await store.writeBatch(short, Array.from({ length: 25_000 }, (_, i) => ({ entityKey: `s${i}`, featureTimestamp: now - 1000, values: [i] })));
+      await store.writeBatch(
+        short,
+        Array.from({ length: 25_000 }, (_, i) => ({ entityKey: `s${i}`, featureTimestamp: now - 1000, values: [i] })),
+      );
       await store.writeBatch(short, [{ entityKey: 'late', featureTimestamp: now + 30_000, values: [1] }], now + 30_000);
       await store.writeBatch(long, [{ entityKey: 'a', featureTimestamp: now - 1000, values: [1] }]);
       expect((await store.stats()).keys).toBe(25_002);
@@ -672,7 +787,13 @@ describe('embedded store sweep', () => {
       expect(before![0]!.status).toBe('outside_ttl');
       // Several removal transactions (10,000 rows each).
       expect(await store.sweepExpired(later)).toBe(25_000);
-      const [shortRows, longRows] = await store.read([{ view: short, entityKeys: ['s0', 's24999', 'late'] }, { view: long, entityKeys: ['a'] }], later);
+      const [shortRows, longRows] = await store.read(
+        [
+          { view: short, entityKeys: ['s0', 's24999', 'late'] },
+          { view: long, entityKeys: ['a'] },
+        ],
+        later,
+      );
       expect(shortRows!.map((r) => r.status)).toEqual(['not_found', 'not_found', 'present']);
       expect(longRows![0]!.status).toBe('present');
       expect((await store.stats()).keys).toBe(2);
@@ -741,7 +862,12 @@ describe('online store metrics', () => {
     const counter = goldMetrics().storeOperations;
     const count = async (op: string, result: string) =>
       (await counter.get()).values.find((v) => v.labels.store === 'embedded' && v.labels.op === op && v.labels.result === result)?.value ?? 0;
-    const before = { write: await count('write', 'ok'), read: await count('read', 'ok'), readError: await count('read', 'error'), del: await count('delete', 'ok') };
+    const before = {
+      write: await count('write', 'ok'),
+      read: await count('read', 'ok'),
+      readError: await count('read', 'error'),
+      del: await count('delete', 'ok'),
+    };
     try {
       const v = simple('metrics_view');
       await store.writeBatch(v, [{ entityKey: encodeEntityKey(['u1']), featureTimestamp: Date.now(), values: [1] }]);

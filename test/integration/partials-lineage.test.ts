@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, parquetScan, sqlStr } from '../../src/engine/duckdb.js';
 import type { FeatureContext } from '../../src/features/context.js';
 import { ensurePartials, partitionLocalFiles } from '../../src/features/partials/build.js';
-import { openLake, paths, type Lake } from '../../src/lake/index.js';
+import { type Lake, openLake, paths } from '../../src/lake/index.js';
 import { SilverFileError } from '../../src/silver/errors.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
@@ -38,8 +38,10 @@ describe.each([
   /** One day of heartbeats with these watch_seconds, as an upstream writer leaves it: a fixed file name, an empty marker. */
   async function writeDay(ctx: FeatureContext, watch: number[]): Promise<number> {
     const file = join(tempDir(), 'part.parquet');
-    const rows = watch.map((w, i) => `SELECT 'e${i}' AS event_id, TIMESTAMP '${DATE} 10:00:00' + INTERVAL ${i} SECOND AS event_timestamp, 'u1' AS user_id, 's1' AS session_id,
-      'v1' AS video_id, 'drama' AS category, ${w}::DOUBLE AS watch_seconds, 1.0::DOUBLE AS play_position_seconds, 100.0::DOUBLE AS video_duration_seconds, 'tv' AS device_type, 'US' AS country`);
+    const rows = watch.map(
+      (w, i) => `SELECT 'e${i}' AS event_id, TIMESTAMP '${DATE} 10:00:00' + INTERVAL ${i} SECOND AS event_timestamp, 'u1' AS user_id, 's1' AS session_id,
+      'v1' AS video_id, 'drama' AS category, ${w}::DOUBLE AS watch_seconds, 1.0::DOUBLE AS play_position_seconds, 100.0::DOUBLE AS video_duration_seconds, 'tv' AS device_type, 'US' AS country`,
+    );
     await db.run(`COPY (${rows.join(' UNION ALL ')}) TO ${sqlStr(file)} (FORMAT parquet)`);
     await ctx.lake.upload(file, KEY);
     await ctx.lake.write(`${paths.silverDate(DATE)}/_SUCCESS`, '');

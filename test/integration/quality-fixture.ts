@@ -1,12 +1,12 @@
 // Crafted feature partitions for the quality tests: a small family, a generator of deterministic
 // pseudo-random rows in DuckDB, and committed gold dates to serve as the drift reference.
 import { join } from 'node:path';
-import { withEngine, sqlStr } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
+import { sqlStr, withEngine } from '../../src/engine/duckdb.js';
 import { DAY_SECONDS, type FamilyDecl } from '../../src/features/types.js';
-import { commitPartition, paths, type Lake } from '../../src/lake/index.js';
+import { commitPartition, type Lake, paths } from '../../src/lake/index.js';
 import { writeValidationReport } from '../../src/monitoring/run-records.js';
 import { validateFamily } from '../../src/quality/validate.js';
+import { addDays } from '../../src/shared/dates.js';
 
 export const ENGINE = { threads: 2, memoryLimit: '1GB' };
 
@@ -64,7 +64,14 @@ export async function writeParquet(sql: string, file: string): Promise<string> {
 }
 
 /** Commits `days` gold dates of the family before `date`, each a healthy partition with its own seed. */
-export async function commitReference(lake: Lake, dir: string, date: string, days = 7, gen: Omit<Gen, 'seed'> = {}, family = testFamily.name): Promise<string[]> {
+export async function commitReference(
+  lake: Lake,
+  dir: string,
+  date: string,
+  days = 7,
+  gen: Omit<Gen, 'seed'> = {},
+  family = testFamily.name,
+): Promise<string[]> {
   const dates: string[] = [];
   for (let k = 1; k <= days; k++) {
     const d = addDays(date, -k);

@@ -1,20 +1,21 @@
 // Monitoring on a lake with a real history of validated dates: freshness, completeness, anomalies and
 // the alerts they raise (log, Prometheus, webhook to a local HTTP server); run records; the metrics
 // endpoint.
+
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake, type Lake } from '../../src/lake/index.js';
-import { raiseAlert, type Alert } from '../../src/monitoring/alerts.js';
+import { type Lake, openLake } from '../../src/lake/index.js';
+import { type Alert, raiseAlert } from '../../src/monitoring/alerts.js';
 import { familyFreshness } from '../../src/monitoring/freshness.js';
-import { setLogLevel } from '../../src/shared/logger.js';
 import { goldMetrics, observeValidation, startMetricsServer } from '../../src/monitoring/metrics.js';
 import { monitorDate, raiseAlerts } from '../../src/monitoring/monitor.js';
-import { latestValidationReports, readRunRecords, runRecordKey, writeRunMetrics, writeValidationReport } from '../../src/monitoring/run-records.js';
 import type { RunRecord } from '../../src/monitoring/run-record.js';
+import { latestValidationReports, readRunRecords, runRecordKey, writeRunMetrics, writeValidationReport } from '../../src/monitoring/run-records.js';
 import { validateFamily } from '../../src/quality/index.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { tempDir } from '../support/env.js';
 import { ENGINE, genSql, testFamily, validatedHistory, writeParquet } from './quality-fixture.js';
 
@@ -65,8 +66,15 @@ describe('monitoring a date', () => {
     expect(f.qualityScore).toBeLessThan(0.99);
     // The date's drift checks fired on amount and on the row count: one drift alert each.
     expect(m.alerts.map((a) => a.kind).sort()).toEqual(['anomaly', 'anomaly', 'completeness', 'drift', 'drift', 'freshness', 'quality']);
-    expect(m.alerts.filter((a) => a.kind === 'drift').map((a) => a.feature ?? '(rows)').sort()).toEqual(['(rows)', 'amount']);
-    expect(m.alerts.find((a) => a.kind === 'drift' && a.feature === 'amount')!.message).toMatch(/^test_features.amount: PSI [0-9.]+ against the reference .*; test_features.amount: KS statistic/);
+    expect(
+      m.alerts
+        .filter((a) => a.kind === 'drift')
+        .map((a) => a.feature ?? '(rows)')
+        .sort(),
+    ).toEqual(['(rows)', 'amount']);
+    expect(m.alerts.find((a) => a.kind === 'drift' && a.feature === 'amount')!.message).toMatch(
+      /^test_features.amount: PSI [0-9.]+ against the reference .*; test_features.amount: KS statistic/,
+    );
     expect(m.alerts.find((a) => a.kind === 'freshness')!.message).toBe('test_features: latest gold is 2024-04-14, 1 day(s) behind 2024-04-15');
   });
 
@@ -186,7 +194,15 @@ describe('metrics endpoint', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/text\/plain/);
       const text = await res.text();
-      for (const name of ['gold_validations_total', 'gold_quality_score', 'gold_validation_checks_total', 'gold_step_duration_seconds_bucket', 'gold_dlq_entries_total', 'gold_store_operations_total', 'gold_process_cpu_seconds_total']) {
+      for (const name of [
+        'gold_validations_total',
+        'gold_quality_score',
+        'gold_validation_checks_total',
+        'gold_step_duration_seconds_bucket',
+        'gold_dlq_entries_total',
+        'gold_store_operations_total',
+        'gold_process_cpu_seconds_total',
+      ]) {
         expect(text).toContain(name);
       }
       expect(text).toMatch(/gold_quality_score\{family="test_features"\} 0\.\d+/);

@@ -3,12 +3,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withEngine, sqlStr } from '../../src/engine/duckdb.js';
+import { sqlStr, withEngine } from '../../src/engine/duckdb.js';
 import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
-import { commitPartition, committedFiles, openLake, paths, type Lake } from '../../src/lake/index.js';
-import { committedGoldDates, validateFamily, type CheckResult, type QualityConfig, type ValidationReport } from '../../src/quality/index.js';
+import { commitPartition, committedFiles, type Lake, openLake, paths } from '../../src/lake/index.js';
+import { type CheckResult, committedGoldDates, type QualityConfig, type ValidationReport, validateFamily } from '../../src/quality/index.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
-import { ENGINE, commitReference, genSql, testFamily, writeParquet, type Gen } from './quality-fixture.js';
+import { commitReference, ENGINE, type Gen, genSql, testFamily, writeParquet } from './quality-fixture.js';
 
 const DATE = '2024-03-01';
 const dir = tempDir('gold-quality-');
@@ -30,7 +30,10 @@ async function partition(g: Partial<Gen> = {}, sql?: string): Promise<string> {
   return writeParquet(sql ?? genSql({ seed: 1, ...g }), join(dir, `cur-${fileNo++}.parquet`));
 }
 
-async function validate(file: string, o: { family?: FamilyDecl; config?: QualityConfig; noReference?: boolean; runId?: string; quarantineRows?: boolean } = {}): Promise<ValidationReport> {
+async function validate(
+  file: string,
+  o: { family?: FamilyDecl; config?: QualityConfig; noReference?: boolean; runId?: string; quarantineRows?: boolean } = {},
+): Promise<ValidationReport> {
   return validateFamily(lake, ENGINE, {
     family: o.family ?? testFamily,
     date: DATE,
@@ -44,12 +47,15 @@ async function validate(file: string, o: { family?: FamilyDecl; config?: Quality
 
 const r6 = (x: number): number => Number(x.toPrecision(6));
 const fired = (r: ValidationReport): CheckResult[] => [...r.failed, ...r.warned];
-const find = (r: ValidationReport, check: string, feature?: string): CheckResult | undefined => fired(r).find((c) => c.check === check && (feature === undefined || c.feature === feature || c.rule === feature));
+const find = (r: ValidationReport, check: string, feature?: string): CheckResult | undefined =>
+  fired(r).find((c) => c.check === check && (feature === undefined || c.feature === feature || c.rule === feature));
 const feature = (r: ValidationReport, name: string) => r.features.find((x) => x.name === name)!;
 
 /** `t` with some rows altered: `when` picks them (by row number i), `set` lists replacements. */
 const alter = (when: string, set: Record<string, string>) =>
-  `SELECT * REPLACE (${Object.entries(set).map(([c, v]) => `CASE WHEN ${when} THEN ${v} ELSE ${c} END AS ${c}`).join(', ')}) FROM t`;
+  `SELECT * REPLACE (${Object.entries(set)
+    .map(([c, v]) => `CASE WHEN ${when} THEN ${v} ELSE ${c} END AS ${c}`)
+    .join(', ')}) FROM t`;
 
 describe('validation gate', () => {
   it('lets a healthy partition through with no warning, a high score and a small report', async () => {
@@ -211,7 +217,14 @@ describe('validation gate', () => {
     expect(find(r, 'range', 'ratio')).toMatchObject({ rows: 2 });
     expect(find(r, 'not_null', 'amount')).toMatchObject({ rows: 2 });
     expect(find(r, 'finite', 'amount')).toMatchObject({ rows: 1, sample: [{ user_id: 'u000012', amount: 'nan' }] });
-    expect(find(r, 'allowed', 'category')).toMatchObject({ rows: 3, sample: [{ user_id: 'u000030', category: 'zzz' }, { user_id: 'u000031', category: 'zzz' }, { user_id: 'u000032', category: 'zzz' }] });
+    expect(find(r, 'allowed', 'category')).toMatchObject({
+      rows: 3,
+      sample: [
+        { user_id: 'u000030', category: 'zzz' },
+        { user_id: 'u000031', category: 'zzz' },
+        { user_id: 'u000032', category: 'zzz' },
+      ],
+    });
     // amount 1.0 < visits on rows 20-23 (unless visits happens to be 0 or 1), and -1 visits never break it
     const rule = find(r, 'rule', 'amount_covers_visits')!;
     expect(rule.rows).toBeGreaterThanOrEqual(3);
@@ -231,7 +244,10 @@ describe('validation gate', () => {
   it('warns when a feature allowed to be null is null everywhere, where the reference had values', async () => {
     const family = { ...testFamily, features: testFamily.features.map((x) => (x.name === 'ratio' ? { ...x, maxNullShare: 1 } : x)) };
     const r = await validate(await partition({ transform: alter('true', { ratio: 'NULL' }) }), { family });
-    expect(find(r, 'null_share', 'ratio')).toMatchObject({ severity: 'warn', message: expect.stringMatching(/every value is null, where the reference had values/) });
+    expect(find(r, 'null_share', 'ratio')).toMatchObject({
+      severity: 'warn',
+      message: expect.stringMatching(/every value is null, where the reference had values/),
+    });
     expect(feature(r, 'ratio').components.nulls).toBe(0);
     expect(r.score).toBeLessThan(1);
   });
@@ -249,7 +265,12 @@ describe('validation gate', () => {
 
   it('says so when the reference dates have no rows, instead of comparing row counts silently not', async () => {
     const empty = await partition({}, `SELECT * FROM (${genSql({ seed: 1 })}) LIMIT 0`);
-    const r = await validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [await partition()], reference: { files: [empty], dates: ['2024-02-29'] } });
+    const r = await validateFamily(lake, ENGINE, {
+      family: testFamily,
+      date: DATE,
+      files: [await partition()],
+      reference: { files: [empty], dates: ['2024-02-29'] },
+    });
     expect(r.notes.join(' ')).toMatch(/reference dates \(2024-02-29\) have no rows: row count not compared/);
   });
 
@@ -278,7 +299,9 @@ describe('severity overrides', () => {
   const breaks = () => partition({ amountMean: 115, transform: alter('i < 4', { visits: '-1' }) });
 
   it('a feature declaration turns an error into a warning', async () => {
-    const features = testFamily.features.map((x): FeatureDecl => (x.name === 'visits' ? { ...x, severity: { range: 'warn' } } : x.name === 'amount' ? { ...x, severity: { psi: 'warn' } } : x));
+    const features = testFamily.features.map(
+      (x): FeatureDecl => (x.name === 'visits' ? { ...x, severity: { range: 'warn' } } : x.name === 'amount' ? { ...x, severity: { psi: 'warn' } } : x),
+    );
     const r = await validate(await breaks(), { family: { ...testFamily, features } });
     expect(find(r, 'range', 'visits')!.severity).toBe('warn');
     expect(find(r, 'psi', 'amount')!.severity).toBe('warn');
@@ -329,7 +352,11 @@ describe('row quarantine', () => {
     const r = await validate(file, { runId: 'run-q1', quarantineRows: true });
     expect(r.passed).toBe(true);
     expect(r.rows).toBe(2000 - 6);
-    expect(r.quarantine).toEqual({ rows: 7, path: 'quarantine/features/test_features/feature_date=2024-03-01/run=run-q1', stagingPath: 'staging/test_features/feature_date=2024-03-01/run=run-q1-filtered' });
+    expect(r.quarantine).toEqual({
+      rows: 7,
+      path: 'quarantine/features/test_features/feature_date=2024-03-01/run=run-q1',
+      stagingPath: 'staging/test_features/feature_date=2024-03-01/run=run-q1-filtered',
+    });
     expect(find(r, 'range', 'visits')).toMatchObject({ severity: 'warn', quarantined: true, rows: 6 });
     expect(find(r, 'allowed', 'category')).toMatchObject({ severity: 'warn', quarantined: true, rows: 1 });
     // the duplicate key u000001 left with its broken copies
@@ -338,8 +365,12 @@ describe('row quarantine', () => {
     const kept = (await committedFiles(lake, r.quarantine!.stagingPath))!;
     const moved = (await committedFiles(lake, r.quarantine!.path))!;
     const [k, q] = await withEngine(ENGINE, async (db) => [
-      await db.one<{ n: number; bad: number }>(`SELECT count(*)::BIGINT n, count(*) FILTER (WHERE visits < 0 OR category = 'zzz')::BIGINT bad FROM read_parquet(${sqlStr(await lake.localFile(kept[0]!))})`),
-      await db.all<{ user_id: string; quarantine_reasons: string[] }>(`SELECT user_id, quarantine_reasons FROM read_parquet(${sqlStr(await lake.localFile(moved[0]!))}) ORDER BY user_id, len(quarantine_reasons)`),
+      await db.one<{ n: number; bad: number }>(
+        `SELECT count(*)::BIGINT n, count(*) FILTER (WHERE visits < 0 OR category = 'zzz')::BIGINT bad FROM read_parquet(${sqlStr(await lake.localFile(kept[0]!))})`,
+      ),
+      await db.all<{ user_id: string; quarantine_reasons: string[] }>(
+        `SELECT user_id, quarantine_reasons FROM read_parquet(${sqlStr(await lake.localFile(moved[0]!))}) ORDER BY user_id, len(quarantine_reasons)`,
+      ),
     ]);
     expect(k).toEqual({ n: 1994, bad: 0 });
     expect(q).toHaveLength(7);
@@ -350,7 +381,11 @@ describe('row quarantine', () => {
 
   it('does not quarantine warn-level breaks or key problems', async () => {
     const features = testFamily.features.map((x): FeatureDecl => (x.name === 'visits' ? { ...x, severity: { range: 'warn' } } : x));
-    const r = await validate(await partition({ transform: alter('i < 3', { visits: '-1', user_id: `'u000009'` }) }), { family: { ...testFamily, features }, runId: 'run-q2', quarantineRows: true });
+    const r = await validate(await partition({ transform: alter('i < 3', { visits: '-1', user_id: `'u000009'` }) }), {
+      family: { ...testFamily, features },
+      runId: 'run-q2',
+      quarantineRows: true,
+    });
     expect(r.quarantine).toBeUndefined();
     expect(find(r, 'range', 'visits')).toMatchObject({ severity: 'warn', rows: 3 });
     expect(find(r, 'keys_unique')).toMatchObject({ severity: 'error', rows: 3 });
@@ -362,10 +397,14 @@ describe('bad input', () => {
   it('refuses no files, missing files, quarantine without a run id, a bad date or config', async () => {
     const file = await partition();
     await expect(validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [] })).rejects.toThrow(/has no files/);
-    await expect(validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [join(dir, 'nope.parquet')] })).rejects.toThrow(/not found: .*nope\.parquet/);
+    await expect(validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [join(dir, 'nope.parquet')] })).rejects.toThrow(
+      /not found: .*nope\.parquet/,
+    );
     await expect(validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [file], quarantineRows: true })).rejects.toThrow(/needs the run id/);
     await expect(validateFamily(lake, ENGINE, { family: testFamily, date: '2024-02-30', files: [file] })).rejects.toThrow(/invalid date/);
-    await expect(validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [file], config: { histogramBins: 0 } })).rejects.toThrow(/histogramBins/);
+    await expect(validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [file], config: { histogramBins: 0 } })).rejects.toThrow(
+      /histogramBins/,
+    );
   });
 });
 
@@ -373,7 +412,8 @@ describe('reference', () => {
   it('takes the latest committed gold dates before the date, skipping uncommitted ones', async () => {
     const l = openLake(join(dir, 'lake-ref'), { s3CacheDir: join(dir, 'cache-ref'), s3CacheMaxBytes: 1e9 });
     const file = await partition({ rows: 10 });
-    for (const d of ['2024-02-20', '2024-02-21', '2024-02-22', '2024-02-24', '2024-03-01', '2024-03-02']) await commitPartition(l, paths.gold('f', d), [{ localPath: file }]);
+    for (const d of ['2024-02-20', '2024-02-21', '2024-02-22', '2024-02-24', '2024-03-01', '2024-03-02'])
+      await commitPartition(l, paths.gold('f', d), [{ localPath: file }]);
     await l.write(`${paths.gold('f', '2024-02-23')}/part-0-x.parquet`, 'crashed write, no marker');
     const r = await committedGoldDates(l, 'f', '2024-03-01', '2024-02-21');
     expect([...r.keys()]).toEqual(['2024-02-24', '2024-02-22', '2024-02-21']);
@@ -406,7 +446,9 @@ describe('reference', () => {
       ...Array.from({ length: n }, (_, j): FeatureDecl => ({ name: `x${j}`, type: 'DOUBLE', description: '' })),
       ...Array.from({ length: 10 }, (_, j): FeatureDecl => ({ name: `c${j}`, type: 'VARCHAR', description: '' })),
     ];
-    const cols = [...features.map((x, j) => (x.type === 'DOUBLE' ? `(hash(i, ${j}) % 100000) / 7.0 AS x${j}` : `'cat' || (hash(i, ${j}) % 1000) AS ${x.name}`))];
+    const cols = [
+      ...features.map((x, j) => (x.type === 'DOUBLE' ? `(hash(i, ${j}) % 100000) / 7.0 AS x${j}` : `'cat' || (hash(i, ${j}) % 1000) AS ${x.name}`)),
+    ];
     const sql = `SELECT 'u' || i AS user_id, ${cols.join(', ')}, TIMESTAMP '2024-03-02' AS feature_timestamp, TIMESTAMP '2024-03-02' AS created_timestamp FROM range(3000) r(i)`;
     const file = await partition({}, sql);
     const family: FamilyDecl = { ...testFamily, name: 'wide_features', features, rules: [] };

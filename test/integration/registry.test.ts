@@ -2,12 +2,12 @@
 // rules, concurrent registrations without lost updates, and the `gold registry` commands.
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { FeatureDecl } from '../../src/features/types.js';
-import { toyFamily } from '../support/toy-family.js';
+import { type Lake, openLake, paths } from '../../src/lake/index.js';
 import { onlineLayoutVersion } from '../../src/online/views.js';
-import { openLake, paths, type Lake } from '../../src/lake/index.js';
 import { getSchema, listSchemas, registerFamily, SchemaBreakingChangeError, SchemaNotFoundError, schemaVersions } from '../../src/registry/index.js';
-import { s3LakeUri, tempDir } from '../support/env.js';
 import { runGold } from '../support/cli.js';
+import { s3LakeUri, tempDir } from '../support/env.js';
+import { toyFamily } from '../support/toy-family.js';
 
 const decl = toyFamily;
 
@@ -64,7 +64,9 @@ describe.each(kinds)('schema registry on %s', (_kind, root) => {
     await registerFamily(l, decl([f('a'), f('b')]));
     const removed = registerFamily(l, decl([f('a')]));
     await expect(removed).rejects.toBeInstanceOf(SchemaBreakingChangeError);
-    await expect(registerFamily(l, decl([f('a')]))).rejects.toThrow(/breaking schema change of toy_features refused: - b DOUBLE \(removed: breaking\).*bump the family's version/);
+    await expect(registerFamily(l, decl([f('a')]))).rejects.toThrow(
+      /breaking schema change of toy_features refused: - b DOUBLE \(removed: breaking\).*bump the family's version/,
+    );
     await expect(registerFamily(l, decl([f('a'), f('b', 'VARCHAR')]))).rejects.toThrow(/b: DOUBLE -> VARCHAR/);
     await expect(registerFamily(l, decl([f('a'), f('b')], { keys: [{ name: 'account_id', type: 'VARCHAR' }] }))).rejects.toThrow(/keys: user_id -> account_id/);
     const err = await registerFamily(l, decl([f('a')])).catch((e: unknown) => e);
@@ -160,7 +162,11 @@ describe('gold registry (CLI)', () => {
 
     const diff = await gold(root, 'registry', 'diff', 'user_features', '1', '2');
     expect(diff.out).toBe('user_features v1 -> v2: compatible\n  owner: "ml-platform" -> "new-owner"\n');
-    expect(JSON.parse((await gold(root, 'registry', 'diff', 'user_features', '1', '2', '--json')).out)).toMatchObject({ change: 'compatible', added: [], removed: [] });
+    expect(JSON.parse((await gold(root, 'registry', 'diff', 'user_features', '1', '2', '--json')).out)).toMatchObject({
+      change: 'compatible',
+      added: [],
+      removed: [],
+    });
     await l.close();
   });
 

@@ -1,15 +1,15 @@
 // Recorded histories of both workflows replayed against the current workflow code, so that a
 // non-deterministic change fails CI. Re-record after an intended, versioned change:
 //   RECORD_HISTORIES=1 npx vitest run test/integration/replay.test.ts
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
 import { openLake } from '../../src/lake/index.js';
+import { addDays } from '../../src/shared/dates.js';
 import { startBackfill, startDaily } from '../../src/temporal/workflows.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
@@ -30,7 +30,13 @@ describe('workflow replay', () => {
       const daily = await startDaily(client, s, { date: '2026-06-05' }, { rerun: true });
       await daily.result();
       writeFileSync(join(DIR, `${daily.handle.workflowId}.json`), historyToJSON(await daily.handle.fetchHistory()));
-      const backfill = await startBackfill(client, s, { from: '2026-06-03', to: addDays('2026-06-03', 1), families: ['item_features'], concurrency: 2, force: true });
+      const backfill = await startBackfill(client, s, {
+        from: '2026-06-03',
+        to: addDays('2026-06-03', 1),
+        families: ['item_features'],
+        concurrency: 2,
+        force: true,
+      });
       await backfill.result();
       writeFileSync(join(DIR, `${backfill.handle.workflowId}.json`), historyToJSON(await backfill.handle.fetchHistory()));
     });

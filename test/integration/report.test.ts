@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addDlqEntry } from '../../src/dlq/index.js';
 import { FAMILIES } from '../../src/features/families/index.js';
-import { openLake, type Lake } from '../../src/lake/index.js';
-import { setLogLevel } from '../../src/shared/logger.js';
+import { type Lake, openLake } from '../../src/lake/index.js';
 import { buildDateReport, type DateReport } from '../../src/monitoring/report/data.js';
 import { renderReportHtml } from '../../src/monitoring/report/html.js';
 import { writeRunMetrics, writeValidationReport } from '../../src/monitoring/run-records.js';
 import { failedSampleRows, validateFamily } from '../../src/quality/index.js';
+import { setLogLevel } from '../../src/shared/logger.js';
+import { runGold } from '../support/cli.js';
 import { tempDir } from '../support/env.js';
 import { ENGINE, genSql, testFamily, validatedHistory, writeParquet } from './quality-fixture.js';
-import { runGold } from '../support/cli.js';
 
 setLogLevel('silent');
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,10 +28,26 @@ let dlqId: string;
 beforeAll(async () => {
   lake = openLake(root, { s3CacheDir: join(dir, 'cache'), s3CacheMaxBytes: 1e9 });
   await validatedHistory(lake, dir, DATE, 8);
-  const file = await writeParquet(genSql({ seed: 9, amountMean: 125, categoryCuts: [0.25, 0.5, 0.75], transform: `SELECT * REPLACE (CASE WHEN i < 4 THEN -1 ELSE visits END AS visits) FROM t` }), join(dir, 'today.parquet'));
+  const file = await writeParquet(
+    genSql({
+      seed: 9,
+      amountMean: 125,
+      categoryCuts: [0.25, 0.5, 0.75],
+      transform: `SELECT * REPLACE (CASE WHEN i < 4 THEN -1 ELSE visits END AS visits) FROM t`,
+    }),
+    join(dir, 'today.parquet'),
+  );
   const report = await validateFamily(lake, ENGINE, { family: testFamily, date: DATE, files: [file], runId: 'run-today' });
   await writeValidationReport(lake, report);
-  dlqId = await addDlqEntry(lake, { family: testFamily.name, date: DATE, runId: 'run-today', reason: 'validation', error: report.failed.map((c) => c.message).join('; '), sampleRows: failedSampleRows(report), dataPath: 'staging/x' });
+  dlqId = await addDlqEntry(lake, {
+    family: testFamily.name,
+    date: DATE,
+    runId: 'run-today',
+    reason: 'validation',
+    error: report.failed.map((c) => c.message).join('; '),
+    sampleRows: failedSampleRows(report),
+    dataPath: 'staging/x',
+  });
   await writeRunMetrics(lake, DATE, 'run-today', {
     date: DATE,
     runId: 'run-today',
@@ -66,7 +82,15 @@ describe('report data', () => {
   });
 
   it('renders HTML that escapes what it shows', () => {
-    const r: DateReport = { date: DATE, generatedAt: new Date().toISOString(), lake: '<lake>', families: [], runs: [], dlq: [], alerts: [{ kind: 'x', severity: 'warn', date: DATE, message: '<script>alert(1)</script>' }] };
+    const r: DateReport = {
+      date: DATE,
+      generatedAt: new Date().toISOString(),
+      lake: '<lake>',
+      families: [],
+      runs: [],
+      dlq: [],
+      alerts: [{ kind: 'x', severity: 'warn', date: DATE, message: '<script>alert(1)</script>' }],
+    };
     const html = renderReportHtml(r);
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -88,7 +112,18 @@ describe('gold report (CLI) in headless Chromium', () => {
     try {
       const r = spawnSync(
         CHROMIUM,
-        ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, ...args],
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          ...args,
+        ],
         { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
       );
       if (r.status !== 0) throw new Error(`chromium failed (${r.status ?? r.signal}): ${r.stderr.slice(-1000)}`);

@@ -7,10 +7,10 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { settingsEnv } from '../../src/config/settings.js';
 import { Engine } from '../../src/engine/duckdb.js';
-import { addDays } from '../../src/shared/dates.js';
 import { openLake, paths, readManifest } from '../../src/lake/index.js';
-import { packageRoot } from '../../src/tools/binaries.js';
 import type { DailyReport } from '../../src/pipeline/types.js';
+import { addDays } from '../../src/shared/dates.js';
+import { packageRoot } from '../../src/tools/binaries.js';
 import { testSettings } from '../support/env.js';
 import { writeRandomSilver } from '../support/silver-fixture.js';
 import { testClient, withWorker } from '../support/temporal.js';
@@ -28,8 +28,28 @@ describe('gold schedule', () => {
     db.close();
     const id = `gold-test-schedule-${randomBytes(3).toString('hex')}`;
     const gold = (...args: string[]) =>
-      run(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args, '--json'], { env: { ...process.env, ...settingsEnv(s) } }).then((r) => JSON.parse(r.stdout));
-    const created = await gold('schedule', 'create', '--id', id, '--cron', '0 2 * * *', '--timezone', 'UTC', '--catchup-window', '1 day', '--overlap', 'skip', '--lag-days', String(LAG), '--paused', '--drift-warn-only', '--quarantine-rows');
+      run(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args, '--json'], { env: { ...process.env, ...settingsEnv(s) } }).then((r) =>
+        JSON.parse(r.stdout),
+      );
+    const created = await gold(
+      'schedule',
+      'create',
+      '--id',
+      id,
+      '--cron',
+      '0 2 * * *',
+      '--timezone',
+      'UTC',
+      '--catchup-window',
+      '1 day',
+      '--overlap',
+      'skip',
+      '--lag-days',
+      String(LAG),
+      '--paused',
+      '--drift-warn-only',
+      '--quarantine-rows',
+    );
     expect(created.paused).toBe(true);
     expect(created.spec.cronExpressions ?? created.spec.calendars).toBeDefined();
     const client = await testClient(s);
@@ -50,7 +70,9 @@ describe('gold schedule', () => {
         expect(await readManifest(lake, paths.gold('user_features', DATE))).not.toBeNull();
         // The schedule's validation overrides reach every run it starts.
         const history = await client.workflow.getHandle(`gold-daily-${DATE}`).fetchHistory();
-        const input = JSON.parse(Buffer.from(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString('utf8')) as { quality?: unknown };
+        const input = JSON.parse(Buffer.from(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString('utf8')) as {
+          quality?: unknown;
+        };
         expect(input.quality).toEqual({ driftWarnOnly: true, quarantineRows: true });
         const described = await gold('schedule', 'describe', '--id', id);
         expect(described.recentActions.length).toBeGreaterThanOrEqual(1);

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config/serve.js';
 import { tempDir } from '../support/env.js';
-import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
+import { type ServeProcess, startServeProcess } from '../support/serve-process.js';
 
 const SLOW_CLIENTS = 100;
 const BIG_REQUESTS = 40;

@@ -10,15 +10,15 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServeConfig } from '../../src/config/serve.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
-import { loadServeConfig } from '../../src/config/serve.js';
 import { createFeatureServer } from '../../src/serving/server.js';
 import { packageRoot } from '../../src/tools/binaries.js';
 import { tempDir } from '../support/env.js';
 import { startServeProcess } from '../support/serve-process.js';
-import { startRedis, testCertificates, type RedisServer } from '../support/servers.js';
+import { type RedisServer, startRedis, testCertificates } from '../support/servers.js';
 
 const view: OnlineViewSpec = { name: 'user_features', version: 1, keys: ['user_id'], ttlSeconds: 3600, features: [{ name: 'watch_time_7d', type: 'DOUBLE' }] };
 const body = (ids: unknown[]) => JSON.stringify({ features: ['user_features:watch_time_7d'], entities: { user_id: ids } });
@@ -124,7 +124,14 @@ describe('bearer tokens', () => {
   it('accepts each of several tokens (rotation) and refuses a missing, wrong or partial one with 401', async () => {
     const app = createFeatureServer({ store, views: [view], auth: { tokens: TOKENS, open: [] } });
     for (const t of TOKENS) expect((await post(app, ['u1'], { authorization: `Bearer ${t}` })).statusCode).toBe(200);
-    for (const authorization of [undefined, 'Bearer wrong-token-0123456789ab', `Bearer ${TOKENS[0]!.slice(0, -1)}`, `Bearer ${TOKENS[0]}x`, TOKENS[0]!, `Basic ${TOKENS[0]}`]) {
+    for (const authorization of [
+      undefined,
+      'Bearer wrong-token-0123456789ab',
+      `Bearer ${TOKENS[0]!.slice(0, -1)}`,
+      `Bearer ${TOKENS[0]}x`,
+      TOKENS[0]!,
+      `Basic ${TOKENS[0]}`,
+    ]) {
       const res = await post(app, ['u1'], authorization === undefined ? {} : { authorization });
       expect(res.statusCode, String(authorization)).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
@@ -150,14 +157,20 @@ describe('bearer tokens', () => {
   it('are read from GOLD_SERVE_TOKENS, checked, and never echoed in an error', () => {
     expect(loadServeConfig({ GOLD_SERVE_TOKENS: ` ${TOKENS.join(' , ')} ` }).auth).toEqual({ tokens: TOKENS, open: ['health'] });
     expect(loadServeConfig({}).auth).toEqual({ tokens: [], open: ['health'] });
-    expect(() => loadServeConfig({ GOLD_SERVE_TOKENS: `${TOKENS[0]},short-secret` })).toThrow('invalid setting GOLD_SERVE_TOKENS: token 2 is shorter than 16 characters');
+    expect(() => loadServeConfig({ GOLD_SERVE_TOKENS: `${TOKENS[0]},short-secret` })).toThrow(
+      'invalid setting GOLD_SERVE_TOKENS: token 2 is shorter than 16 characters',
+    );
     expect(() => loadServeConfig({ GOLD_SERVE_TOKENS: 'short-secret' })).not.toThrow(/short-secret/);
     expect(() => loadServeConfig({ GOLD_SERVE_OPEN_ROUTES: 'health,admin' })).toThrow(/GOLD_SERVE_OPEN_ROUTES="health,admin": unknown route\(s\) admin/);
     expect(loadServeConfig({ GOLD_SERVE_OPEN_ROUTES: 'none' }).auth.open).toEqual([]);
     expect(() => loadServeConfig({ GOLD_SERVE_MAX_CONCURRENT: '0' })).toThrow('invalid setting GOLD_SERVE_MAX_CONCURRENT: must be more than 0');
-    expect(() => loadServeConfig({ GOLD_SERVE_HEADERS_TIMEOUT_MS: '20000' })).toThrow(/GOLD_SERVE_HEADERS_TIMEOUT_MS: must be at most GOLD_SERVE_REQUEST_TIMEOUT_MS/);
+    expect(() => loadServeConfig({ GOLD_SERVE_HEADERS_TIMEOUT_MS: '20000' })).toThrow(
+      /GOLD_SERVE_HEADERS_TIMEOUT_MS: must be at most GOLD_SERVE_REQUEST_TIMEOUT_MS/,
+    );
     expect(() => loadServeConfig({ GOLD_SERVE_TLS_CERT: '/x.pem' })).toThrow('GOLD_SERVE_TLS_CERT and GOLD_SERVE_TLS_KEY go together');
-    expect(() => loadServeConfig({ GOLD_SERVE_TLS_CERT: '/nonexistent/c.pem', GOLD_SERVE_TLS_KEY: '/nonexistent/k.pem' })).toThrow('invalid setting GOLD_SERVE_TLS_CERT: cannot read /nonexistent/c.pem: ENOENT');
+    expect(() => loadServeConfig({ GOLD_SERVE_TLS_CERT: '/nonexistent/c.pem', GOLD_SERVE_TLS_KEY: '/nonexistent/k.pem' })).toThrow(
+      'invalid setting GOLD_SERVE_TLS_CERT: cannot read /nonexistent/c.pem: ENOENT',
+    );
   });
 });
 
@@ -174,7 +187,7 @@ describe('requests', () => {
     await store.close();
   });
 
-  it("over the embedded store: /health writes nothing (no LMDB transaction), and says when the store cannot be read", async () => {
+  it('over the embedded store: /health writes nothing (no LMDB transaction), and says when the store cannot be read', async () => {
     const txn = () => (store.root.getStats() as { lastTxnId: number }).lastTxnId;
     const before = txn();
     for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
@@ -192,7 +205,7 @@ describe('requests', () => {
     expect((await post(app, ['é'.repeat(513)])).statusCode).toBe(400);
   });
 
-  it('carry a request id: the client\'s when it is sane, else a new one', async () => {
+  it("carry a request id: the client's when it is sane, else a new one", async () => {
     const mine = await post(app, ['u1'], { 'x-request-id': 'abc-123' });
     expect(mine.headers['x-request-id']).toBe('abc-123');
     const odd = await post(app, ['u1'], { 'x-request-id': 'bad id\twith spaces' });

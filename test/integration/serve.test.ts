@@ -11,16 +11,16 @@ import { registerOnline } from '../../src/cli/commands/online.js';
 import { runFeatureServer } from '../../src/cli/commands/serve.js';
 import { addGlobalOptions } from '../../src/cli/context.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { family } from '../../src/features/families/index.js';
+import { openLake } from '../../src/lake/index.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { encodeEntityKey } from '../../src/online/entity-key.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
 import type { OnlineViewSpec } from '../../src/online/view.js';
+import { registerFamily } from '../../src/registry/index.js';
 import type { OnlineFeaturesResponse } from '../../src/serving/online-features.js';
 import { createFeatureServer } from '../../src/serving/server.js';
 import { servingCatalog, setViewProvider } from '../../src/serving/view-provider.js';
-import { family } from '../../src/features/families/index.js';
-import { openLake } from '../../src/lake/index.js';
-import { registerFamily } from '../../src/registry/index.js';
 import { tempDir } from '../support/env.js';
 
 const users: OnlineViewSpec = {
@@ -35,7 +35,13 @@ const users: OnlineViewSpec = {
     { name: 'embedding', type: 'FLOAT[]' },
   ],
 };
-const pairs: OnlineViewSpec = { name: 'user_video', version: 2, keys: ['user_id', 'video_id'], ttlSeconds: 3600, features: [{ name: 'plays', type: 'BIGINT' }] };
+const pairs: OnlineViewSpec = {
+  name: 'user_video',
+  version: 2,
+  keys: ['user_id', 'video_id'],
+  ttlSeconds: 3600,
+  features: [{ name: 'plays', type: 'BIGINT' }],
+};
 const clashing: OnlineViewSpec = { name: 'other', version: 1, keys: ['user_id'], ttlSeconds: 3600, features: [{ name: 'watch_time_7d', type: 'DOUBLE' }] };
 const views = [users, pairs, clashing];
 const featureServices = { ranking: ['user_features:watch_time_7d', 'user_video:plays'] };
@@ -73,13 +79,28 @@ describe('feature server over the embedded store', () => {
   });
 
   it('answers in Feast shape: entity columns first, then each feature with values, statuses and event timestamps', async () => {
-    const res = await post(app, { features: ['user_features:watch_time_7d', 'user_video:plays', 'user_features:top_category', 'user_features:last_event', 'user_features:embedding'], entities: { user_id: ['u1', 'u2', 'u3', 'nobody'], video_id: ['v1', 'v1', 'v1', 'v1'] } });
+    const res = await post(app, {
+      features: ['user_features:watch_time_7d', 'user_video:plays', 'user_features:top_category', 'user_features:last_event', 'user_features:embedding'],
+      entities: { user_id: ['u1', 'u2', 'u3', 'nobody'], video_id: ['v1', 'v1', 'v1', 'v1'] },
+    });
     expect(res.statusCode).toBe(200);
     const body = res.json<OnlineFeaturesResponse>();
     expect(body.metadata.feature_names).toEqual(['user_id', 'video_id', 'watch_time_7d', 'plays', 'top_category', 'last_event', 'embedding']);
-    expect(body.results[0]).toEqual({ values: ['u1', 'u2', 'u3', 'nobody'], statuses: ['PRESENT', 'PRESENT', 'PRESENT', 'PRESENT'], event_timestamps: [null, null, null, null] });
-    expect(body.results[2]).toEqual({ values: [12.5, 3, null, null], statuses: ['PRESENT', 'PRESENT', 'OUTSIDE_MAX_AGE', 'NOT_FOUND'], event_timestamps: [iso(TS), iso(TS), iso(OLD), null] });
-    expect(body.results[3]).toEqual({ values: [4, null, null, null], statuses: ['PRESENT', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND'], event_timestamps: [iso(TS), null, null, null] });
+    expect(body.results[0]).toEqual({
+      values: ['u1', 'u2', 'u3', 'nobody'],
+      statuses: ['PRESENT', 'PRESENT', 'PRESENT', 'PRESENT'],
+      event_timestamps: [null, null, null, null],
+    });
+    expect(body.results[2]).toEqual({
+      values: [12.5, 3, null, null],
+      statuses: ['PRESENT', 'PRESENT', 'OUTSIDE_MAX_AGE', 'NOT_FOUND'],
+      event_timestamps: [iso(TS), iso(TS), iso(OLD), null],
+    });
+    expect(body.results[3]).toEqual({
+      values: [4, null, null, null],
+      statuses: ['PRESENT', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND'],
+      event_timestamps: [iso(TS), null, null, null],
+    });
     expect(body.results[4]!.statuses).toEqual(['PRESENT', 'NULL_VALUE', 'OUTSIDE_MAX_AGE', 'NOT_FOUND']);
     expect(body.results[5]!.values).toEqual([iso(TS - 1000), iso(TS - 2000), null, null]);
     expect(body.results[6]!.values).toEqual([[0.5, 1], [], null, null]);
@@ -101,24 +122,84 @@ describe('feature server over the embedded store', () => {
     ['an unknown field', { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] }, entitys: {} }, 400, /unknown field\(s\) entitys/],
     ['no features', { entities: { user_id: ['u1'] } }, 400, /'features' must be an array/],
     ['an empty feature list', { features: [], entities: { user_id: ['u1'] } }, 400, /'features' is empty/],
-    ['a malformed ref', { features: ['watch_time_7d'], entities: { user_id: ['u1'] } }, 400, /invalid feature reference "watch_time_7d": expected 'view:feature'/],
+    [
+      'a malformed ref',
+      { features: ['watch_time_7d'], entities: { user_id: ['u1'] } },
+      400,
+      /invalid feature reference "watch_time_7d": expected 'view:feature'/,
+    ],
     ['a ref listed twice', { features: ['user_features:watch_time_7d', 'user_features:watch_time_7d'], entities: { user_id: ['u1'] } }, 400, /listed twice/],
-    ['an unknown view', { features: ['nope:x'], entities: { user_id: ['u1'] } }, 404, /unknown feature view 'nope' \(known: user_features, user_video, other\)/],
+    [
+      'an unknown view',
+      { features: ['nope:x'], entities: { user_id: ['u1'] } },
+      404,
+      /unknown feature view 'nope' \(known: user_features, user_video, other\)/,
+    ],
     ['an unknown feature', { features: ['user_features:nope'], entities: { user_id: ['u1'] } }, 404, /unknown feature 'nope' in view user_features/],
-    ['both features and a service', { features: ['user_features:watch_time_7d'], feature_service: 'ranking', entities: { user_id: ['u1'] } }, 400, /either 'features' or 'feature_service'/],
+    [
+      'both features and a service',
+      { features: ['user_features:watch_time_7d'], feature_service: 'ranking', entities: { user_id: ['u1'] } },
+      400,
+      /either 'features' or 'feature_service'/,
+    ],
     ['an unknown service', { feature_service: 'nope', entities: { user_id: ['u1'] } }, 404, /unknown feature service 'nope' \(known: ranking\)/],
     ['a missing entity key', { features: ['user_video:plays'], entities: { user_id: ['u1'] } }, 400, /missing entity key column\(s\) video_id/],
-    ['an entity column no view uses', { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'], userid: ['u1'] } }, 400, /entity column\(s\) userid are not keys/],
+    [
+      'an entity column no view uses',
+      { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'], userid: ['u1'] } },
+      400,
+      /entity column\(s\) userid are not keys/,
+    ],
     ['entities that are not an object', { features: ['user_features:watch_time_7d'], entities: ['u1'] }, 400, /'entities' must be an object/],
-    ['an entity column that is not an array', { features: ['user_features:watch_time_7d'], entities: { user_id: 'u1' } }, 400, /entities.user_id must be an array/],
-    ['entity columns of different lengths', { features: ['user_video:plays'], entities: { user_id: ['u1', 'u2'], video_id: ['v1'] } }, 400, /different lengths: user_id: 2, video_id: 1/],
+    [
+      'an entity column that is not an array',
+      { features: ['user_features:watch_time_7d'], entities: { user_id: 'u1' } },
+      400,
+      /entities.user_id must be an array/,
+    ],
+    [
+      'entity columns of different lengths',
+      { features: ['user_video:plays'], entities: { user_id: ['u1', 'u2'], video_id: ['v1'] } },
+      400,
+      /different lengths: user_id: 2, video_id: 1/,
+    ],
     ['no entities', { features: ['user_features:watch_time_7d'], entities: { user_id: [] } }, 400, /no entities given/],
-    ['a null entity value', { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1', null] } }, 400, /entities.user_id\[1\] must be a string or a number, got null/],
-    ['a numeric key beyond 2^53 (JSON.parse rounds it to another key)', '{"features":["user_features:watch_time_7d"],"entities":{"user_id":[9007199254740993]}}', 400, /entities.user_id\[0\] is 9007199254740992, beyond the whole numbers a JSON number holds exactly .*give the key as a string/],
-    ['a numeric key that is not a whole number', { features: ['user_features:watch_time_7d'], entities: { user_id: [7, 1.5] } }, 400, /entities.user_id\[1\] is 1.5, not a whole number: give such a key as a string/],
-    ['too many entities', { features: ['user_features:watch_time_7d'], entities: { user_id: ['a', 'b', 'c', 'd', 'e', 'f'] } }, 413, /too many entities: 6 in one request, at most 5/],
-    ['a name clash', { features: ['user_features:watch_time_7d', 'other:watch_time_7d'], entities: { user_id: ['u1'] } }, 400, /'watch_time_7d' would appear twice.*full_feature_names: true/],
-    ['a non-boolean full_feature_names', { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] }, full_feature_names: 'yes' }, 400, /must be true or false/],
+    [
+      'a null entity value',
+      { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1', null] } },
+      400,
+      /entities.user_id\[1\] must be a string or a number, got null/,
+    ],
+    [
+      'a numeric key beyond 2^53 (JSON.parse rounds it to another key)',
+      '{"features":["user_features:watch_time_7d"],"entities":{"user_id":[9007199254740993]}}',
+      400,
+      /entities.user_id\[0\] is 9007199254740992, beyond the whole numbers a JSON number holds exactly .*give the key as a string/,
+    ],
+    [
+      'a numeric key that is not a whole number',
+      { features: ['user_features:watch_time_7d'], entities: { user_id: [7, 1.5] } },
+      400,
+      /entities.user_id\[1\] is 1.5, not a whole number: give such a key as a string/,
+    ],
+    [
+      'too many entities',
+      { features: ['user_features:watch_time_7d'], entities: { user_id: ['a', 'b', 'c', 'd', 'e', 'f'] } },
+      413,
+      /too many entities: 6 in one request, at most 5/,
+    ],
+    [
+      'a name clash',
+      { features: ['user_features:watch_time_7d', 'other:watch_time_7d'], entities: { user_id: ['u1'] } },
+      400,
+      /'watch_time_7d' would appear twice.*full_feature_names: true/,
+    ],
+    [
+      'a non-boolean full_feature_names',
+      { features: ['user_features:watch_time_7d'], entities: { user_id: ['u1'] }, full_feature_names: 'yes' },
+      400,
+      /must be true or false/,
+    ],
     ['a body over the limit', { features: ['user_features:watch_time_7d'], entities: { user_id: ['x'.repeat(5000)] } }, 413, /body/i],
   ];
   it.each(malformed)('answers %s with a clear 4xx', async (_what, body, status, message) => {
@@ -131,7 +212,12 @@ describe('feature server over the embedded store', () => {
   it('answers an entity column that is not an array with a 400 naming it, also beside columns of different lengths', async () => {
     const stats: OnlineViewSpec = { name: 'stats', version: 1, keys: ['family', 'feature'], ttlSeconds: 3600, features: [{ name: 'mean', type: 'DOUBLE' }] };
     const own = createFeatureServer({ store, views: [users, stats] });
-    for (const [feature, kind] of [[null, 'null'], [5, 'a number'], [{}, 'an object'], ['x', 'a string']] as const) {
+    for (const [feature, kind] of [
+      [null, 'null'],
+      [5, 'a number'],
+      [{}, 'an object'],
+      ['x', 'a string'],
+    ] as const) {
       const res = await post(own, { features: ['user_features:watch_time_7d', 'stats:mean'], entities: { user_id: ['u1', 'u2'], family: ['f'], feature } });
       expect(res.statusCode).toBe(400);
       expect(res.json<{ message: string }>().message).toBe(`entities.feature must be an array of values, got ${kind}`);
@@ -183,7 +269,11 @@ describe('feature server over the embedded store', () => {
   });
 
   it('describes itself in OpenAPI, with the refs and services it holds', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown>; components: { schemas: { Request: { properties: { features: { items: { enum: string[] } }; feature_service: { enum: string[] } } } } } }>();
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: { Request: { properties: { features: { items: { enum: string[] } }; feature_service: { enum: string[] } } } } };
+    }>();
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths)).toEqual(['/get-online-features', '/health', '/metrics', '/openapi.json'].filter((p) => p !== '/openapi.json'));
     expect(doc.components.schemas.Request.properties.features.items.enum).toContain('user_video:plays');
@@ -192,7 +282,9 @@ describe('feature server over the embedded store', () => {
 
   it('refuses a catalog it cannot serve, at creation', () => {
     expect(() => createFeatureServer({ store, views: [users, users] })).toThrow(/'user_features' is listed twice/);
-    expect(() => createFeatureServer({ store, views, featureServices: { bad: ['user_features:nope'] } })).toThrow(/feature service 'bad': unknown feature 'nope'/);
+    expect(() => createFeatureServer({ store, views, featureServices: { bad: ['user_features:nope'] } })).toThrow(
+      /feature service 'bad': unknown feature 'nope'/,
+    );
     expect(() => createFeatureServer({ store, views: [{ ...users, ttlSeconds: -1 }] })).toThrow(/ttlSeconds must be > 0/);
   });
 });
@@ -211,7 +303,15 @@ describe('feature server over Redis', () => {
     await seed(store);
     const app = createFeatureServer({ store, views });
     const res = await post(app, { features: ['user_features:watch_time_7d', 'user_video:plays'], entities: { user_id: ['u1', 'u2'], video_id: ['v1', 'v1'] } });
-    expect(res.json<OnlineFeaturesResponse>().results.slice(2).map((r) => r.statuses)).toEqual([['PRESENT', 'PRESENT'], ['PRESENT', 'NOT_FOUND']]);
+    expect(
+      res
+        .json<OnlineFeaturesResponse>()
+        .results.slice(2)
+        .map((r) => r.statuses),
+    ).toEqual([
+      ['PRESENT', 'PRESENT'],
+      ['PRESENT', 'NOT_FOUND'],
+    ]);
     await app.close();
   });
 
@@ -281,7 +381,11 @@ describe('CLI', () => {
     let address = '';
     const running = runFeatureServer(settings, { port: 0, host: '127.0.0.1', maxEntities: 10 }, stop.signal, (a) => (address = a));
     await vi.waitFor(() => expect(address).toMatch(/^http:\/\/127.0.0.1:\d+$/));
-    const res = await fetch(`${address}/get-online-features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: ['user_features:top_category'], entities: { user_id: ['u1'] } }) });
+    const res = await fetch(`${address}/get-online-features`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: ['user_features:top_category'], entities: { user_id: ['u1'] } }),
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as OnlineFeaturesResponse).results[1]!.values).toEqual(['comedy']);
     stop.abort();
@@ -333,7 +437,21 @@ describe('CLI', () => {
   });
 
   it('gold features online --json gives the server response for the refs and entities asked', async () => {
-    const { out, code } = await cli(['features', 'online', '--entity', 'user_id=u1', '--entity', 'video_id=v1', '--entity', 'user_id=u2', '--entity', 'video_id=v1', '--features', 'user_video:plays', '--json']);
+    const { out, code } = await cli([
+      'features',
+      'online',
+      '--entity',
+      'user_id=u1',
+      '--entity',
+      'video_id=v1',
+      '--entity',
+      'user_id=u2',
+      '--entity',
+      'video_id=v1',
+      '--features',
+      'user_video:plays',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const body = JSON.parse(out) as OnlineFeaturesResponse;
     expect(body.metadata.feature_names).toEqual(['user_id', 'video_id', 'user_video__plays']);
@@ -342,8 +460,17 @@ describe('CLI', () => {
 
   it('gold features online fails with a one-line reason on bad input', async () => {
     expect(await cli(['features', 'online'])).toMatchObject({ code: 1, err: expect.stringMatching(/give the entity to read with --entity KEY=VALUE/) });
-    expect(await cli(['features', 'online', '--entity', 'user_id'])).toMatchObject({ code: 1, err: expect.stringMatching(/option '--entity <KEY=VALUE>' argument 'user_id' is invalid. expected KEY=VALUE/) });
-    expect(await cli(['features', 'online', '--entity', 'session_id=s1'])).toMatchObject({ code: 1, err: expect.stringMatching(/no feature view is keyed by session_id/) });
-    expect(await cli(['features', 'online', '--entity', 'user_id=u1', '--features', 'user_features:nope'])).toMatchObject({ code: 1, err: expect.stringMatching(/unknown feature 'nope' in view user_features/) });
+    expect(await cli(['features', 'online', '--entity', 'user_id'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/option '--entity <KEY=VALUE>' argument 'user_id' is invalid. expected KEY=VALUE/),
+    });
+    expect(await cli(['features', 'online', '--entity', 'session_id=s1'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/no feature view is keyed by session_id/),
+    });
+    expect(await cli(['features', 'online', '--entity', 'user_id=u1', '--features', 'user_features:nope'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/unknown feature 'nope' in view user_features/),
+    });
   });
 });

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, sqlList, sqlStr } from '../../src/engine/duckdb.js';
-import { committedFiles, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
-import { generateSilver, SILVER_ROW_GROUP_SIZE, UNKNOWN_EVENT_TYPE, type GenerateOptions, type GenerateReport } from '../../src/silver/generator.js';
-import { readSilver } from '../../src/silver/reader.js';
+import { committedFiles, type Lake, openLake, paths, readManifest } from '../../src/lake/index.js';
 import { SILVER_FILE_COLUMNS } from '../../src/silver/contract.js';
+import { type GenerateOptions, type GenerateReport, generateSilver, SILVER_ROW_GROUP_SIZE, UNKNOWN_EVENT_TYPE } from '../../src/silver/generator.js';
+import { readSilver } from '../../src/silver/reader.js';
 import { SILVER_RULE_NAMES } from '../../src/silver/rules.js';
 import { CATEGORIES, WEEKDAY_VOLUME } from '../../src/silver/synthetic-model.js';
 import { tempDir } from '../support/env.js';
@@ -69,13 +69,16 @@ describe('determinism', () => {
     // The same bytes, too: rows are written in one order, ties included (a bad copy is not its original).
     const d = newLake();
     const rd = await generateSilver(d, ENGINE, { ...WEEK, from: '2024-03-02', to: '2024-03-02', badRowRate: 0.03 });
-    const bytes = async (lake: Lake, r: GenerateReport): Promise<string[]> => (await silverFiles(lake, r)).map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
+    const bytes = async (lake: Lake, r: GenerateReport): Promise<string[]> =>
+      (await silverFiles(lake, r)).map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
     expect(await bytes(d, rd)).toEqual(await bytes(b, rb));
 
     const c = newLake();
     const rc = await generateSilver(c, ENGINE, { ...WEEK, from: '2024-03-02', to: '2024-03-02', seed: 4 });
     await viewOf('c', await silverFiles(c, rc));
-    expect(await num(`SELECT count(*) FROM (SELECT event_id, user_id, video_id FROM b INTERSECT SELECT event_id, user_id, video_id FROM c)`)).toBeLessThan(n / 10);
+    expect(await num(`SELECT count(*) FROM (SELECT event_id, user_id, video_id FROM b INTERSECT SELECT event_id, user_id, video_id FROM c)`)).toBeLessThan(
+      n / 10,
+    );
   });
 });
 
@@ -106,7 +109,7 @@ describe('shape', () => {
     expect(share).toBeGreaterThan(0.4);
   });
 
-  it('has stable tastes: a user\'s top category holds most of their plays, far above 1/#categories', async () => {
+  it("has stable tastes: a user's top category holds most of their plays, far above 1/#categories", async () => {
     const share = await num(`WITH uc AS (SELECT user_id, category, count(*) AS n FROM week WHERE event_type = 'play_start' GROUP BY ALL),
       u AS (SELECT max(n) / sum(n) AS top, sum(n) AS plays FROM uc GROUP BY user_id)
       SELECT avg(top) FROM u WHERE plays >= 5`);
@@ -136,10 +139,13 @@ describe('shape', () => {
     expect(await num(`SELECT count(*) FROM (SELECT session_id FROM week GROUP BY ALL HAVING count(DISTINCT event_date) > 1)`)).toBeGreaterThan(10);
   });
 
-  it('accounts a play\'s watch time in its events: heartbeats carry the seconds since the previous event', async () => {
+  it("accounts a play's watch time in its events: heartbeats carry the seconds since the previous event", async () => {
     expect(await num(`SELECT max(watch_seconds) FROM week WHERE event_type = 'heartbeat'`)).toBeLessThanOrEqual(300);
-    expect(await num(`SELECT count(*) FROM week WHERE event_type = 'heartbeat'`)).toBeGreaterThan(await num(`SELECT count(*) FROM week WHERE event_type = 'play_start'`));
-    for (const t of ['like', 'share', 'add_to_list', 'pause', 'seek', 'complete']) expect(await num(`SELECT count(*) FROM week WHERE event_type = ${sqlStr(t)}`)).toBeGreaterThan(0);
+    expect(await num(`SELECT count(*) FROM week WHERE event_type = 'heartbeat'`)).toBeGreaterThan(
+      await num(`SELECT count(*) FROM week WHERE event_type = 'play_start'`),
+    );
+    for (const t of ['like', 'share', 'add_to_list', 'pause', 'seek', 'complete'])
+      expect(await num(`SELECT count(*) FROM week WHERE event_type = ${sqlStr(t)}`)).toBeGreaterThan(0);
   });
 
   it('has users arriving and churning: next-day audiences overlap more than half a year apart', async () => {
@@ -184,9 +190,15 @@ describe('layout', () => {
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(new RegExp(`^${p.prefix}/part-0-[a-z0-9]+\\.parquet$`));
       const local = await week.lake.localFile(files[0]!);
-      const schema = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlStr(local)}, hive_partitioning = false)`);
+      const schema = await db.all<{ column_name: string; column_type: string }>(
+        `DESCRIBE SELECT * FROM read_parquet(${sqlStr(local)}, hive_partitioning = false)`,
+      );
       expect(schema.map((c) => [c.column_name, c.column_type])).toEqual(SILVER_FILE_COLUMNS.map((c) => [c.name, c.type]));
-      expect(await num(`SELECT count(*) FROM (SELECT event_timestamp < lag(event_timestamp) OVER (ORDER BY file_row_number) AS back FROM read_parquet(${sqlStr(local)}, file_row_number = true)) WHERE back`)).toBe(0);
+      expect(
+        await num(
+          `SELECT count(*) FROM (SELECT event_timestamp < lag(event_timestamp) OVER (ORDER BY file_row_number) AS back FROM read_parquet(${sqlStr(local)}, file_row_number = true)) WHERE back`,
+        ),
+      ).toBe(0);
       expect(await num(`SELECT max(row_group_num_rows) FROM parquet_metadata(${sqlStr(local)})`)).toBeLessThanOrEqual(SILVER_ROW_GROUP_SIZE);
       expect(await num(`SELECT count(*) FROM read_parquet(${sqlStr(local)})`)).toBe(p.rows);
     }

@@ -5,11 +5,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
-import { commitPartition, committedFiles, joinKey, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
+import { commitPartition, committedFiles, joinKey, type Lake, openLake, paths, readManifest } from '../../src/lake/index.js';
 import { SILVER_COLUMNS, SILVER_FILE_COLUMNS } from '../../src/silver/contract.js';
 import { SilverFileError, SilverPartitionMissingError, SilverSchemaError } from '../../src/silver/errors.js';
 import { generateSilver } from '../../src/silver/generator.js';
-import { readSilver, silverQueryError, type SilverReadReport } from '../../src/silver/reader.js';
+import { readSilver, type SilverReadReport, silverQueryError } from '../../src/silver/reader.js';
 import { firstBrokenRowRuleSql, SILVER_RULE_NAMES } from '../../src/silver/rules.js';
 import { s3LakeUri, tempDir } from '../support/env.js';
 
@@ -36,7 +36,8 @@ function row(id: string, o: Partial<Record<Column, string>> = {}): string {
   return `SELECT ${SILVER_FILE_COLUMNS.map((c) => `CAST(${v[c.name]} AS ${c.type}) AS ${c.name}`).join(', ')}`;
 }
 
-const good = (n: number, prefix = 'g'): string[] => Array.from({ length: n }, (_, i) => row(`${prefix}${i}`, { event_timestamp: `TIMESTAMP '${D} 08:00:00' + INTERVAL ${i} MINUTE` }));
+const good = (n: number, prefix = 'g'): string[] =>
+  Array.from({ length: n }, (_, i) => row(`${prefix}${i}`, { event_timestamp: `TIMESTAMP '${D} 08:00:00' + INTERVAL ${i} MINUTE` }));
 
 let db: Engine;
 let dir: string;
@@ -50,7 +51,13 @@ function newLake(uri = tempDir('gold-silver-lake-')): Lake {
 }
 
 /** Writes rows (SELECTs) as one Parquet file, committed into the date's event_type folder. */
-async function writeType(lake: Lake, date: string, eventType: string, rows: string[] | string, marker: 'manifest' | 'empty' | 'none' = 'manifest'): Promise<string> {
+async function writeType(
+  lake: Lake,
+  date: string,
+  eventType: string,
+  rows: string[] | string,
+  marker: 'manifest' | 'empty' | 'none' = 'manifest',
+): Promise<string> {
   const file = join(dir, `f${fileNo++}.parquet`);
   const sql = typeof rows === 'string' ? rows : rows.join(' UNION ALL ');
   await db.run(`COPY (${sql}) TO ${sqlStr(file)} (FORMAT parquet)`);
@@ -96,19 +103,31 @@ describe('each rule alone', () => {
     ['null_value', ['category', 'watch_seconds', 'play_position_seconds', 'video_duration_seconds'].map((c, i) => row(`n${i}`, { [c]: 'NULL' })), 'heartbeat'],
     ['unknown_event_type', [row('t0')], 'buffering'],
     ['timestamp_in_future', [row('f0', { event_timestamp: "TIMESTAMP '2024-03-05 00:00:01'" })], 'heartbeat'],
-    ['timestamp_outside_partition', [row('o0', { event_timestamp: "TIMESTAMP '2024-02-29 23:59:59'" }), row('o1', { event_timestamp: "TIMESTAMP '2024-03-02 00:00:00'" })], 'heartbeat'],
+    [
+      'timestamp_outside_partition',
+      [row('o0', { event_timestamp: "TIMESTAMP '2024-02-29 23:59:59'" }), row('o1', { event_timestamp: "TIMESTAMP '2024-03-02 00:00:00'" })],
+      'heartbeat',
+    ],
     [
       'non_finite_number',
       [row('x0', { watch_seconds: "'NaN'" }), row('x1', { play_position_seconds: "'Infinity'" }), row('x2', { video_duration_seconds: "'-Infinity'" })],
       'heartbeat',
     ],
-    ['nonpositive_duration', [row('d0', { video_duration_seconds: '0', play_position_seconds: '0' }), row('d1', { video_duration_seconds: '-5', play_position_seconds: '0' })], 'heartbeat'],
+    [
+      'nonpositive_duration',
+      [row('d0', { video_duration_seconds: '0', play_position_seconds: '0' }), row('d1', { video_duration_seconds: '-5', play_position_seconds: '0' })],
+      'heartbeat',
+    ],
     ['negative_watch_seconds', [row('w0', { watch_seconds: '-0.5' })], 'heartbeat'],
     ['unexpected_watch_seconds', [row('z0', { watch_seconds: '5' })], 'play_start'],
     ['negative_position', [row('p0', { play_position_seconds: '-1' })], 'heartbeat'],
     ['position_beyond_duration', [row('b0', { play_position_seconds: '3000.5' })], 'heartbeat'],
     ['unknown_device_type', [row('v0', { device_type: "'smartwatch'" }), row('v1', { device_type: 'NULL' }), row('v2', { device_type: "'TV'" })], 'heartbeat'],
-    ['bad_country', [row('c0', { country: "'XX'" }), row('c1', { country: "'usa'" }), row('c2', { country: "'us'" }), row('c3', { country: 'NULL' })], 'heartbeat'],
+    [
+      'bad_country',
+      [row('c0', { country: "'XX'" }), row('c1', { country: "'usa'" }), row('c2', { country: "'us'" }), row('c3', { country: 'NULL' })],
+      'heartbeat',
+    ],
   ];
 
   it.each(cases)('%s', async (rule, bad, eventType) => {
@@ -135,7 +154,10 @@ describe('each rule alone', () => {
     const D2 = '2024-03-02';
     // 'same' on both dates (an id reused on another day), and twice on D2 (a copy).
     await writeType(lake, D, 'heartbeat', [row('same'), row('d1')]);
-    await writeType(lake, D2, 'heartbeat', [row('same', { event_timestamp: `TIMESTAMP '${D2} 10:00:00'` }), row('same', { event_timestamp: `TIMESTAMP '${D2} 10:00:00'` })]);
+    await writeType(lake, D2, 'heartbeat', [
+      row('same', { event_timestamp: `TIMESTAMP '${D2} 10:00:00'` }),
+      row('same', { event_timestamp: `TIMESTAMP '${D2} 10:00:00'` }),
+    ]);
     await completeDate(lake, D);
     await completeDate(lake, D2);
     const range = await readSilver(db, lake, { from: D, to: D2, runTime: RUN_TIME });
@@ -169,7 +191,7 @@ describe('each rule alone', () => {
       { event_id: 'tri', n: 1 },
     ]);
     // The accepted 'half' is the valid copy.
-    expect(await db.one('SELECT country FROM events WHERE event_id = \'half\'')).toEqual({ country: 'US' });
+    expect(await db.one("SELECT country FROM events WHERE event_id = 'half'")).toEqual({ country: 'US' });
   });
 });
 
@@ -187,14 +209,19 @@ describe('the accepted rows', () => {
   }
 
   async function expectSameRows(a: string, b: string): Promise<void> {
-    const diff = async (x: string, y: string) => (await db.one<{ n: number }>(`SELECT count(*)::INT AS n FROM (SELECT * FROM ${x} EXCEPT ALL SELECT * FROM ${y})`)).n;
+    const diff = async (x: string, y: string) =>
+      (await db.one<{ n: number }>(`SELECT count(*)::INT AS n FROM (SELECT * FROM ${x} EXCEPT ALL SELECT * FROM ${y})`)).n;
     expect([await diff(a, b), await diff(b, a)]).toEqual([0, 0]);
   }
 
-  it.each([3, 7, 13])('are the brute-force reference\'s rows, with its counts by rule, on generated silver with bad rows (seed %i)', async (seed) => {
+  it.each([3, 7, 13])("are the brute-force reference's rows, with its counts by rule, on generated silver with bad rows (seed %i)", async (seed) => {
     const root = tempDir('gold-silver-prop-');
     const lake = newLake(root);
-    await generateSilver(lake, { threads: 2, memoryLimit: '1GB' }, { from: D, to: '2024-03-02', users: 50, videos: 30, eventsPerDay: 1500, seed, badRowRate: 0.05 });
+    await generateSilver(
+      lake,
+      { threads: 2, memoryLimit: '1GB' },
+      { from: D, to: '2024-03-02', users: 50, videos: 30, eventsPerDay: 1500, seed, badRowRate: 0.05 },
+    );
     const r = await readSilver(db, lake, { from: D, to: '2024-03-02', runTime: RUN_TIME });
     const ref = await reference(join(root, 'silver/events/*/*/*.parquet'));
     await expectSameRows('events', ref);
@@ -272,7 +299,7 @@ describe('accounting and quarantine', () => {
     expect(Object.keys(b1)).toEqual([...SILVER_COLUMNS.map((c) => c.name), 'rule', 'rules', 'run_time']);
   });
 
-  it('replaces a date\'s quarantine on each read and removes it once the date is clean', async () => {
+  it("replaces a date's quarantine on each read and removes it once the date is clean", async () => {
     const lake = newLake();
     await writeType(lake, D, 'heartbeat', [...good(5), row('bad', { country: "'XX'" })]);
     await completeDate(lake, D);
@@ -361,7 +388,10 @@ describe('bad files and schemas', () => {
     await writeType(lake, D, 'heartbeat', good(2));
     await lake.write(`${paths.silverPartition(D, 'heartbeat')}/_SUCCESS`, '{ not json');
     await completeDate(lake, D);
-    await expect(readSilver(db, lake, { from: D, to: D })).rejects.toMatchObject({ name: 'SilverFileError', file: `${paths.silverPartition(D, 'heartbeat')}/_SUCCESS` });
+    await expect(readSilver(db, lake, { from: D, to: D })).rejects.toMatchObject({
+      name: 'SilverFileError',
+      file: `${paths.silverPartition(D, 'heartbeat')}/_SUCCESS`,
+    });
   });
 
   it('rejects a missing column, naming file, column and expected type', async () => {
@@ -462,8 +492,16 @@ describe('dates', () => {
 
   it('reads an hour range only, without quarantining', async () => {
     const lake = newLake();
-    await writeType(lake, D, 'heartbeat', `SELECT f.* REPLACE (event_timestamp + INTERVAL (t.i) MINUTE AS event_timestamp, 'h' || t.i AS event_id) FROM (${row('a', { event_timestamp: `TIMESTAMP '${D} 00:00:00'` })}) f, range(0, 1440, 10) t(i)`);
-    await writeType(lake, D, 'pause', [row('late-bad', { event_timestamp: `TIMESTAMP '${D} 23:30:00'`, country: "'XX'" }), row('evening-bad', { event_timestamp: `TIMESTAMP '${D} 19:30:00'`, country: "'XX'" })]);
+    await writeType(
+      lake,
+      D,
+      'heartbeat',
+      `SELECT f.* REPLACE (event_timestamp + INTERVAL (t.i) MINUTE AS event_timestamp, 'h' || t.i AS event_id) FROM (${row('a', { event_timestamp: `TIMESTAMP '${D} 00:00:00'` })}) f, range(0, 1440, 10) t(i)`,
+    );
+    await writeType(lake, D, 'pause', [
+      row('late-bad', { event_timestamp: `TIMESTAMP '${D} 23:30:00'`, country: "'XX'" }),
+      row('evening-bad', { event_timestamp: `TIMESTAMP '${D} 19:30:00'`, country: "'XX'" }),
+    ]);
     await completeDate(lake, D);
     const r = await readSilver(db, lake, { from: D, to: D, hours: [18, 22], runTime: RUN_TIME });
     expect(r.rowsRead).toBe(4 * 6 + 1);
@@ -483,7 +521,11 @@ describe.each([
 ])('partition pruning on a %s lake', (_kind, make) => {
   it('opens only the dates of the range', async () => {
     const lake = make();
-    const gen = await generateSilver(lake, { threads: 2, memoryLimit: '1GB' }, { from: '2024-03-01', to: '2024-03-04', users: 60, videos: 40, eventsPerDay: 600, seed: 11, badRowRate: 0.02 });
+    const gen = await generateSilver(
+      lake,
+      { threads: 2, memoryLimit: '1GB' },
+      { from: '2024-03-01', to: '2024-03-04', users: 60, videos: 40, eventsPerDay: 600, seed: 11, badRowRate: 0.02 },
+    );
     // Dates outside the range are made unreadable: reading them would fail.
     for (const d of ['2024-03-01', '2024-03-04']) {
       for (const p of gen.dates.find((x) => x.date === d)!.partitions) for (const k of (await committedFiles(lake, p.prefix))!) await lake.write(k, 'garbage');
@@ -513,7 +555,7 @@ describe.each([
   });
 });
 
-it('the view\'s files, evicted from an S3 lake\'s cache, come back to the same paths when asked for again', async () => {
+it("the view's files, evicted from an S3 lake's cache, come back to the same paths when asked for again", async () => {
   // A cache of one byte that keeps nothing in use: each download evicts every other file.
   const lake = openLake(s3LakeUri(), { s3CacheDir: tempDir('gold-silver-cache-'), s3CacheMaxBytes: 1, s3CacheInUseMs: 0 });
   lakes.push(lake);

@@ -10,18 +10,18 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runFeatureServer } from '../../src/cli/commands/serve.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { addDlqEntry, closeDlqEntry } from '../../src/dlq/entries.js';
-import { onlineViewOf } from '../../src/online/views.js';
-import { asOf } from '../../src/shared/dates.js';
-import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
+import { commitPartition, type Lake, openLake, paths } from '../../src/lake/index.js';
 import { S3Lake } from '../../src/lake/s3-lake.js';
-import { setLogLevel } from '../../src/shared/logger.js';
 import { goldMetrics, startMetricsServer } from '../../src/monitoring/metrics.js';
 import { ViewFreshness } from '../../src/monitoring/view-freshness.js';
 import { EmbeddedOnlineStore } from '../../src/online/embedded-store.js';
 import { RedisOnlineStore } from '../../src/online/redis-store.js';
+import { onlineViewOf } from '../../src/online/views.js';
 import { setViewProvider } from '../../src/serving/view-provider.js';
+import { asOf } from '../../src/shared/dates.js';
+import { setLogLevel } from '../../src/shared/logger.js';
 import { tempDir } from '../support/env.js';
-import { parseSamples, sampleValue, scrape, type Sample } from '../support/prometheus.js';
+import { parseSamples, type Sample, sampleValue, scrape } from '../support/prometheus.js';
 import { testFamily, writeParquet } from './quality-fixture.js';
 
 setLogLevel('silent');
@@ -117,11 +117,21 @@ describe('view freshness gauges', () => {
       await f.refresh();
       const s = await samplesOf(registry);
       expect(s.filter((x) => x.name === 'gold_view_latest_committed_date_seconds')).toEqual([]);
-      expect(s.filter((x) => x.name === 'gold_view_freshness_sla_seconds').map((x) => x.labels.view).sort()).toEqual(['other_features', 'test_features']);
+      expect(
+        s
+          .filter((x) => x.name === 'gold_view_freshness_sla_seconds')
+          .map((x) => x.labels.view)
+          .sort(),
+      ).toEqual(['other_features', 'test_features']);
       expect(sampleValue(s, 'gold_dlq_open_entries')).toBe(0);
       expect(sampleValue(s, 'gold_freshness_refresh_success', { source: 'lake' })).toBe(1);
       // Without a store, no online source at all.
-      expect(s.filter((x) => x.name === 'gold_freshness_refresh_success').map((x) => x.labels.source).sort()).toEqual(['dlq', 'lake']);
+      expect(
+        s
+          .filter((x) => x.name === 'gold_freshness_refresh_success')
+          .map((x) => x.labels.source)
+          .sort(),
+      ).toEqual(['dlq', 'lake']);
     } finally {
       await f.stop();
       await empty.close();
@@ -129,7 +139,13 @@ describe('view freshness gauges', () => {
   });
 
   it('an unreachable lake: exported as failed, not thrown, and a scrape still answers at once', async () => {
-    const client = new S3Client({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const client = new S3Client({
+      endpoint: 'http://127.0.0.1:1',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const unreachable = new S3Lake('gold', 'lake', 's3://gold/lake', { cacheDir: join(dir, 's3-cache'), cacheMaxBytes: 1e9, client });
     const registry = new Registry();
     const f = new ViewFreshness(registry, { lake: unreachable, families, online: { store, views: async () => [view] }, slaSeconds: 7200, refreshSeconds: 60 });
@@ -154,7 +170,13 @@ describe('view freshness gauges', () => {
     const sockets: Socket[] = [];
     const silent = createServer((sock) => void sockets.push(sock));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const client = new S3Client({ endpoint: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${(silent.address() as { port: number }).port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     const hung = new S3Lake('gold', 'lake', 's3://gold/lake', { cacheDir: join(dir, 's3-cache'), cacheMaxBytes: 1e9, client });
     const registry = new Registry();
     const f = new ViewFreshness(registry, { lake: hung, families, slaSeconds: 7200, refreshSeconds: 0.2, timeoutSeconds: 0.3 });
@@ -192,7 +214,9 @@ describe('view freshness gauges', () => {
       const s = await samplesOf(registry);
       expect(sampleValue(s, 'gold_freshness_refresh_success', { source: 'lake' })).toBe(0);
       expect(sampleValue(s, 'gold_view_latest_committed_date_seconds', { view: 'test_features' })).toBe(endOf('2024-04-20'));
-      expect(sampleValue(s, 'gold_freshness_refresh_timestamp_seconds', { source: 'lake' })).toBe(sampleValue(good, 'gold_freshness_refresh_timestamp_seconds', { source: 'lake' }));
+      expect(sampleValue(s, 'gold_freshness_refresh_timestamp_seconds', { source: 'lake' })).toBe(
+        sampleValue(good, 'gold_freshness_refresh_timestamp_seconds', { source: 'lake' }),
+      );
       rmSync(gold);
       renameSync(`${gold}.away`, gold);
       await f.refresh();
@@ -234,7 +258,8 @@ describe('exported over HTTP', () => {
       expect(sampleValue(s, 'gold_dlq_open_entries')).toBe(1);
       expect(sampleValue(s, 'gold_view_online_feature_timestamp_seconds', { view: 'test_features' })).toBe(FEATURE_TS / 1000);
       // The alert kinds the rules count with increase(), there from the start.
-      for (const kind of ['sla_commit_by', 'sla_max_run', 'sla_max_step', 'drift']) expect(sampleValue(s, 'gold_alerts_total', { kind, severity: 'warn' })).toBe(0);
+      for (const kind of ['sla_commit_by', 'sla_max_run', 'sla_max_step', 'drift'])
+        expect(sampleValue(s, 'gold_alerts_total', { kind, severity: 'warn' })).toBe(0);
     } finally {
       await f.stop();
       await server.close();
@@ -246,7 +271,10 @@ describe('exported over HTTP', () => {
     const served = openLake(join(home, 'lake'), { s3CacheDir: join(dir, 'cache'), s3CacheMaxBytes: 1e9 });
     await commit('2024-04-14', served, 'user_features');
     await served.close();
-    const settings = loadSettings({ home, onlineStore: 'embedded', logLevel: 'warn' }, { GOLD_FRESHNESS_REFRESH_SECONDS: '1', GOLD_FRESHNESS_SLA_SECONDS: '7200' });
+    const settings = loadSettings(
+      { home, onlineStore: 'embedded', logLevel: 'warn' },
+      { GOLD_FRESHNESS_REFRESH_SECONDS: '1', GOLD_FRESHNESS_SLA_SECONDS: '7200' },
+    );
     const servedStore = new EmbeddedOnlineStore(join(home, 'online'));
     await servedStore.writeBatch(view, [{ entityKey: 'u1', featureTimestamp: FEATURE_TS, values: [1, 2, 0.5, 'a'] }]);
     await servedStore.close();

@@ -1,9 +1,9 @@
 // Where `gold worker` (the built CLI) listens for its metrics: loopback unless GOLD_METRICS_HOST says
 // otherwise, for gold's port and the Temporal SDK's next to it. Read from the kernel's socket table.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { packageRoot } from '../../src/tools/binaries.js';
@@ -26,7 +26,14 @@ function listeners(port: number): string[] {
 
 async function workerListening(env: Record<string, string>, port: number): Promise<string[][]> {
   const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), GOLD_TASK_QUEUE: `gold-test-${randomBytes(4).toString('hex')}`, GOLD_HOME: tempDir('gold-worker-metrics-'), GOLD_METRICS_PORT: String(port), ...env },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      GOLD_TASK_QUEUE: `gold-test-${randomBytes(4).toString('hex')}`,
+      GOLD_HOME: tempDir('gold-worker-metrics-'),
+      GOLD_METRICS_PORT: String(port),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -56,6 +63,8 @@ describe('worker metrics', () => {
   });
 
   it('refuse a host that is no address', () => {
-    expect(() => loadSettings({}, { GOLD_METRICS_HOST: 'http://0.0.0.0' })).toThrow('invalid setting GOLD_METRICS_HOST="http://0.0.0.0": must be an interface address or host name');
+    expect(() => loadSettings({}, { GOLD_METRICS_HOST: 'http://0.0.0.0' })).toThrow(
+      'invalid setting GOLD_METRICS_HOST="http://0.0.0.0": must be an interface address or host name',
+    );
   });
 });

@@ -2,10 +2,10 @@
 // (Cholesky) solve of the normal equations, the loss against its definition over all cells, similar
 // items and ranking evaluation against brute force, and bit-identical factors for any thread count.
 import { describe, expect, it } from 'vitest';
-import { trainAls, type AlsParams } from '../../src/features/embeddings/als.js';
-import { evaluateRanking } from '../../src/features/embeddings/evaluation.js';
-import { toCsr, transposeCsr, type HeldOut, type Interactions } from '../../src/features/embeddings/interactions.js';
+import { type AlsParams, trainAls } from '../../src/features/embeddings/als.js';
 import { createAlsKernel } from '../../src/features/embeddings/als-kernel.js';
+import { evaluateRanking } from '../../src/features/embeddings/evaluation.js';
+import { type HeldOut, type Interactions, toCsr, transposeCsr } from '../../src/features/embeddings/interactions.js';
 import { mulberry32 } from '../../src/features/embeddings/prng.js';
 import { similarItems } from '../../src/features/embeddings/similarity.js';
 
@@ -121,7 +121,8 @@ describe('ALS row solves equal the dense solve of the normal equations', () => {
     const expected = denseRowSolves(entriesBy(data, 'user'), itemFactors, f, alpha, lambda);
     const users = toCsr(data.nUsers, data.userIdx, data.itemIdx, data.confidence, alpha, false);
     const gram = new Float64Array(f * f);
-    for (let i = 0; i < data.nItems; i++) for (let a = 0; a < f; a++) for (let b = 0; b < f; b++) gram[a * f + b] += itemFactors[i * f + a] * itemFactors[i * f + b];
+    for (let i = 0; i < data.nItems; i++)
+      for (let a = 0; a < f; a++) for (let b = 0; b < f; b++) gram[a * f + b] += itemFactors[i * f + a] * itemFactors[i * f + b];
     for (let k = 0; k < f; k++) gram[k * f + k] += lambda;
     const kernel = createAlsKernel({
       factors: f,
@@ -173,7 +174,16 @@ describe('ALS is bit-identical for any thread count', () => {
     const random = mulberry32(seed);
     // Above the size where worker threads start (nnz × factors >= 2^20), with uneven row lengths.
     const data = randomInteractions(random, 2500 + Math.floor(random() * 500), 400 + Math.floor(random() * 100), 0.05 + random() * 0.02);
-    const params: AlsParams = { factors: 35 + Math.floor(random() * 10), regularization: 0.1, alpha: 10, iterations: 3, tolerance: 0, cgSteps: 3, seed, threads: 1 };
+    const params: AlsParams = {
+      factors: 35 + Math.floor(random() * 10),
+      regularization: 0.1,
+      alpha: 10,
+      iterations: 3,
+      tolerance: 0,
+      cgSteps: 3,
+      seed,
+      threads: 1,
+    };
     const models = [];
     for (const threads of [1, 2, 3]) models.push(await trainAls(data, { ...params, threads }));
     expect(models.map((m) => m.threads)).toEqual([1, 2, 3]);
@@ -231,7 +241,12 @@ describe('similarItems is bit-identical for any thread count', () => {
     const n = 2103;
     const f = 32;
     const m = randomMatrix(random, n, f);
-    for (const [from, to] of [[5, 900], [5, 2102], [1500, 17]]) m.copyWithin(to * f, from * f, (from + 1) * f);
+    for (const [from, to] of [
+      [5, 900],
+      [5, 2102],
+      [1500, 17],
+    ])
+      m.copyWithin(to * f, from * f, (from + 1) * f);
     const results = [];
     for (const threads of [1, 2, 3]) results.push(await similarItems(m, n, f, 20, threads));
     expect(results.map((r) => r.threads)).toEqual([1, 2, 3]);

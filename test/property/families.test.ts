@@ -2,15 +2,15 @@
 // reference, on random silver over 45 days: every feature, every entity, many dates, to 1e-9 relative;
 // and every window state against its window summed afresh.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parquetScan, Engine } from '../../src/engine/duckdb.js';
-import type { FeatureContext } from '../../src/features/context.js';
+import { Engine, parquetScan } from '../../src/engine/duckdb.js';
 import { computeFamily } from '../../src/features/compute.js';
+import type { FeatureContext } from '../../src/features/context.js';
 import { FAMILIES, family } from '../../src/features/families/index.js';
 import { ensurePartials, partitionLocalFiles } from '../../src/features/partials/build.js';
 import { WINDOW_PARTIALS, type WindowPartial } from '../../src/features/partials/definitions.js';
 import { REFERENCE_FAMILIES, referenceSql } from '../../src/features/reference.js';
+import { committedFiles, type Lake, openLake, paths, readManifest } from '../../src/lake/index.js';
 import { addDays } from '../../src/shared/dates.js';
-import { committedFiles, openLake, paths, readManifest, type Lake } from '../../src/lake/index.js';
 import { compareRows } from '../support/compare.js';
 import { tempDir } from '../support/env.js';
 import { writeRandomSilver, writeSilver } from '../support/silver-fixture.js';
@@ -38,7 +38,12 @@ async function expectMatchesReference(ctx: FeatureContext, db: Engine, dates: st
       await computeFamily(ctx, decl, date, runId);
       const actual = await stagedRows(ctx, db, fam, date, runId);
       const expected = await db.all(referenceSql(fam, date));
-      const diff = compareRows(actual, expected, decl.keys.map((k) => k.name), decl.features.map((f) => f.name));
+      const diff = compareRows(
+        actual,
+        expected,
+        decl.keys.map((k) => k.name),
+        decl.features.map((f) => f.name),
+      );
       expect({ date, fam, ...diff, mismatches: diff.mismatches.slice(0, 5) }).toEqual({ date, fam, mismatches: [], missing: [], extra: [] });
       compared += actual.length * decl.features.length;
     }
@@ -58,7 +63,12 @@ describe.each([11, 22, 33])('incremental families equal the reference (seed %i)'
 
   it('for every feature, entity and checked date', async () => {
     await ensurePartials(ctx, addDays(START, DAYS - 1));
-    const compared = await expectMatchesReference(ctx, db, CHECK_OFFSETS.map((o) => addDays(START, o)), 'prop');
+    const compared = await expectMatchesReference(
+      ctx,
+      db,
+      CHECK_OFFSETS.map((o) => addDays(START, o)),
+      'prop',
+    );
     expect(compared).toBeGreaterThan(5000);
   });
 
@@ -87,10 +97,17 @@ describe.each([11, 22, 33])('incremental families equal the reference (seed %i)'
     for (const f of FAMILIES.filter((x) => x.name !== 'statistical_features')) await computeFamily(ctx, f, date, 'stats');
     await computeFamily(ctx, family('statistical_features'), date, 'stats');
     const stats = await stagedRows(ctx, db, 'statistical_features', date, 'stats');
-    const numeric = FAMILIES.filter((f) => f.name !== 'statistical_features').flatMap((f) => f.features.filter((x) => x.type === 'BIGINT' || x.type === 'DOUBLE').map((x) => `${f.name}:${x.name}`));
+    const numeric = FAMILIES.filter((f) => f.name !== 'statistical_features').flatMap((f) =>
+      f.features.filter((x) => x.type === 'BIGINT' || x.type === 'DOUBLE').map((x) => `${f.name}:${x.name}`),
+    );
     expect(stats.map((r) => `${r.family}:${r.feature}`).sort()).toEqual(numeric.sort());
     // Independent check in plain JS for one feature of each family.
-    for (const [fam, feat] of [['user_features', 'watch_time_30d'], ['item_features', 'completion_rate_30d'], ['session_features', 'duration_seconds'], ['temporal_features', 'events_30d']]) {
+    for (const [fam, feat] of [
+      ['user_features', 'watch_time_30d'],
+      ['item_features', 'completion_rate_30d'],
+      ['session_features', 'duration_seconds'],
+      ['temporal_features', 'events_30d'],
+    ]) {
       const values = (await stagedRows(ctx, db, fam!, date, 'stats')).map((r) => r[feat!] as number | null);
       const xs = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
       const n = xs.length;
@@ -107,7 +124,13 @@ describe.each([11, 22, 33])('incremental families equal the reference (seed %i)'
       expect(row.stddev as number).toBeCloseTo(sd, 9);
       expect(row.min).toBe(xs[0]);
       expect(row.max).toBe(xs[n - 1]);
-      for (const [col, p] of [['p25', 0.25], ['p50', 0.5], ['p75', 0.75], ['p95', 0.95]] as const) expect(row[col] as number).toBeCloseTo(q(p), 9);
+      for (const [col, p] of [
+        ['p25', 0.25],
+        ['p50', 0.5],
+        ['p75', 0.75],
+        ['p95', 0.95],
+      ] as const)
+        expect(row[col] as number).toBeCloseTo(q(p), 9);
     }
   });
 });
@@ -135,7 +158,9 @@ describe('point in time and lineage', () => {
         TIMESTAMP '${addDays(D, 1)} 00:00:00' + to_microseconds((row_number() OVER () % 5) * 3600e6::BIGINT) AS event_timestamp,
         DATE '${addDays(D, 1)}' AS event_date)
       FROM all_events WHERE event_date = DATE '${D}'`);
-    await db.run(`INSERT INTO late SELECT * REPLACE ('new-' || event_id AS event_id, 'new-' || user_id AS user_id, 'new-' || session_id AS session_id, 'new-' || video_id AS video_id) FROM late`);
+    await db.run(
+      `INSERT INTO late SELECT * REPLACE ('new-' || event_id AS event_id, 'new-' || user_id AS user_id, 'new-' || session_id AS session_id, 'new-' || video_id AS video_id) FROM late`,
+    );
     await db.run(`CREATE TABLE plus_late AS SELECT * FROM all_events UNION ALL SELECT * FROM late`);
     await lake.deletePrefix(paths.silverDate(addDays(D, 1)));
     await writeSilver(lake, db, 'plus_late', [addDays(D, 1)]);

@@ -6,9 +6,9 @@
 // 1970 (negative epoch microseconds).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, sqlStr, type Row } from '../../src/engine/duckdb.js';
+import { Engine, type Row, sqlStr } from '../../src/engine/duckdb.js';
 import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
-import { commitPartition, openLake, paths, type Lake } from '../../src/lake/index.js';
+import { commitPartition, type Lake, openLake, paths } from '../../src/lake/index.js';
 import { getHistoricalFeatures } from '../../src/offline/index.js';
 import { registerFamily } from '../../src/registry/index.js';
 import { tempDir } from '../support/env.js';
@@ -90,7 +90,8 @@ function sqlValue(v: string | number | null, type: string): string {
 
 /** Random gold for a view: per date present, per key present, a row; some (key, date) recomputed. */
 function randomGold(v: View, rand: () => number, startDay: number): Map<number, GoldRow[][]> {
-  const keySets: string[][] = v.keys.length === 2 ? USERS.flatMap((u) => ITEMS.filter(() => rand() < 0.4).map((i) => [u, i])) : (v.keys[0] === 'user_id' ? USERS : ITEMS).map((k) => [k]);
+  const keySets: string[][] =
+    v.keys.length === 2 ? USERS.flatMap((u) => ITEMS.filter(() => rand() < 0.4).map((i) => [u, i])) : (v.keys[0] === 'user_id' ? USERS : ITEMS).map((k) => [k]);
   const out = new Map<number, GoldRow[][]>();
   for (let d = 0; d < DAYS; d++) {
     if (rand() < 0.25) continue; // a missing date
@@ -103,7 +104,14 @@ function randomGold(v: View, rand: () => number, startDay: number): Map<number, 
       for (let r = 0; r < versions; r++) {
         const values: GoldRow['values'] = Object.fromEntries(v.keys.map((k, i) => [k, key[i]!]));
         for (const f of v.features) {
-          values[f.name] = f.nullable && rand() < 0.2 ? null : f.type === 'VARCHAR' ? `s${Math.floor(rand() * 1000)}` : f.type === 'BIGINT' ? Math.floor(rand() * 1e6) : Math.round(rand() * 1e6) / 1e3;
+          values[f.name] =
+            f.nullable && rand() < 0.2
+              ? null
+              : f.type === 'VARCHAR'
+                ? `s${Math.floor(rand() * 1000)}`
+                : f.type === 'BIGINT'
+                  ? Math.floor(rand() * 1e6)
+                  : Math.round(rand() * 1e6) / 1e3;
         }
         // A recomputation of the date: same feature_timestamp, later created_timestamp, sometimes in the other file.
         files[rand() < 0.5 ? 0 : 1]!.push({ values, ft, ct });
@@ -123,7 +131,9 @@ async function writeGold(db: Engine, lake: Lake, v: View, gold: Map<number, Gold
     for (const [i, rows] of files.entries()) {
       if (rows.length === 0 && i > 0) continue;
       const file = join(dir, `${v.decl.name}-${day}-${i}.parquet`);
-      const values = rows.map((r) => `(${[...cols.map((c) => sqlValue(r.values[c.name]!, c.type)), `make_timestamp(${r.ft})`, `make_timestamp(${r.ct})`].join(', ')})`);
+      const values = rows.map(
+        (r) => `(${[...cols.map((c) => sqlValue(r.values[c.name]!, c.type)), `make_timestamp(${r.ft})`, `make_timestamp(${r.ct})`].join(', ')})`,
+      );
       const select =
         values.length > 0
           ? `SELECT * FROM (VALUES ${values.join(', ')}) t(${[...cols.map((c) => c.name), 'feature_timestamp', 'created_timestamp'].join(', ')})`
@@ -131,7 +141,12 @@ async function writeGold(db: Engine, lake: Lake, v: View, gold: Map<number, Gold
       await db.run(`COPY (${select}) TO ${sqlStr(file)} (FORMAT parquet)`);
       local.push({ localPath: file });
     }
-    await commitPartition(lake, paths.gold(v.decl.name, dateOf(day)), local, { family: v.decl.name, date: dateOf(day), schemaVersion: 1, rows: files.flat().length });
+    await commitPartition(lake, paths.gold(v.decl.name, dateOf(day)), local, {
+      family: v.decl.name,
+      date: dateOf(day),
+      schemaVersion: 1,
+      rows: files.flat().length,
+    });
   }
 }
 
@@ -207,7 +222,10 @@ describe.each([
       await writeGold(db, lake, v, gold[i]!);
     }
     entities = randomEntities(rand, gold, startDay);
-    const values = entities.map((e) => `(${e.id}, ${e.user_id === null ? 'NULL' : sqlStr(e.user_id)}, ${e.item_id === null ? 'NULL' : sqlStr(e.item_id)}, make_timestamp(${e.t}), ${e.t})`);
+    const values = entities.map(
+      (e) =>
+        `(${e.id}, ${e.user_id === null ? 'NULL' : sqlStr(e.user_id)}, ${e.item_id === null ? 'NULL' : sqlStr(e.item_id)}, make_timestamp(${e.t}), ${e.t})`,
+    );
     const select = `SELECT * FROM (VALUES ${values.join(', ')}) t(id, user_id, item_id, event_timestamp, t_us)`;
     // Written in a scrambled order of ids, so that input order is not id order.
     await db.run(`COPY (${select}) TO ${sqlStr(join(dir, 'entities.parquet'))} (FORMAT parquet)`);
@@ -270,7 +288,10 @@ describe.each([
       const r = await getHistoricalFeatures(lake, engine, { entities: join(dir, 'entities.parquet'), features, out });
       expect(r).toMatchObject({ rows: entities.length, path: out });
       expect(r.data).toBeUndefined();
-      const reader = ext === 'csv' ? `read_csv(${sqlStr(out)}, header = true, types = {'user_id': 'VARCHAR', 'item_id': 'VARCHAR', 's': 'VARCHAR'})` : `read_parquet(${sqlStr(out)})`;
+      const reader =
+        ext === 'csv'
+          ? `read_csv(${sqlStr(out)}, header = true, types = {'user_id': 'VARCHAR', 'item_id': 'VARCHAR', 's': 'VARCHAR'})`
+          : `read_parquet(${sqlStr(out)})`;
       const back = await db.all(`SELECT id, a, n, s, score, w FROM ${reader}`);
       expect(back).toEqual(inMemory.map((x) => ({ id: x.id, a: x.a, n: x.n, s: x.s, score: x.score, w: x.w })));
     }

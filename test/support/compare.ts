@@ -17,7 +17,13 @@ function same(a: unknown, b: unknown, rel: number): boolean {
   return a === b;
 }
 
-export function compareRows(actual: Record<string, unknown>[], expected: Record<string, unknown>[], keys: string[], features: string[], rel = 1e-9): { mismatches: Mismatch[]; missing: string[]; extra: string[] } {
+export function compareRows(
+  actual: Record<string, unknown>[],
+  expected: Record<string, unknown>[],
+  keys: string[],
+  features: string[],
+  rel = 1e-9,
+): { mismatches: Mismatch[]; missing: string[]; extra: string[] } {
   const keyOf = (r: Record<string, unknown>) => keys.map((k) => String(r[k])).join('|');
   const exp = new Map(expected.map((r) => [keyOf(r), r]));
   const act = new Map(actual.map((r) => [keyOf(r), r]));

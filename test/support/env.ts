@@ -1,8 +1,9 @@
 // Per-test settings: a fresh home and lake in a temp folder, the shared servers, S3 credentials.
+
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadSettings, type Settings, type SettingsOverrides } from '../../src/config/settings.js';
 

@@ -1,6 +1,6 @@
 // One Temporal dev server and one S3 server per test run, shared by all test files (one per file races).
 import type { TestProject } from 'vitest/node';
-import { startS3, startTemporal, type S3Server, type TemporalServer } from './servers.js';
+import { type S3Server, startS3, startTemporal, type TemporalServer } from './servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 // `gold serve` as a process of its own (the built CLI), for tests of what it logs and of its memory
 // under load: its address once listening, everything it wrote to stderr, its resident memory.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/tools/binaries.js';
@@ -17,7 +17,10 @@ export interface ServeProcess {
 }
 
 export async function startServeProcess(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), 'serve', '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const address = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,7 @@
 // Real servers for tests: the Temporal CLI dev server, SeaweedFS (S3) and Redis, as child processes on
 // free ports. Used by the global setup (one of each per test run) and by tests that must stop and restart
 // a server themselves.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,9 +78,20 @@ async function startTemporalOnce(opts: { dbFile?: string; port?: number }): Prom
   const dir = mkdtempSync(join(tmpdir(), 'gold-temporal-'));
   const log = join(dir, 'temporal.log');
   const out = openSync(log, 'a');
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn',
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((a) => ['--search-attribute', a]),
-    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : [])];
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+  ];
   const child = spawn(temporalCli(), args, { stdio: ['ignore', out, out] });
   const address = `127.0.0.1:${port}`;
   try {
@@ -106,20 +117,39 @@ export async function startS3(bucket = 'gold-test'): Promise<S3Server> {
   const out = openSync(log, 'a');
   const child = spawn(
     weedBin(),
-    ['server', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-master.port=${master}`, `-volume.port=${volume}`,
-      '-filer', `-filer.port=${filer}`, '-s3', `-s3.port=${s3}`, '-s3.port.iceberg=0', '-s3.port.lance=0', '-volume.max=20', '-master.volumeSizeLimitMB=256'],
+    [
+      'server',
+      `-dir=${dir}`,
+      '-ip=127.0.0.1',
+      '-ip.bind=127.0.0.1',
+      `-master.port=${master}`,
+      `-volume.port=${volume}`,
+      '-filer',
+      `-filer.port=${filer}`,
+      '-s3',
+      `-s3.port=${s3}`,
+      '-s3.port.iceberg=0',
+      '-s3.port.lance=0',
+      '-volume.max=20',
+      '-master.volumeSizeLimitMB=256',
+    ],
     { stdio: ['ignore', out, out] },
   );
   const endpoint = `http://127.0.0.1:${s3}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await waitUntil('SeaweedFS S3', 60_000, async () => {
-    try {
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      return true;
-    } catch (e) {
-      return (e as { name?: string }).name === 'BucketAlreadyOwnedByYou' || (e as { name?: string }).name === 'BucketAlreadyExists';
-    }
-  }, log);
+  await waitUntil(
+    'SeaweedFS S3',
+    60_000,
+    async () => {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        return true;
+      } catch (e) {
+        return (e as { name?: string }).name === 'BucketAlreadyOwnedByYou' || (e as { name?: string }).name === 'BucketAlreadyExists';
+      }
+    },
+    log,
+  );
   client.destroy();
   return { endpoint, bucket, process: child, stop: () => stopChild(child) };
 }
@@ -139,9 +169,24 @@ export async function startRedis(extraArgs: string[] = [], tls?: { cert: string;
   const dir = mkdtempSync(join(tmpdir(), 'gold-redis-'));
   const log = join(dir, 'redis.log');
   const listen = tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        tls.cert,
+        '--tls-key-file',
+        tls.key,
+        '--tls-ca-cert-file',
+        tls.ca,
+        '--tls-auth-clients',
+        'no',
+      ]
     : ['--port', String(port)];
-  const child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, ...extraArgs], { stdio: 'ignore' });
+  const child = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', log, ...extraArgs], {
+    stdio: 'ignore',
+  });
   await waitUntil('redis-server', 20_000, async () => !(await portFree(port)), log);
   return { url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
 }
@@ -154,7 +199,23 @@ export function testCertificates(): { cert: string; key: string; ca: string } {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=gold-test-ca');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1');
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('san.ext'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('san.ext'),
+  );
   return { cert: f('server.crt'), key: f('server.key'), ca: f('ca.crt') };
 }
 

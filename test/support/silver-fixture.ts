@@ -4,9 +4,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqlStr, type Engine } from '../../src/engine/duckdb.js';
+import { type Engine, sqlStr } from '../../src/engine/duckdb.js';
+import { commitPartition, type Lake, paths } from '../../src/lake/index.js';
 import { addDays, dateRange } from '../../src/shared/dates.js';
-import { commitPartition, paths, type Lake } from '../../src/lake/index.js';
 import { EVENT_TYPES, SILVER_FILE_COLUMNS } from '../../src/silver/contract.js';
 
 export interface RandomSilverOptions {
@@ -71,7 +71,9 @@ export async function writeSilver(lake: Lake, db: Engine, table: string, dates: 
     for (const { event_type } of present) {
       if (!(EVENT_TYPES as readonly string[]).includes(event_type)) continue;
       const file = join(dir, `${d}-${event_type}.parquet`);
-      await db.run(`COPY (SELECT ${columns} FROM ${table} WHERE event_date = DATE '${d}' AND event_type = ${sqlStr(event_type)} ORDER BY event_timestamp) TO ${sqlStr(file)} (FORMAT parquet)`);
+      await db.run(
+        `COPY (SELECT ${columns} FROM ${table} WHERE event_date = DATE '${d}' AND event_type = ${sqlStr(event_type)} ORDER BY event_timestamp) TO ${sqlStr(file)} (FORMAT parquet)`,
+      );
       await commitPartition(lake, paths.silverPartition(d, event_type), [{ localPath: file }]);
     }
     await lake.write(`${paths.silverDate(d)}/_SUCCESS`, '');

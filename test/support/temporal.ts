@@ -1,21 +1,31 @@
 // Running gold workflows against the shared dev server: a bundle built once per file, in-process
 // workers on unique task queues, and worker processes (the real `gold worker` CLI) for crash tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { settingsEnv, type Settings } from '../../src/config/settings.js';
-import { packageRoot } from '../../src/tools/binaries.js';
-import { createGoldWorker, workflowsPath, type GoldWorkerOptions } from '../../workers/worker.js';
+import { type Settings, settingsEnv } from '../../src/config/settings.js';
 import type { DailyInput, DailyReport } from '../../src/pipeline/types.js';
-import { WORKFLOW, type GoldWorkflows } from '../../src/pipeline/workflows.js';
+import { type GoldWorkflows, WORKFLOW } from '../../src/pipeline/workflows.js';
+import { packageRoot } from '../../src/tools/binaries.js';
+import { createGoldWorker, type GoldWorkerOptions, workflowsPath } from '../../workers/worker.js';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined } as never });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: {
+      log: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: console.error,
+      debug: () => undefined,
+      trace: () => undefined,
+    } as never,
+  });
   return bundle;
 }
 
@@ -29,7 +39,11 @@ export async function testClient(s: Settings): Promise<Client> {
  * test files running at once on the shared server never meet each other's runs of the same date.
  */
 export async function runDailyUnique(client: Client, s: Settings, input: DailyInput): Promise<DailyReport> {
-  const handle = await client.workflow.start<GoldWorkflows['dailyGoldWorkflow']>(WORKFLOW.daily, { taskQueue: s.taskQueue, workflowId: `test-daily-${input.date}-${randomBytes(4).toString('hex')}`, args: [{ runKind: 'daily', ...input }] });
+  const handle = await client.workflow.start<GoldWorkflows['dailyGoldWorkflow']>(WORKFLOW.daily, {
+    taskQueue: s.taskQueue,
+    workflowId: `test-daily-${input.date}-${randomBytes(4).toString('hex')}`,
+    args: [{ runKind: 'daily', ...input }],
+  });
   return handle.result();
 }
 

@@ -26,10 +26,12 @@ describe('cancelling an activity', () => {
 
   it('refuses to start an engine once cancelled, and leaves engines outside activities alone', async () => {
     const env = new MockActivityEnvironment();
-    const run = env.run(() => withHeartbeat(async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      return Engine.create(ENGINE);
-    }));
+    const run = env.run(() =>
+      withHeartbeat(async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        return Engine.create(ENGINE);
+      }),
+    );
     env.cancel();
     await expect(run).rejects.toBeInstanceOf(CancelledFailure);
     const n = await withEngine(ENGINE, (db) => db.one<{ n: number }>('SELECT 42 AS n'));

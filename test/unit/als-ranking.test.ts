@@ -13,7 +13,16 @@ describe('similarItems', () => {
     const { k, neighbours, scores } = await similarItems(Float32Array.from([1, 0, 2, 0, 0, 1, 1, 1]), 4, 2, 2);
     expect(k).toBe(2);
     expect(Array.from(neighbours)).toEqual([1, 3, 0, 3, 3, 0, 0, 1]);
-    expect(Array.from(scores)).toEqual([1, Math.fround(Math.SQRT1_2), 1, Math.fround(Math.SQRT1_2), Math.fround(Math.SQRT1_2), 0, Math.fround(Math.SQRT1_2), Math.fround(Math.SQRT1_2)]);
+    expect(Array.from(scores)).toEqual([
+      1,
+      Math.fround(Math.SQRT1_2),
+      1,
+      Math.fround(Math.SQRT1_2),
+      Math.fround(Math.SQRT1_2),
+      0,
+      Math.fround(Math.SQRT1_2),
+      Math.fround(Math.SQRT1_2),
+    ]);
   });
 
   it('breaks ties to the lower index and scores a zero vector 0 against everything', async () => {
@@ -64,7 +73,13 @@ describe('evaluateRanking', () => {
   });
 
   it('evaluates at most maxUsers, evenly spaced', () => {
-    expect(evaluateRanking({ ...input, maxUsers: 1 })).toEqual({ recallAtK: 0.5, precisionAtK: 1, popularityRecallAtK: 0.5, popularityPrecisionAtK: 1, users: 1 });
+    expect(evaluateRanking({ ...input, maxUsers: 1 })).toEqual({
+      recallAtK: 0.5,
+      precisionAtK: 1,
+      popularityRecallAtK: 0.5,
+      popularityPrecisionAtK: 1,
+      users: 1,
+    });
   });
 
   it('evaluates 5,000 users unless told otherwise', () => {
@@ -72,7 +87,13 @@ describe('evaluateRanking', () => {
     const many: RankingEvaluationInput = {
       ...input,
       userFactors: new Float32Array(users).fill(1),
-      train: { nUsers: users, nItems: 4, userIdx: Int32Array.from({ length: users }, (_, u) => u), itemIdx: new Int32Array(users), confidence: new Float32Array(users).fill(1) },
+      train: {
+        nUsers: users,
+        nItems: 4,
+        userIdx: Int32Array.from({ length: users }, (_, u) => u),
+        itemIdx: new Int32Array(users),
+        confidence: new Float32Array(users).fill(1),
+      },
       heldOut: { userIdx: Int32Array.from({ length: users }, (_, u) => u), itemIdx: new Int32Array(users).fill(1) },
     };
     expect(evaluateRanking(many)).toMatchObject({ users: 5000, recallAtK: 1 });
@@ -135,7 +156,7 @@ describe('generateTasteData', () => {
     expect(a.itemCluster).toHaveLength(200);
   });
 
-  it('holds out only items new to the user, mostly from the user\'s own tastes', () => {
+  it("holds out only items new to the user, mostly from the user's own tastes", () => {
     const { train, heldOut, itemCluster } = generateTasteData(options);
     const played = new Set<string>();
     const clustersOf = Array.from({ length: options.users }, () => new Set<number>());

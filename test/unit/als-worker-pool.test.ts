@@ -1,6 +1,6 @@
 // The worker pool the embeddings kernels run on: shared memory, and failures surfacing as errors.
 import { describe, expect, it } from 'vitest';
-import { inThreadExecutor, workerExecutor, type Kernel } from '../../src/features/embeddings/worker-pool.js';
+import { inThreadExecutor, type Kernel, workerExecutor } from '../../src/features/embeddings/worker-pool.js';
 
 interface State {
   out: Int32Array;
@@ -52,7 +52,12 @@ describe('kernel executors', () => {
   it('rejects when a task throws, and keeps rejecting afterwards', async () => {
     const exec = workerExecutor(writeKernel, { out: new Int32Array(new SharedArrayBuffer(8)) }, 2);
     try {
-      await expect(exec.run([{ index: 0, value: 1 }, { index: 1, value: -5 }])).rejects.toThrow(/kernel worker 1 failed: negative value -5/);
+      await expect(
+        exec.run([
+          { index: 0, value: 1 },
+          { index: 1, value: -5 },
+        ]),
+      ).rejects.toThrow(/kernel worker 1 failed: negative value -5/);
       await expect(exec.run([{ index: 0, value: 1 }])).rejects.toThrow(/kernel worker 1 failed/);
     } finally {
       await exec.close();
@@ -71,7 +76,12 @@ describe('kernel executors', () => {
   it('refuses more tasks than threads', async () => {
     const exec = workerExecutor(writeKernel, { out: new Int32Array(new SharedArrayBuffer(8)) }, 1);
     try {
-      await expect(exec.run([{ index: 0, value: 1 }, { index: 1, value: 1 }])).rejects.toThrow(/2 tasks for 1 workers/);
+      await expect(
+        exec.run([
+          { index: 0, value: 1 },
+          { index: 1, value: 1 },
+        ]),
+      ).rejects.toThrow(/2 tasks for 1 workers/);
     } finally {
       await exec.close();
     }

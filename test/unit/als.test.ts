@@ -1,9 +1,9 @@
 // trainAls: determinism, what it learns from planted taste structure, warm starts, and bad input.
 import { describe, expect, it } from 'vitest';
-import { AlsParamsError, DEFAULT_ALS_PARAMS, trainAls, type AlsParams } from '../../src/features/embeddings/als.js';
+import { type AlsParams, AlsParamsError, DEFAULT_ALS_PARAMS, trainAls } from '../../src/features/embeddings/als.js';
 import { vectorDrift } from '../../src/features/embeddings/drift.js';
 import { evaluateRanking } from '../../src/features/embeddings/evaluation.js';
-import { InteractionsError, type Interactions } from '../../src/features/embeddings/interactions.js';
+import { type Interactions, InteractionsError } from '../../src/features/embeddings/interactions.js';
 import { similarItems } from '../../src/features/embeddings/similarity.js';
 import { generateTasteData } from '../../src/features/embeddings/synthetic.js';
 
@@ -105,12 +105,16 @@ describe('trainAls with a warm start', () => {
   it('initialises rows not flagged known exactly as a cold start does', async () => {
     const today = await trainAls(taste.train, { ...PARAMS, iterations: 2 });
     const cold = await trainAls(nextDay, { ...PARAMS, iterations: 2 });
-    const none = await trainAls(nextDay, { ...PARAMS, iterations: 2 }, {
-      userFactors: today.userFactors,
-      userKnown: new Uint8Array(USERS),
-      itemFactors: today.itemFactors,
-      itemKnown: new Uint8Array(ITEMS),
-    });
+    const none = await trainAls(
+      nextDay,
+      { ...PARAMS, iterations: 2 },
+      {
+        userFactors: today.userFactors,
+        userKnown: new Uint8Array(USERS),
+        itemFactors: today.itemFactors,
+        itemKnown: new Uint8Array(ITEMS),
+      },
+    );
     expect(none.userFactors).toEqual(cold.userFactors);
     expect(none.itemFactors).toEqual(cold.itemFactors);
     // Without a mask every row is taken.
@@ -147,7 +151,11 @@ describe('trainAls rejects bad input with a clear error', () => {
     ['a negative confidence', withEntry(3, 'confidence', -1), /entry 3: confidence -1 is not a finite number >= 0/],
     ['a NaN confidence', withEntry(0, 'confidence', NaN), /entry 0: confidence NaN/],
     ['an infinite confidence', withEntry(0, 'confidence', Infinity), /entry 0: confidence Infinity/],
-    ['empty data', { ...base, userIdx: new Int32Array(0), itemIdx: new Int32Array(0), confidence: new Float32Array(0) }, /no interactions with confidence > 0 \(0 entries\)/],
+    [
+      'empty data',
+      { ...base, userIdx: new Int32Array(0), itemIdx: new Int32Array(0), confidence: new Float32Array(0) },
+      /no interactions with confidence > 0 \(0 entries\)/,
+    ],
     ['only zero confidences', { ...base, confidence: new Float32Array(4) }, /no interactions with confidence > 0 \(4 entries\)/],
     ['no users', { ...base, nUsers: 0 }, /nUsers must be a positive integer \(got 0\)/],
     ['a fractional item count', { ...base, nItems: 4.5 }, /nItems must be a positive integer \(got 4.5\)/],

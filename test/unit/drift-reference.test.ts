@@ -39,7 +39,14 @@ describe('reference dates', () => {
     expect(chooseReference(day(37), w, committedBefore(37), cal).dates).toEqual([day(30)]);
     expect(chooseReference(day(60), w, committedBefore(60), cal).dates).toEqual([day(53), day(46), day(39), day(32)]);
     // A date that did not commit (it failed) is not a reference; the others still are.
-    expect(chooseReference(day(60), w, committedBefore(60).filter((d) => d !== day(46)), cal).dates).toEqual([day(53), day(39), day(32)]);
+    expect(
+      chooseReference(
+        day(60),
+        w,
+        committedBefore(60).filter((d) => d !== day(46)),
+        cal,
+      ).dates,
+    ).toEqual([day(53), day(39), day(32)]);
   });
 
   it('a gap in silver keeps the dates whose window holds it out of the reference', () => {

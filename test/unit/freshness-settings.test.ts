@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSettings, settingsEnv, SettingsError } from '../../src/config/settings.js';
+import { loadSettings, SettingsError, settingsEnv } from '../../src/config/settings.js';
 
 describe('freshness settings', () => {
   it('default to a refresh a minute and a 30 h SLA (a day plus the 6 h commit window), and pass to child processes', () => {

@@ -32,9 +32,25 @@ describe('the layer rules', () => {
       writeFileSync(join(dir, path), text);
     }
     // @temporalio/client resolves from the repository's node_modules, as in the real tree.
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', baseUrl: '.', paths: { '@temporalio/client': [resolve('node_modules/@temporalio/client')] } } }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          baseUrl: '.',
+          paths: { '@temporalio/client': [resolve('node_modules/@temporalio/client')] },
+        },
+      }),
+    );
     {
-      const result = await cruise(['src', 'workflows', 'activities'], { ruleSet: config, validate: true, tsPreCompilationDeps: true, doNotFollow: { path: 'node_modules' }, baseDir: dir });
+      const result = await cruise(['src', 'workflows', 'activities'], {
+        ruleSet: config,
+        validate: true,
+        tsPreCompilationDeps: true,
+        doNotFollow: { path: 'node_modules' },
+        baseDir: dir,
+      });
       const output = result.output as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } };
       const found = output.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
       // Each wrong-way import named once, and nothing that follows the rules (features/x.ts, activities/a.ts).

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { withEngine } from '../../src/engine/duckdb.js';
 import { encodeEntityKey, entityKeySql } from '../../src/online/entity-key.js';
-import { decodeRecordValues, encodeRecord, recordCreatedTimestamp, recordFeatureTimestamp, recordSql, RECORD_HEADER_CHARS } from '../../src/online/record.js';
-import { validateView, valueKind, type OnlineViewSpec } from '../../src/online/view.js';
+import { decodeRecordValues, encodeRecord, RECORD_HEADER_CHARS, recordCreatedTimestamp, recordFeatureTimestamp, recordSql } from '../../src/online/record.js';
+import { type OnlineViewSpec, validateView, valueKind } from '../../src/online/view.js';
 
 const ENGINE = { threads: 1, memoryLimit: '256MB' };
 
@@ -32,15 +32,30 @@ describe('entity keys', () => {
   it('keeps a single key as is and escapes the parts of a composite key so that tuples never collide', () => {
     expect(encodeEntityKey(['u|1\\'])).toBe('u|1\\');
     expect(encodeEntityKey(['a', 'b'])).toBe('a|b');
-    const tuples = [['a|b', 'c'], ['a', 'b|c'], ['a\\', '|c'], ['a\\|', 'c'], ['a', '\\|c'], ['', 'a|b|c'], ['a|b|c', '']];
+    const tuples = [
+      ['a|b', 'c'],
+      ['a', 'b|c'],
+      ['a\\', '|c'],
+      ['a\\|', 'c'],
+      ['a', '\\|c'],
+      ['', 'a|b|c'],
+      ['a|b|c', ''],
+    ];
     const encoded = tuples.map(encodeEntityKey);
     expect(new Set(encoded).size).toBe(tuples.length);
   });
 
   it('encodes the same in DuckDB as in JS', async () => {
-    const tuples = [['a|b', 'c'], ['a\\', '|c'], ['é ✓', "it's"], ['', '']];
+    const tuples = [
+      ['a|b', 'c'],
+      ['a\\', '|c'],
+      ['é ✓', "it's"],
+      ['', ''],
+    ];
     const rows = await withEngine(ENGINE, (db) =>
-      db.all<{ k: string }>(`SELECT ${entityKeySql(['a', 'b'])} AS k FROM (VALUES ${tuples.map(([a, b]) => `('${a!.replace(/'/g, "''")}', '${b!.replace(/'/g, "''")}', ${tuples.findIndex((t) => t[0] === a)})`).join(', ')}) t(a, b, n) ORDER BY n`),
+      db.all<{ k: string }>(
+        `SELECT ${entityKeySql(['a', 'b'])} AS k FROM (VALUES ${tuples.map(([a, b]) => `('${a!.replace(/'/g, "''")}', '${b!.replace(/'/g, "''")}', ${tuples.findIndex((t) => t[0] === a)})`).join(', ')}) t(a, b, n) ORDER BY n`,
+      ),
     );
     expect(rows.map((r) => r.k)).toEqual(tuples.map(encodeEntityKey));
   });
@@ -51,14 +66,33 @@ describe('records', () => {
     const cases: [string, unknown[]][] = [
       [
         `1.25::DOUBLE, 9007199254740991::BIGINT, 'x "q" \\ é', TIMESTAMP '2025-01-02 03:04:05.678', [0.5::FLOAT, -2::FLOAT], ['a', NULL], true, DATE '2024-02-29', 12.34::DECIMAL(6,2), [TIMESTAMP '2025-01-01', NULL]`,
-        [1.25, 9007199254740991, 'x "q" \\ é', new Date('2025-01-02T03:04:05.678Z'), [0.5, -2], ['a', null], true, '2024-02-29', 12.34, [new Date('2025-01-01T00:00:00Z'), null]],
+        [
+          1.25,
+          9007199254740991,
+          'x "q" \\ é',
+          new Date('2025-01-02T03:04:05.678Z'),
+          [0.5, -2],
+          ['a', null],
+          true,
+          '2024-02-29',
+          12.34,
+          [new Date('2025-01-01T00:00:00Z'), null],
+        ],
       ],
-      [`'nan'::DOUBLE, NULL, 'NaN', NULL, ['inf'::FLOAT], [], false, NULL, NULL, []`, [Number.NaN, null, 'NaN', null, [Number.POSITIVE_INFINITY], [], false, null, null, []]],
-      [`'-inf'::DOUBLE, -1, '', TIMESTAMP '1970-01-01', NULL, NULL, NULL, DATE '1970-01-01', -0.5, NULL`, [Number.NEGATIVE_INFINITY, -1, '', new Date(0), null, null, null, '1970-01-01', -0.5, null]],
+      [
+        `'nan'::DOUBLE, NULL, 'NaN', NULL, ['inf'::FLOAT], [], false, NULL, NULL, []`,
+        [Number.NaN, null, 'NaN', null, [Number.POSITIVE_INFINITY], [], false, null, null, []],
+      ],
+      [
+        `'-inf'::DOUBLE, -1, '', TIMESTAMP '1970-01-01', NULL, NULL, NULL, DATE '1970-01-01', -0.5, NULL`,
+        [Number.NEGATIVE_INFINITY, -1, '', new Date(0), null, null, null, '1970-01-01', -0.5, null],
+      ],
     ];
     for (const [sqlValues, values] of cases) {
       const { r } = await withEngine(ENGINE, (db) =>
-        db.one<{ r: string }>(`SELECT ${recordSql(view)} AS r FROM (SELECT ${sqlValues}, TIMESTAMP '2025-06-02' AS feature_timestamp, TIMESTAMP '2025-06-02 01:00:00' AS created_timestamp) t(${view.features.map((f) => f.name).join(', ')}, feature_timestamp, created_timestamp)`),
+        db.one<{ r: string }>(
+          `SELECT ${recordSql(view)} AS r FROM (SELECT ${sqlValues}, TIMESTAMP '2025-06-02' AS feature_timestamp, TIMESTAMP '2025-06-02 01:00:00' AS created_timestamp) t(${view.features.map((f) => f.name).join(', ')}, feature_timestamp, created_timestamp)`,
+        ),
       );
       const js = encodeRecord(view, Date.parse('2025-06-02T00:00:00Z'), Date.parse('2025-06-02T01:00:00Z'), values);
       expect(r.slice(0, RECORD_HEADER_CHARS)).toBe(js.slice(0, RECORD_HEADER_CHARS));

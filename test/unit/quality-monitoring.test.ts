@@ -3,7 +3,16 @@ import { daysBetween, onlineValueAge } from '../../src/monitoring/freshness.js';
 import type { MetricPoint } from '../../src/monitoring/history.js';
 import { anomalies, completeness, driftTrends, zScore } from '../../src/monitoring/trends.js';
 
-const point = (date: string, rows: number, mean: number, psi = 0.01): MetricPoint => ({ date, rows, score: 0.95, passed: true, means: { amount: mean }, psi: { amount: psi }, filling: false, drift: [] });
+const point = (date: string, rows: number, mean: number, psi = 0.01): MetricPoint => ({
+  date,
+  rows,
+  score: 0.95,
+  passed: true,
+  means: { amount: mean },
+  psi: { amount: psi },
+  filling: false,
+  drift: [],
+});
 const day = (i: number) => `2024-03-${String(i).padStart(2, '0')}`;
 /** 14 ordinary days: rows 1000 +- 20, mean 100 +- 1. */
 const history = Array.from({ length: 14 }, (_, i) => point(day(i + 1), 1000 + ((i % 3) - 1) * 20, 100 + ((i % 2) * 2 - 1)));
@@ -27,7 +36,9 @@ describe('monitoring trends', () => {
   it('needs a material change too: far in standard deviations of a steady history, but by less than minChange, is ordinary', () => {
     // A history within +-1 of 100: 104 is 4 standard deviations off, yet a 4 % move.
     expect(anomalies([...history, point(day(15), 1000, 104)], day(15), { sigmas: 3, minHistory: 5, minChange: 0.1 })).toEqual([]);
-    expect(anomalies([...history, point(day(15), 1000, 104)], day(15), { sigmas: 3, minHistory: 5, minChange: 0.01 }).map((a) => a.metric)).toEqual(['mean:amount']);
+    expect(anomalies([...history, point(day(15), 1000, 104)], day(15), { sigmas: 3, minHistory: 5, minChange: 0.01 }).map((a) => a.metric)).toEqual([
+      'mean:amount',
+    ]);
   });
 
   it('judges a mean only where the gate compared the feature for drift that day', () => {

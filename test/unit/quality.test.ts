@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
 import { fixedSeverity, levelSeverity, resolveConfig, severityOverride } from '../../src/quality/config.js';
 import { jsDistance, ksFromGrids, psi, psiEdges, relativeChange } from '../../src/quality/drift.js';
 import { compareSchema } from '../../src/quality/schema.js';
 import { distributionComponent, driftComponent, familyScore, featureScore, nullsComponent, outliersComponent } from '../../src/quality/score.js';
-import type { FamilyDecl, FeatureDecl } from '../../src/features/types.js';
 
 describe('drift formulas', () => {
   it('PSI is 0 for equal shares and matches a hand computation otherwise', () => {
@@ -35,7 +35,7 @@ describe('drift formulas', () => {
 
   it('KS from quantile grids matches the exact statistic (within 2 / K on large samples), ties included', () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const cdf = (sorted: number[], v: number) => {
       let lo = 0;
       let hi = sorted.length;
@@ -179,12 +179,24 @@ describe('schema comparison', () => {
   ];
 
   it('accepts the declared columns with the gold timestamps', () => {
-    const r = compareSchema(f, [{ name: 'k', type: 'VARCHAR' }, { name: 'a', type: 'DOUBLE' }, { name: 'b', type: 'VARCHAR' }, { name: 'c', type: 'BIGINT' }, ...ts]);
+    const r = compareSchema(f, [
+      { name: 'k', type: 'VARCHAR' },
+      { name: 'a', type: 'DOUBLE' },
+      { name: 'b', type: 'VARCHAR' },
+      { name: 'c', type: 'BIGINT' },
+      ...ts,
+    ]);
     expect(r).toEqual({ problems: [], usable: f.features, keysUsable: true });
   });
 
   it('names missing, mistyped and undeclared columns, and keeps the usable features', () => {
-    const r = compareSchema(f, [{ name: 'k', type: 'BIGINT' }, { name: 'a', type: 'VARCHAR' }, { name: 'b', type: 'VARCHAR' }, { name: 'zz', type: 'DOUBLE' }, ts[0]!]);
+    const r = compareSchema(f, [
+      { name: 'k', type: 'BIGINT' },
+      { name: 'a', type: 'VARCHAR' },
+      { name: 'b', type: 'VARCHAR' },
+      { name: 'zz', type: 'DOUBLE' },
+      ts[0]!,
+    ]);
     expect(r.problems).toEqual([
       'key k is BIGINT, declared VARCHAR',
       'feature a is VARCHAR, declared DOUBLE',

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../../src/features/families/index.js';
 import type { FeatureDecl } from '../../src/features/types.js';
-import { toyFamily } from '../support/toy-family.js';
 import { canonicalJson, describeDiff, diffSchemas, InvalidDeclarationError, sameSchema, schemaFromDecl } from '../../src/registry/index.js';
+import { toyFamily } from '../support/toy-family.js';
 
 const decl = toyFamily;
 
@@ -43,7 +43,11 @@ describe('schemaFromDecl', () => {
     ['a duplicate feature', decl([a, { ...b, name: 'a' }]), /'a' is declared twice/],
     ['a feature named like a key', decl([{ ...a, name: 'User_Id' }]), /'User_Id' is declared twice/],
     ['a reserved column', decl([{ ...a, name: 'feature_timestamp' }]), /reserved/],
-    ["a feature named like DuckDB's row id", decl([{ ...a, name: 'RowId' }]), /column 'RowId' is declared twice or is reserved \(feature_timestamp, created_timestamp, rowid\)/],
+    [
+      "a feature named like DuckDB's row id",
+      decl([{ ...a, name: 'RowId' }]),
+      /column 'RowId' is declared twice or is reserved \(feature_timestamp, created_timestamp, rowid\)/,
+    ],
     ["a key named like DuckDB's row id", decl([a], { keys: [{ name: 'rowid', type: 'VARCHAR' }] }), /column 'rowid' is declared twice or is reserved/],
     ['an internal name', decl([{ ...a, name: '__x' }]), /not starting with '__'/],
     ['a name that is not an identifier', decl([{ ...a, name: 'a-b' }]), /letters, digits/],

@@ -32,7 +32,9 @@ describe('settings', () => {
 
   it('names the flag when the bad value came from one, and never prints a password', () => {
     expect(() => loadSettings({ logLevel: 'loud' }, {})).toThrow('invalid setting --log-level="loud"');
-    expect(() => loadSettings({}, { GOLD_ONLINE_STORE: 'memcached://:hunter2@host:11211' })).toThrow('invalid setting GOLD_ONLINE_STORE="memcached://***@host:11211"');
+    expect(() => loadSettings({}, { GOLD_ONLINE_STORE: 'memcached://:hunter2@host:11211' })).toThrow(
+      'invalid setting GOLD_ONLINE_STORE="memcached://***@host:11211"',
+    );
     expect(loadSettings({}, { GOLD_ONLINE_STORE: 'REDIS://127.0.0.1:6379' }).onlineStore).toBe('REDIS://127.0.0.1:6379');
     expect(loadSettings({}, { GOLD_DUCKDB_THREADS: '4', GOLD_METRICS_PORT: '0' })).toMatchObject({ duckdbThreads: 4, metricsPort: 0 });
   });
@@ -41,7 +43,10 @@ describe('settings', () => {
     const unset = loadSettings({}, {});
     expect([unset.heavyTaskQueue, unset.alertWebhook, unset.temporalUi]).toEqual([undefined, undefined, undefined]);
     expect(settingsEnv(unset)).not.toHaveProperty('GOLD_HEAVY_TASK_QUEUE');
-    const set = loadSettings({}, { GOLD_HEAVY_TASK_QUEUE: 'gold-heavy', GOLD_ALERT_WEBHOOK: 'https://hooks.example.com/a', GOLD_TEMPORAL_UI: 'https://temporal.example.com' });
+    const set = loadSettings(
+      {},
+      { GOLD_HEAVY_TASK_QUEUE: 'gold-heavy', GOLD_ALERT_WEBHOOK: 'https://hooks.example.com/a', GOLD_TEMPORAL_UI: 'https://temporal.example.com' },
+    );
     expect(set).toMatchObject({ heavyTaskQueue: 'gold-heavy', alertWebhook: 'https://hooks.example.com/a', temporalUi: 'https://temporal.example.com' });
     expect(settingsEnv(set)).toMatchObject({ GOLD_HEAVY_TASK_QUEUE: 'gold-heavy', GOLD_ALERT_WEBHOOK: 'https://hooks.example.com/a' });
   });

@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, SILVER_COLUMNS } from '../../src/silver/contract.js';
-import { brokenRowConditionsSql, brokenRowRulesSql, firstBrokenRowRuleSql, SILVER_RULES, sqlTimestamp, type RowRule, type RuleContext } from '../../src/silver/rules.js';
+import {
+  brokenRowConditionsSql,
+  brokenRowRulesSql,
+  firstBrokenRowRuleSql,
+  type RowRule,
+  type RuleContext,
+  SILVER_RULES,
+  sqlTimestamp,
+} from '../../src/silver/rules.js';
 
 const RUN_TIME = new Date('2024-03-02T06:00:00Z');
 type Col = (typeof SILVER_COLUMNS)[number]['name'];
@@ -43,7 +51,15 @@ async function verdict(o: Partial<Record<Col, string>>): Promise<[string | null,
   // The same row as one of a file whose partition values are known (the reader's form) must get the same verdict.
   const partition = { eventType: v.event_type.slice(1, -1), eventDate: /'(.*)'/.exec(v.event_date)![1]! };
   // So must each rule's conditions, and the union of all of them must be the rows that break some rule.
-  const r = await db.one<{ first: string | null; inFile: string | null; all: string[]; byConditions: string[]; byConditionsInFile: string[]; suspect: boolean; suspectInFile: boolean }>(
+  const r = await db.one<{
+    first: string | null;
+    inFile: string | null;
+    all: string[];
+    byConditions: string[];
+    byConditionsInFile: string[];
+    suspect: boolean;
+    suspectInFile: boolean;
+  }>(
     `SELECT ${firstBrokenRowRuleSql({ runTime: RUN_TIME })} AS first,
       ${firstBrokenRowRuleSql({ runTime: RUN_TIME, partition })} AS inFile,
       ${brokenRowRulesSql({ runTime: RUN_TIME })} AS all,
@@ -109,8 +125,14 @@ describe('silver row rules', () => {
   });
 
   it('names the first rule broken and lists all of them', async () => {
-    expect(await verdict({ user_id: 'NULL', watch_seconds: '-1', country: "'XX'" })).toEqual(['null_key', ['null_key', 'negative_watch_seconds', 'bad_country']]);
-    expect(await verdict({ event_timestamp: "TIMESTAMP '2030-01-01 00:00:00'" })).toEqual(['timestamp_in_future', ['timestamp_in_future', 'timestamp_outside_partition']]);
+    expect(await verdict({ user_id: 'NULL', watch_seconds: '-1', country: "'XX'" })).toEqual([
+      'null_key',
+      ['null_key', 'negative_watch_seconds', 'bad_country'],
+    ]);
+    expect(await verdict({ event_timestamp: "TIMESTAMP '2030-01-01 00:00:00'" })).toEqual([
+      'timestamp_in_future',
+      ['timestamp_in_future', 'timestamp_outside_partition'],
+    ]);
     expect(await verdict({ video_duration_seconds: '-5' })).toEqual(['nonpositive_duration', ['nonpositive_duration', 'position_beyond_duration']]);
     expect(await verdict({ play_position_seconds: "'Infinity'" })).toEqual(['non_finite_number', ['non_finite_number', 'position_beyond_duration']]);
   });

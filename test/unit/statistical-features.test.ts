@@ -6,7 +6,13 @@ import { statisticalFeatures } from '../../src/features/families/statistical-fea
 import { toyFamily } from '../support/toy-family.js';
 
 const empty = toyFamily([{ name: 'x', type: 'DOUBLE', description: 'x' }], { name: 'empty_family' });
-const constant = toyFamily([{ name: 'y', type: 'DOUBLE', description: 'y' }, { name: 'k', type: 'BIGINT', description: 'k' }], { name: 'constant_family' });
+const constant = toyFamily(
+  [
+    { name: 'y', type: 'DOUBLE', description: 'y' },
+    { name: 'k', type: 'BIGINT', description: 'k' },
+  ],
+  { name: 'constant_family' },
+);
 
 describe('statistical features', () => {
   let db: Engine;

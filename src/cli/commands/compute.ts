@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
+import { engineOptions } from '../../engine/duckdb.js';
 import { computeRange } from '../../features/compute-range.js';
 import type { PartialsDayReport } from '../../features/partials/build.js';
 import { openLake } from '../../lake/index.js';
-import { action, parseFamilies, parseRunId, requireRange, globals, output, parseDate, settingsFrom } from '../context.js';
-import { engineOptions } from '../../engine/duckdb.js';
+import { action, globals, output, parseDate, parseFamilies, parseRunId, requireRange, settingsFrom } from '../context.js';
 
 export function registerCompute(program: Command): void {
   program
@@ -27,8 +27,13 @@ export function registerCompute(program: Command): void {
             ...opts,
             onPartials: (r) => quiet || process.stderr.write(`partials ${r.date}: ${partialKindsComputed(r)} (${r.seconds.toFixed(2)} s)\n`),
           });
-          output(cmd, results.map((r) => ({ ...r, location: `${lake.uri}/${r.stagingPath}` })), () =>
-            results.map((r) => `${r.date}  ${r.family.padEnd(22)} ${String(r.rows).padStart(9)} rows  ${r.seconds.toFixed(2)} s  ${lake.uri}/${r.stagingPath}`).join('\n'),
+          output(
+            cmd,
+            results.map((r) => ({ ...r, location: `${lake.uri}/${r.stagingPath}` })),
+            () =>
+              results
+                .map((r) => `${r.date}  ${r.family.padEnd(22)} ${String(r.rows).padStart(9)} rows  ${r.seconds.toFixed(2)} s  ${lake.uri}/${r.stagingPath}`)
+                .join('\n'),
           );
         } finally {
           await lake.close();

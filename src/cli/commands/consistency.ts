@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { checkFamilyConsistency, type ConsistencyResult } from '../../consistency/check.js';
-import { family, FAMILIES } from '../../features/families/index.js';
+import { type ConsistencyResult, checkFamilyConsistency } from '../../consistency/check.js';
+import { engineOptions } from '../../engine/duckdb.js';
+import { FAMILIES, family } from '../../features/families/index.js';
 import { committedFiles, openLake, paths } from '../../lake/index.js';
 import { openOnlineStore } from '../../online/open.js';
 import { action, CliError, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
-import { engineOptions } from '../../engine/duckdb.js';
 
 function render(rs: ConsistencyResult[]): string {
   if (rs.length === 0) return 'no committed gold of an online family for that date';
@@ -23,7 +23,12 @@ export function registerConsistency(program: Command): void {
     .command('consistency')
     .description('compare the online store with the committed gold of a date: mismatches (count and share), missing and extra; exits 1 when they differ')
     .requiredOption('--date <date>', 'feature date (YYYY-MM-DD)', parseDate)
-    .option('--families <list>', 'comma-separated families (default: every online family with gold for the date)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .option('--families <list>', 'comma-separated families (default: every online family with gold for the date)', (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .option('--sample <n>', 'compare a random sample of this many entities per family instead of all', parsePositiveInt('--sample'))
     .action(
       action(async (opts: { date: string; families?: string[]; sample?: number }, cmd: Command) => {

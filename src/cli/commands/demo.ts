@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import { engineOptions } from '../../engine/duckdb.js';
 import { stackUp } from '../../dev/stack.js';
 import { runDoctor } from '../../doctor/doctor.js';
-import { silverDates } from '../../silver/status.js';
-import { addDays } from '../../shared/dates.js';
+import { engineOptions } from '../../engine/duckdb.js';
 import { openLake } from '../../lake/index.js';
-import { startDaily } from '../../temporal/workflows.js';
-import { renderDailyReport, uiLink } from '../render.js';
+import { addDays } from '../../shared/dates.js';
 import { generateSilver } from '../../silver/generator.js';
+import { silverDates } from '../../silver/status.js';
 import { connectClient } from '../../temporal/connection.js';
-import { renderStatus } from './dev.js';
+import { startDaily } from '../../temporal/workflows.js';
 import { action, output, parsePositiveInt, settingsFrom } from '../context.js';
+import { renderDailyReport, uiLink } from '../render.js';
+import { renderStatus } from './dev.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -35,7 +35,12 @@ export function registerDemo(program: Command): void {
           if (![...Array(o.days).keys()].every((i) => have.has(addDays(from, i)))) {
             log(`generating synthetic silver ${from}..${to} (${o.eventsPerDay} events/day) in ${lake.uri}`);
             await generateSilver(lake, engineOptions(s), {
-              from, to, users: Math.max(500, Math.round(o.eventsPerDay / 40)), videos: 2000, eventsPerDay: o.eventsPerDay, seed: 1,
+              from,
+              to,
+              users: Math.max(500, Math.round(o.eventsPerDay / 40)),
+              videos: 2000,
+              eventsPerDay: o.eventsPerDay,
+              seed: 1,
             });
           }
         } finally {
@@ -48,7 +53,8 @@ export function registerDemo(program: Command): void {
           log(`${started.started ? 'started' : 'found'} ${started.workflowId}: ${uiLink(s, started.workflowId)}`);
           const report = await started.result();
           output(cmd, { stack, checks, report, ui: uiLink(s, started.workflowId) }, () =>
-            [renderStatus(stack), '', renderDailyReport(report), '', `Temporal Web UI: ${uiLink(s, started.workflowId)}`].join('\n'));
+            [renderStatus(stack), '', renderDailyReport(report), '', `Temporal Web UI: ${uiLink(s, started.workflowId)}`].join('\n'),
+          );
           if (report.status !== 'succeeded') process.exitCode = 1;
         } finally {
           await client.connection.close();

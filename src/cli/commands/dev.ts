@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { stackDown, stackStatus, stackUp, type StackStatus } from '../../dev/stack.js';
+import { type StackStatus, stackDown, stackStatus, stackUp } from '../../dev/stack.js';
 import { action, output, settingsFrom } from '../context.js';
 
 export function renderStatus(st: StackStatus): string {

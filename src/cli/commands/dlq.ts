@@ -1,9 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { checkAcceptable, closeDlqEntry, getDlq, listDlq, recordDlqReplay, type DlqEntry, type DlqStatus } from '../../dlq/index.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { checkAcceptable, closeDlqEntry, type DlqEntry, type DlqStatus, getDlq, listDlq, recordDlqReplay } from '../../dlq/index.js';
 import { withClient } from '../../temporal/connection.js';
 import { startReplay } from '../../temporal/workflows.js';
-import { uiLink } from '../render.js';
 import { action, CliError, currentUser, output, parseDate, settingsFrom, withLake } from '../context.js';
+import { uiLink } from '../render.js';
 
 function parseStatus(v: string): DlqStatus | 'all' {
   if (v !== 'open' && v !== 'closed' && v !== 'all') throw new InvalidArgumentError(`invalid --status '${v}': expected open, closed or all`);
@@ -44,11 +44,15 @@ export function registerDlq(program: Command): void {
     .option('--date <date>', 'only this feature date (YYYY-MM-DD)', parseDate)
     .action(
       action(async (opts: { status: DlqStatus | 'all'; family?: string; date?: string }, cmd: Command) => {
-        const entries = await withLake(cmd, (lake) => listDlq(lake, { status: opts.status === 'all' ? undefined : opts.status, family: opts.family, date: opts.date }));
+        const entries = await withLake(cmd, (lake) =>
+          listDlq(lake, { status: opts.status === 'all' ? undefined : opts.status, family: opts.family, date: opts.date }),
+        );
         output(cmd, entries, () =>
           entries.length === 0
             ? `no ${opts.status === 'all' ? '' : `${opts.status} `}DLQ entries`
-            : entries.map((e) => `${e.id.padEnd(44)} ${e.status.padEnd(6)} ${e.reason.padEnd(17)} ${e.createdAt.slice(0, 19)}  ${oneLine(e.error, 80)}`).join('\n'),
+            : entries
+                .map((e) => `${e.id.padEnd(44)} ${e.status.padEnd(6)} ${e.reason.padEnd(17)} ${e.createdAt.slice(0, 19)}  ${oneLine(e.error, 80)}`)
+                .join('\n'),
         );
       }),
     );
@@ -66,7 +70,10 @@ export function registerDlq(program: Command): void {
   dlq
     .command('replay <id>')
     .description("start the daily workflow for the entry's family and date (run kind 'replay'); it closes the entry when the family lands")
-    .option('--accept', "land the entry's staged data as it is, without recomputing it: only when soft checks alone failed (drift, outliers, skew, constant values); needs --reason")
+    .option(
+      '--accept',
+      "land the entry's staged data as it is, without recomputing it: only when soft checks alone failed (drift, outliers, skew, constant values); needs --reason",
+    )
     .option('--reason <text>', 'why it is accepted (kept in the entry, the run record and the report)')
     .option('--by <name>', 'who accepts it', currentUser())
     .action(
@@ -77,16 +84,31 @@ export function registerDlq(program: Command): void {
         const result = await withLake(cmd, async (lake) => {
           const entry = await getDlq(lake, id);
           const acceptance = opts.accept ? await checkAcceptable(lake, entry) : undefined;
-          const accept = acceptance && { family: entry.family, stagingPath: acceptance.stagingPath, dlqEntryId: entry.id, acceptedBy: opts.by, reason: opts.reason!.trim(), failedChecks: acceptance.failedChecks };
+          const accept = acceptance && {
+            family: entry.family,
+            stagingPath: acceptance.stagingPath,
+            dlqEntryId: entry.id,
+            acceptedBy: opts.by,
+            reason: opts.reason!.trim(),
+            failedChecks: acceptance.failedChecks,
+          };
           const started = await withClient(s, (client) => startReplay(client, s, entry, accept));
           if (!started.alreadyRunning) {
             const at = new Date().toISOString();
-            await recordDlqReplay(lake, id, { workflowId: started.workflowId, startedAt: at }, accept && { by: accept.acceptedBy, reason: accept.reason, at, workflowId: started.workflowId, failedChecks: accept.failedChecks });
+            await recordDlqReplay(
+              lake,
+              id,
+              { workflowId: started.workflowId, startedAt: at },
+              accept && { by: accept.acceptedBy, reason: accept.reason, at, workflowId: started.workflowId, failedChecks: accept.failedChecks },
+            );
           }
           return { ...started, ...(accept ? { accepted: accept } : {}) };
         });
-        output(cmd, result, () =>
-          `${result.alreadyRunning ? 'already running' : result.accepted ? 'started (landing the staged data as it is)' : 'started'}: ${result.workflowId} (run ${result.runId}) on task queue ${s.taskQueue}\nfollow it in the Web UI: ${uiLink(s, result.workflowId)}`,
+        output(
+          cmd,
+          result,
+          () =>
+            `${result.alreadyRunning ? 'already running' : result.accepted ? 'started (landing the staged data as it is)' : 'started'}: ${result.workflowId} (run ${result.runId}) on task queue ${s.taskQueue}\nfollow it in the Web UI: ${uiLink(s, result.workflowId)}`,
         );
       }),
     );

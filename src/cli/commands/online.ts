@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Settings } from '../../config/settings.js';
 import { openOnlineStore } from '../../online/open.js';
 import { Catalog, getOnlineFeatures, type OnlineFeaturesResponse } from '../../serving/online-features.js';
@@ -27,11 +27,18 @@ export async function readOnlineFeatures(s: Settings, q: OnlineQuery): Promise<{
     q.features ??
     [...catalog.views.values()].filter((v) => v.keys.every((k) => given.includes(k))).flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`));
   if (features.length === 0) {
-    throw new CliError(`no feature view is keyed by ${given.join(', ')} (views: ${[...catalog.views.values()].map((v) => `${v.name} by ${v.keys.join(', ')}`).join('; ')})`);
+    throw new CliError(
+      `no feature view is keyed by ${given.join(', ')} (views: ${[...catalog.views.values()].map((v) => `${v.name} by ${v.keys.join(', ')}`).join('; ')})`,
+    );
   }
   const store = openOnlineStore(s.onlineStore, s.home);
   try {
-    const response = await getOnlineFeatures(store, catalog, { features, entities: q.entities, full_feature_names: true }, { maxEntities: Number.MAX_SAFE_INTEGER });
+    const response = await getOnlineFeatures(
+      store,
+      catalog,
+      { features, entities: q.entities, full_feature_names: true },
+      { maxEntities: Number.MAX_SAFE_INTEGER },
+    );
     return { response, refs: features };
   } finally {
     await store.close();
@@ -52,7 +59,10 @@ function render(r: OnlineFeaturesResponse, refs: string[]): string {
   const width = Math.max(...refs.map((n) => n.length));
   const blocks: string[] = [];
   for (let i = 0; i < rows; i++) {
-    const head = names.slice(0, keyCount).map((n, k) => `${n}=${show(r.results[k]!.values[i])}`).join(' ');
+    const head = names
+      .slice(0, keyCount)
+      .map((n, k) => `${n}=${show(r.results[k]!.values[i])}`)
+      .join(' ');
     const lines = refs.map((ref, j) => {
       const c = r.results[keyCount + j]!;
       const ts = c.event_timestamps[i];
@@ -70,7 +80,10 @@ export function registerOnline(program: Command): void {
     .description('read feature values of entities from the online store (as the feature server does)')
     .option('--entity <KEY=VALUE>', 'an entity key value (required); repeat for composite keys or several entities', collectEntity)
     .option('--features <refs>', "comma-separated 'view:feature' refs (default: every feature of the views keyed by the given keys)", (v: string) =>
-      v.split(',').map((x) => x.trim()).filter(Boolean),
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
     )
     .action(
       action(async (opts: { entity?: Record<string, string[]>; features?: string[] }, cmd: Command) => {

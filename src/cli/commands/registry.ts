@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { FAMILIES, family } from '../../features/families/index.js';
 import { describeDiff, diffSchemas } from '../../registry/diff.js';
-import { getSchema, listSchemas, registerFamily, type RegisteredSchema } from '../../registry/store.js';
+import { getSchema, listSchemas, type RegisteredSchema, registerFamily } from '../../registry/store.js';
 import { action, output, parsePositiveInt, withLake } from '../context.js';
 
 function renderSchema(r: RegisteredSchema): string {
@@ -39,7 +39,12 @@ export function registerRegistry(program: Command): void {
         output(cmd, rows, () =>
           rows.length === 0
             ? 'no schemas registered (gold registry register)'
-            : rows.map((r) => `${r.family.padEnd(22)} v${String(r.version).padEnd(3)} ${String(r.features).padStart(3)} features  owner ${r.owner}  ttl ${r.ttlSeconds} s  (${r.versions} version(s), latest ${r.registeredAt})`).join('\n'),
+            : rows
+                .map(
+                  (r) =>
+                    `${r.family.padEnd(22)} v${String(r.version).padEnd(3)} ${String(r.features).padStart(3)} features  owner ${r.owner}  ttl ${r.ttlSeconds} s  (${r.versions} version(s), latest ${r.registeredAt})`,
+                )
+                .join('\n'),
         );
       }),
     );
@@ -69,7 +74,12 @@ export function registerRegistry(program: Command): void {
   registry
     .command('register')
     .description("record the declared families' schemas (a new version for a compatible change; a breaking one needs a version bump)")
-    .option('--families <list>', 'comma-separated families (default: all)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .option('--families <list>', 'comma-separated families (default: all)', (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .action(
       action(async (opts: { families?: string[] }, cmd: Command) => {
         const decls = opts.families ? opts.families.map(family) : FAMILIES;

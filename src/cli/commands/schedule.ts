@@ -1,7 +1,7 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type CalendarSpec, type ScheduleDescription } from '@temporalio/client';
-import { connectClient } from '../../temporal/connection.js';
+import { type CalendarSpec, type ScheduleDescription, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SCHEDULE_ID } from '../../pipeline/ids.js';
+import { connectClient } from '../../temporal/connection.js';
 import { scheduledDailyAction } from '../../temporal/workflows.js';
 import { action, addQualityOptions, CliError, output, parsePositiveInt, qualityFrom, settingsFrom } from '../context.js';
 
@@ -47,21 +47,26 @@ function summary(d: ScheduleDescription) {
     overlap: d.policies.overlap,
     catchupWindowMs: d.policies.catchupWindow,
     nextActionTimes: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
-    recentActions: d.info.recentActions.slice(-5).map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    recentActions: d.info.recentActions
+      .slice(-5)
+      .map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),
     running: d.info.runningActions.map((a) => a.workflow.workflowId),
   };
 }
 
 export function registerSchedule(program: Command): void {
   const schedule = program.command('schedule').description('the Temporal Schedule of the daily gold job');
-  const withSchedule = (fn: (cmd: Command, handle: ReturnType<Awaited<ReturnType<typeof connectClient>>['schedule']['getHandle']>, opts: Record<string, unknown>) => Promise<void>) =>
+  const withSchedule = (
+    fn: (cmd: Command, handle: ReturnType<Awaited<ReturnType<typeof connectClient>>['schedule']['getHandle']>, opts: Record<string, unknown>) => Promise<void>,
+  ) =>
     action(async (opts: Record<string, unknown>, cmd: Command) => {
       const s = settingsFrom(cmd);
       const client = await connectClient(s);
       try {
         await fn(cmd, client.schedule.getHandle((opts.id as string | undefined) ?? SCHEDULE_ID), opts);
       } catch (e) {
-        if (e instanceof ScheduleNotFoundError) throw new CliError(`no schedule '${(opts.id as string | undefined) ?? SCHEDULE_ID}' (create it: gold schedule create)`);
+        if (e instanceof ScheduleNotFoundError)
+          throw new CliError(`no schedule '${(opts.id as string | undefined) ?? SCHEDULE_ID}' (create it: gold schedule create)`);
         throw e;
       } finally {
         await client.connection.close();
@@ -75,62 +80,94 @@ export function registerSchedule(program: Command): void {
     .addOption(new Option('--calendar <json>', 'calendar spec instead of cron, e.g. {"hour": 2, "minute": 30}').argParser(parseCalendar).conflicts('cron'))
     .option('--timezone <tz>', 'time zone of the spec', 'UTC')
     .option('--catchup-window <duration>', 'how far back missed runs are caught up (Temporal duration, e.g. 1d, 12h)', '1 day')
-    .option('--overlap <policy>', `what a run does when the previous one still runs: ${Object.keys(OVERLAP).join('|')}`, parseOverlap, ScheduleOverlapPolicy.SKIP)
+    .option(
+      '--overlap <policy>',
+      `what a run does when the previous one still runs: ${Object.keys(OVERLAP).join('|')}`,
+      parseOverlap,
+      ScheduleOverlapPolicy.SKIP,
+    )
     .option('--lag-days <n>', 'days between the run date and the feature date', parsePositiveInt('--lag-days'), 1)
     .option('--paused', 'create it paused')
     .action(
-      action(async (o: { id: string; cron: string; calendar?: CalendarSpec; timezone: string; catchupWindow: string; overlap: ScheduleOverlapPolicy; lagDays: number; paused?: boolean; driftWarnOnly?: boolean; quarantineRows?: boolean }, cmd: Command) => {
-        const s = settingsFrom(cmd);
-        const quality = qualityFrom(o);
-        const client = await connectClient(s);
-        try {
-          const handle = await client.schedule.create({
-            scheduleId: o.id,
-            spec: { ...(o.calendar ? { calendars: [o.calendar] } : { cronExpressions: [o.cron] }), timezone: o.timezone },
-            action: scheduledDailyAction(s, o.id, { lagDays: o.lagDays, ...(quality ? { quality } : {}) }),
-            policies: { catchupWindow: o.catchupWindow as never, overlap: o.overlap, pauseOnFailure: false },
-            state: { paused: o.paused ?? false, note: 'created by gold schedule create' },
-          });
-          const d = await handle.describe();
-          output(cmd, summary(d), () => `created schedule ${o.id}; next runs: ${summary(d).nextActionTimes.join(', ')}`);
-        } finally {
-          await client.connection.close();
-        }
-      }),
+      action(
+        async (
+          o: {
+            id: string;
+            cron: string;
+            calendar?: CalendarSpec;
+            timezone: string;
+            catchupWindow: string;
+            overlap: ScheduleOverlapPolicy;
+            lagDays: number;
+            paused?: boolean;
+            driftWarnOnly?: boolean;
+            quarantineRows?: boolean;
+          },
+          cmd: Command,
+        ) => {
+          const s = settingsFrom(cmd);
+          const quality = qualityFrom(o);
+          const client = await connectClient(s);
+          try {
+            const handle = await client.schedule.create({
+              scheduleId: o.id,
+              spec: { ...(o.calendar ? { calendars: [o.calendar] } : { cronExpressions: [o.cron] }), timezone: o.timezone },
+              action: scheduledDailyAction(s, o.id, { lagDays: o.lagDays, ...(quality ? { quality } : {}) }),
+              policies: { catchupWindow: o.catchupWindow as never, overlap: o.overlap, pauseOnFailure: false },
+              state: { paused: o.paused ?? false, note: 'created by gold schedule create' },
+            });
+            const d = await handle.describe();
+            output(cmd, summary(d), () => `created schedule ${o.id}; next runs: ${summary(d).nextActionTimes.join(', ')}`);
+          } finally {
+            await client.connection.close();
+          }
+        },
+      ),
     );
   schedule
     .command('describe')
     .option('--id <id>', 'schedule id', SCHEDULE_ID)
     .description('show the spec, state, next and recent runs')
-    .action(withSchedule(async (cmd, h) => {
-      const d = summary(await h.describe());
-      output(cmd, d, () => JSON.stringify(d, null, 2));
-    }));
-  for (const [name, description] of [['pause', 'pause the schedule'], ['unpause', 'unpause the schedule']] as const) {
+    .action(
+      withSchedule(async (cmd, h) => {
+        const d = summary(await h.describe());
+        output(cmd, d, () => JSON.stringify(d, null, 2));
+      }),
+    );
+  for (const [name, description] of [
+    ['pause', 'pause the schedule'],
+    ['unpause', 'unpause the schedule'],
+  ] as const) {
     schedule
       .command(name)
       .option('--id <id>', 'schedule id', SCHEDULE_ID)
       .option('--note <text>', 'why')
       .description(description)
-      .action(withSchedule(async (cmd, h, o) => {
-        await (name === 'pause' ? h.pause(o.note as string | undefined) : h.unpause(o.note as string | undefined));
-        output(cmd, { scheduleId: h.scheduleId, paused: name === 'pause' }, () => `${name}d ${h.scheduleId}`);
-      }));
+      .action(
+        withSchedule(async (cmd, h, o) => {
+          await (name === 'pause' ? h.pause(o.note as string | undefined) : h.unpause(o.note as string | undefined));
+          output(cmd, { scheduleId: h.scheduleId, paused: name === 'pause' }, () => `${name}d ${h.scheduleId}`);
+        }),
+      );
   }
   schedule
     .command('trigger')
     .option('--id <id>', 'schedule id', SCHEDULE_ID)
     .description('run the scheduled action now')
-    .action(withSchedule(async (cmd, h) => {
-      await h.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-      output(cmd, { scheduleId: h.scheduleId, triggered: true }, () => `triggered ${h.scheduleId}`);
-    }));
+    .action(
+      withSchedule(async (cmd, h) => {
+        await h.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+        output(cmd, { scheduleId: h.scheduleId, triggered: true }, () => `triggered ${h.scheduleId}`);
+      }),
+    );
   schedule
     .command('delete')
     .option('--id <id>', 'schedule id', SCHEDULE_ID)
     .description('delete the schedule (runs already started go on)')
-    .action(withSchedule(async (cmd, h) => {
-      await h.delete();
-      output(cmd, { scheduleId: h.scheduleId, deleted: true }, () => `deleted ${h.scheduleId}`);
-    }));
+    .action(
+      withSchedule(async (cmd, h) => {
+        await h.delete();
+        output(cmd, { scheduleId: h.scheduleId, deleted: true }, () => `deleted ${h.scheduleId}`);
+      }),
+    );
 }

@@ -1,11 +1,11 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadServeConfig, type ServeConfig } from '../../config/serve.js';
 import type { Settings } from '../../config/settings.js';
 import { openLake } from '../../lake/index.js';
-import { logger } from '../../shared/logger.js';
 import { openOnlineStore } from '../../online/open.js';
-import { loadServeConfig, type ServeConfig } from '../../config/serve.js';
 import { createFeatureServer } from '../../serving/server.js';
 import { servingCatalog } from '../../serving/view-provider.js';
+import { logger } from '../../shared/logger.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
 
 export interface ServeOptions {
@@ -31,8 +31,19 @@ export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: Ab
     try {
       const address = await app.listen({ port: opts.port, host: opts.host });
       const auth = config.auth.tokens.length > 0 ? { tokens: config.auth.tokens.length, open: config.auth.open } : 'none';
-      logger().info({ address, store: store.kind, location: store.location, tls: config.tls !== undefined, auth, views: catalog.views.map((v) => `${v.name}:v${v.version}`) }, 'feature server listening');
-      if (!LOOPBACK.test(opts.host) && config.auth.tokens.length === 0) logger().warn({ host: opts.host }, 'feature server reachable beyond this machine without authentication (set GOLD_SERVE_TOKENS)');
+      logger().info(
+        {
+          address,
+          store: store.kind,
+          location: store.location,
+          tls: config.tls !== undefined,
+          auth,
+          views: catalog.views.map((v) => `${v.name}:v${v.version}`),
+        },
+        'feature server listening',
+      );
+      if (!LOOPBACK.test(opts.host) && config.auth.tokens.length === 0)
+        logger().warn({ host: opts.host }, 'feature server reachable beyond this machine without authentication (set GOLD_SERVE_TOKENS)');
       onListening?.(address);
       if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
     } finally {

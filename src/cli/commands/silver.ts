@@ -1,10 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { engineOptions, withEngine } from '../../engine/duckdb.js';
 import { openLake } from '../../lake/index.js';
-import { generateSilver, type GeneratedDate } from '../../silver/generator.js';
+import { type GeneratedDate, generateSilver } from '../../silver/generator.js';
 import { readSilver } from '../../silver/reader.js';
-import { action, requireRange, globals, output, parseDate, parsePositiveInt, settingsFrom } from '../context.js';
-
+import { action, globals, output, parseDate, parsePositiveInt, requireRange, settingsFrom } from '../context.js';
 
 function parseInteger(name: string) {
   return (value: string): number => {
@@ -23,7 +22,8 @@ function parseRate(value: string): number {
 function parseHours(value: string): [number, number] {
   const m = /^(\d{1,2})-(\d{1,2})$/.exec(value);
   const range: [number, number] | null = m ? [Number(m[1]), Number(m[2])] : null;
-  if (!range || range[0] >= range[1] || range[1] > 24) throw new InvalidArgumentError('invalid hours: expected START-END with 0 <= START < END <= 24, e.g. 18-22');
+  if (!range || range[0] >= range[1] || range[1] > 24)
+    throw new InvalidArgumentError('invalid hours: expected START-END with 0 <= START < END <= 24, e.g. 18-22');
   return range;
 }
 
@@ -62,7 +62,11 @@ export function registerSilver(program: Command): void {
             badRowRate: opts.badRows,
             onDate: (d) => json || process.stdout.write(`${dateLine(d)}\n`),
           });
-          output(cmd, report, () => `${report.rows} rows (${report.badRows} bad) in ${report.files} files, ${mb(report.bytes)}, ${report.seconds.toFixed(1)} s -> ${lake.uri}`);
+          output(
+            cmd,
+            report,
+            () => `${report.rows} rows (${report.badRows} bad) in ${report.files} files, ${mb(report.bytes)}, ${report.seconds.toFixed(1)} s -> ${lake.uri}`,
+          );
         } finally {
           await lake.close();
         }
@@ -79,28 +83,30 @@ export function registerSilver(program: Command): void {
     .option('--no-quarantine', 'count bad rows without writing them to the quarantine')
     .option('--allow-missing', 'read the dates that are there instead of failing on missing ones')
     .action(
-      action(async (opts: { from: string; to: string; hours?: [number, number]; runTime?: Date; quarantine: boolean; allowMissing?: boolean }, cmd: Command) => {
-        requireRange(opts.from, opts.to);
-        const s = settingsFrom(cmd);
-        const lake = openLake(s.lake, s);
-        try {
-          const report = await withEngine(engineOptions(s), (db) =>
-            readSilver(db, lake, { ...opts, quarantine: opts.hours ? false : opts.quarantine, allowMissing: opts.allowMissing === true }),
-          );
-          output(cmd, report, () =>
-            [
-              `dates ${report.dates.length}, partitions ${report.partitionsRead}, files ${report.filesRead}, ${mb(report.bytesRead)}`,
-              `rows read ${report.rowsRead} = accepted ${report.rowsAccepted} + quarantined ${report.rowsQuarantined}`,
-              ...Object.entries(report.quarantinedByRule).map(([rule, n]) => `  ${rule.padEnd(28)} ${n}`),
-              ...(report.extraColumns.length ? [`extra columns ignored: ${report.extraColumns.join(', ')}`] : []),
-              ...report.missing.map((m) => `${m.reason}: ${m.date}`),
-              ...report.emptyDates.map((d) => `empty (complete, no file): ${d}`),
-              ...report.quarantineKeys.map((k) => `quarantine: ${lake.uri}/${k}`),
-            ].join('\n'),
-          );
-        } finally {
-          await lake.close();
-        }
-      }),
+      action(
+        async (opts: { from: string; to: string; hours?: [number, number]; runTime?: Date; quarantine: boolean; allowMissing?: boolean }, cmd: Command) => {
+          requireRange(opts.from, opts.to);
+          const s = settingsFrom(cmd);
+          const lake = openLake(s.lake, s);
+          try {
+            const report = await withEngine(engineOptions(s), (db) =>
+              readSilver(db, lake, { ...opts, quarantine: opts.hours ? false : opts.quarantine, allowMissing: opts.allowMissing === true }),
+            );
+            output(cmd, report, () =>
+              [
+                `dates ${report.dates.length}, partitions ${report.partitionsRead}, files ${report.filesRead}, ${mb(report.bytesRead)}`,
+                `rows read ${report.rowsRead} = accepted ${report.rowsAccepted} + quarantined ${report.rowsQuarantined}`,
+                ...Object.entries(report.quarantinedByRule).map(([rule, n]) => `  ${rule.padEnd(28)} ${n}`),
+                ...(report.extraColumns.length ? [`extra columns ignored: ${report.extraColumns.join(', ')}`] : []),
+                ...report.missing.map((m) => `${m.reason}: ${m.date}`),
+                ...report.emptyDates.map((d) => `empty (complete, no file): ${d}`),
+                ...report.quarantineKeys.map((k) => `quarantine: ${lake.uri}/${k}`),
+              ].join('\n'),
+            );
+          } finally {
+            await lake.close();
+          }
+        },
+      ),
     );
 }

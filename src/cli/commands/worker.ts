@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
 import { createGoldWorker, installRuntime } from '../../../workers/worker.js';
-import { logger } from '../../shared/logger.js';
 import { goldMetrics, startMetricsServer } from '../../monitoring/metrics.js';
 import { ViewFreshness } from '../../monitoring/view-freshness.js';
 import { onlineViews } from '../../online/views.js';
+import { logger } from '../../shared/logger.js';
 import { action, parsePositiveInt, settingsFrom } from '../context.js';
 
 export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run a worker on the task queue until SIGINT/SIGTERM (running activities get 30 s to finish, then are handed back for retry)')
-    .option('--max-concurrent-activities <n>', 'activities run at once (default: GOLD_WORKER_MAX_ACTIVITIES, 8)', parsePositiveInt('--max-concurrent-activities'))
+    .option(
+      '--max-concurrent-activities <n>',
+      'activities run at once (default: GOLD_WORKER_MAX_ACTIVITIES, 8)',
+      parsePositiveInt('--max-concurrent-activities'),
+    )
     .option('--max-concurrent-workflow-tasks <n>', 'workflow tasks run at once', parsePositiveInt('--max-concurrent-workflow-tasks'))
     .option('--activities-only', 'poll activities only (a heavy-activity worker, e.g. on its own task queue with --task-queue)')
     .action(
@@ -27,9 +31,17 @@ export function registerWorker(program: Command): void {
         const { lake, online } = context;
         // Next to gold's metrics: the views' freshness, exported whether or not this worker runs anything.
         const freshness = metrics
-          ? new ViewFreshness(goldMetrics().registry, { lake, online: { store: online(), views: () => onlineViews(lake) }, slaSeconds: s.freshnessSlaSeconds, refreshSeconds: s.freshnessRefreshSeconds })
+          ? new ViewFreshness(goldMetrics().registry, {
+              lake,
+              online: { store: online(), views: () => onlineViews(lake) },
+              slaSeconds: s.freshnessSlaSeconds,
+              refreshSeconds: s.freshnessRefreshSeconds,
+            })
           : undefined;
-        logger().info({ taskQueue: s.taskQueue, address: s.temporalAddress, namespace: s.temporalNamespace, metricsPort: s.metricsPort || undefined }, 'worker started');
+        logger().info(
+          { taskQueue: s.taskQueue, address: s.temporalAddress, namespace: s.temporalNamespace, metricsPort: s.metricsPort || undefined },
+          'worker started',
+        );
         try {
           await worker.run();
         } finally {

@@ -3,12 +3,12 @@
 // for any thread count: every row's solve reads only the other side's factors and the Gram matrix,
 // and every Gram entry is summed in a fixed order.
 import { performance } from 'node:perf_hooks';
+import { type AlsState, type AlsTask, createAlsKernel } from './als-kernel.js';
 import { float32Array, float64Array } from './buffers.js';
-import { findDuplicate, InteractionsError, toCsr, transposeCsr, validateInteractions, type Csr, type Interactions } from './interactions.js';
-import { createAlsKernel, type AlsState, type AlsTask } from './als-kernel.js';
+import { type Csr, findDuplicate, type Interactions, InteractionsError, toCsr, transposeCsr, validateInteractions } from './interactions.js';
 import { mulberry32 } from './prng.js';
 import { balancedRanges } from './ranges.js';
-import { inThreadExecutor, workerExecutor, type Executor } from './worker-pool.js';
+import { type Executor, inThreadExecutor, workerExecutor } from './worker-pool.js';
 
 export interface AlsParams {
   /** Dimension of the user and item vectors. */
@@ -101,7 +101,8 @@ export function validateAlsParams(params: AlsParams): void {
   requireNonNegative('regularization', params.regularization);
   requireNonNegative('alpha', params.alpha);
   requireInteger('iterations', params.iterations, 1);
-  if (!Number.isFinite(params.tolerance) || params.tolerance < 0 || params.tolerance >= 1) throw new AlsParamsError(`tolerance must be a number in [0, 1) (got ${params.tolerance})`);
+  if (!Number.isFinite(params.tolerance) || params.tolerance < 0 || params.tolerance >= 1)
+    throw new AlsParamsError(`tolerance must be a number in [0, 1) (got ${params.tolerance})`);
   requireInteger('cgSteps', params.cgSteps, 1);
   if (!Number.isSafeInteger(params.seed)) throw new AlsParamsError(`seed must be an integer (got ${params.seed})`);
   requireInteger('threads', params.threads, 1);

@@ -1,6 +1,6 @@
 // Does the model rank the next day's plays higher than popularity does? Recall and precision at k of
 // ranking, for each held-out user, every item the user has not played in the training window.
-import { InteractionsError, toCsr, validateHeldOut, validateInteractions, type HeldOut, type Interactions } from './interactions.js';
+import { type HeldOut, type Interactions, InteractionsError, toCsr, validateHeldOut, validateInteractions } from './interactions.js';
 
 export interface RankingEvaluationInput {
   userFactors: Float32Array;

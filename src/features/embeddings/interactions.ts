@@ -42,9 +42,7 @@ export function validateInteractions(data: Interactions): void {
   checkCount('nItems', data.nItems);
   const n = data.userIdx.length;
   if (data.itemIdx.length !== n || data.confidence.length !== n) {
-    throw new InteractionsError(
-      `userIdx, itemIdx and confidence must have the same length (got ${n}, ${data.itemIdx.length}, ${data.confidence.length})`,
-    );
+    throw new InteractionsError(`userIdx, itemIdx and confidence must have the same length (got ${n}, ${data.itemIdx.length}, ${data.confidence.length})`);
   }
   let positive = 0;
   for (let k = 0; k < n; k++) {

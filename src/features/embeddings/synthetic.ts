@@ -54,10 +54,16 @@ export function generateTasteData(options: TasteDataOptions): TasteData {
   for (let i = 0; i < items; i++) members[itemCluster[i]].push(i);
   const zipf = (rank: number): number => 1 / (rank + 1);
   const inCluster = members.map((m) => {
-    const draw = sampler(m.map((_, rank) => zipf(rank)), random);
+    const draw = sampler(
+      m.map((_, rank) => zipf(rank)),
+      random,
+    );
     return () => m[draw()];
   });
-  const anyItem = sampler(Array.from({ length: items }, (_, i) => zipf(Math.floor(i / clusters))), random);
+  const anyItem = sampler(
+    Array.from({ length: items }, (_, i) => zipf(Math.floor(i / clusters))),
+    random,
+  );
 
   const trainUsers: number[] = [];
   const trainItems: number[] = [];
@@ -89,7 +95,13 @@ export function generateTasteData(options: TasteDataOptions): TasteData {
     }
   }
   return {
-    train: { nUsers: users, nItems: items, userIdx: Int32Array.from(trainUsers), itemIdx: Int32Array.from(trainItems), confidence: Float32Array.from(strengths) },
+    train: {
+      nUsers: users,
+      nItems: items,
+      userIdx: Int32Array.from(trainUsers),
+      itemIdx: Int32Array.from(trainItems),
+      confidence: Float32Array.from(strengths),
+    },
     heldOut: { userIdx: Int32Array.from(heldUsers), itemIdx: Int32Array.from(heldItems) },
     itemCluster,
   };

@@ -1,4 +1,4 @@
-import { CUMULATIVE, DAY_SECONDS, HEAVY_TAILED, SCALED_BY_DATE_MAXIMUM, type FamilyDecl } from '../types.js';
+import { CUMULATIVE, DAY_SECONDS, type FamilyDecl, HEAVY_TAILED, SCALED_BY_DATE_MAXIMUM } from '../types.js';
 
 const count = (name: string, description: string) => ({ name, type: 'BIGINT', description, min: 0 }) as const;
 
@@ -23,18 +23,64 @@ export const itemFeatures: FamilyDecl = {
     { ...count('unique_viewers_7d', 'distinct user_id over play_start in 7d'), windowDays: 7 },
     count('unique_viewers_30d', 'distinct user_id over play_start in 30d'),
     count('completion_count_30d', 'complete events in 30d'),
-    { name: 'completion_rate_30d', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.5, description: 'completion_count_30d / view_count_30d; null without views' },
+    {
+      name: 'completion_rate_30d',
+      type: 'DOUBLE',
+      min: 0,
+      nullable: true,
+      maxNullShare: 0.5,
+      description: 'completion_count_30d / view_count_30d; null without views',
+    },
     { name: 'watch_time_30d', type: 'DOUBLE', min: 0, description: 'sum of watch_seconds in 30d' },
-    { name: 'avg_watch_time_30d', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.5, description: 'watch_time_30d / view_count_30d; null without views' },
+    {
+      name: 'avg_watch_time_30d',
+      type: 'DOUBLE',
+      min: 0,
+      nullable: true,
+      maxNullShare: 0.5,
+      description: 'watch_time_30d / view_count_30d; null without views',
+    },
     count('like_count_30d', 'like events in 30d'),
     count('share_count_30d', 'share events in 30d'),
-    { name: 'growth_rate_7d', type: 'DOUBLE', min: -1, windowDays: 14, description: '(view_count_7d - p) / max(p, 1), p = play_start count in [as_of - 14d, as_of - 7d)' },
-    { name: 'return_rate_30d', type: 'DOUBLE', min: 0, max: 1, nullable: true, maxNullShare: 0.5, description: 'users with play_start of the video on 2 or more distinct dates in 30d / unique_viewers_30d' },
-    { name: 'popularity_score', type: 'DOUBLE', min: 0, max: 1, severity: SCALED_BY_DATE_MAXIMUM, description: 'ln(1 + view_count_30d) / ln(1 + the largest view_count_30d of the date); 0 when no video was played' },
-    { name: 'trending_score', type: 'DOUBLE', min: 0, max: 1, windowDays: 14, description: 'view_count_7d / (view_count_7d + p + 1), p as in growth_rate_7d: near 1 when last week dominates the week before' },
+    {
+      name: 'growth_rate_7d',
+      type: 'DOUBLE',
+      min: -1,
+      windowDays: 14,
+      description: '(view_count_7d - p) / max(p, 1), p = play_start count in [as_of - 14d, as_of - 7d)',
+    },
+    {
+      name: 'return_rate_30d',
+      type: 'DOUBLE',
+      min: 0,
+      max: 1,
+      nullable: true,
+      maxNullShare: 0.5,
+      description: 'users with play_start of the video on 2 or more distinct dates in 30d / unique_viewers_30d',
+    },
+    {
+      name: 'popularity_score',
+      type: 'DOUBLE',
+      min: 0,
+      max: 1,
+      severity: SCALED_BY_DATE_MAXIMUM,
+      description: 'ln(1 + view_count_30d) / ln(1 + the largest view_count_30d of the date); 0 when no video was played',
+    },
+    {
+      name: 'trending_score',
+      type: 'DOUBLE',
+      min: 0,
+      max: 1,
+      windowDays: 14,
+      description: 'view_count_7d / (view_count_7d + p + 1), p as in growth_rate_7d: near 1 when last week dominates the week before',
+    },
   ],
   rules: [
-    { name: 'windows_nested', description: 'views 1d <= 7d <= 30d <= total; viewers 7d <= 30d', sql: 'view_count_1d <= view_count_7d AND view_count_7d <= view_count_30d AND view_count_30d <= view_count_total AND unique_viewers_7d <= unique_viewers_30d' },
+    {
+      name: 'windows_nested',
+      description: 'views 1d <= 7d <= 30d <= total; viewers 7d <= 30d',
+      sql: 'view_count_1d <= view_count_7d AND view_count_7d <= view_count_30d AND view_count_30d <= view_count_total AND unique_viewers_7d <= unique_viewers_30d',
+    },
     { name: 'viewers_le_views', description: 'distinct viewers never above views', sql: 'unique_viewers_30d <= view_count_30d' },
   ],
   sql: ({ date }) => `

@@ -1,5 +1,5 @@
 import { DEVICE_TYPES } from '../../silver/contract.js';
-import { DAY_SECONDS, IDENTIFIER, type FamilyDecl } from '../types.js';
+import { DAY_SECONDS, type FamilyDecl, IDENTIFIER } from '../types.js';
 
 export const SESSION_TYPES = ['bounce', 'binge', 'engaged', 'casual'] as const;
 
@@ -28,16 +28,46 @@ export const sessionFeatures: FamilyDecl = {
     count('unique_categories', 'distinct categories over all the events'),
     { name: 'watch_time', type: 'DOUBLE', min: 0, description: 'sum of watch_seconds' },
     count('videos_completed', 'complete events'),
-    { name: 'completion_rate', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.9, description: 'videos_completed / play_count; null without play_start' },
+    {
+      name: 'completion_rate',
+      type: 'DOUBLE',
+      min: 0,
+      nullable: true,
+      maxNullShare: 0.9,
+      description: 'videos_completed / play_count; null without play_start',
+    },
     count('interaction_count', 'like + share + add_to_list events'),
-    { name: 'avg_seconds_between_events', type: 'DOUBLE', min: 0, nullable: true, maxNullShare: 0.9, description: 'duration_seconds / (event_count - 1); null for a single event' },
+    {
+      name: 'avg_seconds_between_events',
+      type: 'DOUBLE',
+      min: 0,
+      nullable: true,
+      maxNullShare: 0.9,
+      description: 'duration_seconds / (event_count - 1); null for a single event',
+    },
     { name: 'device_type', type: 'VARCHAR', allowed: DEVICE_TYPES, description: 'most frequent device; ties by name ascending' },
-    { name: 'engagement_score', type: 'DOUBLE', min: 0, max: 1, description: '0.5 * min(watch_time / 3600, 1) + 0.3 * coalesce(least(completion_rate, 1), 0) + 0.2 * min(interaction_count / 3, 1)' },
-    { name: 'session_type', type: 'VARCHAR', allowed: SESSION_TYPES, description: "'bounce' (<= 2 events or < 60 s), else 'binge' (>= 3 plays and >= 1 h watched), else 'engaged' (completion_rate >= 0.5 or >= 20 min watched), else 'casual'" },
+    {
+      name: 'engagement_score',
+      type: 'DOUBLE',
+      min: 0,
+      max: 1,
+      description: '0.5 * min(watch_time / 3600, 1) + 0.3 * coalesce(least(completion_rate, 1), 0) + 0.2 * min(interaction_count / 3, 1)',
+    },
+    {
+      name: 'session_type',
+      type: 'VARCHAR',
+      allowed: SESSION_TYPES,
+      description:
+        "'bounce' (<= 2 events or < 60 s), else 'binge' (>= 3 plays and >= 1 h watched), else 'engaged' (completion_rate >= 0.5 or >= 20 min watched), else 'casual'",
+    },
   ],
   rules: [
     { name: 'span', description: 'session_start <= session_end', sql: 'session_start <= session_end' },
-    { name: 'counts_bounded', description: 'plays, completes and distinct videos within the event count', sql: 'play_count <= event_count AND videos_completed <= event_count AND unique_videos <= event_count' },
+    {
+      name: 'counts_bounded',
+      description: 'plays, completes and distinct videos within the event count',
+      sql: 'play_count <= event_count AND videos_completed <= event_count AND unique_videos <= event_count',
+    },
   ],
   sql: ({ date }) => `
     -- A session of the date, plus its part of the day before when it crossed midnight (a few percent:

@@ -5,7 +5,8 @@ const stat = (name: string, description: string, nullable = true): FeatureDecl =
 
 export const statisticalFeatures: FamilyDecl = {
   name: 'statistical_features',
-  description: 'Distribution of every numeric feature of the other families on the date; also the normalization parameters (z-score, min-max, robust) that training and serving share.',
+  description:
+    'Distribution of every numeric feature of the other families on the date; also the normalization parameters (z-score, min-max, robust) that training and serving share.',
   owner: 'ml-platform',
   version: 1,
   entity: 'feature',
@@ -37,7 +38,13 @@ export const statisticalFeatures: FamilyDecl = {
     stat('skewness', 'sample skewness: sqrt(n(n-1))/(n-2) * m3 / m2^1.5 (as DuckDB skewness)'),
     stat('kurtosis', 'sample excess kurtosis: (n-1)((n+1) m4/m2^2 - 3(n-1)) / ((n-2)(n-3)) (as DuckDB kurtosis)'),
   ],
-  rules: [{ name: 'ordered_quantiles', description: 'min <= p25 <= p50 <= p75 <= p95 <= max', sql: 'count = 0 OR (min <= p25 AND p25 <= p50 AND p50 <= p75 AND p75 <= p95 AND p95 <= max)' }],
+  rules: [
+    {
+      name: 'ordered_quantiles',
+      description: 'min <= p25 <= p50 <= p75 <= p95 <= max',
+      sql: 'count = 0 OR (min <= p25 AND p25 <= p50 AND p50 <= p75 AND p75 <= p95 AND p95 <= max)',
+    },
+  ],
   // Moments from compensated sums over the mean (two passes), so that a recomputation gives the same
   // bits whatever the thread scheduling; skewness and kurtosis with DuckDB's sample formulas. A constant
   // column has stddev 0 and no skewness or kurtosis (its computed mean can be an ulp off every value,

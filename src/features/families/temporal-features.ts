@@ -5,7 +5,7 @@ const share = (name: string, description: string) => ({ name, type: 'DOUBLE', mi
 
 export const temporalFeatures: FamilyDecl = {
   name: 'temporal_features',
-  description: "When a user watches: activity rhythm by UTC hour and weekday over 7 and 30 days.",
+  description: 'When a user watches: activity rhythm by UTC hour and weekday over 7 and 30 days.',
   owner: 'ml-platform',
   version: 1,
   entity: 'user',
@@ -25,10 +25,20 @@ export const temporalFeatures: FamilyDecl = {
     share('night_share_30d', 'share of 30d events with UTC hour in [22, 5)'),
     share('weekend_share_30d', 'share of 30d events on Saturday or Sunday (UTC)'),
     { name: 'preferred_hour_30d', type: 'BIGINT', min: 0, max: 23, description: 'UTC hour 0-23 with the most events in 30d; ties: smallest' },
-    { name: 'preferred_day_of_week_30d', type: 'BIGINT', min: 1, max: 7, description: 'ISO weekday 1 (Monday) - 7 with the most events in 30d; ties: smallest' },
+    {
+      name: 'preferred_day_of_week_30d',
+      type: 'BIGINT',
+      min: 1,
+      max: 7,
+      description: 'ISO weekday 1 (Monday) - 7 with the most events in 30d; ties: smallest',
+    },
   ],
   rules: [
-    { name: 'shares_sum_to_one', description: 'the four day-part shares sum to 1', sql: 'abs(morning_share_30d + afternoon_share_30d + evening_share_30d + night_share_30d - 1) < 1e-9' },
+    {
+      name: 'shares_sum_to_one',
+      description: 'the four day-part shares sum to 1',
+      sql: 'abs(morning_share_30d + afternoon_share_30d + evening_share_30d + night_share_30d - 1) < 1e-9',
+    },
     { name: 'windows_nested', description: 'events_7d <= events_30d', sql: 'events_7d <= events_30d' },
   ],
   sql: () => `

@@ -5,16 +5,16 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBListValue, DuckDBFloatType, LIST } from '@duckdb/node-api';
-import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
-import { commitPartition, paths, readManifest, type Lake } from '../../lake/index.js';
-import { DEFAULT_ALS_PARAMS, trainAls, type AlsParams } from '../embeddings/als.js';
+import { DuckDBFloatType, DuckDBListValue, LIST } from '@duckdb/node-api';
+import { type Engine, parquetScan, sqlStr, withEngine } from '../../engine/duckdb.js';
+import { commitPartition, type Lake, paths, readManifest } from '../../lake/index.js';
+import { addDays, sqlDate } from '../../shared/dates.js';
+import { silverDates } from '../../silver/status.js';
+import { type FeatureContext, scratchFolder } from '../context.js';
+import { type AlsParams, DEFAULT_ALS_PARAMS, trainAls } from '../embeddings/als.js';
 import { evaluateRanking, type RankingEvaluation } from '../embeddings/evaluation.js';
 import { similarItems } from '../embeddings/similarity.js';
-import { scratchFolder, type FeatureContext } from '../context.js';
 import { partitionLocalFiles } from '../partials/build.js';
-import { silverDates } from '../../silver/status.js';
-import { addDays, sqlDate } from '../../shared/dates.js';
 import type { FamilyDecl } from '../types.js';
 
 export const ALS_WINDOW_DAYS = 30;
@@ -56,7 +56,10 @@ function windowDates(first: string, date: string): string[] {
 
 /** What a model is trained from: the window's partials, the parameters, and the model it warm-starts from (its commit, or none). */
 async function inputsFingerprint(lake: Lake, dates: string[], params: AlsParams, previousCommit: string | null): Promise<string> {
-  const h = createHash('sha256').update(JSON.stringify(params)).update(CONFIDENCE_SQL).update(previousCommit ?? 'none');
+  const h = createHash('sha256')
+    .update(JSON.stringify(params))
+    .update(CONFIDENCE_SQL)
+    .update(previousCommit ?? 'none');
   for (const d of dates) h.update((await readManifest(lake, paths.partials('user_video_day', d)))?.commitId ?? 'missing');
   return h.digest('hex').slice(0, 16);
 }
@@ -84,8 +87,16 @@ async function columns(db: Engine, sql: string): Promise<unknown[][]> {
 
 async function interactionArrays(db: Engine, table: string) {
   const [u, v, s] = await columns(db, `SELECT u, v, strength::FLOAT FROM ${table}`);
-  const { n_users, n_items } = await db.one<{ n_users: number; n_items: number }>(`SELECT coalesce(max(u) + 1, 0)::INTEGER AS n_users, coalesce(max(v) + 1, 0)::INTEGER AS n_items FROM ${table}`);
-  return { nUsers: n_users, nItems: n_items, userIdx: Int32Array.from(u as number[]), itemIdx: Int32Array.from(v as number[]), confidence: Float32Array.from(s as number[]) };
+  const { n_users, n_items } = await db.one<{ n_users: number; n_items: number }>(
+    `SELECT coalesce(max(u) + 1, 0)::INTEGER AS n_users, coalesce(max(v) + 1, 0)::INTEGER AS n_items FROM ${table}`,
+  );
+  return {
+    nUsers: n_users,
+    nItems: n_items,
+    userIdx: Int32Array.from(u as number[]),
+    itemIdx: Int32Array.from(v as number[]),
+    confidence: Float32Array.from(s as number[]),
+  };
 }
 
 /** Vectors of a stored model for the ids of a table, in its index space, with a known mask. */
@@ -93,7 +104,10 @@ async function alignedVectors(db: Engine, idTable: string, idCol: string, idxCol
   const factors = new Float32Array(n * f);
   const known = new Uint8Array(n);
   if (!file) return { factors, known, count: 0 };
-  const [idx, vec] = await columns(db, `SELECT DISTINCT t.${idxCol}, p.vector FROM ${idTable} t JOIN read_parquet(${sqlStr(file)}) p ON p.${idCol} = t.${idCol} WHERE len(p.vector) = ${f}`);
+  const [idx, vec] = await columns(
+    db,
+    `SELECT DISTINCT t.${idxCol}, p.vector FROM ${idTable} t JOIN read_parquet(${sqlStr(file)}) p ON p.${idCol} = t.${idCol} WHERE len(p.vector) = ${f}`,
+  );
   for (let i = 0; i < idx!.length; i++) {
     const r = idx![i] as number;
     factors.set(vec![i] as number[], r * f);
@@ -102,8 +116,19 @@ async function alignedVectors(db: Engine, idTable: string, idCol: string, idxCol
   return { factors, known, count: idx!.length };
 }
 
-async function writeVectors(db: Engine, file: string, table: string, idCol: string, ids: string[], factors: Float32Array, f: number, similar?: { neighbours: Int32Array; scores: Float32Array; k: number; videoIds: string[] }): Promise<void> {
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${table} (${idCol} VARCHAR, vector FLOAT[]${similar ? ', similar_videos VARCHAR[], similar_scores FLOAT[]' : ''})`);
+async function writeVectors(
+  db: Engine,
+  file: string,
+  table: string,
+  idCol: string,
+  ids: string[],
+  factors: Float32Array,
+  f: number,
+  similar?: { neighbours: Int32Array; scores: Float32Array; k: number; videoIds: string[] },
+): Promise<void> {
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} (${idCol} VARCHAR, vector FLOAT[]${similar ? ', similar_videos VARCHAR[], similar_scores FLOAT[]' : ''})`,
+  );
   const appender = await db.conn.createAppender(table);
   const floatList = LIST(DuckDBFloatType.instance);
   for (let i = 0; i < ids.length; i++) {
@@ -177,7 +202,12 @@ export async function ensureAlsModel(ctx: FeatureContext, date: string, params: 
       const previous = await modelFiles(ctx.lake, addDays(date, -1));
       const warmUsers = await alignedVectors(db, 'interactions', 'user_id', 'u', data.nUsers, f, previous?.users);
       const warmVideos = await alignedVectors(db, 'interactions', 'video_id', 'v', data.nItems, f, previous?.videos);
-      const model = await trainAls(data, params, { userFactors: warmUsers.factors, userKnown: warmUsers.known, itemFactors: warmVideos.factors, itemKnown: warmVideos.known });
+      const model = await trainAls(data, params, {
+        userFactors: warmUsers.factors,
+        userKnown: warmUsers.known,
+        itemFactors: warmVideos.factors,
+        itemKnown: warmVideos.known,
+      });
       const userIds = await idsOf(db, 'interactions', 'user_id', 'u');
       const videoIds = await idsOf(db, 'interactions', 'video_id', 'v');
       const similar = await similarItems(model.itemFactors, data.nItems, f, SIMILAR_VIDEOS);
@@ -206,7 +236,11 @@ export async function ensureAlsModel(ctx: FeatureContext, date: string, params: 
         videoDrift: await drift(previous?.videos, videosFile, 'video_id'),
         heldOut: previous ? await evaluatePrevious(ctx, db, first, date, previous) : null,
       };
-      await commitPartition(ctx.lake, modelPrefix(date), [{ localPath: usersFile }, { localPath: videosFile }], { fingerprint, files: ['users', 'videos'], report });
+      await commitPartition(ctx.lake, modelPrefix(date), [{ localPath: usersFile }, { localPath: videosFile }], {
+        fingerprint,
+        files: ['users', 'videos'],
+        report,
+      });
       return { prefix: modelPrefix(date), reused: false, report };
     });
   } finally {
@@ -223,10 +257,13 @@ async function evaluatePrevious(ctx: FeatureContext, db: Engine, first: string, 
   const users = await alignedVectors(db, 'prev_interactions', 'user_id', 'u', train.nUsers, f, previous.users);
   const videos = await alignedVectors(db, 'prev_interactions', 'video_id', 'v', train.nItems, f, previous.videos);
   const today = await partitionLocalFiles(ctx.lake, paths.partials('user_video_day', date));
-  const [hu, hv] = await columns(db, `SELECT DISTINCT pu.u, pv.v FROM ${parquetScan(today)} t
+  const [hu, hv] = await columns(
+    db,
+    `SELECT DISTINCT pu.u, pv.v FROM ${parquetScan(today)} t
     JOIN (SELECT DISTINCT user_id, u FROM prev_interactions) pu USING (user_id)
     JOIN (SELECT DISTINCT video_id, v FROM prev_interactions) pv USING (video_id)
-    WHERE t.play_starts > 0 AND t.day = ${sqlDate(date)}`);
+    WHERE t.play_starts > 0 AND t.day = ${sqlDate(date)}`,
+  );
   if (hu!.length === 0) return null;
   const r = evaluateRanking({
     userFactors: users.factors,

@@ -5,16 +5,28 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetScan, sqlStr, withEngine, type Engine } from '../../engine/duckdb.js';
-import { silverDates } from '../../silver/status.js';
-import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../../lake/index.js';
-import { SILVER_COLUMNS } from '../../silver/contract.js';
-import { dropSilverView, readSilver, silverQueryError, type SilverReadReport } from '../../silver/reader.js';
-import { firstBrokenRowRuleSql } from '../../silver/rules.js';
-import { scratchFolder, type FeatureContext } from '../context.js';
+import { type Engine, parquetScan, sqlStr, withEngine } from '../../engine/duckdb.js';
+import { commitPartition, committedFiles, type Lake, paths, readManifest } from '../../lake/index.js';
 import { addDays, assertDate, sqlDate } from '../../shared/dates.js';
 import { mapLimit } from '../../shared/map-limit.js';
-import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, WINDOW_PARTIALS, windowFoldSql, leavingLengths, type DailyPartialName, type HistoryPartialName, type LinkPartialName, type WindowPartialName } from './definitions.js';
+import { SILVER_COLUMNS } from '../../silver/contract.js';
+import { dropSilverView, readSilver, type SilverReadReport, silverQueryError } from '../../silver/reader.js';
+import { firstBrokenRowRuleSql } from '../../silver/rules.js';
+import { silverDates } from '../../silver/status.js';
+import { type FeatureContext, scratchFolder } from '../context.js';
+import {
+  DAILY_PARTIALS,
+  type DailyPartialName,
+  HISTORY_PARTIALS,
+  type HistoryPartialName,
+  LINK_PARTIALS,
+  type LinkPartialName,
+  leavingLengths,
+  partialSql,
+  WINDOW_PARTIALS,
+  type WindowPartialName,
+  windowFoldSql,
+} from './definitions.js';
 
 export class SilverGapError extends Error {
   override name = 'SilverGapError';
@@ -48,7 +60,14 @@ export interface PartialsDayReport {
   seconds: number;
 }
 
-async function commitQuery(db: Engine, lake: Lake, dir: string, prefix: string, sql: string, meta: Record<string, unknown>): Promise<{ rows: number; commitId: string }> {
+async function commitQuery(
+  db: Engine,
+  lake: Lake,
+  dir: string,
+  prefix: string,
+  sql: string,
+  meta: Record<string, unknown>,
+): Promise<{ rows: number; commitId: string }> {
   const file = join(dir, `${prefix.replace(/[^A-Za-z0-9]+/g, '_')}.parquet`);
   await db.run(`COPY (${sql}) TO ${sqlStr(file)} (FORMAT parquet, COMPRESSION zstd)`);
   const { rows } = await db.one<{ rows: number }>(`SELECT count(*)::BIGINT AS rows FROM read_parquet(${sqlStr(file)})`);
@@ -113,7 +132,13 @@ async function historyUpToDate(lake: Lake, date: string, previousDate: string | 
 const tagged = async (commits: CommitIds, prefix: string): Promise<string> => `${prefix}@${(await commits.of(prefix)) ?? 'missing'}`;
 
 /** What a window state of `date` folds, as prefix@commit: the previous date's state, the date's daily partial, and those of the days leaving its windows. */
-async function windowInputs(commits: CommitIds, name: WindowPartialName, date: string, previousDate: string | null, silver: readonly string[]): Promise<{ previous: string | null; today: string; leaving: Record<number, string> }> {
+async function windowInputs(
+  commits: CommitIds,
+  name: WindowPartialName,
+  date: string,
+  previousDate: string | null,
+  silver: readonly string[],
+): Promise<{ previous: string | null; today: string; leaving: Record<number, string> }> {
   const w = WINDOW_PARTIALS[name];
   const leaving: Record<number, string> = {};
   for (const days of leavingLengths(w)) {
@@ -164,7 +189,15 @@ async function partitionView(db: Engine, lake: Lake, view: string, prefix: strin
   await db.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${parquetScan(await localFiles(lake, prefix))}`);
 }
 
-async function buildDaily(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, fingerprint: string, runTime: Date | undefined): Promise<{ silver: SilverReadReport; rows: Record<string, number> }> {
+async function buildDaily(
+  ctx: FeatureContext,
+  db: Engine,
+  dir: string,
+  commits: CommitIds,
+  date: string,
+  fingerprint: string,
+  runTime: Date | undefined,
+): Promise<{ silver: SilverReadReport; rows: Record<string, number> }> {
   const silver = await readSilver(db, ctx.lake, { from: date, to: date, runTime, table: 'events' });
   const rows: Record<string, number> = {};
   for (const [name, p] of Object.entries(DAILY_PARTIALS) as [DailyPartialName, (typeof DAILY_PARTIALS)[DailyPartialName]][]) {
@@ -210,7 +243,15 @@ async function buildHistory(ctx: FeatureContext, db: Engine, dir: string, date: 
 
 const prefixOf = (tag: string): string => tag.slice(0, tag.lastIndexOf('@'));
 
-async function buildWindows(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, previousDate: string | null, silver: readonly string[]): Promise<Record<string, number>> {
+async function buildWindows(
+  ctx: FeatureContext,
+  db: Engine,
+  dir: string,
+  commits: CommitIds,
+  date: string,
+  previousDate: string | null,
+  silver: readonly string[],
+): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
   for (const [name, w] of Object.entries(WINDOW_PARTIALS) as [WindowPartialName, (typeof WINDOW_PARTIALS)[WindowPartialName]][]) {
     const inputs = await windowInputs(commits, name, date, previousDate, silver);
@@ -218,14 +259,24 @@ async function buildWindows(ctx: FeatureContext, db: Engine, dir: string, commit
     for (const [days, tag] of Object.entries(inputs.leaving)) await partitionView(db, ctx.lake, `leaving_${days}`, prefixOf(tag));
     if (inputs.previous) await partitionView(db, ctx.lake, 'previous', prefixOf(inputs.previous));
     const sql = windowFoldSql(w, { previous: inputs.previous !== null, leaving: Object.keys(inputs.leaving).map(Number) });
-    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${sql}) ORDER BY ALL`, { sqlHash: windowSqlHash(name), inputs });
+    const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${sql}) ORDER BY ALL`, {
+      sqlHash: windowSqlHash(name),
+      inputs,
+    });
     commits.committed(paths.partials(name, date), r.commitId);
     rows[name] = r.rows;
   }
   return rows;
 }
 
-async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, silver: readonly string[]): Promise<Record<string, number>> {
+async function buildLinks(
+  ctx: FeatureContext,
+  db: Engine,
+  dir: string,
+  commits: CommitIds,
+  date: string,
+  silver: readonly string[],
+): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
   // Pairs computed for this date, by what they are computed from: link partials with the same pairs share them.
   const pairsTables = new Map<string, string>();
@@ -237,13 +288,18 @@ async function buildLinks(ctx: FeatureContext, db: Engine, dir: string, commits:
       if (!table) {
         await partitionView(db, ctx.lake, 'today', prefixOf(inputs.today));
         const beforeFiles = (await mapLimit(inputs.before, 16, (tag) => localFiles(ctx.lake, prefixOf(tag)))).flat();
-        await db.run(`CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`);
+        await db.run(
+          `CREATE OR REPLACE TEMP VIEW before AS ${beforeFiles.length > 0 ? `SELECT * FROM ${parquetScan(beforeFiles)}` : 'SELECT * FROM today LIMIT 0'}`,
+        );
         table = `pairs_${pairsTables.size}`;
         await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${link.pairs}`);
         pairsTables.set(pairsKey, table);
       }
       await db.run(`CREATE OR REPLACE TEMP VIEW pairs AS SELECT * FROM ${table}`);
-      const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${link.sql}) ORDER BY ALL`, { sqlHash: linkSqlHash(name), inputs });
+      const r = await commitQuery(db, ctx.lake, dir, paths.partials(name, date), `SELECT ${sqlDate(date)} AS day, * FROM (${link.sql}) ORDER BY ALL`, {
+        sqlHash: linkSqlHash(name),
+        inputs,
+      });
       rows[name] = r.rows;
     }
   } finally {
@@ -275,7 +331,8 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
     if (dates[i] === d) i++;
     else gaps.push(d);
   }
-  if (gaps.length > 0) throw new SilverGapError(`silver is missing for ${gaps.length} date(s) before ${date}: ${gaps.slice(0, 10).join(', ')}${gaps.length > 10 ? ', ...' : ''}`);
+  if (gaps.length > 0)
+    throw new SilverGapError(`silver is missing for ${gaps.length} date(s) before ${date}: ${gaps.slice(0, 10).join(', ')}${gaps.length > 10 ? ', ...' : ''}`);
 
   const reports: PartialsDayReport[] = [];
   const commits = new CommitIds(ctx.lake);
@@ -286,7 +343,15 @@ export async function ensurePartials(ctx: FeatureContext, date: string, opts: En
         const t0 = Date.now();
         const previous = i > 0 ? dates[i - 1]! : null;
         const fingerprint = await silverFingerprint(ctx.lake, d);
-        const report: PartialsDayReport = { date: d, dailyComputed: false, historyComputed: false, windowsComputed: false, linksComputed: false, rows: {}, seconds: 0 };
+        const report: PartialsDayReport = {
+          date: d,
+          dailyComputed: false,
+          historyComputed: false,
+          windowsComputed: false,
+          linksComputed: false,
+          rows: {},
+          seconds: 0,
+        };
         if (!(await dailyUpToDate(ctx.lake, d, fingerprint))) {
           const r = await buildDaily(ctx, db, dir, commits, d, fingerprint, opts.runTime);
           report.silver = r.silver;

@@ -140,7 +140,7 @@ export const DAILY_PARTIALS = {
   session_day: {
     kind: 'daily',
     name: 'session_day',
-    description: "per session and day: span, counts, the distinct sets, device counts",
+    description: 'per session and day: span, counts, the distinct sets, device counts',
     sql: `SELECT session_id,
         min(user_id) AS user_id,
         min(event_timestamp) AS first_ts,
@@ -194,7 +194,7 @@ export const WINDOW_PARTIALS = {
   user_window: {
     kind: 'window',
     name: 'user_window',
-    description: "per user, the sums of user_day over the last 1, 7 and 30 days, events by ISO weekday over 30 days",
+    description: 'per user, the sums of user_day over the last 1, 7 and 30 days, events by ISO weekday over 30 days',
     from: 'user_day',
     keys: ['user_id'],
     sums: {
@@ -208,7 +208,9 @@ export const WINDOW_PARTIALS = {
       interactions_30d: { expr: 'interactions', type: 'BIGINT', days: 30 },
       events_7d: { expr: 'events', type: 'BIGINT', days: 7 },
       events_30d: { expr: 'events', type: 'BIGINT', days: 30 },
-      ...Object.fromEntries(WEEKDAYS.map((d) => [`events_dow${d}_30d`, { expr: `CASE WHEN isodow(day) = ${d} THEN events ELSE 0 END`, type: 'BIGINT' as const, days: 30 }])),
+      ...Object.fromEntries(
+        WEEKDAYS.map((d) => [`events_dow${d}_30d`, { expr: `CASE WHEN isodow(day) = ${d} THEN events ELSE 0 END`, type: 'BIGINT' as const, days: 30 }]),
+      ),
     },
   },
   user_hour_window: {
@@ -253,7 +255,8 @@ export function windowFoldSql(w: WindowPartial, inputs: { previous: boolean; lea
   const cols: [string, WindowSum][] = [...Object.entries(w.sums), ['days_present', { expr: '1', type: 'BIGINT', days: longest }]];
   const keys = w.keys.join(', ');
   const leaving = inputs.leaving.map((days) => ({ days, alias: `l${days}`, cols: cols.filter(([, c]) => c.days === days) }));
-  const contribution = (from: string, of: [string, WindowSum][]) => `(SELECT ${keys}, ${of.map(([n, c]) => `(${c.expr})::${c.type} AS ${n}`).join(', ')} FROM ${from})`;
+  const contribution = (from: string, of: [string, WindowSum][]) =>
+    `(SELECT ${keys}, ${of.map(([n, c]) => `(${c.expr})::${c.type} AS ${n}`).join(', ')} FROM ${from})`;
   const value = ([n, c]: [string, WindowSum]) => {
     const terms = [...(inputs.previous && c.days > 1 ? [`coalesce(p.${n}, 0)`] : []), `coalesce(t.${n}, 0)`];
     const out = leaving.find((l) => l.days === c.days);
@@ -275,7 +278,8 @@ export const LINK_PARTIALS = {
   user_video_link: {
     kind: 'link',
     name: 'user_video_link',
-    description: "per user, day and previous day: the user's videos with play starts that day whose latest earlier day (within 29) with play starts was that previous day",
+    description:
+      "per user, day and previous day: the user's videos with play starts that day whose latest earlier day (within 29) with play starts was that previous day",
     from: 'user_video_day',
     lookbackDays: 29,
     pairs: USER_VIDEO_PAIRS,
@@ -284,7 +288,8 @@ export const LINK_PARTIALS = {
   video_user_link: {
     kind: 'link',
     name: 'video_user_link',
-    description: "per video, day and previous two days: the video's viewers with play starts that day whose two latest earlier days (within 29) with play starts were those",
+    description:
+      "per video, day and previous two days: the video's viewers with play starts that day whose two latest earlier days (within 29) with play starts were those",
     from: 'user_video_day',
     lookbackDays: 29,
     pairs: USER_VIDEO_PAIRS,
@@ -293,7 +298,8 @@ export const LINK_PARTIALS = {
   user_session_link: {
     kind: 'link',
     name: 'user_session_link',
-    description: "per user, day and previous day: the user's sessions of the day whose latest earlier day (within 29) was that previous day, with the sums of their spans that day and since their last event then",
+    description:
+      "per user, day and previous day: the user's sessions of the day whose latest earlier day (within 29) was that previous day, with the sums of their spans that day and since their last event then",
     from: 'user_session_day',
     lookbackDays: 29,
     pairs: `SELECT t.user_id, t.session_id, t.first_ts, t.last_ts, max(b.day) AS prev_day, arg_max(b.last_ts, b.day) AS prev_last_ts

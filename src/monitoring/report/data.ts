@@ -1,12 +1,12 @@
 // The data behind `gold report --date D`: the stored validation reports and run records of the date,
 // monitoring (freshness, completeness, anomalies, drift trends, alerts) and the date's DLQ entries.
-import { listDlq, type DlqEntry } from '../../dlq/entries.js';
+import { type DlqEntry, listDlq } from '../../dlq/entries.js';
 import { FAMILIES } from '../../features/families/index.js';
-import { assertDate } from '../../shared/dates.js';
 import type { Lake } from '../../lake/index.js';
 import type { ValidationReport } from '../../quality/report.js';
+import { assertDate } from '../../shared/dates.js';
 import type { Alert } from '../alerts.js';
-import { monitorDate, type FamilyMonitoring, type MonitoringThresholds } from '../monitor.js';
+import { type FamilyMonitoring, type MonitoringThresholds, monitorDate } from '../monitor.js';
 import type { RunRecord } from '../run-record.js';
 import { latestValidationReports, readRunRecords } from '../run-records.js';
 
@@ -26,7 +26,11 @@ export interface DateReport {
 }
 
 /** Every declared family, plus any other family validated that date. */
-export async function buildDateReport(lake: Lake, date: string, opts: { families?: string[]; thresholds?: Partial<MonitoringThresholds> } = {}): Promise<DateReport> {
+export async function buildDateReport(
+  lake: Lake,
+  date: string,
+  opts: { families?: string[]; thresholds?: Partial<MonitoringThresholds> } = {},
+): Promise<DateReport> {
   assertDate(date);
   const reports = await latestValidationReports(lake, date);
   const families = opts.families ?? [...new Set([...FAMILIES.map((f) => f.name), ...[...reports.keys()].sort()])];

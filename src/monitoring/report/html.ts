@@ -1,6 +1,6 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched), made
 // to be looked at: scores and failures first, then each family's drift and feature histograms.
-import { describeFilling, type CheckResult, type FeatureMetrics, type ValidationReport } from '../../quality/report.js';
+import { type CheckResult, describeFilling, type FeatureMetrics, type ValidationReport } from '../../quality/report.js';
 import type { DateReport, FamilySection } from './data.js';
 import { COLORS, esc, histogramSvg, psiBarsSvg, sparklineSvg } from './svg.js';
 
@@ -31,7 +31,8 @@ svg .ax{font-size:10px;fill:${COLORS.text}}svg .lbl{font-size:12px;fill:#101828}
 `;
 
 const pct = (x: number | undefined, digits = 1) => (x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`);
-const num = (x: number | undefined, digits = 3) => (x === undefined ? '–' : Number(x.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: digits }));
+const num = (x: number | undefined, digits = 3) =>
+  x === undefined ? '–' : Number(x.toPrecision(4)).toLocaleString('en-US', { maximumFractionDigits: digits });
 const level = (score: number) => (score >= 0.9 ? 'ok' : score >= 0.7 ? 'warn' : 'error');
 
 function scoreBadge(score: number | undefined, small = false): string {
@@ -42,7 +43,9 @@ function scoreBadge(score: number | undefined, small = false): string {
 function statusBadge(v: ValidationReport | undefined): string {
   if (!v) return '<span class="badge none">not validated</span>';
   if (!v.passed) return `<span class="badge error">failed · ${v.failed.length}</span>`;
-  return v.warned.length ? `<span class="badge warn">passed · ${v.warned.length} warning${v.warned.length > 1 ? 's' : ''}</span>` : '<span class="badge ok">passed</span>';
+  return v.warned.length
+    ? `<span class="badge warn">passed · ${v.warned.length} warning${v.warned.length > 1 ? 's' : ''}</span>`
+    : '<span class="badge ok">passed</span>';
 }
 
 function summary(r: DateReport): string {
@@ -64,12 +67,22 @@ function summary(r: DateReport): string {
 function freshnessTable(r: DateReport): string {
   const rows = r.families.map((f) => {
     const fr = f.freshness;
-    const lag = fr.lagDays === undefined ? '<span class="badge error">no gold</span>' : fr.lagDays === 0 ? '<span class="badge ok">fresh</span>' : `<span class="badge error">${fr.lagDays} day${fr.lagDays > 1 ? 's' : ''} behind</span>`;
+    const lag =
+      fr.lagDays === undefined
+        ? '<span class="badge error">no gold</span>'
+        : fr.lagDays === 0
+          ? '<span class="badge ok">fresh</span>'
+          : `<span class="badge error">${fr.lagDays} day${fr.lagDays > 1 ? 's' : ''} behind</span>`;
     const c = f.completeness;
     const name = f.validation ? `<a href="#f-${esc(f.family)}">${esc(f.family)}</a>` : esc(f.family);
     return `<tr><td>${name}</td><td>${esc(fr.latestDate ?? '–')}</td><td>${lag}</td>
       <td class="num">${f.validation ? f.validation.rows.toLocaleString('en-US') : '–'}</td><td class="num">${c.ratio === undefined ? '–' : pct(c.ratio, 0)}</td>
-      <td>${sparklineSvg(f.history.map((p) => p.rows))}</td><td>${scoreBadge(f.validation?.score)}</td><td>${sparklineSvg(f.history.map((p) => p.score), 120, 28, COLORS.ok)}</td><td>${statusBadge(f.validation)}</td></tr>`;
+      <td>${sparklineSvg(f.history.map((p) => p.rows))}</td><td>${scoreBadge(f.validation?.score)}</td><td>${sparklineSvg(
+        f.history.map((p) => p.score),
+        120,
+        28,
+        COLORS.ok,
+      )}</td><td>${statusBadge(f.validation)}</td></tr>`;
   });
   return `<section><h2>Views</h2><h3>Freshness, completeness and quality</h3><table>
     <tr><th>view</th><th>latest gold</th><th>freshness</th><th>rows</th><th>vs recent avg</th><th>rows trend</th><th>score</th><th>score trend</th><th>validation</th></tr>
@@ -98,7 +111,9 @@ function runsSection(r: DateReport): string {
 function checkRows(checks: readonly CheckResult[]): string {
   return checks
     .map((c) => {
-      const sample = c.sample?.length ? `<details><summary>${c.sample.length} sample row${c.sample.length > 1 ? 's' : ''}</summary><pre>${esc(c.sample.map((s) => JSON.stringify(s)).join('\n'))}</pre></details>` : '';
+      const sample = c.sample?.length
+        ? `<details><summary>${c.sample.length} sample row${c.sample.length > 1 ? 's' : ''}</summary><pre>${esc(c.sample.map((s) => JSON.stringify(s)).join('\n'))}</pre></details>`
+        : '';
       return `<tr><td><span class="badge ${c.severity}">${c.quarantined ? 'quarantined' : c.severity}</span></td><td>${esc(c.check)}</td><td>${esc(c.feature ?? c.rule ?? '')}</td><td>${esc(c.message)}${sample}</td></tr>`;
     })
     .join('');
@@ -112,14 +127,20 @@ function featureCard(x: FeatureMetrics): string {
   if (x.js !== undefined) stats.push(`JS ${num(x.js)}`);
   if (x.mean !== undefined) stats.push(`mean ${num(x.mean)}${x.referenceMean !== undefined ? ` (ref ${num(x.referenceMean)})` : ''}`);
   if (x.distinct !== undefined) stats.push(`${x.distinct.toLocaleString('en-US')} distinct`);
-  const chart = x.missing ? '<div class="missing">missing from the partition, or of another type</div>' : x.histogram ? histogramSvg(x.histogram, x.name) : '<div class="missing none-chart">no histogram for this type</div>';
+  const chart = x.missing
+    ? '<div class="missing">missing from the partition, or of another type</div>'
+    : x.histogram
+      ? histogramSvg(x.histogram, x.name)
+      : '<div class="missing none-chart">no histogram for this type</div>';
   return `<div class="feat"><div class="feat-head"><div><b>${esc(x.name)}</b><span class="type">${esc(x.type)}</span></div>${scoreBadge(x.score, true)}</div>${chart}<div class="stats">${stats.join(' · ')}</div></div>`;
 }
 
 function familySection(f: FamilySection & { validation: ValidationReport }): string {
   const v = f.validation;
   const head = `<div class="fam-head"><h2>${esc(f.family)}</h2>${scoreBadge(v?.score)}${statusBadge(v)}${
-    v ? `${describeFilling(v) ? `<span class="badge none">${esc(describeFilling(v)!)}</span>` : ''}<span class="sub">${v.rows.toLocaleString('en-US')} rows · ${v.checksRun} checks · reference ${v.reference.dates.length ? `${esc(v.reference.dates.at(-1)!)} … ${esc(v.reference.dates[0]!)}${v.reference.kind === 'same_weekday' ? ' (same weekday)' : ''}` : 'none'}${v.runId ? ` · run ${esc(v.runId)}` : ''}</span>` : ''
+    v
+      ? `${describeFilling(v) ? `<span class="badge none">${esc(describeFilling(v)!)}</span>` : ''}<span class="sub">${v.rows.toLocaleString('en-US')} rows · ${v.checksRun} checks · reference ${v.reference.dates.length ? `${esc(v.reference.dates.at(-1)!)} … ${esc(v.reference.dates[0]!)}${v.reference.kind === 'same_weekday' ? ' (same weekday)' : ''}` : 'none'}${v.runId ? ` · run ${esc(v.runId)}` : ''}</span>`
+      : ''
   }</div>${f.description ? `<p class="desc">${esc(f.description)}</p>` : ''}`;
   const checks = [...v.failed, ...v.warned];
   const psiRows = v.features.filter((x) => x.psi !== undefined).map((x) => ({ feature: x.name, psi: x.psi! }));
@@ -137,7 +158,10 @@ function familySection(f: FamilySection & { validation: ValidationReport }): str
 function dlqSection(r: DateReport): string {
   if (r.dlq.length === 0) return '';
   return `<section><h2>Dead-letter queue</h2><table class="checks"><tr><th>status</th><th>entry</th><th>reason</th><th>error</th></tr>${r.dlq
-    .map((e) => `<tr><td><span class="badge ${e.status === 'open' ? 'error' : 'ok'}">${e.status}</span></td><td>${esc(e.id)}</td><td>${esc(e.reason)}</td><td>${esc(e.error)}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td><span class="badge ${e.status === 'open' ? 'error' : 'ok'}">${e.status}</span></td><td>${esc(e.id)}</td><td>${esc(e.reason)}</td><td>${esc(e.error)}</td></tr>`,
+    )
     .join('')}</table></section>`;
 }
 
@@ -152,7 +176,10 @@ ${summary(r)}
 ${freshnessTable(r)}
 ${alertsSection(r)}
 ${runsSection(r)}
-${r.families.filter((f): f is FamilySection & { validation: ValidationReport } => f.validation !== undefined).map(familySection).join('\n')}
+${r.families
+  .filter((f): f is FamilySection & { validation: ValidationReport } => f.validation !== undefined)
+  .map(familySection)
+  .join('\n')}
 ${dlqSection(r)}
 </main></body></html>
 `;

@@ -26,11 +26,14 @@ export function histogramSvg(h: Histogram, feature: string, width = 300, height 
   const y = (v: number) => pad.t + ht - (v / top) * ht;
   const bw = w / Math.max(n, 1);
   const parts: string[] = [];
-  for (const f of [0.5, 1]) parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(top * f).toFixed(1)}" y2="${y(top * f).toFixed(1)}" stroke="${COLORS.grid}"/>`);
+  for (const f of [0.5, 1])
+    parts.push(`<line x1="${pad.l}" x2="${pad.l + w}" y1="${y(top * f).toFixed(1)}" y2="${y(top * f).toFixed(1)}" stroke="${COLORS.grid}"/>`);
   parts.push(`<text x="${pad.l - 3}" y="${(y(top) + 4).toFixed(1)}" text-anchor="end" class="ax">${(top * 100).toPrecision(2)}%</text>`);
   h.current.forEach((v, i) => {
     const x = pad.l + i * bw;
-    parts.push(`<rect x="${(x + 1).toFixed(1)}" y="${y(v).toFixed(1)}" width="${Math.max(bw - 2, 1).toFixed(1)}" height="${(pad.t + ht - y(v)).toFixed(1)}" fill="${COLORS.current}" fill-opacity="0.75"><title>${esc(label(h, i))}: ${(v * 100).toFixed(1)}% now${h.reference ? `, ${(h.reference[i]! * 100).toFixed(1)}% reference` : ''}</title></rect>`);
+    parts.push(
+      `<rect x="${(x + 1).toFixed(1)}" y="${y(v).toFixed(1)}" width="${Math.max(bw - 2, 1).toFixed(1)}" height="${(pad.t + ht - y(v)).toFixed(1)}" fill="${COLORS.current}" fill-opacity="0.75"><title>${esc(label(h, i))}: ${(v * 100).toFixed(1)}% now${h.reference ? `, ${(h.reference[i]! * 100).toFixed(1)}% reference` : ''}</title></rect>`,
+    );
   });
   if (h.reference) {
     let d = '';
@@ -44,13 +47,18 @@ export function histogramSvg(h: Histogram, feature: string, width = 300, height 
   if (h.kind === 'numeric') {
     // Bin centres: whole-number bins (counts) are labelled with their value, not their edge.
     const ticks = [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
-    for (const i of ticks) parts.push(`<text x="${(pad.l + (i + 0.5) * bw).toFixed(1)}" y="${height - 5}" text-anchor="middle" class="ax">${esc(tick((h.edges[i]! + h.edges[i + 1]!) / 2))}</text>`);
+    for (const i of ticks)
+      parts.push(
+        `<text x="${(pad.l + (i + 0.5) * bw).toFixed(1)}" y="${height - 5}" text-anchor="middle" class="ax">${esc(tick((h.edges[i]! + h.edges[i + 1]!) / 2))}</text>`,
+      );
   } else {
     const every = Math.ceil(n / 8);
     h.categories.forEach((c, i) => {
       if (i % every !== 0) return;
       const x = pad.l + i * bw + bw / 2;
-      parts.push(`<text x="${x.toFixed(1)}" y="${pad.t + ht + 10}" text-anchor="end" transform="rotate(-35 ${x.toFixed(1)} ${pad.t + ht + 10})" class="ax">${esc(c.length > 10 ? `${c.slice(0, 9)}…` : c)}</text>`);
+      parts.push(
+        `<text x="${x.toFixed(1)}" y="${pad.t + ht + 10}" text-anchor="end" transform="rotate(-35 ${x.toFixed(1)} ${pad.t + ht + 10})" class="ax">${esc(c.length > 10 ? `${c.slice(0, 9)}…` : c)}</text>`,
+      );
     });
   }
   return `<svg class="hist" data-feature="${esc(feature)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="histogram of ${esc(feature)}">${parts.join('')}</svg>`;
@@ -81,7 +89,9 @@ export function psiBarsSvg(family: string, rows: readonly { feature: string; psi
     const y0 = pad.t + i * rowH;
     const color = r.psi >= error ? COLORS.error : r.psi >= warn ? COLORS.warn : COLORS.ok;
     parts.push(`<text x="${pad.l - 6}" y="${y0 + 13}" text-anchor="end" class="lbl">${esc(r.feature)}</text>`);
-    parts.push(`<rect x="${pad.l}" y="${y0 + 3}" width="${Math.max(x(r.psi) - pad.l, 1).toFixed(1)}" height="${rowH - 6}" fill="${color}"><title>${esc(r.feature)}: PSI ${r.psi.toFixed(4)}</title></rect>`);
+    parts.push(
+      `<rect x="${pad.l}" y="${y0 + 3}" width="${Math.max(x(r.psi) - pad.l, 1).toFixed(1)}" height="${rowH - 6}" fill="${color}"><title>${esc(r.feature)}: PSI ${r.psi.toFixed(4)}</title></rect>`,
+    );
     parts.push(`<text x="${(x(r.psi) + 4).toFixed(1)}" y="${y0 + 13}" class="ax">${r.psi < 0.001 ? r.psi.toExponential(0) : r.psi.toFixed(3)}</text>`);
   });
   return `<svg class="psi" data-family="${esc(family)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="PSI per feature of ${esc(family)}">${parts.join('')}</svg>`;
