@@ -1,5 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { FAMILIES, family } from '../../features/families/index.js';
+import { renderCatalogue } from '../../registry/catalogue.js';
 import { describeDiff, diffSchemas } from '../../registry/diff.js';
 import { getSchema, listSchemas, type RegisteredSchema, registerFamily } from '../../registry/store.js';
 import { action, output, parsePositiveInt, withLake } from '../context.js';
@@ -18,6 +20,18 @@ function renderSchema(r: RegisteredSchema): string {
 
 export function registerRegistry(program: Command): void {
   const registry = program.command('registry').description('feature schemas and their versions');
+
+  registry
+    .command('catalogue')
+    .description('every declared family and feature (window, type, range, meaning) as Markdown: the docs/features.md of this code')
+    .option('--out <file>', 'write it to this file instead of stdout')
+    .action(
+      action(async (opts: { out?: string }) => {
+        const text = renderCatalogue(FAMILIES);
+        if (opts.out) await writeFile(opts.out, text);
+        else process.stdout.write(text);
+      }),
+    );
 
   registry
     .command('list')

@@ -1,0 +1,58 @@
+// The feature catalogue: every family and every feature, with its window, type, range and meaning,
+// rendered from the declarations into docs/features.md (`gold registry catalogue --out`), so that
+// the documentation cannot drift from the code (a test compares the two).
+import { CUMULATIVE, type FamilyDecl, type FeatureDecl } from '../features/types.js';
+
+const DAY = 86_400;
+
+function ttl(seconds: number): string {
+  return seconds % DAY === 0 ? `${seconds / DAY} d` : `${seconds} s`;
+}
+
+/** Days of silver a feature covers, or all history for the ones that grow with it (their drift checks are off for that reason). */
+function windowOf(fam: FamilyDecl, f: FeatureDecl): string {
+  if (f.severity === CUMULATIVE) return 'all history';
+  const days = f.windowDays ?? fam.windowDays;
+  return days === undefined ? '' : `${days} d`;
+}
+
+function rangeOf(f: FeatureDecl): string {
+  if (f.allowed) return f.allowed.map((v) => `\`${v}\``).join(', ');
+  if (f.min === undefined && f.max === undefined) return '';
+  return `${f.min ?? '-∞'} .. ${f.max ?? '∞'}`;
+}
+
+/** Table cells hold no pipes or line breaks. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+}
+
+export function renderCatalogue(families: readonly FamilyDecl[]): string {
+  const out = [
+    '# Feature catalogue',
+    '',
+    '<!-- Generated from the family declarations (src/features/families/) by `gold registry catalogue --out docs/features.md`; a test fails when it differs. Do not edit by hand. -->',
+    '',
+    `${families.length} families, ${families.reduce((n, f) => n + f.features.length, 0)} features. A feature of date D uses only events before as_of(D) = D + 1 day, 00:00 UTC; its window is the days of silver, ending at D, it needs before its values are complete (what validation knows of it: a window still filling is not drift), or all history for values that grow with it.`,
+    '',
+    '| family | entity | keys | features | TTL | depends on |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...families.map((f) => `| [${f.name}](#${f.name}) | ${f.entity} | ${f.keys.map((k) => `\`${k.name}\``).join(', ')} | ${f.features.length} | ${ttl(f.ttlSeconds)} | ${f.dependsOn.join(', ')} |`),
+  ];
+  for (const fam of families) {
+    out.push(
+      '',
+      `## ${fam.name}`,
+      '',
+      cell(fam.description),
+      '',
+      `Entity ${fam.entity}, keys ${fam.keys.map((k) => `\`${k.name}\``).join(', ')}; TTL ${ttl(fam.ttlSeconds)}; owner ${fam.owner}; declaration version ${fam.version}${fam.online === false ? '; offline only' : ''}.`,
+      '',
+      '| feature | type | window | range | nullable | meaning |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...fam.features.map((f) => `| \`${f.name}\` | ${f.type} | ${windowOf(fam, f)} | ${rangeOf(f)} | ${f.nullable ? 'yes' : ''} | ${cell(f.description)} |`),
+    );
+    if (fam.rules?.length) out.push('', 'Rules every row holds:', '', ...fam.rules.map((r) => `- \`${r.name}\`: ${cell(r.description)}`));
+  }
+  return `${out.join('\n')}\n`;
+}
