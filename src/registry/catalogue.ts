@@ -37,7 +37,10 @@ export function renderCatalogue(families: readonly FamilyDecl[]): string {
     '',
     '| family | entity | keys | features | TTL | depends on |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...families.map((f) => `| [${f.name}](#${f.name}) | ${f.entity} | ${f.keys.map((k) => `\`${k.name}\``).join(', ')} | ${f.features.length} | ${ttl(f.ttlSeconds)} | ${f.dependsOn.join(', ')} |`),
+    ...families.map(
+      (f) =>
+        `| [${f.name}](#${f.name}) | ${f.entity} | ${f.keys.map((k) => `\`${k.name}\``).join(', ')} | ${f.features.length} | ${ttl(f.ttlSeconds)} | ${f.dependsOn.join(', ')} |`,
+    ),
   ];
   for (const fam of families) {
     out.push(
