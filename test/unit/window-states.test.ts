@@ -1,0 +1,112 @@
+// The window states, their SQL and the families' code versions as they were before window
+// aggregations were declared in the families (issue 18): the states derived from the families must be
+// these, so that no lake's partials or gold are recomputed by the change.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { FAMILIES } from '../../src/features/families/index.js';
+import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, WINDOW_PARTIALS, type PartialName } from '../../src/features/partials/definitions.js';
+import { familyCodeVersion } from '../../src/features/version.js';
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+const WINDOW_STATES_BEFORE = {
+  user_window: { from: "user_day", keys: ["user_id"], sums: {
+    watch_seconds_1d: { expr: "watch_seconds", type: "DECIMAL(38, 6)", days: 1 },
+    watch_seconds_7d: { expr: "watch_seconds", type: "DECIMAL(38, 6)", days: 7 },
+    watch_seconds_30d: { expr: "watch_seconds", type: "DECIMAL(38, 6)", days: 30 },
+    play_starts_1d: { expr: "play_starts", type: "BIGINT", days: 1 },
+    play_starts_7d: { expr: "play_starts", type: "BIGINT", days: 7 },
+    play_starts_30d: { expr: "play_starts", type: "BIGINT", days: 30 },
+    completes_30d: { expr: "completes", type: "BIGINT", days: 30 },
+    interactions_30d: { expr: "interactions", type: "BIGINT", days: 30 },
+    events_7d: { expr: "events", type: "BIGINT", days: 7 },
+    events_30d: { expr: "events", type: "BIGINT", days: 30 },
+    events_dow1_30d: { expr: "CASE WHEN isodow(day) = 1 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+    events_dow2_30d: { expr: "CASE WHEN isodow(day) = 2 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+    events_dow3_30d: { expr: "CASE WHEN isodow(day) = 3 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+    events_dow4_30d: { expr: "CASE WHEN isodow(day) = 4 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+    events_dow5_30d: { expr: "CASE WHEN isodow(day) = 5 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+    events_dow6_30d: { expr: "CASE WHEN isodow(day) = 6 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+    events_dow7_30d: { expr: "CASE WHEN isodow(day) = 7 THEN events ELSE 0 END", type: "BIGINT", days: 30 },
+  } },
+  user_hour_window: { from: "user_hour_day", keys: ["user_id"], sums: {
+    h0: { expr: "h0", type: "BIGINT", days: 30 },
+    h1: { expr: "h1", type: "BIGINT", days: 30 },
+    h2: { expr: "h2", type: "BIGINT", days: 30 },
+    h3: { expr: "h3", type: "BIGINT", days: 30 },
+    h4: { expr: "h4", type: "BIGINT", days: 30 },
+    h5: { expr: "h5", type: "BIGINT", days: 30 },
+    h6: { expr: "h6", type: "BIGINT", days: 30 },
+    h7: { expr: "h7", type: "BIGINT", days: 30 },
+    h8: { expr: "h8", type: "BIGINT", days: 30 },
+    h9: { expr: "h9", type: "BIGINT", days: 30 },
+    h10: { expr: "h10", type: "BIGINT", days: 30 },
+    h11: { expr: "h11", type: "BIGINT", days: 30 },
+    h12: { expr: "h12", type: "BIGINT", days: 30 },
+    h13: { expr: "h13", type: "BIGINT", days: 30 },
+    h14: { expr: "h14", type: "BIGINT", days: 30 },
+    h15: { expr: "h15", type: "BIGINT", days: 30 },
+    h16: { expr: "h16", type: "BIGINT", days: 30 },
+    h17: { expr: "h17", type: "BIGINT", days: 30 },
+    h18: { expr: "h18", type: "BIGINT", days: 30 },
+    h19: { expr: "h19", type: "BIGINT", days: 30 },
+    h20: { expr: "h20", type: "BIGINT", days: 30 },
+    h21: { expr: "h21", type: "BIGINT", days: 30 },
+    h22: { expr: "h22", type: "BIGINT", days: 30 },
+    h23: { expr: "h23", type: "BIGINT", days: 30 },
+  } },
+  user_category_window: { from: "user_category_day", keys: ["user_id","category"], sums: {
+    watch_seconds_30d: { expr: "watch_seconds", type: "DECIMAL(38, 6)", days: 30 },
+    events_30d: { expr: "events", type: "BIGINT", days: 30 },
+    play_starts_30d: { expr: "play_starts", type: "BIGINT", days: 30 },
+  } },
+};
+
+/** sha256 of partialSql, 16 hex digits: what build.ts records as a state's or link's sqlHash. */
+const PARTIAL_SQL_BEFORE: Record<string, string> = {
+  user_day: "032af17ec00a38ef",
+  user_hour_day: "830b698d6a9cd2a9",
+  user_session_day: "67b38c2cc4124e82",
+  user_category_day: "9677378ca12bc8a4",
+  user_video_day: "db5877ac44ed1f5e",
+  video_day: "40db552a32eecbb1",
+  session_day: "ae3071e12caa413b",
+  user_history: "c06b708685c301c9",
+  video_history: "8004a3296c1eae88",
+  user_window: "6b1fed9818a9853b",
+  user_hour_window: "95f7f676dff65f73",
+  user_category_window: "29d8a163769209c7",
+  user_video_link: "2fdf523bec850c6e",
+  video_user_link: "6e9a6252c66c82b9",
+  user_session_link: "1e1375060969a367",
+};
+
+const CODE_VERSIONS_BEFORE: Record<string, string> = {
+  user_features: "a65ee4cf29b23c06",
+  item_features: "c191e80528b5b638",
+  session_features: "a6d7103ac2bd7976",
+  temporal_features: "b576d4ec767a02e9",
+  statistical_features: "59cf2fd7b193d17a",
+  user_embeddings: "e250e7eed62f6ef7",
+  video_embeddings: "af76d95883a34bc3",
+};
+
+describe('window states derived from the families', () => {
+  it('are the window states declared by hand before, column for column and in order', () => {
+    const derived = Object.fromEntries(Object.entries(WINDOW_PARTIALS).map(([n, w]) => [n, { from: w.from, keys: [...w.keys], sums: w.sums }]));
+    expect(Object.keys(derived)).toEqual(Object.keys(WINDOW_STATES_BEFORE));
+    for (const [n, w] of Object.entries(WINDOW_STATES_BEFORE)) {
+      expect(derived[n]).toEqual(w);
+      expect(Object.keys(derived[n]!.sums)).toEqual(Object.keys(w.sums));
+    }
+  });
+
+  it('leave the SQL of every partial unchanged (no partial is recomputed)', () => {
+    const names = [...Object.keys(DAILY_PARTIALS), ...Object.keys(HISTORY_PARTIALS), ...Object.keys(WINDOW_PARTIALS), ...Object.keys(LINK_PARTIALS)] as PartialName[];
+    expect(Object.fromEntries(names.map((n) => [n, sha(partialSql(n))]))).toEqual(PARTIAL_SQL_BEFORE);
+  });
+
+  it("leave every family's code version unchanged (no gold is recomputed)", () => {
+    expect(Object.fromEntries(FAMILIES.map((f) => [f.name, familyCodeVersion(f)]))).toEqual(CODE_VERSIONS_BEFORE);
+  });
+});
