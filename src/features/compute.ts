@@ -7,7 +7,8 @@ import { parquetScan, sqlIdent, sqlStr, withEngine, type Engine } from '../engin
 import { commitPartition, committedFiles, paths, readManifest, type Lake } from '../lake/index.js';
 import { scratchFolder, type FeatureContext } from './context.js';
 import { FAMILIES } from './families/index.js';
-import { isState, type PartialName } from './partials/definitions.js';
+import type { PartialName } from './partials/definitions.js';
+import { familyPartials, isState } from './partials/windows.js';
 import { partitionLocalFiles, silverDates } from './partials/build.js';
 import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
 import { addDays, sqlAsOf, sqlDate } from './time.js';
@@ -39,7 +40,7 @@ export function familyColumns(f: FamilyDecl): string {
 /** The partial partitions a family reads for a date: its window of daily partials (from the first silver date on) and the date's states. */
 async function partialInputs(lake: Lake, f: FamilyDecl, date: string, firstSilverDate?: string): Promise<{ name: PartialName; prefixes: string[] }[]> {
   const first = firstSilverDate ?? (await silverDates(lake))[0];
-  return (Object.entries(f.partials) as [PartialName, number][]).map(([name, days]) => {
+  return (Object.entries(familyPartials(f)) as [PartialName, number][]).map(([name, days]) => {
     const dates = isState(name) ? [date] : Array.from({ length: days }, (_, i) => addDays(date, -i)).filter((d) => first !== undefined && d >= first);
     return { name, prefixes: dates.map((d) => paths.partials(name, d)) };
   });

@@ -13,7 +13,8 @@ import { firstBrokenRowRuleSql } from '../../silver/rules.js';
 import { scratchFolder, type FeatureContext } from '../context.js';
 import { addDays, assertDate, sqlDate } from '../time.js';
 import { mapLimit } from '../../util/map-limit.js';
-import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, partialSql, WINDOW_PARTIALS, windowFoldSql, leavingLengths, type DailyPartialName, type HistoryPartialName, type LinkPartialName, type WindowPartialName } from './definitions.js';
+import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, windowFoldSql, leavingLengths, type DailyPartialName, type HistoryPartialName, type LinkPartialName, type WindowPartialName } from './definitions.js';
+import { partialSql, windowPartial, windowPartialNames } from './windows.js';
 
 export class SilverGapError extends Error {
   override name = 'SilverGapError';
@@ -121,7 +122,7 @@ const tagged = async (commits: CommitIds, prefix: string): Promise<string> => `$
 
 /** What a window state of `date` folds, as prefix@commit: the previous date's state, the date's daily partial, and those of the days leaving its windows. */
 async function windowInputs(commits: CommitIds, name: WindowPartialName, date: string, previousDate: string | null, silver: readonly string[]): Promise<{ previous: string | null; today: string; leaving: Record<number, string> }> {
-  const w = WINDOW_PARTIALS[name];
+  const w = windowPartial(name);
   const leaving: Record<number, string> = {};
   for (const days of leavingLengths(w)) {
     const d = addDays(date, -days);
@@ -135,7 +136,7 @@ async function windowInputs(commits: CommitIds, name: WindowPartialName, date: s
 }
 
 async function windowsUpToDate(lake: Lake, commits: CommitIds, date: string, previousDate: string | null, silver: readonly string[]): Promise<boolean> {
-  for (const name of Object.keys(WINDOW_PARTIALS) as WindowPartialName[]) {
+  for (const name of windowPartialNames()) {
     const m = await readManifest(lake, paths.partials(name, date));
     if (!m || m.meta.sqlHash !== windowSqlHash(name)) return false;
     if (JSON.stringify(m.meta.inputs) !== JSON.stringify(await windowInputs(commits, name, date, previousDate, silver))) return false;
@@ -219,7 +220,8 @@ const prefixOf = (tag: string): string => tag.slice(0, tag.lastIndexOf('@'));
 
 async function buildWindows(ctx: FeatureContext, db: Engine, dir: string, commits: CommitIds, date: string, previousDate: string | null, silver: readonly string[]): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
-  for (const [name, w] of Object.entries(WINDOW_PARTIALS) as [WindowPartialName, (typeof WINDOW_PARTIALS)[WindowPartialName]][]) {
+  for (const name of windowPartialNames()) {
+    const w = windowPartial(name);
     const inputs = await windowInputs(commits, name, date, previousDate, silver);
     await partitionView(db, ctx.lake, 'today', prefixOf(inputs.today));
     for (const [days, tag] of Object.entries(inputs.leaving)) await partitionView(db, ctx.lake, `leaving_${days}`, prefixOf(tag));
