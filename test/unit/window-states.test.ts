@@ -4,9 +4,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../../src/features/families/index.js';
-import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, type PartialName } from '../../src/features/partials/definitions.js';
+import { DAILY_PARTIALS, HISTORY_PARTIALS, LINK_PARTIALS, windowFoldSql, type DailyPartial, type DailyPartialName, type HistoryPartialName, type LinkPartialName, type PartialName, type WindowPartialName } from '../../src/features/partials/definitions.js';
 import { partialSql, WINDOW_PARTIALS } from '../../src/features/partials/windows.js';
 import { familyCodeVersion } from '../../src/features/version.js';
+import { Engine } from '../../src/engine/duckdb.js';
+import type { FamilyDecl } from '../../src/features/types.js';
+import { deriveWindowPartials, familyPartials } from '../../src/features/partials/windows.js';
+import { SILVER_COLUMNS } from '../../src/silver/contract.js';
+import { toyFamily } from '../support/toy-family.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
@@ -109,5 +114,105 @@ describe('window states derived from the families', () => {
 
   it("leave every family's code version unchanged (no gold is recomputed)", () => {
     expect(Object.fromEntries(FAMILIES.map((f) => [f.name, familyCodeVersion(f)]))).toEqual(CODE_VERSIONS_BEFORE);
+  });
+});
+
+const toy = (name: string, windows: FamilyDecl['windows'], partials: FamilyDecl['partials'] = {}): FamilyDecl => toyFamily([], { name, windows, partials });
+
+describe('deriving window states', () => {
+  it('makes one state per daily partial summed, named and keyed after it, with each column once', () => {
+    const states = deriveWindowPartials([
+      toy('a', [{ from: 'video_day', column: 'likes', op: 'sum', windows: [7, 30] }, { from: 'user_category_day', column: 'events', op: 'sum', windows: [30] }]),
+      toy('b', [{ from: 'video_day', column: 'likes', op: 'sum', windows: [30, 90] }, { from: 'video_day', expr: 'likes + shares', name: 'reactions', type: 'BIGINT', op: 'sum', windows: [7] }]),
+    ]);
+    expect(Object.keys(states)).toEqual(['user_category_window', 'video_window']);
+    expect(states.video_window).toMatchObject({ kind: 'window', name: 'video_window', from: 'video_day', keys: ['video_id'] });
+    expect(states.video_window!.sums).toEqual({
+      likes_7d: { expr: 'likes', type: 'BIGINT', days: 7 },
+      likes_30d: { expr: 'likes', type: 'BIGINT', days: 30 },
+      likes_90d: { expr: 'likes', type: 'BIGINT', days: 90 },
+      reactions_7d: { expr: 'likes + shares', type: 'BIGINT', days: 7 },
+    });
+    expect(states.user_category_window!.keys).toEqual(['user_id', 'category']);
+  });
+
+  it("types a column's sums as the daily partial declares the measure", () => {
+    const states = deriveWindowPartials([toy('a', [{ from: 'user_video_day', column: 'watch_seconds', name: 'watched', op: 'sum', windows: [7] }])]);
+    expect(states.user_video_window!.sums).toEqual({ watched_7d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 7 } });
+  });
+
+  it('refuses a column two families sum differently, naming both', () => {
+    const a = toy('a', [{ from: 'user_day', column: 'events', op: 'sum', windows: [7] }]);
+    const b = toy('b', [{ from: 'user_day', expr: 'events * 2', name: 'events', type: 'BIGINT', op: 'sum', windows: [7] }]);
+    expect(() => deriveWindowPartials([a, b])).toThrow(/events_7d of user_window is declared differently by a .* and b/);
+    const c = toy('c', [{ from: 'user_day', expr: 'events', name: 'events', type: 'DECIMAL(38, 6)', op: 'sum', windows: [7] }]);
+    expect(() => deriveWindowPartials([a, c])).toThrow(/as BIGINT .* as DECIMAL\(38, 6\)/);
+  });
+
+  it('refuses what is not a measure, clashing names, bad windows and a misused `as`', () => {
+    expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'first_ts' as 'events', op: 'sum', windows: [7] }])])).toThrow(/'first_ts' is not a measure of the daily partial user_day/);
+    expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', expr: '1', name: 'x', type: 'BIGINT', op: 'sum', windows: [7], as: 'days_present' }])])).toThrow(/would clash/);
+    expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'events', op: 'sum', windows: [0] }])])).toThrow(/whole numbers of days/);
+    expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'events', op: 'sum', windows: [7, 30], as: 'e' }])])).toThrow(/single window/);
+  });
+
+  it("adds a family's window states to the partials it reads; a listed one must be declared and read for the date", () => {
+    const f = toy('a', [{ from: 'user_day', column: 'events', op: 'sum', windows: [7] }], { user_history: 1 });
+    expect(familyPartials(f)).toEqual({ user_history: 1, user_window: 1 });
+    expect(familyPartials(toy('b', f.windows, { user_window: 1, user_history: 1 }))).toEqual({ user_window: 1, user_history: 1 });
+    expect(() => familyPartials(toy('c', [], { user_window: 1 }))).toThrow(/family c reads the window state user_window but declares no window aggregation of user_day/);
+    expect(() => familyPartials(toy('d', f.windows, { user_window: 30 }))).toThrow(/read for the date only/);
+  });
+
+  it('families declare every window column they read: their SQL binds against states made of their own declarations only', async () => {
+    // Were a family to read a column only another family declares, it would break the day that one drops it.
+    const db = await Engine.create({ threads: 1, memoryLimit: '512MB' });
+    const day = "DATE '2026-01-01'";
+    const table = async (name: string, sql: string) => db.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM (${sql}) LIMIT 0`);
+    try {
+      await table('events', `SELECT ${SILVER_COLUMNS.map((c) => `NULL::${c.type} AS ${c.name}`).join(', ')}`);
+      const withWindows = FAMILIES.filter((f) => f.windows);
+      expect(withWindows.map((f) => f.name)).toEqual(['user_features', 'temporal_features']);
+      for (const f of withWindows) {
+        const own = deriveWindowPartials([f]);
+        for (const name of Object.keys(familyPartials(f)) as PartialName[]) {
+          const from = name in DAILY_PARTIALS ? name : name in HISTORY_PARTIALS ? HISTORY_PARTIALS[name as HistoryPartialName].from : name in LINK_PARTIALS ? LINK_PARTIALS[name as LinkPartialName].from : own[name as WindowPartialName]!.from;
+          await table('today', `SELECT ${day} AS day, * FROM (${DAILY_PARTIALS[from as DailyPartialName].sql})`);
+          await table('previous', 'SELECT * EXCLUDE (day) FROM today');
+          await table('before', 'SELECT * FROM today');
+          let sql: string;
+          if (name in DAILY_PARTIALS) sql = 'SELECT * FROM today';
+          else if (name in HISTORY_PARTIALS) sql = HISTORY_PARTIALS[name as HistoryPartialName].sql;
+          else if (name in LINK_PARTIALS) {
+            await table('pairs', LINK_PARTIALS[name as LinkPartialName].pairs);
+            sql = LINK_PARTIALS[name as LinkPartialName].sql;
+          } else sql = windowFoldSql(own[name as WindowPartialName]!, { previous: false, leaving: [] });
+          await table(name, name in DAILY_PARTIALS ? sql : `SELECT ${day} AS day, * FROM (${sql})`);
+        }
+        await expect(db.all(`SELECT * FROM (${f.sql({ date: day, asOf: "TIMESTAMP '2026-01-02 00:00:00'", dependencies: [] })}) LIMIT 0`), f.name).resolves.toEqual([]);
+        // And the check has teeth: without one of its columns, the family's SQL does not bind.
+        const state = Object.keys(own)[0] as WindowPartialName;
+        const [dropped] = Object.keys(own[state]!.sums);
+        await db.run(`ALTER TABLE ${state} DROP COLUMN ${dropped}`);
+        await expect(db.all(`SELECT * FROM (${f.sql({ date: day, asOf: "TIMESTAMP '2026-01-02 00:00:00'", dependencies: [] })}) LIMIT 0`)).rejects.toThrow(new RegExp(dropped!));
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('daily partials declare their measures with the types their SQL gives', async () => {
+    const db = await Engine.create({ threads: 1, memoryLimit: '512MB' });
+    try {
+      await db.run(`CREATE TABLE events AS SELECT ${SILVER_COLUMNS.map((c) => `NULL::${c.type} AS ${c.name}`).join(', ')} LIMIT 0`);
+      for (const p of Object.values(DAILY_PARTIALS) as DailyPartial[]) {
+        const columns = await db.all<{ column_name: string; column_type: string }>(`DESCRIBE ${p.sql}`);
+        const types = Object.fromEntries(columns.map((c) => [c.column_name, c.column_type]));
+        for (const k of p.keys) expect(types, `${p.name}.${k}`).toHaveProperty(k);
+        for (const [m, t] of Object.entries(p.measures)) expect(types[m], `${p.name}.${m}`).toBe(t.replaceAll(' ', ''));
+      }
+    } finally {
+      db.close();
+    }
   });
 });
