@@ -150,7 +150,7 @@ describe('deriving window states', () => {
   });
 
   it('refuses what is not a measure, clashing names, bad windows and a misused `as`', () => {
-    expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'first_ts' as 'events', op: 'sum', windows: [7] }])])).toThrow(/'first_ts' is not a measure of the daily partial user_day/);
+    expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'first_ts' as 'events', op: 'sum', windows: [7] }])])).toThrow(/family a: 'first_ts' is not a measure of the daily partial user_day/);
     expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', expr: '1', name: 'x', type: 'BIGINT', op: 'sum', windows: [7], as: 'days_present' }])])).toThrow(/would clash/);
     expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'events', op: 'sum', windows: [0] }])])).toThrow(/whole numbers of days/);
     expect(() => deriveWindowPartials([toy('a', [{ from: 'user_day', column: 'events', op: 'sum', windows: [7, 30], as: 'e' }])])).toThrow(/single window/);

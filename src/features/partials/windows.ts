@@ -75,7 +75,13 @@ export function deriveWindowPartials(families: readonly FamilyDecl[]): Partial<R
       const daily = DAILY_PARTIALS[a.from];
       let state = columns.get(a.from);
       if (!state) columns.set(a.from, (state = new Map()));
-      for (const [name, sum] of aggregationColumns(a)) {
+      let declared: [string, WindowSum][];
+      try {
+        declared = aggregationColumns(a);
+      } catch (e) {
+        throw new Error(`family ${f.name}: ${(e as Error).message}`);
+      }
+      for (const [name, sum] of declared) {
         if (name === 'day' || name === 'days_present' || (daily.keys as readonly string[]).includes(name)) throw new Error(`family ${f.name}: the window column ${name} of ${windowStateName(a.from)} would clash with a column the state always has (day, days_present, ${daily.keys.join(', ')})`);
         const known = state.get(name);
         if (!known) state.set(name, { ...sum, family: f.name });
