@@ -12,7 +12,8 @@ import { type FeatureContext, scratchFolder } from './context.js';
 import { FAMILIES } from './families/index.js';
 import { alsModelFiles, ensureAlsModel } from './models/als-model.js';
 import { partitionLocalFiles } from './partials/build.js';
-import { isState, type PartialName } from './partials/definitions.js';
+import type { PartialName } from './partials/definitions.js';
+import { familyPartials, isState } from './partials/windows.js';
 import type { FamilyDecl } from './types.js';
 
 export interface FamilyResult {
@@ -43,7 +44,7 @@ export function familyColumns(f: FamilyDecl): string {
 /** The partial partitions a family reads for a date: its window of daily partials (from the first silver date on) and the date's states. */
 async function partialInputs(lake: Lake, f: FamilyDecl, date: string, firstSilverDate?: string): Promise<{ name: PartialName; prefixes: string[] }[]> {
   const first = firstSilverDate ?? (await silverDates(lake))[0];
-  return (Object.entries(f.partials) as [PartialName, number][]).map(([name, days]) => {
+  return (Object.entries(familyPartials(f)) as [PartialName, number][]).map(([name, days]) => {
     const dates = isState(name) ? [date] : Array.from({ length: days }, (_, i) => addDays(date, -i)).filter((d) => first !== undefined && d >= first);
     return { name, prefixes: dates.map((d) => paths.partials(name, d)) };
   });

@@ -1,6 +1,6 @@
 // The declaration of a feature family (a feature view): everything the DAG, validation, the registry,
 // storage and serving need is read from here.
-import type { PartialName } from './partials/definitions.js';
+import type { DAILY_PARTIALS, DailyPartialName, PartialName, WindowSumType } from './partials/definitions.js';
 
 /** DuckDB types a feature can have. */
 export type FeatureType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'TIMESTAMP' | 'FLOAT[]' | 'VARCHAR[]';
@@ -45,6 +45,39 @@ export interface RowRuleDecl {
   severity?: Severity;
 }
 
+/**
+ * Sums over windows of a daily partial that a family reads (Chronon-style: source, column, operation,
+ * windows). Each window gives a column `<name>_<days>d` of the partial's window state (`user_day` ->
+ * `user_window`, with the partial's keys), which the family's SQL reads as a view of that name; the
+ * state is shared by all families (src/features/partials/windows.ts, docs/windows.md).
+ */
+export type WindowAggregation = {
+  [D in DailyPartialName]: WindowAggregationOf<D, keyof (typeof DAILY_PARTIALS)[D]['measures'] & string>;
+}[DailyPartialName];
+
+type WindowAggregationOf<D extends DailyPartialName, Measure extends string> = {
+  /** The daily partial summed. */
+  from: D;
+  op: 'sum';
+  /** Window lengths in days, each ending at the feature date (1: the date alone). */
+  windows: readonly number[];
+  /** The state column's exact name instead of `<name>_<days>d`: for a single window only. */
+  as?: string;
+} & (
+  | {
+      /** A measure of the daily partial: its type is the measure's. */
+      column: Measure;
+      /** Default the column. */
+      name?: string;
+    }
+  | {
+      /** An expression over a row of the daily partial (its `day` included), e.g. a CASE on the weekday. */
+      expr: string;
+      name: string;
+      type: WindowSumType;
+    }
+);
+
 /** Literals a family's SQL is written with. */
 export interface SqlParams {
   /** The feature date as a SQL DATE literal. */
@@ -65,8 +98,13 @@ export interface FamilyDecl {
   keys: readonly KeyDecl[];
   /** How long a row stays valid for point-in-time retrieval and online serving. */
   ttlSeconds: number;
-  /** Daily partials read, with the window in days ending at the feature date. */
+  /**
+   * Partials read, with the window in days ending at the feature date (1 for a state: only the date's
+   * is read). The window states of `windows` are read without being listed (a listed one must be 1).
+   */
   partials: Partial<Record<PartialName, number>>;
+  /** Sums over windows of daily partials read from their window states (user_window...). */
+  windows?: readonly WindowAggregation[];
   /** Models of the date this family reads (trained once per date; see src/features/models). */
   models?: readonly ModelName[];
   /** Families of the same date this one is computed from (views of the same names). */

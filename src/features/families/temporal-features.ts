@@ -12,7 +12,23 @@ export const temporalFeatures: FamilyDecl = {
   keys: [{ name: 'user_id', type: 'VARCHAR' }],
   ttlSeconds: 2 * DAY_SECONDS,
   windowDays: 30,
+  // Listed though `windows` brings them: the code version hashes this declaration as written.
   partials: { user_window: 1, user_hour_window: 1 },
+  windows: [
+    { from: 'user_day', column: 'events', op: 'sum', windows: [7, 30] },
+    ...WEEKDAYS.map(
+      (d) =>
+        ({
+          from: 'user_day',
+          expr: `CASE WHEN isodow(day) = ${d} THEN events ELSE 0 END`,
+          name: `events_dow${d}`,
+          type: 'BIGINT',
+          op: 'sum',
+          windows: [30],
+        }) as const,
+    ),
+    ...HOURS.map((h) => ({ from: 'user_hour_day', column: `h${h}`, op: 'sum', windows: [30], as: `h${h}` }) as const),
+  ],
   dependsOn: [],
   features: [
     { name: 'events_7d', type: 'BIGINT', min: 0, windowDays: 7, description: 'all events in 7d' },

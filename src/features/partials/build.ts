@@ -22,11 +22,10 @@ import {
   LINK_PARTIALS,
   type LinkPartialName,
   leavingLengths,
-  partialSql,
-  WINDOW_PARTIALS,
   type WindowPartialName,
   windowFoldSql,
 } from './definitions.js';
+import { partialSql, windowPartial, windowPartialNames } from './windows.js';
 
 export class SilverGapError extends Error {
   override name = 'SilverGapError';
@@ -139,7 +138,7 @@ async function windowInputs(
   previousDate: string | null,
   silver: readonly string[],
 ): Promise<{ previous: string | null; today: string; leaving: Record<number, string> }> {
-  const w = WINDOW_PARTIALS[name];
+  const w = windowPartial(name);
   const leaving: Record<number, string> = {};
   for (const days of leavingLengths(w)) {
     const d = addDays(date, -days);
@@ -153,7 +152,7 @@ async function windowInputs(
 }
 
 async function windowsUpToDate(lake: Lake, commits: CommitIds, date: string, previousDate: string | null, silver: readonly string[]): Promise<boolean> {
-  for (const name of Object.keys(WINDOW_PARTIALS) as WindowPartialName[]) {
+  for (const name of windowPartialNames()) {
     const m = await readManifest(lake, paths.partials(name, date));
     if (!m || m.meta.sqlHash !== windowSqlHash(name)) return false;
     if (JSON.stringify(m.meta.inputs) !== JSON.stringify(await windowInputs(commits, name, date, previousDate, silver))) return false;
@@ -253,7 +252,8 @@ async function buildWindows(
   silver: readonly string[],
 ): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
-  for (const [name, w] of Object.entries(WINDOW_PARTIALS) as [WindowPartialName, (typeof WINDOW_PARTIALS)[WindowPartialName]][]) {
+  for (const name of windowPartialNames()) {
+    const w = windowPartial(name);
     const inputs = await windowInputs(commits, name, date, previousDate, silver);
     await partitionView(db, ctx.lake, 'today', prefixOf(inputs.today));
     for (const [days, tag] of Object.entries(inputs.leaving)) await partitionView(db, ctx.lake, `leaving_${days}`, prefixOf(tag));

@@ -4,7 +4,11 @@
 // N daily partials instead of rescanning raw events. History-wide values come from running states
 // folded forward one day at a time; so do the sums over a window (window states: yesterday's sums plus
 // today's partial minus the partial of the day that leaves the window), so that a family reads one
-// state instead of 30 days of rows.
+// state instead of 30 days of rows. The window states are not declared here: each family declares the
+// sums over windows it reads (FamilyDecl.windows: daily partial, measure or expression, windows), and
+// ./windows.ts derives one state per daily partial from all families' declarations (docs/windows.md).
+// A daily partial declares its keys and its measures (the numeric columns a window can sum, with their
+// types) for that.
 //
 // Distinct counts over a window would need a grouping by every (user, video) or (user, session) pair
 // of the window (16 million pairs over 30 days at 5 million events a day). Link partials avoid it: each
@@ -18,10 +22,17 @@
 // exact sums do not depend on the order DuckDB's threads add them in, so a recomputation gives the same
 // bits.
 
+/** The types a window state column can have: sums of integers and of DECIMALs are exact. */
+export type WindowSumType = 'BIGINT' | 'DECIMAL(38, 6)';
+
 export interface DailyPartial {
   kind: 'daily';
   name: string;
   description: string;
+  /** The columns a row is unique by (besides `day`): the keys of the window state summing the partial. */
+  keys: readonly string[];
+  /** The numeric columns a window can sum, with their DuckDB types (a unit test checks them against the SQL). */
+  measures: Readonly<Record<string, WindowSumType>>;
   /** SELECT over `events` (one day), grouped by the partial's keys. */
   sql: string;
 }
@@ -39,7 +50,7 @@ export interface HistoryPartial {
 export interface WindowSum {
   /** An expression over a row of the daily partial (its `day` included). */
   expr: string;
-  type: 'BIGINT' | 'DECIMAL(38, 6)';
+  type: WindowSumType;
   /** The sum covers the last `days` days up to the date, the date included. */
   days: number;
 }
@@ -79,6 +90,8 @@ export const DAILY_PARTIALS = {
     kind: 'daily',
     name: 'user_day',
     description: 'per user and day: watch seconds, event counts by kind, first and last event time',
+    keys: ['user_id'],
+    measures: { watch_seconds: 'DECIMAL(38, 6)', play_starts: 'BIGINT', completes: 'BIGINT', interactions: 'BIGINT', events: 'BIGINT' },
     sql: `SELECT user_id,
         sum(watch_seconds::DECIMAL(38, 6)) AS watch_seconds,
         count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
@@ -93,6 +106,8 @@ export const DAILY_PARTIALS = {
     kind: 'daily',
     name: 'user_hour_day',
     description: 'per user and day: event count by UTC hour, in columns h0-h23 (one row a user: a window merges by user, not by user and hour)',
+    keys: ['user_id'],
+    measures: Object.fromEntries(HOURS.map((h) => [`h${h}`, 'BIGINT' as const])),
     sql: `SELECT user_id, ${HOURS.map((h) => `count(*) FILTER (WHERE hour = ${h}) AS h${h}`).join(', ')}
       FROM (SELECT user_id, hour(event_timestamp) AS hour FROM events) GROUP BY user_id`,
   },
@@ -100,12 +115,16 @@ export const DAILY_PARTIALS = {
     kind: 'daily',
     name: 'user_session_day',
     description: "per user, session and day: first and last event time (a session's span inside a window)",
+    keys: ['user_id', 'session_id'],
+    measures: {},
     sql: `SELECT user_id, session_id, min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts FROM events GROUP BY ALL`,
   },
   user_category_day: {
     kind: 'daily',
     name: 'user_category_day',
     description: 'per user, category and day: watch seconds, events, play starts',
+    keys: ['user_id', 'category'],
+    measures: { watch_seconds: 'DECIMAL(38, 6)', events: 'BIGINT', play_starts: 'BIGINT' },
     sql: `SELECT user_id, category, sum(watch_seconds::DECIMAL(38, 6)) AS watch_seconds, count(*) AS events,
         count(*) FILTER (WHERE event_type = 'play_start') AS play_starts
       FROM events GROUP BY ALL`,
@@ -114,6 +133,16 @@ export const DAILY_PARTIALS = {
     kind: 'daily',
     name: 'user_video_day',
     description: 'per user, video and day: interactions (exact distinct counts, return visits, embeddings)',
+    keys: ['user_id', 'video_id'],
+    measures: {
+      play_starts: 'BIGINT',
+      completes: 'BIGINT',
+      likes: 'BIGINT',
+      shares: 'BIGINT',
+      adds: 'BIGINT',
+      watch_seconds: 'DECIMAL(38, 6)',
+      events: 'BIGINT',
+    },
     sql: `SELECT user_id, video_id,
         count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
         count(*) FILTER (WHERE event_type = 'complete') AS completes,
@@ -128,6 +157,8 @@ export const DAILY_PARTIALS = {
     kind: 'daily',
     name: 'video_day',
     description: 'per video and day: play starts, completes, watch seconds, likes, shares',
+    keys: ['video_id'],
+    measures: { play_starts: 'BIGINT', completes: 'BIGINT', watch_seconds: 'DECIMAL(38, 6)', likes: 'BIGINT', shares: 'BIGINT', events: 'BIGINT' },
     sql: `SELECT video_id,
         count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
         count(*) FILTER (WHERE event_type = 'complete') AS completes,
@@ -141,6 +172,18 @@ export const DAILY_PARTIALS = {
     kind: 'daily',
     name: 'session_day',
     description: 'per session and day: span, counts, the distinct sets, device counts',
+    keys: ['session_id'],
+    measures: {
+      events: 'BIGINT',
+      play_starts: 'BIGINT',
+      completes: 'BIGINT',
+      interactions: 'BIGINT',
+      watch_seconds: 'DECIMAL(38, 6)',
+      n_mobile: 'BIGINT',
+      n_tablet: 'BIGINT',
+      n_tv: 'BIGINT',
+      n_web: 'BIGINT',
+    },
     sql: `SELECT session_id,
         min(user_id) AS user_id,
         min(event_timestamp) AS first_ts,
@@ -187,55 +230,20 @@ export const HISTORY_PARTIALS = {
 
 export type HistoryPartialName = keyof typeof HISTORY_PARTIALS;
 
-/** ISO weekdays 1 (Monday) - 7: the columns events_dow1_30d - events_dow7_30d of user_window. */
+/** ISO weekdays 1 (Monday) - 7: temporal_features sums events by weekday (events_dow1_30d - events_dow7_30d of user_window). */
 export const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
 
-export const WINDOW_PARTIALS = {
-  user_window: {
-    kind: 'window',
-    name: 'user_window',
-    description: 'per user, the sums of user_day over the last 1, 7 and 30 days, events by ISO weekday over 30 days',
-    from: 'user_day',
-    keys: ['user_id'],
-    sums: {
-      watch_seconds_1d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 1 },
-      watch_seconds_7d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 7 },
-      watch_seconds_30d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 30 },
-      play_starts_1d: { expr: 'play_starts', type: 'BIGINT', days: 1 },
-      play_starts_7d: { expr: 'play_starts', type: 'BIGINT', days: 7 },
-      play_starts_30d: { expr: 'play_starts', type: 'BIGINT', days: 30 },
-      completes_30d: { expr: 'completes', type: 'BIGINT', days: 30 },
-      interactions_30d: { expr: 'interactions', type: 'BIGINT', days: 30 },
-      events_7d: { expr: 'events', type: 'BIGINT', days: 7 },
-      events_30d: { expr: 'events', type: 'BIGINT', days: 30 },
-      ...Object.fromEntries(
-        WEEKDAYS.map((d) => [`events_dow${d}_30d`, { expr: `CASE WHEN isodow(day) = ${d} THEN events ELSE 0 END`, type: 'BIGINT' as const, days: 30 }]),
-      ),
-    },
-  },
-  user_hour_window: {
-    kind: 'window',
-    name: 'user_hour_window',
-    description: 'per user, events by UTC hour over the last 30 days (columns h0-h23)',
-    from: 'user_hour_day',
-    keys: ['user_id'],
-    sums: Object.fromEntries(HOURS.map((h) => [`h${h}`, { expr: `h${h}`, type: 'BIGINT' as const, days: 30 }])),
-  },
-  user_category_window: {
-    kind: 'window',
-    name: 'user_category_window',
-    description: 'per user and category, the sums of user_category_day over the last 30 days',
-    from: 'user_category_day',
-    keys: ['user_id', 'category'],
-    sums: {
-      watch_seconds_30d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 30 },
-      events_30d: { expr: 'events', type: 'BIGINT', days: 30 },
-      play_starts_30d: { expr: 'play_starts', type: 'BIGINT', days: 30 },
-    },
-  },
-} as const satisfies Record<string, WindowPartial>;
+/** The window state summing a daily partial: user_day -> user_window, user_category_day -> user_category_window. */
+export type WindowStateOf<D extends DailyPartialName> = D extends `${infer S}_day` ? `${S}_window` : never;
+export type WindowPartialName = WindowStateOf<DailyPartialName>;
 
-export type WindowPartialName = keyof typeof WINDOW_PARTIALS;
+export function windowStateName<D extends DailyPartialName>(from: D): WindowStateOf<D> {
+  return from.replace(/_day$/, '_window') as WindowStateOf<D>;
+}
+
+// The window states themselves (WINDOW_PARTIALS) are not declared here: each family declares the sums
+// over windows it reads (FamilyDecl.windows), and ./windows.ts derives the states from all families'
+// declarations, one state per daily partial (see docs/windows.md).
 
 /** The window lengths of a window partial longer than a day, ascending: the daily partial of date - days leaves each (a day's window is the daily partial itself). */
 export function leavingLengths(w: WindowPartial): number[] {
@@ -313,20 +321,3 @@ export const LINK_PARTIALS = {
 
 export type LinkPartialName = keyof typeof LINK_PARTIALS;
 export type PartialName = DailyPartialName | HistoryPartialName | WindowPartialName | LinkPartialName;
-
-/** A state (history or window) of a date holds what a family needs of all earlier days: a family reads only the date's. */
-export function isState(name: PartialName): name is HistoryPartialName | WindowPartialName {
-  return name in HISTORY_PARTIALS || name in WINDOW_PARTIALS;
-}
-
-/** The SQL of any partial (what a family's code version hashes). */
-export function partialSql(name: PartialName): string {
-  if (name in DAILY_PARTIALS) return DAILY_PARTIALS[name as DailyPartialName].sql;
-  if (name in HISTORY_PARTIALS) return HISTORY_PARTIALS[name as HistoryPartialName].sql;
-  if (name in WINDOW_PARTIALS) {
-    const w: WindowPartial = WINDOW_PARTIALS[name as WindowPartialName];
-    return `${windowFoldSql(w, { previous: true, leaving: leavingLengths(w) })}\n${DAILY_PARTIALS[w.from].sql}`;
-  }
-  const link = LINK_PARTIALS[name as LinkPartialName];
-  return `${link.sql}\n${link.pairs}\n${link.lookbackDays}\n${DAILY_PARTIALS[link.from].sql}`;
-}
