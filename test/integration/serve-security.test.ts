@@ -104,7 +104,7 @@ describe('a secret in a connection string', () => {
   });
 
   it('is in no log line, in a field or in the message', async () => {
-    const logger = pathToFileURL(join(packageRoot, 'dist', 'src', 'monitoring', 'logger.js')).href;
+    const logger = pathToFileURL(join(packageRoot, 'dist', 'src', 'shared', 'logger.js')).href;
     const script = `const { logger } = await import(${JSON.stringify(logger)}); logger().warn({ err: 'no answer from redis://:${PASSWORD}@h:1/0', store: 'rediss://h:1?token=alpha' }, 'cannot reach redis://u:alpha@h:1');`;
     const r = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
     expect(r.stderr).toMatch(/cannot reach redis:\/\/\*\*\*@h:1/);
