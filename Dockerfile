@@ -1,5 +1,10 @@
 # The gold worker image: `gold worker` by default; any other gold command works too.
-FROM node:20-bookworm-slim AS build
+# Node 24 (LTS) on Debian 13 (trixie) slim; gold supports Node 20.3+, 22 and 24 (package.json engines,
+# docs/testing.md), so e.g. `--build-arg NODE_IMAGE=node:22-trixie-slim` builds on Node 22. The native
+# modules (DuckDB, lmdb, msgpackr-extract, Temporal's core bridge) are N-API prebuilt binaries for glibc:
+# a Debian image needs no compiler; an Alpine (musl) one is not tested.
+ARG NODE_IMAGE=node:24-trixie-slim
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,7 +17,7 @@ COPY workers ./workers
 COPY bench ./bench
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production GOLD_HOME=/var/lib/gold
 COPY --from=build /app /app

