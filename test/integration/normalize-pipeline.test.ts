@@ -69,6 +69,13 @@ describe('normalization on the real pipeline', () => {
     numeric.forEach((f, j) => {
       expect(body.results[1 + j]!.values, f).toEqual(rows.map((r) => r[f] ?? null));
     });
+    if (method === 'zscore') {
+      const bad = await gold('training-set', '--from', D1, '--to', D2, '--features', refs[0]!, '--normalize', 'scale', '--out', out);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toMatch(/--normalize.*expected zscore, minmax, robust/);
+      const badOnline = await gold('features', 'online', '--entity', 'user_id=x', '--normalize', 'unit');
+      expect(badOnline.err).toMatch(/--normalize.*expected zscore, minmax, robust/);
+    }
     // Normalized, not raw: a z-scored or robust-scaled column is centred, min-max within [0, 1] on its date.
     const values = rows.map((r) => r[numeric[0]!]).filter((v): v is number => typeof v === 'number');
     if (method === 'minmax') expect(values.every((v) => v >= 0 && v <= 1)).toBe(true);

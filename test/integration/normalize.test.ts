@@ -195,6 +195,17 @@ describe('normalization offline and online', () => {
     await bad(['norm_toy:watch'], 'standard', /unknown normalization "standard": expected zscore, minmax, robust/);
     await bad(['norm_toy:watch', 'norm_toy:watch:zscore'], undefined, /'norm_toy:watch' is listed twice/);
     await bad(['norm_toy:watch'], 'zscore', new RegExp(`statistical_features has no gold partition for feature date\\(s\\) ${D3}`), D3);
+    // A lake where statistical_features was never computed.
+    const bare = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    await registerFamily(bare, toy);
+    const e = await getHistoricalFeatures(bare, engine, { timeRange: { from: D1, to: D1 }, features: ['norm_toy:watch'], normalize: 'zscore' }).catch(
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(TrainingSetInputError);
+    expect((e as Error).message).toMatch(
+      /normalization reads its parameters from statistical_features, which cannot be read in lake .*unknown feature view 'statistical_features'/,
+    );
+    await bare.close();
     // Without normalization, the date without statistics is served as usual.
     expect((await offline(D3, ['norm_toy:watch'])).data![0]!.watch).toBe(30.1);
 
@@ -214,9 +225,14 @@ describe('normalization offline and online', () => {
     await status({ features: ['norm_toy:watch'], entities, normalize: 1 }, 400, /unknown normalization 1/);
     await status({ features: ['norm_toy:label:minmax'], entities }, 400, /cannot normalize norm_toy:label: it is VARCHAR/);
     await status({ features: ['norm_toy:watch:scale'], entities }, 400, /unknown normalization "scale"/);
-    const bare = createFeatureServer({ store, views: [view] });
-    await status({ features: ['norm_toy:watch'], entities, normalize: 'zscore' }, 400, /no normalization parameters \(it was started without a lake\)/, bare);
-    await bare.close();
+    const noSource = createFeatureServer({ store, views: [view] });
+    await status(
+      { features: ['norm_toy:watch'], entities, normalize: 'zscore' },
+      400,
+      /no normalization parameters \(it was started without a lake\)/,
+      noSource,
+    );
+    await noSource.close();
     await materialize(D3);
     await status(
       { features: ['norm_toy:watch'], entities, normalize: 'zscore' },
