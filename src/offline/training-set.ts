@@ -1,7 +1,9 @@
 // Point-in-time correct training sets from gold (the offline store's read side): entity rows in, the
 // same rows out in the same order with the requested features as they were at each row's
 // event_timestamp (point-in-time.ts has the rule). Views are resolved in the registry; only the
-// partitions that can qualify and only the columns requested are read.
+// partitions that can qualify and only the columns requested are read. Numeric features may be
+// normalized (normalize.ts) with the statistical_features parameters of each value's feature date,
+// joined on the matched row's feature_timestamp.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
