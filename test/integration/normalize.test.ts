@@ -233,6 +233,9 @@ describe('normalization offline and online', () => {
       noSource,
     );
     await noSource.close();
+    const failing = createFeatureServer({ store, views: [view], normalization: { parameters: () => Promise.reject(new Error('lake down')) } });
+    await status({ features: ['norm_toy:watch'], entities, normalize: 'zscore' }, 503, /normalization parameters unavailable/, failing);
+    await failing.close();
     await materialize(D3);
     await status(
       { features: ['norm_toy:watch'], entities, normalize: 'zscore' },
