@@ -15,6 +15,7 @@
 // runs on visibility time.
 import { sqlIdent, sqlList } from '../engine/duckdb.js';
 import { ENTITY_TABLE, EVENT_TIME, INTERNAL_PREFIX, ROW_ORDINAL } from './entities.js';
+import { type NormalizeMethod, normalizeSql, type ParameterColumn } from './normalize.js';
 import type { FeatureView } from './views.js';
 
 export interface ViewRows {
@@ -27,10 +28,22 @@ export interface ViewRows {
   unionByName: boolean;
   /** Output column name of each requested feature, in order. */
   outputNames: string[];
+  /** Per requested feature, the normalization applied (undefined: none); with `parametersTable`. */
+  normalize?: (NormalizeMethod | undefined)[];
+  /** The temp table of normalization parameters by feature_timestamp (parametersColumn names its columns). */
+  parametersTable?: string;
 }
 
+/** The column of the parameters table holding parameter `c` of the view's j-th requested feature. */
+export function parametersColumn(j: number, c: ParameterColumn): string {
+  return `f${j}_${c}`;
+}
+
+/** The column of view rows holding a row's feature_timestamp. */
+export const FEATURE_TIME_COLUMN = '__ft';
+
 const ORDER = '__order';
-const FEATURE_TIME = '__ft';
+const FEATURE_TIME = FEATURE_TIME_COLUMN;
 const VISIBLE = '__visible';
 /**
  * 2^64, the weight of the high half of an ORDER value. A multiplication, not a shift: DuckDB refuses to
@@ -110,7 +123,7 @@ export function createViewRowsSql(r: ViewRows, asKnownAt: boolean): string[] {
 /** The entity rows with, per view, the rowid of the view row they get (null when none qualifies). */
 export const MATCH_TABLE = 'entity_matches';
 
-function matchColumn(i: number): string {
+export function matchColumn(i: number): string {
   return `${INTERNAL_PREFIX}m${i}`;
 }
 
@@ -142,8 +155,14 @@ export function trainingSetSql(views: readonly ViewRows[]): string {
   const select = [`m.* EXCLUDE (${internal.join(', ')})`];
   const joins: string[] = [];
   views.forEach((r, i) => {
-    r.view.features.forEach((f, j) => select.push(`v${i}.${sqlIdent(f.name)} AS ${sqlIdent(r.outputNames[j]!)}`));
+    r.view.features.forEach((f, j) => {
+      const method = r.normalize?.[j];
+      const value = `v${i}.${sqlIdent(f.name)}`;
+      const expr = method ? normalizeSql(method, value, (c) => `n${i}.${sqlIdent(parametersColumn(j, c))}`) : value;
+      select.push(`${expr} AS ${sqlIdent(r.outputNames[j]!)}`);
+    });
     joins.push(`LEFT JOIN ${r.table} v${i} ON v${i}.rowid = m.${matchColumn(i)}`);
+    if (r.parametersTable) joins.push(`LEFT JOIN ${r.parametersTable} n${i} ON n${i}.${FEATURE_TIME} = v${i}.${FEATURE_TIME}`);
   });
   return `SELECT ${select.join(', ')} FROM ${MATCH_TABLE} m ${joins.join(' ')} ORDER BY m.${ROW_ORDINAL}`;
 }

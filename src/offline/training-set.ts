@@ -1,7 +1,9 @@
 // Point-in-time correct training sets from gold (the offline store's read side): entity rows in, the
 // same rows out in the same order with the requested features as they were at each row's
 // event_timestamp (point-in-time.ts has the rule). Views are resolved in the registry; only the
-// partitions that can qualify and only the columns requested are read.
+// partitions that can qualify and only the columns requested are read. Numeric features may be
+// normalized (normalize.ts) with the statistical_features parameters of each value's feature date,
+// joined on the matched row's feature_timestamp.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
@@ -10,8 +12,27 @@ import type { Lake } from '../lake/index.js';
 import { assertDate } from '../shared/dates.js';
 import { ENTITY_TABLE, type EntitySource, EVENT_TIME, EVENT_TIMESTAMP, type LoadedEntities, loadEntities, ROW_ORDINAL } from './entities.js';
 import { TrainingSetInputError } from './errors.js';
-import { createMatchesSql, createViewRowsSql, trainingSetSql, type ViewRows } from './point-in-time.js';
-import { type FeatureView, parseFeatureRefs, qualifyingDates, type ReadablePartition, readablePartitions, resolveViews } from './views.js';
+import {
+  hasParametersSql,
+  isNormalizable,
+  isNormalizeMethod,
+  NORMALIZABLE_TYPES,
+  type NormalizeMethod,
+  PARAMETER_COLUMNS,
+  PARAMETERS_FAMILY,
+  unknownMethodMessage,
+} from './normalize.js';
+import {
+  createMatchesSql,
+  createViewRowsSql,
+  FEATURE_TIME_COLUMN,
+  MATCH_TABLE,
+  matchColumn,
+  parametersColumn,
+  trainingSetSql,
+  type ViewRows,
+} from './point-in-time.js';
+import { type FeatureRef, type FeatureView, parseFeatureRefs, qualifyingDates, type ReadablePartition, readablePartitions, resolveViews } from './views.js';
 
 export interface HistoricalFeaturesRequest {
   /** Entity rows: a local CSV or Parquet file, or a DuckDB query; key column(s) and event_timestamp, plus any other columns (kept). */
@@ -26,6 +47,22 @@ export interface HistoricalFeaturesRequest {
   out?: string;
   /** Without entities: every row of the views with feature dates in [from, to], as entity rows at their feature_timestamp. */
   timeRange?: { from: string; to: string };
+  /**
+   * Normalize every numeric (BIGINT, DOUBLE) feature with this method, using the statistical_features
+   * parameters of each value's feature date (normalize.ts); a ref 'family:feature:method' sets one
+   * feature's method, whatever this says.
+   */
+  normalize?: NormalizeMethod;
+}
+
+/** A normalized output column. */
+export interface AppliedNormalization {
+  column: string;
+  /** 'family:feature'. */
+  feature: string;
+  method: NormalizeMethod;
+  /** Rows with a value but no parameters for its (family, feature, date): their normalized value is null. */
+  missingParameters: number;
 }
 
 export interface HistoricalFeatures {
@@ -38,6 +75,8 @@ export interface HistoricalFeatures {
   columns: string[];
   /** The rows, when no `out` was given. */
   data?: Row[];
+  /** The normalized columns, in output order (empty without normalization). */
+  normalization: AppliedNormalization[];
 }
 
 // Snappy for training sets: read once or twice by a trainer, and about a third cheaper to write than ZSTD.
@@ -127,10 +166,15 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
     rangeDate(req.timeRange.to);
     if (req.timeRange.from > req.timeRange.to) throw new TrainingSetInputError(`empty time range: ${req.timeRange.from} is after ${req.timeRange.to}`);
   }
-  const views = await resolveViews(lake, parseFeatureRefs(req.features));
+  if (req.normalize !== undefined && !isNormalizeMethod(req.normalize)) throw new TrainingSetInputError(unknownMethodMessage(req.normalize));
+  const refs = parseFeatureRefs(req.features);
+  const views = await resolveViews(lake, refs);
+  const methods = normalizations(views, refs, req.normalize);
+  const parametersView = methods.some((m) => m.some(Boolean)) ? await resolveParametersView(lake) : undefined;
   const names = outputNames(views, req.fullFeatureNames === true);
   const asKnownAt = req.asKnownAt === true;
   const read = new Set<string>();
+  const statDates = new Map<number, Set<string>>();
   const note = (v: FeatureView, parts: readonly ReadablePartition[]) => parts.forEach((p) => read.add(`${v.family}/${p.date}`));
 
   return withEngine(engine, async (db) => {
@@ -156,12 +200,24 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
         outputNames: names[i]!,
       };
       for (const sql of createViewRowsSql(r, asKnownAt)) await db.run(sql);
+      if (parametersView && methods[i]!.some(Boolean)) {
+        const statParts = parts.length === 0 ? [] : await readablePartitions(lake, parametersView, parts[0]!.date, parts[parts.length - 1]!.date);
+        note(parametersView, statParts);
+        r.normalize = methods[i]!;
+        r.parametersTable = `parameters_${i}`;
+        for (const sql of createParametersSql(r, statParts)) await db.run(sql);
+        statDates.set(i, new Set(statParts.map((p) => p.date)));
+      }
       viewRows.push(r);
     }
     await db.run(createMatchesSql(viewRows, asKnownAt));
+    const normalization: AppliedNormalization[] = [];
+    for (const [i, r] of viewRows.entries()) {
+      if (r.parametersTable) normalization.push(...(await checkParameters(db, r, i, statDates.get(i)!)));
+    }
     const sql = trainingSetSql(viewRows);
     const columns = [...entities.columns, ...names.flat()];
-    const result = { rows: entities.rows, partitionsRead: read.size, columns };
+    const result = { rows: entities.rows, partitionsRead: read.size, columns, normalization };
     if (req.out !== undefined) {
       await writeOutput(db, sql, req.out);
       return { ...result, path: req.out, seconds: (performance.now() - t0) / 1000 };
@@ -175,4 +231,87 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
 async function partitionsFor(lake: Lake, view: FeatureView, minUs: number, maxUs: number): Promise<ReadablePartition[]> {
   const dates = qualifyingDates(view, minUs, maxUs);
   return dates ? readablePartitions(lake, view, dates.from, dates.to) : [];
+}
+
+/** Per view, per requested feature: the normalization asked for (its ref's, else the request's for numeric features). */
+function normalizations(views: readonly FeatureView[], refs: readonly FeatureRef[], all: NormalizeMethod | undefined): (NormalizeMethod | undefined)[][] {
+  return views.map((v) =>
+    v.features.map((f) => {
+      const own = refs.find((r) => r.family === v.family && r.feature === f.name)?.normalize;
+      if (own && !isNormalizable(f.type))
+        throw new TrainingSetInputError(
+          `cannot normalize ${v.family}:${f.name}: it is ${f.type}, and only numeric features (${NORMALIZABLE_TYPES.join(', ')}) have normalization parameters`,
+        );
+      return own ?? (all !== undefined && isNormalizable(f.type) ? all : undefined);
+    }),
+  );
+}
+
+/** The registered statistical_features view, with the parameter columns. */
+async function resolveParametersView(lake: Lake): Promise<FeatureView> {
+  try {
+    return (
+      await resolveViews(
+        lake,
+        PARAMETER_COLUMNS.map((c) => ({ family: PARAMETERS_FAMILY, feature: c })),
+      )
+    )[0]!;
+  } catch (e) {
+    throw new TrainingSetInputError(
+      `normalization reads its parameters from ${PARAMETERS_FAMILY}, which cannot be read in lake ${lake.uri}: ${(e as Error).message}; compute ${PARAMETERS_FAMILY} (the daily pipeline does) for the dates of the training set`,
+    );
+  }
+}
+
+/**
+ * The view's normalization parameters as a table: one row per feature_timestamp of a statistical_features
+ * partition, with each normalized feature's parameter columns (null where the partition has no row for it).
+ */
+function createParametersSql(r: ViewRows, parts: readonly ReadablePartition[]): string[] {
+  const normalized = r.view.features.flatMap((f, j) => (r.normalize?.[j] ? [{ f, j }] : []));
+  const columns = normalized.flatMap(({ j }) => PARAMETER_COLUMNS.map((c) => ({ j, c, name: sqlIdent(parametersColumn(j, c)) })));
+  const create = `CREATE OR REPLACE TEMP TABLE ${r.parametersTable!} (${FEATURE_TIME_COLUMN} TIMESTAMP, ${columns.map((c) => `${c.name} DOUBLE`).join(', ')})`;
+  const files = parts.flatMap((p) => p.files);
+  if (files.length === 0) return [create];
+  const select = columns.map(({ j, c, name }) => `any_value(${sqlIdent(c)}::DOUBLE) FILTER (WHERE feature = ${sqlStr(r.view.features[j]!.name)}) AS ${name}`);
+  const unionByName = new Set(parts.map((p) => p.schemaVersion)).size > 1;
+  return [
+    create,
+    `INSERT INTO ${r.parametersTable!} SELECT feature_timestamp, ${select.join(', ')}
+      FROM read_parquet(${sqlList(files)}, union_by_name = ${unionByName}, hive_partitioning = false)
+      WHERE family = ${sqlStr(r.view.family)} GROUP BY feature_timestamp`,
+  ];
+}
+
+/**
+ * Fails when a served value's feature date has no statistical_features partition; counts, per
+ * normalized feature, the values without parameters in the partition of their date.
+ */
+async function checkParameters(db: Engine, r: ViewRows, i: number, statDates: ReadonlySet<string>): Promise<AppliedNormalization[]> {
+  const normalized = r.view.features.flatMap((f, j) => (r.normalize?.[j] ? [{ f, j, method: r.normalize[j]! }] : []));
+  const from = `${MATCH_TABLE} m JOIN ${r.table} v ON v.rowid = m.${matchColumn(i)} LEFT JOIN ${r.parametersTable!} n ON n.${FEATURE_TIME_COLUMN} = v.${FEATURE_TIME_COLUMN}`;
+  const valued = normalized.map(({ f }) => `v.${sqlIdent(f.name)} IS NOT NULL`).join(' OR ');
+  const dates = await db.all<{ d: string }>(
+    `SELECT DISTINCT strftime(v.${FEATURE_TIME_COLUMN} - INTERVAL 1 DAY, '%Y-%m-%d') AS d FROM ${from} WHERE ${valued} ORDER BY 1`,
+  );
+  const missing = dates.map((x) => x.d).filter((d) => !statDates.has(d));
+  if (missing.length > 0) {
+    throw new TrainingSetInputError(
+      `normalization parameters of ${r.view.family} are missing: ${PARAMETERS_FAMILY} has no gold partition for feature date(s) ${missing.join(', ')} of the values served; compute ${PARAMETERS_FAMILY} for them (gold backfill), or leave ${r.view.family}'s features unnormalized`,
+    );
+  }
+  const counts = await db.one<Record<string, number>>(
+    `SELECT ${normalized
+      .map(({ f, j, method }) => {
+        const has = hasParametersSql(method, (c) => `n.${sqlIdent(parametersColumn(j, c))}`);
+        return `count(*) FILTER (WHERE v.${sqlIdent(f.name)} IS NOT NULL AND NOT ${has})::BIGINT AS c${j}`;
+      })
+      .join(', ')} FROM ${from}`,
+  );
+  return normalized.map(({ f, j, method }) => ({
+    column: r.outputNames[j]!,
+    feature: `${r.view.family}:${f.name}`,
+    method,
+    missingParameters: Number(counts[`c${j}`] ?? 0),
+  }));
 }

@@ -6,10 +6,13 @@ import { listSchemas, type RegisteredSchema, registeredFamilies } from '../regis
 import { TrainingSetInputError, UnreadablePartitionError } from './errors.js';
 import { type GoldPartition, listGold } from './gold.js';
 import { localFiles } from './lake-files.js';
+import { isNormalizeMethod, type NormalizeMethod, unknownMethodMessage } from './normalize.js';
 
 export interface FeatureRef {
   family: string;
   feature: string;
+  /** 'family:feature:method': normalize this feature (normalize.ts). */
+  normalize?: NormalizeMethod;
 }
 
 /** A family as a request reads it: the latest registered schema, and the features asked for, in order. */
@@ -30,7 +33,7 @@ export interface ReadablePartition {
   files: string[];
 }
 
-const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/;
+const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z0-9_]+))?$/;
 
 export function parseFeatureRefs(refs: readonly string[]): FeatureRef[] {
   if (refs.length === 0) throw new TrainingSetInputError('no features requested: give refs like user_features:watch_time_7d');
@@ -38,10 +41,16 @@ export function parseFeatureRefs(refs: readonly string[]): FeatureRef[] {
   return refs.map((raw) => {
     const ref = raw.trim();
     const m = REF.exec(ref);
-    if (!m) throw new TrainingSetInputError(`invalid feature reference '${raw}': expected family:feature, as in user_features:watch_time_7d`);
-    if (seen.has(ref)) throw new TrainingSetInputError(`feature reference '${ref}' is listed twice`);
-    seen.add(ref);
-    return { family: m[1]!, feature: m[2]! };
+    if (!m)
+      throw new TrainingSetInputError(
+        `invalid feature reference '${raw}': expected family:feature, as in user_features:watch_time_7d (or family:feature:zscore to normalize it)`,
+      );
+    const key = `${m[1]}:${m[2]}`;
+    if (seen.has(key)) throw new TrainingSetInputError(`feature reference '${key}' is listed twice`);
+    seen.add(key);
+    if (m[3] === undefined) return { family: m[1]!, feature: m[2]! };
+    if (!isNormalizeMethod(m[3])) throw new TrainingSetInputError(`feature reference '${ref}': ${unknownMethodMessage(m[3])}`);
+    return { family: m[1]!, feature: m[2]!, normalize: m[3] };
   });
 }
 

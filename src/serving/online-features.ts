@@ -6,10 +6,26 @@
 //           entities: { <key column>: [v0, v1, ...], ... }   (columnar: row i is every column's i-th value)
 //                                                             (values: strings, or whole numbers within ±(2^53 - 1))
 //           full_feature_names?: boolean                       (names as 'view__feature')
+//           normalize?: 'zscore' | 'minmax' | 'robust'          (every numeric feature; or per ref 'view:feature:zscore')
 // Response: { metadata: { feature_names: [key columns..., features...] },
 //             results: [ { values: [...], statuses: [...], event_timestamps: [...] }, ... ] }
 //           one result per name, each with one entry per entity row; statuses PRESENT, NULL_VALUE
-//           (present, value null), NOT_FOUND, OUTSIDE_MAX_AGE (older than the view's TTL: value null).
+//           (present, value null), NOT_FOUND, OUTSIDE_MAX_AGE (older than the view's TTL: value null),
+//           NO_NORMALIZATION_PARAMETERS (normalized feature, value present, no parameters for its date: null).
+// Normalized values use the statistical_features parameters of the value's own feature date (the
+// date its event_timestamp is the as_of of), the same formulas as training sets (offline/normalize.ts).
+
+import {
+  hasParameters,
+  isNormalizable,
+  isNormalizeMethod,
+  NORMALIZABLE_TYPES,
+  type NormalizationParameters,
+  type NormalizeMethod,
+  normalizeValue,
+  PARAMETERS_FAMILY,
+  unknownMethodMessage,
+} from '../offline/normalize.js';
 import { encodeEntityKey, MAX_ENTITY_KEY_BYTES } from '../online/entity-key.js';
 import { checkedView } from '../online/rows.js';
 import type { OnlineReadRequest, OnlineReadResult, OnlineStore } from '../online/store.js';
@@ -22,7 +38,15 @@ export interface ServingCatalog {
   featureServices?: Record<string, string[]>;
 }
 
-export type FeatureStatus = 'PRESENT' | 'NULL_VALUE' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE';
+export type FeatureStatus = 'PRESENT' | 'NULL_VALUE' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE' | 'NO_NORMALIZATION_PARAMETERS';
+
+/**
+ * Where the server finds normalization parameters: those of a feature date, by 'family:feature', or
+ * null when statistical_features has no gold partition for the date.
+ */
+export interface NormalizationSource {
+  parameters(date: string): Promise<ReadonlyMap<string, NormalizationParameters> | null>;
+}
 
 export interface FeatureColumn {
   values: unknown[];
@@ -52,7 +76,12 @@ export class OnlineStoreReadError extends Error {
   override name = 'OnlineStoreReadError';
 }
 
-const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)$/;
+/** The normalization parameters could not be read (the lake failed): not the caller's fault. */
+export class ParametersReadError extends Error {
+  override name = 'ParametersReadError';
+}
+
+const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z0-9_]+))?$/;
 
 /** The views by name and the feature services, checked once (a bad catalog fails at start). */
 export class Catalog {
@@ -76,20 +105,27 @@ export class Catalog {
   }
 
   /** Refs grouped by view, in order of first mention. */
-  resolveRefs(refs: readonly unknown[]): { view: OnlineViewSpec; feature: string }[] {
+  resolveRefs(refs: readonly unknown[]): { view: OnlineViewSpec; feature: string; normalize?: NormalizeMethod }[] {
     if (refs.length === 0) throw new FeatureRequestError(400, "'features' is empty: list refs like 'user_features:watch_time_7d'");
     const seen = new Set<string>();
     return refs.map((ref) => {
       const m = typeof ref === 'string' ? REF.exec(ref) : null;
       if (!m)
-        throw new FeatureRequestError(400, `invalid feature reference ${JSON.stringify(ref)}: expected 'view:feature', as in 'user_features:watch_time_7d'`);
-      if (seen.has(ref as string)) throw new FeatureRequestError(400, `feature reference '${ref as string}' is listed twice`);
-      seen.add(ref as string);
+        throw new FeatureRequestError(
+          400,
+          `invalid feature reference ${JSON.stringify(ref)}: expected 'view:feature', as in 'user_features:watch_time_7d' (or 'view:feature:zscore' to normalize it)`,
+        );
+      const key = `${m[1]}:${m[2]}`;
+      if (seen.has(key)) throw new FeatureRequestError(400, `feature reference '${key}' is listed twice`);
+      seen.add(key);
       const view = this.views.get(m[1]!);
       if (!view) throw new FeatureRequestError(404, `unknown feature view '${m[1]}' (known: ${[...this.views.keys()].join(', ') || 'none'})`);
-      if (!view.features.some((f) => f.name === m[2]))
-        throw new FeatureRequestError(404, `unknown feature '${m[2]}' in view ${view.name} (features: ${view.features.map((f) => f.name).join(', ')})`);
-      return { view, feature: m[2]! };
+      const f = view.features.find((x) => x.name === m[2]);
+      if (!f) throw new FeatureRequestError(404, `unknown feature '${m[2]}' in view ${view.name} (features: ${view.features.map((x) => x.name).join(', ')})`);
+      if (m[3] === undefined) return { view, feature: m[2]! };
+      if (!isNormalizeMethod(m[3])) throw new FeatureRequestError(400, `feature reference '${ref as string}': ${unknownMethodMessage(m[3])}`);
+      if (!isNormalizable(f.type)) throw new FeatureRequestError(400, notNormalizable(view.name, f));
+      return { view, feature: m[2]!, normalize: m[3] };
     });
   }
 }
@@ -99,8 +135,12 @@ export interface FeaturePlan {
   entities: Record<string, unknown[]>;
   rows: number;
   reads: OnlineReadRequest[];
-  /** Per requested feature, in request order: its output name and where its values are in the reads. */
-  outputs: { name: string; read: number; position: number }[];
+  /** Per requested feature, in request order: its output name, where its values are in the reads, its normalization. */
+  outputs: { name: string; read: number; position: number; normalize?: NormalizeMethod }[];
+}
+
+function notNormalizable(view: string, f: { name: string; type: string }): string {
+  return `cannot normalize ${view}:${f.name}: it is ${f.type}, and only numeric features (${NORMALIZABLE_TYPES.join(', ')}) have normalization parameters`;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -110,10 +150,13 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 /** Checks a request body against the catalog and turns it into store reads. */
 export function planRequest(catalog: Catalog, body: unknown, maxEntities: number): FeaturePlan {
   if (!isRecord(body)) throw new FeatureRequestError(400, 'the request body must be a JSON object with features (or feature_service) and entities');
-  const known = new Set(['features', 'feature_service', 'entities', 'full_feature_names']);
+  const known = new Set(['features', 'feature_service', 'entities', 'full_feature_names', 'normalize']);
   const extra = Object.keys(body).filter((k) => !known.has(k));
   if (extra.length > 0)
-    throw new FeatureRequestError(400, `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, full_feature_names)`);
+    throw new FeatureRequestError(400, `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, full_feature_names, normalize)`);
+  if (body.normalize !== undefined && !isNormalizeMethod(body.normalize))
+    throw new FeatureRequestError(400, `'normalize': ${unknownMethodMessage(body.normalize)}`);
+  const normalizeAll = body.normalize as NormalizeMethod | undefined;
 
   let refs: unknown[];
   if (body.features !== undefined && body.feature_service !== undefined)
@@ -166,7 +209,7 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
   const reads: OnlineReadRequest[] = [];
   const readOf = new Map<OnlineViewSpec, number>();
   const outputs: FeaturePlan['outputs'] = [];
-  for (const { view, feature } of resolved) {
+  for (const { view, feature, normalize } of resolved) {
     let i = readOf.get(view);
     if (i === undefined) {
       i = reads.length;
@@ -182,7 +225,9 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
       reads.push({ view, entityKeys, features: [] });
     }
     const features = reads[i]!.features!;
-    outputs.push({ name: fullNames ? `${view.name}__${feature}` : feature, read: i, position: features.length });
+    const type = view.features.find((f) => f.name === feature)!.type;
+    const method = normalize ?? (normalizeAll !== undefined && isNormalizable(type) ? normalizeAll : undefined);
+    outputs.push({ name: fullNames ? `${view.name}__${feature}` : feature, read: i, position: features.length, ...(method ? { normalize: method } : {}) });
     features.push(feature);
   }
   const names = [...keyColumns, ...outputs.map((o) => o.name)];
@@ -267,7 +312,13 @@ export async function getOnlineFeatures(
   store: OnlineStore,
   catalog: Catalog,
   body: unknown,
-  opts: { maxEntities: number; now?: number; onStoreRead?: (seconds: number, plan: FeaturePlan, results: OnlineReadResult[][]) => void },
+  opts: {
+    maxEntities: number;
+    now?: number;
+    onStoreRead?: (seconds: number, plan: FeaturePlan, results: OnlineReadResult[][]) => void;
+    /** Where normalization parameters come from; without it, a request to normalize is refused. */
+    normalization?: NormalizationSource;
+  },
 ): Promise<OnlineFeaturesResponse> {
   const plan = planRequest(catalog, body, opts.maxEntities);
   const started = performance.now();
@@ -278,5 +329,66 @@ export async function getOnlineFeatures(
     throw new OnlineStoreReadError(`online store ${store.location} failed: ${(e as Error).message}`);
   }
   opts.onStoreRead?.((performance.now() - started) / 1000, plan, results);
-  return buildResponse(plan, results);
+  const response = buildResponse(plan, results);
+  if (plan.outputs.some((o) => o.normalize)) await normalizeResponse(plan, results, response, opts.normalization);
+  return response;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The feature date whose as_of (D + 1 day, 00:00 UTC) is this feature_timestamp; undefined for a time off that grid. */
+function featureDate(featureTimestamp: number): string | undefined {
+  return featureTimestamp % DAY_MS === 0 ? new Date(featureTimestamp - DAY_MS).toISOString().slice(0, 10) : undefined;
+}
+
+/** Replaces the values of normalized columns by their normalized values (see the module comment). */
+async function normalizeResponse(
+  plan: FeaturePlan,
+  results: OnlineReadResult[][],
+  response: OnlineFeaturesResponse,
+  source: NormalizationSource | undefined,
+): Promise<void> {
+  if (!source) throw new FeatureRequestError(400, 'this server has no normalization parameters (it was started without a lake): request without normalize');
+  const normalized = plan.outputs.flatMap((o, k) => (o.normalize ? [{ o, k, method: o.normalize }] : []));
+  const dates = new Set<string>();
+  for (const { o } of normalized) {
+    for (const row of results[o.read]!) {
+      const date = row.featureTimestamp === null ? undefined : featureDate(row.featureTimestamp);
+      if (row.status === 'present' && row.values[o.position] !== null && date) dates.add(date);
+    }
+  }
+  const byDate = new Map<string, ReadonlyMap<string, NormalizationParameters>>();
+  for (const date of [...dates].sort()) {
+    let p: ReadonlyMap<string, NormalizationParameters> | null;
+    try {
+      p = await source.parameters(date);
+    } catch (e) {
+      throw new ParametersReadError(`normalization parameters of ${date} could not be read: ${(e as Error).message}`);
+    }
+    if (!p)
+      throw new FeatureRequestError(
+        400,
+        `normalization parameters of feature date ${date} are missing: ${PARAMETERS_FAMILY} has no gold partition for it (compute it, or request without normalize)`,
+      );
+    byDate.set(date, p);
+  }
+  const keyCount = plan.keyColumns.length;
+  for (const { o, k, method } of normalized) {
+    const view = plan.reads[o.read]!.view;
+    const feature = plan.reads[o.read]!.features![o.position]!;
+    const column = response.results[keyCount + k]!;
+    const rows = results[o.read]!;
+    const statuses = [...column.statuses];
+    const values = column.values.map((v, r) => {
+      if (v === null || rows[r]!.status !== 'present') return v;
+      const date = rows[r]!.featureTimestamp === null ? undefined : featureDate(rows[r]!.featureTimestamp!);
+      const p = date === undefined ? undefined : byDate.get(date)!.get(`${view.name}:${feature}`);
+      if (!hasParameters(method, p)) {
+        statuses[r] = 'NO_NORMALIZATION_PARAMETERS';
+        return null;
+      }
+      return normalizeValue(method, v as number, p);
+    });
+    response.results[keyCount + k] = { values, statuses, event_timestamps: column.event_timestamps };
+  }
 }

@@ -1,5 +1,6 @@
 // The OpenAPI description of the feature server, served at /openapi.json; the feature refs and
 // services it lists are the ones this server holds.
+import { isNormalizable, NORMALIZE_METHODS } from '../offline/normalize.js';
 import type { Catalog } from './online-features.js';
 
 const error = {
@@ -10,6 +11,9 @@ const error = {
 
 export function openApiDocument(catalog: Catalog, maxEntities: number): Record<string, unknown> {
   const refs = [...catalog.views.values()].flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`));
+  const normalizedRefs = [...catalog.views.values()].flatMap((v) =>
+    v.features.filter((f) => isNormalizable(f.type)).flatMap((f) => NORMALIZE_METHODS.map((m) => `${v.name}:${f.name}:${m}`)),
+  );
   const keys = [...new Set([...catalog.views.values()].flatMap((v) => v.keys))];
   const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   return {
@@ -26,13 +30,13 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Response' } } },
             },
             '400': errorResponse(
-              'Malformed request: bad JSON, bad refs, missing or unknown entity columns, columns of different lengths, an entity key over 1,024 bytes',
+              'Malformed request: bad JSON, bad refs, missing or unknown entity columns, columns of different lengths, an entity key over 1,024 bytes; an unknown normalization, normalization of a non-numeric feature, or no statistical_features partition for the feature date of a value to normalize',
             ),
             '401': errorResponse('No accepted bearer token (when the server has tokens)'),
             '404': errorResponse('Unknown feature view, feature or feature service'),
             '413': errorResponse(`More than ${maxEntities} entities, or a body over the server's limit`),
             '429': errorResponse("Too many requests in flight; retry after the Retry-After header's seconds"),
-            '503': errorResponse('The online store is unavailable'),
+            '503': errorResponse('The online store (or, for normalize, the lake holding the parameters) is unavailable'),
           },
         },
       },
@@ -47,7 +51,11 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
           type: 'object',
           required: ['entities'],
           properties: {
-            features: { type: 'array', items: { type: 'string', enum: refs }, description: "refs 'view:feature'; or give feature_service" },
+            features: {
+              type: 'array',
+              items: { type: 'string', enum: [...refs, ...normalizedRefs] },
+              description: "refs 'view:feature'; or give feature_service. 'view:feature:zscore' (minmax, robust) normalizes a numeric feature",
+            },
             feature_service: { type: 'string', enum: [...catalog.featureServices.keys()] },
             entities: {
               type: 'object',
@@ -64,6 +72,12 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
               additionalProperties: false,
             },
             full_feature_names: { type: 'boolean', default: false, description: "name features 'view__feature' in the response" },
+            normalize: {
+              type: 'string',
+              enum: [...NORMALIZE_METHODS],
+              description:
+                "normalize every numeric (BIGINT, DOUBLE) requested feature with the statistical_features parameters of the value's own feature date, as training sets do: zscore (x - mean) / stddev, minmax (x - min) / (max - min), robust (x - p50) / iqr; a zero scale (constant feature) gives 0; no parameters for the feature and date: null with status NO_NORMALIZATION_PARAMETERS",
+            },
           },
           example: { features: refs.slice(0, 2), entities: Object.fromEntries(keys.slice(0, 1).map((k) => [k, ['u1', 'u2']])) },
         },
@@ -81,7 +95,10 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
                     items: {},
                     description: 'one per entity row; TIMESTAMP features as ISO strings; null unless PRESENT; non-finite floats as null',
                   },
-                  statuses: { type: 'array', items: { type: 'string', enum: ['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE'] } },
+                  statuses: {
+                    type: 'array',
+                    items: { type: 'string', enum: ['PRESENT', 'NULL_VALUE', 'NOT_FOUND', 'OUTSIDE_MAX_AGE', 'NO_NORMALIZATION_PARAMETERS'] },
+                  },
                   event_timestamps: {
                     type: 'array',
                     items: { type: 'string', format: 'date-time', nullable: true },

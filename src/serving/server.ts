@@ -13,7 +13,16 @@ import type { OnlineStore } from '../online/store.js';
 import { logger } from '../shared/logger.js';
 import { TokenSet } from './auth.js';
 import { createServingMetrics } from './metrics.js';
-import { Catalog, FeatureRequestError, getOnlineFeatures, OnlineStoreReadError, responseJson, type ServingCatalog } from './online-features.js';
+import {
+  Catalog,
+  FeatureRequestError,
+  getOnlineFeatures,
+  type NormalizationSource,
+  OnlineStoreReadError,
+  ParametersReadError,
+  responseJson,
+  type ServingCatalog,
+} from './online-features.js';
 import { openApiDocument } from './openapi.js';
 
 export interface FeatureServerOptions extends ServingCatalog {
@@ -29,6 +38,8 @@ export interface FeatureServerOptions extends ServingCatalog {
   tls?: ServeTls;
   /** Exports the views' freshness on /metrics (monitoring/view-freshness.ts), refreshed until the server closes. */
   freshness?: Omit<ViewFreshnessOptions, 'online'>;
+  /** Normalization parameters for requests with `normalize` (normalization-parameters.ts); without it such requests get a 400. */
+  normalization?: NormalizationSource;
 }
 
 const ROUTES = 'POST /get-online-features, GET /health, GET /metrics, GET /openapi.json';
@@ -124,6 +135,10 @@ export function createFeatureServer(opts: FeatureServerOptions): FastifyInstance
       logger().warn({ reqId: req.id, err: err.message, url: req.url }, 'online store unavailable');
       return reply.code(503).send(errorBody(503, `online store (${store.kind}) unavailable; the server log has the cause under this request id`, req.id));
     }
+    if (err instanceof ParametersReadError) {
+      logger().warn({ reqId: req.id, err: err.message, url: req.url }, 'normalization parameters unavailable');
+      return reply.code(503).send(errorBody(503, 'normalization parameters unavailable; the server log has the cause under this request id', req.id));
+    }
     logger().error({ reqId: req.id, err, url: req.url }, 'feature server error');
     return reply.code(500).send(errorBody(500, 'internal error; the server log has the cause under this request id', req.id));
   });
@@ -133,6 +148,7 @@ export function createFeatureServer(opts: FeatureServerOptions): FastifyInstance
   app.post('/get-online-features', async (req, reply) => {
     const response = await getOnlineFeatures(store, catalog, req.body, {
       maxEntities,
+      ...(opts.normalization ? { normalization: opts.normalization } : {}),
       onStoreRead: (seconds, plan, results) => metrics.observeStoreRead(seconds, plan.rows, plan.reads, results),
     });
     return reply.type('application/json; charset=utf-8').send(responseJson(response));

@@ -1,6 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Settings } from '../../config/settings.js';
+import { engineOptions } from '../../engine/duckdb.js';
+import { openLake } from '../../lake/index.js';
+import { isNormalizeMethod, NORMALIZE_METHODS, type NormalizeMethod } from '../../offline/normalize.js';
 import { openOnlineStore } from '../../online/open.js';
+import { LakeNormalizationSource } from '../../serving/normalization-parameters.js';
 import { Catalog, getOnlineFeatures, type OnlineFeaturesResponse } from '../../serving/online-features.js';
 import { servingCatalog } from '../../serving/view-provider.js';
 import { action, CliError, output, settingsFrom } from '../context.js';
@@ -10,6 +14,13 @@ export interface OnlineQuery {
   entities: Record<string, string[]>;
   /** 'view:feature' refs; default every feature of every view keyed by the given columns. */
   features?: string[];
+  /** Normalize every numeric feature (refs 'view:feature:method' set one feature's). */
+  normalize?: NormalizeMethod;
+}
+
+function parseMethod(v: string): NormalizeMethod {
+  if (!isNormalizeMethod(v)) throw new InvalidArgumentError(`expected ${NORMALIZE_METHODS.join(', ')}`);
+  return v;
 }
 
 function collectEntity(value: string, previous: Record<string, string[]> = {}): Record<string, string[]> {
@@ -32,16 +43,18 @@ export async function readOnlineFeatures(s: Settings, q: OnlineQuery): Promise<{
     );
   }
   const store = openOnlineStore(s.onlineStore, s.home);
+  const lake = openLake(s.lake, s);
   try {
     const response = await getOnlineFeatures(
       store,
       catalog,
-      { features, entities: q.entities, full_feature_names: true },
-      { maxEntities: Number.MAX_SAFE_INTEGER },
+      { features, entities: q.entities, full_feature_names: true, ...(q.normalize ? { normalize: q.normalize } : {}) },
+      { maxEntities: Number.MAX_SAFE_INTEGER, normalization: new LakeNormalizationSource(lake, engineOptions(s)) },
     );
     return { response, refs: features };
   } finally {
     await store.close();
+    await lake.close();
   }
 }
 
@@ -85,10 +98,19 @@ export function registerOnline(program: Command): void {
         .map((x) => x.trim())
         .filter(Boolean),
     )
+    .option(
+      '--normalize <method>',
+      "normalize every numeric feature (zscore, minmax or robust) with the statistical_features parameters of the value's feature date (as training sets do)",
+      parseMethod,
+    )
     .action(
-      action(async (opts: { entity?: Record<string, string[]>; features?: string[] }, cmd: Command) => {
+      action(async (opts: { entity?: Record<string, string[]>; features?: string[]; normalize?: NormalizeMethod }, cmd: Command) => {
         if (!opts.entity) throw new CliError('give the entity to read with --entity KEY=VALUE, as in --entity user_id=u123');
-        const { response, refs } = await readOnlineFeatures(settingsFrom(cmd), { entities: opts.entity, features: opts.features });
+        const { response, refs } = await readOnlineFeatures(settingsFrom(cmd), {
+          entities: opts.entity,
+          features: opts.features,
+          ...(opts.normalize ? { normalize: opts.normalize } : {}),
+        });
         output(cmd, response, () => render(response, refs));
       }),
     );

@@ -1,8 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadServeConfig, type ServeConfig } from '../../config/serve.js';
 import type { Settings } from '../../config/settings.js';
+import { engineOptions } from '../../engine/duckdb.js';
 import { openLake } from '../../lake/index.js';
 import { openOnlineStore } from '../../online/open.js';
+import { LakeNormalizationSource } from '../../serving/normalization-parameters.js';
 import { createFeatureServer } from '../../serving/server.js';
 import { servingCatalog } from '../../serving/view-provider.js';
 import { logger } from '../../shared/logger.js';
@@ -27,7 +29,17 @@ export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: Ab
   try {
     const catalog = await servingCatalog(s);
     const freshness = { lake, slaSeconds: s.freshnessSlaSeconds, refreshSeconds: s.freshnessRefreshSeconds };
-    const app = createFeatureServer({ store, ...catalog, maxEntities: opts.maxEntities, limits: config.limits, auth: config.auth, tls: config.tls, freshness });
+    const normalization = new LakeNormalizationSource(lake, engineOptions(s));
+    const app = createFeatureServer({
+      store,
+      ...catalog,
+      maxEntities: opts.maxEntities,
+      limits: config.limits,
+      auth: config.auth,
+      tls: config.tls,
+      freshness,
+      normalization,
+    });
     try {
       const address = await app.listen({ port: opts.port, host: opts.host });
       const auth = config.auth.tokens.length > 0 ? { tokens: config.auth.tokens.length, open: config.auth.open } : 'none';
