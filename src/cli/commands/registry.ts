@@ -1,8 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { FAMILIES, family } from '../../features/families/index.js';
+import { FEATURE_SERVICES, featureService } from '../../features/services/index.js';
 import { renderCatalogue } from '../../registry/catalogue.js';
 import { describeDiff, diffSchemas } from '../../registry/diff.js';
+import { describeServiceDiff, getService, latestServices, type RegisteredService, registerService } from '../../registry/services.js';
 import { getSchema, listSchemas, type RegisteredSchema, registerFamily } from '../../registry/store.js';
 import { action, output, parsePositiveInt, withLake } from '../context.js';
 
@@ -17,6 +19,23 @@ function renderSchema(r: RegisteredSchema): string {
     ...s.rules.map((x) => `  rule ${x.name}: ${x.sql}`),
   ].join('\n');
 }
+
+function renderService(r: RegisteredService): string {
+  const s = r.schema;
+  return [
+    `${s.service} v${r.version} (${r.change}, registered ${r.registeredAt}; declaration version ${s.declarationVersion})`,
+    `  ${s.description}`,
+    `  owner ${s.owner}`,
+    ...s.features.map((f) => `  ${f}`),
+    ...(r.diff ? describeServiceDiff(r.diff).map((l) => `  since v${r.version - 1}: ${l.trim()}`) : []),
+  ].join('\n');
+}
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export function registerRegistry(program: Command): void {
   const registry = program.command('registry').description('feature schemas and their versions');
@@ -86,23 +105,50 @@ export function registerRegistry(program: Command): void {
     );
 
   registry
-    .command('register')
-    .description("record the declared families' schemas (a new version for a compatible change; a breaking one needs a version bump)")
-    .option('--families <list>', 'comma-separated families (default: all)', (v: string) =>
-      v
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
+    .command('services')
+    .description('every registered feature service at its latest version (or one service, --version N for an older one)')
+    .argument('[service]', 'one service, with its features')
+    .option('--version <n>', 'version of that service', parsePositiveInt('version'))
     .action(
-      action(async (opts: { families?: string[] }, cmd: Command) => {
-        const decls = opts.families ? opts.families.map(family) : FAMILIES;
+      action(async (name: string | undefined, opts: { version?: number }, cmd: Command) => {
+        const rows = await withLake(cmd, async (lake) => (name === undefined ? latestServices(lake) : [await getService(lake, name, opts.version)]));
+        output(cmd, rows, () =>
+          rows.length === 0
+            ? 'no feature services registered (gold registry register)'
+            : name === undefined
+              ? rows
+                  .map(
+                    (r) =>
+                      `${r.service.padEnd(26)} v${String(r.version).padEnd(3)} ${String(r.schema.features.length).padStart(3)} features  owner ${r.schema.owner}  (declaration version ${r.schema.declarationVersion}, ${r.registeredAt})`,
+                  )
+                  .join('\n')
+              : rows.map(renderService).join('\n'),
+        );
+      }),
+    );
+
+  registry
+    .command('register')
+    .description(
+      "record the declared feature services, then the families' schemas (a new version for a compatible change; a breaking one needs a version bump, and a family may not remove a feature a registered service uses)",
+    )
+    .option('--families <list>', 'comma-separated families (default: all; with --services only, none)', list)
+    .option('--services <list>', 'comma-separated feature services (default: all; with --families only, none)', list)
+    .action(
+      action(async (opts: { families?: string[]; services?: string[] }, cmd: Command) => {
+        const some = opts.families !== undefined || opts.services !== undefined;
+        const decls = opts.families ? opts.families.map(family) : some ? [] : FAMILIES;
+        const services = opts.services ? opts.services.map(featureService) : some ? [] : FEATURE_SERVICES;
         const results = await withLake(cmd, async (lake) => {
-          const out = [];
+          const out: ({ family: string } | { service: string })[] = [];
+          // Services first: a service bumped to drop a feature lets its family remove that feature.
+          for (const d of services) out.push({ service: d.name, ...(await registerService(lake, d)) });
           for (const d of decls) out.push({ family: d.name, ...(await registerFamily(lake, d)) });
-          return out;
+          return out as ({ family?: string; service?: string } & { version: number; change: string })[];
         });
-        output(cmd, results, () => results.map((r) => `${r.family.padEnd(22)} v${r.version} (${r.change})`).join('\n'));
+        output(cmd, results, () =>
+          results.map((r) => `${r.family !== undefined ? r.family.padEnd(22) : `service ${r.service!}`.padEnd(22)} v${r.version} (${r.change})`).join('\n'),
+        );
       }),
     );
 }
