@@ -42,11 +42,11 @@ export function registerRegistry(program: Command): void {
 
   registry
     .command('catalogue')
-    .description('every declared family and feature (window, type, range, meaning) as Markdown: the docs/features.md of this code')
+    .description('every declared family and feature (window, type, range, meaning) and feature service as Markdown: the docs/features.md of this code')
     .option('--out <file>', 'write it to this file instead of stdout')
     .action(
       action(async (opts: { out?: string }) => {
-        const text = renderCatalogue(FAMILIES);
+        const text = renderCatalogue(FAMILIES, FEATURE_SERVICES);
         if (opts.out) await writeFile(opts.out, text);
         else process.stdout.write(text);
       }),
