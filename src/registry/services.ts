@@ -31,7 +31,8 @@ export interface ServiceDiff {
 export interface RegisteredService {
   service: string;
   version: number;
-  change: 'initial' | 'compatible' | 'breaking';
+  /** 'retired': the service was retired (retireService); its features no longer hold families back. */
+  change: 'initial' | 'compatible' | 'breaking' | 'retired';
   registeredAt: string;
   diff: ServiceDiff | null;
   schema: ServiceSchema;
@@ -39,7 +40,7 @@ export interface RegisteredService {
 
 export interface ServiceRegistration {
   version: number;
-  change: 'none' | 'compatible' | 'breaking' | 'initial';
+  change: 'none' | 'compatible' | 'breaking' | 'initial' | 'retired';
   diff: ServiceDiff | null;
 }
 
@@ -154,10 +155,11 @@ export async function registerService(lake: Lake, decl: FeatureServiceDecl, opts
     const versions = await serviceVersions(lake, decl.name);
     const latestVersion = versions[versions.length - 1];
     let entry: RegisteredService;
-    if (latestVersion === undefined) {
-      entry = { service: decl.name, version: 1, change: 'initial', registeredAt: new Date().toISOString(), diff: null, schema };
+    const latest = latestVersion === undefined ? undefined : await readVersion(lake, decl.name, latestVersion);
+    if (latest === undefined || latest.change === 'retired') {
+      // A retired service declared again starts afresh.
+      entry = { service: decl.name, version: (latest?.version ?? 0) + 1, change: 'initial', registeredAt: new Date().toISOString(), diff: null, schema };
     } else {
-      const latest = await readVersion(lake, decl.name, latestVersion);
       const diff = diffServices(latest.schema, schema);
       if (diff.change === 'none' && canonicalJson(latest.schema) === canonicalJson(schema)) return { version: latest.version, change: 'none', diff };
       const was = latest.schema.declarationVersion;
@@ -190,13 +192,37 @@ export async function registerService(lake: Lake, decl: FeatureServiceDecl, opts
 }
 
 /**
- * The registered services (latest versions) that use a feature of `family` among `removed`: a family
+ * Records that a service is no longer served (its declaration was deleted): a new version, `retired`,
+ * with the last features kept for the record. Its features then no longer hold families back. Already
+ * retired: that version, unchanged.
+ */
+export async function retireService(lake: Lake, service: string): Promise<ServiceRegistration> {
+  for (let attempt = 1; attempt <= 50; attempt++) {
+    const latest = await getService(lake, service);
+    if (latest.change === 'retired') return { version: latest.version, change: 'none', diff: null };
+    const entry: RegisteredService = {
+      service,
+      version: latest.version + 1,
+      change: 'retired',
+      registeredAt: new Date().toISOString(),
+      diff: null,
+      schema: latest.schema,
+    };
+    if (await lake.writeIfAbsent(key(service, entry.version), JSON.stringify(entry, null, 1))) return { version: entry.version, change: 'retired', diff: null };
+    await sleep(Math.floor(Math.random() * 20 * Math.min(attempt, 5)));
+  }
+  throw new Error(`could not retire feature service ${service}: other registrations kept creating new versions`);
+}
+
+/**
+ * The registered services (latest versions, retired ones aside) that use a feature of `family` among `removed`: a family
  * schema that drops them is refused until each such service is registered at a bumped version without them.
  */
 export async function servicesUsing(lake: Lake, family: string, removed: readonly string[]): Promise<{ service: RegisteredService; refs: string[] }[]> {
   if (removed.length === 0) return [];
   const gone = new Set(removed.map((f) => `${family}:${f}`));
   return (await latestServices(lake)).flatMap((s) => {
+    if (s.change === 'retired') return [];
     const refs = s.schema.features.filter((r) => gone.has(featureKey(r)));
     return refs.length > 0 ? [{ service: s, refs }] : [];
   });

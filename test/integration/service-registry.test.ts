@@ -11,6 +11,7 @@ import {
   latestServices,
   registerFamily,
   registerService,
+  retireService,
   ServiceBreakingChangeError,
   serviceVersions,
 } from '../../src/registry/index.js';
@@ -94,6 +95,26 @@ describe('feature services in the registry', () => {
   });
 });
 
+describe('retired feature services', () => {
+  it('no longer hold families back, and start afresh when declared again', async () => {
+    const l = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    try {
+      await registerFamily(l, toyFamily([f('a'), f('b')]));
+      await registerService(l, svc(['toy_features:b'], { version: 3 }));
+      await expect(registerFamily(l, toyFamily([f('a')], { version: 2 }))).rejects.toThrow(FeatureUsedByServiceError);
+      expect(await retireService(l, 'toy_service')).toEqual({ version: 2, change: 'retired', diff: null });
+      expect(await retireService(l, 'toy_service')).toEqual({ version: 2, change: 'none', diff: null });
+      expect((await getService(l, 'toy_service')).schema.features).toEqual(['toy_features:b']);
+      expect(await registerFamily(l, toyFamily([f('a')], { version: 2 }))).toMatchObject({ version: 2, change: 'breaking' });
+      // Declared again (any version, any features): a new start, not a change against the retired one.
+      expect(await registerService(l, svc(['toy_features:a']))).toEqual({ version: 3, change: 'initial', diff: null });
+      await expect(retireService(l, 'nope')).rejects.toThrow(/no feature service 'nope' registered/);
+    } finally {
+      await l.close();
+    }
+  });
+});
+
 describe('gold registry register / services (CLI)', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -123,5 +144,8 @@ describe('gold registry register / services (CLI)', () => {
     expect(show.out).toContain('  user_features:watch_time_7d:zscore');
     expect((await gold(root, 'registry', 'services', 'nope')).err).toMatch(/no feature service 'nope' registered/);
     expect((await gold(root, 'registry', 'register', '--services', 'nope')).err).toMatch(/unknown feature service 'nope'/);
+    expect((await gold(root, 'registry', 'retire-service', 'ranking_v1')).err).toMatch(
+      /'ranking_v1' is still declared \(src\/features\/services\/\): delete its declaration first/,
+    );
   });
 });

@@ -4,9 +4,9 @@ import { FAMILIES, family } from '../../features/families/index.js';
 import { FEATURE_SERVICES, featureService } from '../../features/services/index.js';
 import { renderCatalogue } from '../../registry/catalogue.js';
 import { describeDiff, diffSchemas } from '../../registry/diff.js';
-import { describeServiceDiff, getService, latestServices, type RegisteredService, registerService } from '../../registry/services.js';
+import { describeServiceDiff, getService, latestServices, type RegisteredService, registerService, retireService } from '../../registry/services.js';
 import { getSchema, listSchemas, type RegisteredSchema, registerFamily } from '../../registry/store.js';
-import { action, output, parsePositiveInt, withLake } from '../context.js';
+import { action, CliError, output, parsePositiveInt, withLake } from '../context.js';
 
 function renderSchema(r: RegisteredSchema): string {
   const s = r.schema;
@@ -119,11 +119,23 @@ export function registerRegistry(program: Command): void {
               ? rows
                   .map(
                     (r) =>
-                      `${r.service.padEnd(26)} v${String(r.version).padEnd(3)} ${String(r.schema.features.length).padStart(3)} features  owner ${r.schema.owner}  (declaration version ${r.schema.declarationVersion}, ${r.registeredAt})`,
+                      `${r.service.padEnd(26)} v${String(r.version).padEnd(3)} ${String(r.schema.features.length).padStart(3)} features  owner ${r.schema.owner}  (declaration version ${r.schema.declarationVersion}, ${r.registeredAt})${r.change === 'retired' ? '  retired' : ''}`,
                   )
                   .join('\n')
               : rows.map(renderService).join('\n'),
         );
+      }),
+    );
+
+  registry
+    .command('retire-service <service>')
+    .description('record that a feature service whose declaration was deleted is no longer served: its features then no longer hold families back')
+    .action(
+      action(async (name: string, _opts: unknown, cmd: Command) => {
+        if (FEATURE_SERVICES.some((s) => s.name === name))
+          throw new CliError(`feature service '${name}' is still declared (src/features/services/): delete its declaration first`);
+        const r = await withLake(cmd, (lake) => retireService(lake, name));
+        output(cmd, { service: name, ...r }, () => `service ${name} v${r.version} (${r.change === 'none' ? 'already retired' : 'retired'})`);
       }),
     );
 
