@@ -58,7 +58,8 @@ export function checkService(decl: FeatureServiceDecl, families: readonly Family
     const feature = fam.features.find((f) => f.name === featureName);
     if (!feature)
       throw new InvalidFeatureServiceError(
-        `${where}: '${ref}': family ${familyName} declares no feature '${featureName}' (features: ${fam.features.map((f) => f.name).join(', ')})`,
+        `${where}: '${ref}': family ${familyName} declares no feature '${featureName}' (features: ${fam.features.map((f) => f.name).join(', ')}); ` +
+          `if it was removed from the family, drop it from the service and bump the service's version`,
       );
     if (method === undefined) return { family: familyName, feature: featureName };
     if (!isNormalizeMethod(method))
