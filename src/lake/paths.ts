@@ -25,6 +25,7 @@ export const paths = {
   dlq: 'dlq',
   dlqEntry: (id: string) => `dlq/${id}.json`,
   registry: (family: string) => `registry/${family}`,
+  serviceRegistry: (service: string) => `registry-services/${service}`,
   runs: (date: string) => `runs/feature_date=${date}`,
   smoke: (id: string) => `_doctor/${id}`,
   join: joinKey,

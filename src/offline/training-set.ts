@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { type Engine, type EngineOptions, type Row, sqlIdent, sqlList, sqlStr, withEngine } from '../engine/duckdb.js';
+import { FEATURE_SERVICES } from '../features/services/index.js';
 import type { Lake } from '../lake/index.js';
 import { assertDate } from '../shared/dates.js';
 import { ENTITY_TABLE, type EntitySource, EVENT_TIME, EVENT_TIMESTAMP, type LoadedEntities, loadEntities, ROW_ORDINAL } from './entities.js';
@@ -34,11 +35,20 @@ import {
 } from './point-in-time.js';
 import { type FeatureRef, type FeatureView, parseFeatureRefs, qualifyingDates, type ReadablePartition, readablePartitions, resolveViews } from './views.js';
 
+/** A declared feature service's refs, as the feature server reads them for {"feature_service": name}. */
+function serviceRefs(name: string): readonly string[] {
+  const s = FEATURE_SERVICES.find((x) => x.name === name);
+  if (!s) throw new TrainingSetInputError(`unknown feature service '${name}' (declared: ${FEATURE_SERVICES.map((x) => x.name).join(', ') || 'none'})`);
+  return s.features;
+}
+
 export interface HistoricalFeaturesRequest {
   /** Entity rows: a local CSV or Parquet file, or a DuckDB query; key column(s) and event_timestamp, plus any other columns (kept). */
   entities?: EntitySource;
-  /** 'family:feature' references. */
-  features: readonly string[];
+  /** 'family:feature' references (or 'family:feature:method'); or give featureService. */
+  features?: readonly string[];
+  /** A declared feature service: its refs, with the normalization they carry, instead of features. */
+  featureService?: string;
   /** Name output columns 'family__feature' instead of 'feature'. */
   fullFeatureNames?: boolean;
   /** Also require created_timestamp <= event_timestamp: exactly what was servable at that time. */
@@ -167,7 +177,9 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
     if (req.timeRange.from > req.timeRange.to) throw new TrainingSetInputError(`empty time range: ${req.timeRange.from} is after ${req.timeRange.to}`);
   }
   if (req.normalize !== undefined && !isNormalizeMethod(req.normalize)) throw new TrainingSetInputError(unknownMethodMessage(req.normalize));
-  const refs = parseFeatureRefs(req.features);
+  if ((req.features === undefined) === (req.featureService === undefined))
+    throw new TrainingSetInputError('give either features or a feature service (not both)');
+  const refs = parseFeatureRefs(req.featureService !== undefined ? serviceRefs(req.featureService) : req.features!);
   const views = await resolveViews(lake, refs);
   const methods = normalizations(views, refs, req.normalize);
   const parametersView = methods.some((m) => m.some(Boolean)) ? await resolveParametersView(lake) : undefined;

@@ -1,6 +1,7 @@
-// The feature catalogue: every family and every feature, with its window, type, range and meaning,
-// rendered from the declarations into docs/features.md (`gold registry catalogue --out`), so that
+// The feature catalogue: every family and every feature, with its window, type, range and meaning, and
+// every feature service with its features, rendered from the declarations into docs/features.md (`gold registry catalogue --out`), so that
 // the documentation cannot drift from the code (a test compares the two).
+import type { FeatureServiceDecl } from '../features/services/types.js';
 import { CUMULATIVE, type FamilyDecl, type FeatureDecl } from '../features/types.js';
 
 const DAY = 86_400;
@@ -27,11 +28,31 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
-export function renderCatalogue(families: readonly FamilyDecl[]): string {
+/** A service's refs with each feature's type and meaning, and its normalization. */
+function renderService(svc: FeatureServiceDecl, families: readonly FamilyDecl[]): string[] {
+  return [
+    '',
+    `### ${svc.name}`,
+    '',
+    cell(svc.description),
+    '',
+    `Version ${svc.version}; owner ${svc.owner}; ${svc.features.length} features.`,
+    '',
+    '| feature | type | normalization | meaning |',
+    '| --- | --- | --- | --- |',
+    ...svc.features.map((ref) => {
+      const [fam, name, method] = ref.split(':') as [string, string, string | undefined];
+      const f = families.find((x) => x.name === fam)?.features.find((x) => x.name === name);
+      return `| [${fam}](#${fam})\`:${name}\` | ${f?.type ?? ''} | ${method ?? ''} | ${cell(f?.description ?? '')} |`;
+    }),
+  ];
+}
+
+export function renderCatalogue(families: readonly FamilyDecl[], services: readonly FeatureServiceDecl[] = []): string {
   const out = [
     '# Feature catalogue',
     '',
-    '<!-- Generated from the family declarations (src/features/families/) by `gold registry catalogue --out docs/features.md`; a test fails when it differs. Do not edit by hand. -->',
+    '<!-- Generated from the family and feature service declarations (src/features/families/, src/features/services/) by `gold registry catalogue --out docs/features.md`; a test fails when it differs. Do not edit by hand. -->',
     '',
     `${families.length} families, ${families.reduce((n, f) => n + f.features.length, 0)} features. A feature of date D uses only events before as_of(D) = D + 1 day, 00:00 UTC; its window is the days of silver, ending at D, it needs before its values are complete (what validation knows of it: a window still filling is not drift), or all history for values that grow with it.`,
     '',
@@ -56,6 +77,19 @@ export function renderCatalogue(families: readonly FamilyDecl[]): string {
       ...fam.features.map((f) => `| \`${f.name}\` | ${f.type} | ${windowOf(fam, f)} | ${rangeOf(f)} | ${f.nullable ? 'yes' : ''} | ${cell(f.description)} |`),
     );
     if (fam.rules?.length) out.push('', 'Rules every row holds:', '', ...fam.rules.map((r) => `- \`${r.name}\`: ${cell(r.description)}`));
+  }
+  if (services.length > 0) {
+    out.push(
+      '',
+      '## Feature services',
+      '',
+      `${services.length} feature services (src/features/services/): named, versioned lists of features a model reads, served by \`{"feature_service": name}\` and written by \`gold training-set --feature-service name\`, normalized as listed.`,
+      '',
+      '| service | version | owner | features |',
+      '| --- | --- | --- | --- |',
+      ...services.map((s) => `| [${s.name}](#${s.name}) | ${s.version} | ${s.owner} | ${s.features.length} |`),
+    );
+    for (const svc of services) out.push(...renderService(svc, families));
   }
   return `${out.join('\n')}\n`;
 }

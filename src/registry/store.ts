@@ -6,6 +6,7 @@ import type { FamilyDecl } from '../features/types.js';
 import { type Lake, LakeNotFoundError, paths } from '../lake/index.js';
 import { describeDiff, diffSchemas, type SchemaDiff } from './diff.js';
 import { type FamilySchema, sameSchema, schemaFromDecl } from './schema.js';
+import { servicesUsing } from './services.js';
 
 export interface RegisteredSchema {
   family: string;
@@ -45,6 +46,23 @@ export class SchemaBreakingChangeError extends Error {
             .join('; ')}. ` +
             `Registered version ${latest.version} has declaration version ${latest.schema.declarationVersion}, the declaration says ${declarationVersion}: ` +
             `bump the family's version to make the change (and backfill its gold), or keep the features compatible (only add features).`,
+    );
+  }
+}
+
+/** A family schema would remove features that registered feature services (their latest versions) still use. */
+export class FeatureUsedByServiceError extends Error {
+  override name = 'FeatureUsedByServiceError';
+  readonly nonRetryable = true;
+  readonly type = 'SchemaBreakingChange';
+  constructor(
+    readonly family: string,
+    readonly users: { service: string; version: number; declarationVersion: number; refs: string[] }[],
+  ) {
+    super(
+      `schema change of ${family} refused: it removes ${[...new Set(users.flatMap((u) => u.refs.map((r) => r.split(':').slice(0, 2).join(':'))))].join(', ')}, used by feature service(s) ` +
+        `${users.map((u) => `${u.service} (registered version ${u.version}, declaration version ${u.declarationVersion}: ${u.refs.join(', ')})`).join('; ')}. ` +
+        `Drop the feature(s) from each service's declaration, bump its version, and register the services first (gold registry register does).`,
     );
   }
 }
@@ -130,7 +148,8 @@ export interface RegisterOptions {
 /**
  * Records the declaration's schema: the latest version when unchanged, a new version for a compatible
  * change, and for a breaking change a new version only when the declaration's version was bumped
- * (SchemaBreakingChangeError otherwise).
+ * (SchemaBreakingChangeError otherwise) and no registered feature service uses a removed feature
+ * (FeatureUsedByServiceError otherwise).
  */
 export async function registerFamily(lake: Lake, decl: FamilyDecl, opts: RegisterOptions = {}): Promise<Registration> {
   const schema = schemaFromDecl(decl);
@@ -149,6 +168,16 @@ export async function registerFamily(lake: Lake, decl: FamilyDecl, opts: Registe
       if ((diff.change === 'breaking' && !bumped) || schema.declarationVersion < latest.schema.declarationVersion) {
         throw new SchemaBreakingChangeError(decl.name, latest, diff, schema.declarationVersion);
       }
+      const users = await servicesUsing(
+        lake,
+        decl.name,
+        diff.removed.map((f) => f.name),
+      );
+      if (users.length > 0)
+        throw new FeatureUsedByServiceError(
+          decl.name,
+          users.map((u) => ({ service: u.service.service, version: u.service.version, declarationVersion: u.service.schema.declarationVersion, refs: u.refs })),
+        );
       entry = {
         family: decl.name,
         version: latest.version + 1,

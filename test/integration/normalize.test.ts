@@ -184,6 +184,32 @@ describe('normalization offline and online', () => {
     expect(onlyOnline.results.slice(1).map((c) => c.values)).toEqual(columns(only.data!, ['watch', 'plays']));
   });
 
+  it("normalizes a feature service's features as its refs declare, over HTTP as in the training set of the same refs", async () => {
+    await materialize(D2);
+    const refs = ['norm_toy:watch:minmax', 'norm_toy:plays', 'norm_toy:zeros:robust', 'norm_toy:label'];
+    const served = createFeatureServer({ store, views: [view], featureServices: { toy_v1: refs }, normalization: source });
+    try {
+      const res = await served.inject({
+        method: 'POST',
+        url: '/get-online-features',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ feature_service: 'toy_v1', entities: { user_id: USERS } }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json<OnlineFeaturesResponse>();
+      expect(body.metadata.feature_names).toEqual(['user_id', 'watch', 'plays', 'zeros', 'label']);
+      const set = await offline(D2, refs);
+      expect(set.normalization.map((n) => [n.column, n.method])).toEqual([
+        ['watch', 'minmax'],
+        ['zeros', 'robust'],
+      ]);
+      expect(body.results.slice(1).map((c) => c.values)).toEqual(columns(set.data!, ['watch', 'plays', 'zeros', 'label']));
+      expect(body.results[1]!.values.every((v) => typeof v === 'number' && v >= 0 && v <= 1)).toBe(true);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('refuses unknown methods, non-numeric features and dates without statistics, offline and online', async () => {
     const bad = async (features: string[], normalize: string | undefined, message: RegExp, date = D2) => {
       const e = await offline(date, features, normalize as NormalizeMethod).catch((x: unknown) => x);

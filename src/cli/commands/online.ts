@@ -14,6 +14,8 @@ export interface OnlineQuery {
   entities: Record<string, string[]>;
   /** 'view:feature' refs; default every feature of every view keyed by the given columns. */
   features?: string[];
+  /** A feature service's refs instead of features (sent as feature_service, as a client of the server would). */
+  featureService?: string;
   /** Normalize every numeric feature (refs 'view:feature:method' set one feature's). */
   normalize?: NormalizeMethod;
 }
@@ -34,7 +36,14 @@ function collectEntity(value: string, previous: Record<string, string[]> = {}): 
 export async function readOnlineFeatures(s: Settings, q: OnlineQuery): Promise<{ response: OnlineFeaturesResponse; refs: string[] }> {
   const catalog = new Catalog(await servingCatalog(s));
   const given = Object.keys(q.entities);
+  if (q.features !== undefined && q.featureService !== undefined) throw new CliError('give --features or --feature-service, not both');
+  const service = q.featureService === undefined ? undefined : catalog.featureServices.get(q.featureService);
+  if (q.featureService !== undefined && !service)
+    throw new CliError(
+      `unknown feature service '${q.featureService}' (served: ${[...catalog.featureServices.keys()].join(', ') || 'none'}; a service is served when all its families are registered)`,
+    );
   const features =
+    service ??
     q.features ??
     [...catalog.views.values()].filter((v) => v.keys.every((k) => given.includes(k))).flatMap((v) => v.features.map((f) => `${v.name}:${f.name}`));
   if (features.length === 0) {
@@ -48,7 +57,12 @@ export async function readOnlineFeatures(s: Settings, q: OnlineQuery): Promise<{
     const response = await getOnlineFeatures(
       store,
       catalog,
-      { features, entities: q.entities, full_feature_names: true, ...(q.normalize ? { normalize: q.normalize } : {}) },
+      {
+        ...(q.featureService !== undefined ? { feature_service: q.featureService } : { features }),
+        entities: q.entities,
+        full_feature_names: true,
+        ...(q.normalize ? { normalize: q.normalize } : {}),
+      },
       { maxEntities: Number.MAX_SAFE_INTEGER, normalization: new LakeNormalizationSource(lake, engineOptions(s)) },
     );
     return { response, refs: features };
@@ -98,17 +112,19 @@ export function registerOnline(program: Command): void {
         .map((x) => x.trim())
         .filter(Boolean),
     )
+    .option('--feature-service <name>', 'the features of a feature service (with the normalization its refs declare), instead of --features')
     .option(
       '--normalize <method>',
       "normalize every numeric feature (zscore, minmax or robust) with the statistical_features parameters of the value's feature date (as training sets do)",
       parseMethod,
     )
     .action(
-      action(async (opts: { entity?: Record<string, string[]>; features?: string[]; normalize?: NormalizeMethod }, cmd: Command) => {
+      action(async (opts: { entity?: Record<string, string[]>; features?: string[]; featureService?: string; normalize?: NormalizeMethod }, cmd: Command) => {
         if (!opts.entity) throw new CliError('give the entity to read with --entity KEY=VALUE, as in --entity user_id=u123');
         const { response, refs } = await readOnlineFeatures(settingsFrom(cmd), {
           entities: opts.entity,
           features: opts.features,
+          ...(opts.featureService !== undefined ? { featureService: opts.featureService } : {}),
           ...(opts.normalize ? { normalize: opts.normalize } : {}),
         });
         output(cmd, response, () => render(response, refs));

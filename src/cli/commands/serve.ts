@@ -51,6 +51,7 @@ export async function runFeatureServer(s: Settings, opts: ServeOptions, stop: Ab
           tls: config.tls !== undefined,
           auth,
           views: catalog.views.map((v) => `${v.name}:v${v.version}`),
+          featureServices: Object.keys(catalog.featureServices ?? {}),
         },
         'feature server listening',
       );

@@ -7,7 +7,8 @@ import { action, CliError, output, parseDate, settingsFrom } from '../context.js
 
 interface TrainingSetFlags {
   entities?: string;
-  features: string[];
+  features?: string[];
+  featureService?: string;
   out: string;
   fullNames?: boolean;
   asKnownAt?: boolean;
@@ -26,14 +27,15 @@ export function registerTrainingSet(program: Command): void {
     .command('training-set')
     .description("a point-in-time correct training set from gold: the entity rows, in order, with the features as of each row's event_timestamp")
     .option('--entities <file>', 'entity rows: CSV or Parquet with the entity key column(s) and event_timestamp (other columns are kept)')
-    .requiredOption(
-      '--features <refs>',
-      'comma-separated family:feature references (family:feature:zscore|minmax|robust normalizes that feature)',
-      (v: string) =>
-        v
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
+    .option('--features <refs>', 'comma-separated family:feature references (family:feature:zscore|minmax|robust normalizes that feature)', (v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .option(
+      '--feature-service <name>',
+      "a feature service's features instead of --features, normalized as its refs declare (as the feature server serves them)",
     )
     .requiredOption('--out <file>', 'output file: .parquet or .csv')
     .option('--full-names', 'name feature columns family__feature')
@@ -47,6 +49,8 @@ export function registerTrainingSet(program: Command): void {
     )
     .action(
       action(async (opts: TrainingSetFlags, cmd: Command) => {
+        if ((opts.features === undefined) === (opts.featureService === undefined))
+          throw new CliError('give --features REFS or --feature-service NAME (one of them)');
         if ((opts.from === undefined) !== (opts.to === undefined)) throw new CliError('--from and --to go together');
         if ((opts.entities === undefined) === (opts.from === undefined))
           throw new CliError('give --entities FILE, or --from D --to D for every row of the views in a range');
@@ -55,7 +59,7 @@ export function registerTrainingSet(program: Command): void {
         try {
           const r = await getHistoricalFeatures(lake, engineOptions(s), {
             ...(opts.entities !== undefined ? { entities: opts.entities } : { timeRange: { from: opts.from!, to: opts.to! } }),
-            features: opts.features,
+            ...(opts.featureService !== undefined ? { featureService: opts.featureService } : { features: opts.features! }),
             fullFeatureNames: opts.fullNames === true,
             asKnownAt: opts.asKnownAt === true,
             out: opts.out,
