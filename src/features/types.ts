@@ -150,6 +150,23 @@ export const CUMULATIVE: Partial<Record<string, Severity | 'off'>> = { psi: 'off
 export const SCALED_BY_DATE_MAXIMUM: Partial<Record<string, Severity | 'off'>> = { psi: 'off', ks: 'off', mean_change: 'off' };
 
 /**
+ * Checks for a calendar component of a date that moves with the feature date (the month, year or ISO
+ * week of a user's latest event): most rows hold the current one, so its distribution follows the
+ * calendar (a month's first days, a new year), not the data. Drift is measured and shown but never
+ * alerts, and a single value (one year for everyone) or a few rows of the month before (beyond IQR
+ * fences of width 0) are not warned of; ranges are still checked.
+ */
+export const CALENDAR: Partial<Record<string, Severity | 'off'>> = {
+  psi: 'off',
+  ks: 'off',
+  mean_change: 'off',
+  outliers: 'off',
+  skew: 'off',
+  zero_variance: 'off',
+  constant: 'off',
+};
+
+/**
  * Checks for a feature heavy-tailed by nature (counts of a few very active entities): values beyond
  * the IQR fences and a large skew are its shape, not a quality problem, so they are not warned of.
  */

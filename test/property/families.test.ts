@@ -39,6 +39,9 @@ async function expectMatchesReference(ctx: FeatureContext, db: Engine, dates: st
       await computeFamily(ctx, decl, date, runId);
       const actual = await stagedRows(ctx, db, fam, date, runId);
       const expected = await db.all(referenceSql(fam, date));
+      // The reference computes every declared feature (a feature it left out would compare as missing, not as a mismatch).
+      if (expected.length > 0)
+        expect(Object.keys(expected[0]!).sort(), fam).toEqual([...decl.keys.map((k) => k.name), ...decl.features.map((f) => f.name)].sort());
       const diff = compareRows(
         actual,
         expected,
