@@ -65,7 +65,10 @@ export function referenceSql(family: string, date: string): string {
             count(DISTINCT user_id) FILTER (WHERE ${window(7)} AND event_type = 'play_start') AS unique_viewers_7d,
             count(DISTINCT user_id) FILTER (WHERE event_type = 'play_start') AS unique_viewers_30d,
             count(*) FILTER (WHERE event_type = 'complete') AS completion_count_30d,
+            coalesce(sum(watch_seconds) FILTER (WHERE ${window(1)}), 0) AS watch_time_1d,
+            coalesce(sum(watch_seconds) FILTER (WHERE ${window(7)}), 0) AS watch_time_7d,
             sum(watch_seconds) AS watch_time_30d,
+            count(DISTINCT (user_id, session_id)) FILTER (WHERE event_type = 'play_start') AS viewer_sessions_30d,
             count(*) FILTER (WHERE event_type = 'like') AS like_count_30d,
             count(*) FILTER (WHERE event_type = 'share') AS share_count_30d,
             count(*) FILTER (WHERE event_type = 'play_start' AND ${window(14)} AND NOT ${window(7)}) AS p
@@ -74,14 +77,16 @@ export function referenceSql(family: string, date: string): string {
           SELECT video_id, count(*) AS returning_users FROM (
             SELECT video_id, user_id FROM plays GROUP BY video_id, user_id HAVING count(DISTINCT CAST(event_timestamp AS DATE)) >= 2)
           GROUP BY video_id),
-        total AS (SELECT video_id, count(*) AS view_count_total FROM h WHERE event_type = 'play_start' GROUP BY video_id)
+        total AS (SELECT video_id, count(*) FILTER (WHERE event_type = 'play_start') AS view_count_total, sum(watch_seconds) AS watch_time_total FROM h GROUP BY video_id)
         SELECT b.video_id, view_count_1d, view_count_7d, view_count_30d, coalesce(total.view_count_total, 0) AS view_count_total,
           unique_viewers_7d, unique_viewers_30d, completion_count_30d,
           completion_count_30d / nullif(view_count_30d, 0) AS completion_rate_30d,
-          watch_time_30d, watch_time_30d / nullif(view_count_30d, 0) AS avg_watch_time_30d,
+          watch_time_1d, watch_time_7d, watch_time_30d, total.watch_time_total,
+          watch_time_30d / nullif(view_count_30d, 0) AS avg_watch_time_30d,
           like_count_30d, share_count_30d,
           (view_count_7d - p) / greatest(p, 1) AS growth_rate_7d,
           coalesce(returners.returning_users, 0) / nullif(unique_viewers_30d, 0) AS return_rate_30d,
+          viewer_sessions_30d / nullif(unique_viewers_30d, 0) AS sessions_per_viewer_30d,
           CASE WHEN max(view_count_30d) OVER () = 0 THEN 0 ELSE ln(1 + view_count_30d) / ln(1 + max(view_count_30d) OVER ()) END AS popularity_score,
           view_count_7d / (view_count_7d + p + 1) AS trending_score
         FROM base b LEFT JOIN returners USING (video_id) LEFT JOIN total USING (video_id)`;
