@@ -128,6 +128,26 @@ export interface FamilyDecl {
   sql(p: SqlParams): string;
 }
 
+/** A column statistical_features describes besides a family's numeric features: a SQL expression over the family's rows. */
+export interface StatisticsColumnDecl {
+  /** The row's `feature` key in statistical_features: not a feature name of the family (rows stay unique by (family, feature)). */
+  name: string;
+  /** An expression over a row of the family (its features by name, e.g. `ln(1 + watch_time_30d)`), described as DOUBLE. */
+  sql: string;
+  description: string;
+}
+
+/**
+ * Statistics of user-chosen columns of a family (src/features/statistics/): statistical_features gives
+ * each column a row (family, name) with the same statistics as the family's numeric features, computed
+ * by the same SQL. The family must be one statistical_features depends on.
+ */
+export interface StatisticsDecl {
+  family: string;
+  description: string;
+  columns: readonly StatisticsColumnDecl[];
+}
+
 export const DAY_SECONDS = 86_400;
 
 /**

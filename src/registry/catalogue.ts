@@ -1,7 +1,8 @@
 // The feature catalogue: every family and every feature, with its window, type, range and meaning,
 // rendered from the declarations into docs/features.md (`gold registry catalogue --out`), so that
 // the documentation cannot drift from the code (a test compares the two).
-import { CUMULATIVE, type FamilyDecl, type FeatureDecl } from '../features/types.js';
+import { STATISTICS } from '../features/statistics/index.js';
+import { CUMULATIVE, type FamilyDecl, type FeatureDecl, type StatisticsDecl } from '../features/types.js';
 
 const DAY = 86_400;
 
@@ -27,7 +28,7 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
-export function renderCatalogue(families: readonly FamilyDecl[]): string {
+export function renderCatalogue(families: readonly FamilyDecl[], statistics: readonly StatisticsDecl[] = STATISTICS): string {
   const out = [
     '# Feature catalogue',
     '',
@@ -56,6 +57,16 @@ export function renderCatalogue(families: readonly FamilyDecl[]): string {
       ...fam.features.map((f) => `| \`${f.name}\` | ${f.type} | ${windowOf(fam, f)} | ${rangeOf(f)} | ${f.nullable ? 'yes' : ''} | ${cell(f.description)} |`),
     );
     if (fam.rules?.length) out.push('', 'Rules every row holds:', '', ...fam.rules.map((r) => `- \`${r.name}\`: ${cell(r.description)}`));
+    const declared = statistics.filter((d) => fam.dependsOn.includes(d.family)).flatMap((d) => d.columns.map((c) => ({ family: d.family, ...c })));
+    if (fam.name === 'statistical_features' && declared.length)
+      out.push(
+        '',
+        'Columns it also describes, declared in `src/features/statistics/` (rows keyed by family and column name):',
+        '',
+        '| family | column | SQL | meaning |',
+        '| --- | --- | --- | --- |',
+        ...declared.map((c) => `| ${c.family} | \`${c.name}\` | \`${cell(c.sql)}\` | ${cell(c.description)} |`),
+      );
   }
   return `${out.join('\n')}\n`;
 }
