@@ -152,9 +152,10 @@ export function referenceSql(family: string, date: string): string {
         SELECT b.user_id, events_7d, events_30d, active_days_30d, events_30d / active_days_30d AS events_per_active_day_30d,
           morning_share_30d, afternoon_share_30d, evening_share_30d, night_share_30d, weekend_share_30d,
           preferred_hour_30d, preferred_day_of_week_30d, preferred_time_period_30d,
-          extract(hour FROM latest.ts) AS last_event_hour, extract(isodow FROM latest.ts) AS last_event_day_of_week,
-          extract(month FROM latest.ts) AS last_event_month, extract(year FROM latest.ts) AS last_event_year,
-          extract(week FROM latest.ts) AS last_event_week_of_year
+          -- strftime's ISO 8601 fields (%u weekday, %V week), not the functions the family uses.
+          strftime(latest.ts, '%H')::BIGINT AS last_event_hour, strftime(latest.ts, '%u')::BIGINT AS last_event_day_of_week,
+          strftime(latest.ts, '%m')::BIGINT AS last_event_month, strftime(latest.ts, '%Y')::BIGINT AS last_event_year,
+          strftime(latest.ts, '%V')::BIGINT AS last_event_week_of_year
         FROM base b JOIN ph USING (user_id) JOIN pd USING (user_id) JOIN pp USING (user_id) JOIN latest USING (user_id)`;
     default:
       throw new Error(`no reference for family '${family}'`);
