@@ -81,7 +81,7 @@ describe('a family adding a windowed feature in its own file', () => {
     expect(versions.user_features).not.toBe('b9853ce27032faec');
     expect(versions.temporal_features).not.toBe('6945b8d2e9cf3d95');
     expect(versions).toMatchObject({
-      item_features: '55d00e882d50a402',
+      item_features: 'aa170eec5a5541d6',
       session_features: '4de3f5ddae6d7954',
       user_embeddings: 'e250e7eed62f6ef7',
       video_embeddings: 'af76d95883a34bc3',

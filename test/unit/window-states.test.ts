@@ -114,8 +114,8 @@ const PARTIAL_SQL_BEFORE: Record<string, string> = {
   session_day: 'ae3071e12caa413b',
   user_history: 'c06b708685c301c9',
   video_history: '24503426d9369e84',
-  video_session_day: 'f97db311d47c5f7b',
-  video_session_link: '97f3da2602aac913',
+  video_session_day: '5473b6ee50bf0f4a',
+  video_session_link: '0b90aa845b5b167e',
   user_window: '6b1fed9818a9853b',
   user_hour_window: '95f7f676dff65f73',
   user_category_window: '29d8a163769209c7',
@@ -130,10 +130,10 @@ const PARTIAL_SQL_BEFORE: Record<string, string> = {
 // statistical_features follows the families it describes and the statistics declarations.
 const CODE_VERSIONS_BEFORE: Record<string, string> = {
   user_features: 'b9853ce27032faec',
-  item_features: '55d00e882d50a402',
+  item_features: 'aa170eec5a5541d6',
   session_features: '4de3f5ddae6d7954',
   temporal_features: '6945b8d2e9cf3d95',
-  statistical_features: '6dae70d84ecceb89',
+  statistical_features: '7bd3e53deada04ca',
   user_embeddings: 'e250e7eed62f6ef7',
   video_embeddings: 'af76d95883a34bc3',
 };

@@ -171,13 +171,12 @@ export const DAILY_PARTIALS = {
   video_session_day: {
     kind: 'daily',
     name: 'video_session_day',
-    description: "per video, user, session and day: play starts and events (distinct sessions of a video's viewers over a window)",
+    description:
+      "per video, user, session and day with play starts: play starts (distinct sessions of a video's viewers over a window; play starts only, a fraction of the events)",
     keys: ['video_id', 'user_id', 'session_id'],
-    measures: { play_starts: 'BIGINT', events: 'BIGINT' },
-    sql: `SELECT video_id, user_id, session_id,
-        count(*) FILTER (WHERE event_type = 'play_start') AS play_starts,
-        count(*) AS events
-      FROM events GROUP BY ALL`,
+    measures: { play_starts: 'BIGINT' },
+    sql: `SELECT video_id, user_id, session_id, count(*) AS play_starts
+      FROM events WHERE event_type = 'play_start' GROUP BY ALL`,
   },
   session_day: {
     kind: 'daily',
@@ -322,8 +321,7 @@ export const LINK_PARTIALS = {
     from: 'video_session_day',
     lookbackDays: 29,
     pairs: `SELECT t.video_id, t.user_id, t.session_id, max(b.day) AS prev_day
-      FROM today t LEFT JOIN before b ON b.video_id = t.video_id AND b.user_id = t.user_id AND b.session_id = t.session_id AND b.play_starts > 0
-      WHERE t.play_starts > 0 GROUP BY ALL`,
+      FROM today t LEFT JOIN before b USING (video_id, user_id, session_id) GROUP BY ALL`,
     sql: `SELECT video_id, prev_day, count(*) AS sessions FROM pairs GROUP BY ALL`,
   },
   user_session_link: {
