@@ -25,6 +25,8 @@ export function referenceSql(family: string, date: string): string {
             count(DISTINCT video_id) FILTER (WHERE event_type = 'play_start') AS unique_videos_30d,
             count(DISTINCT session_id) FILTER (WHERE ${window(7)}) AS session_count_7d,
             count(DISTINCT session_id) AS session_count_30d,
+            count(*) FILTER (WHERE ${window(7)}) / nullif(count(DISTINCT session_id) FILTER (WHERE ${window(7)}), 0) AS events_per_session_7d,
+            count(*) / count(DISTINCT session_id) AS events_per_session_30d,
             count(*) FILTER (WHERE event_type = 'complete') / nullif(count(*) FILTER (WHERE event_type = 'play_start'), 0) AS completion_rate_30d,
             count(*) FILTER (WHERE ${INTERACTION}) / nullif(count(*) FILTER (WHERE event_type = 'play_start'), 0) AS interaction_rate_30d,
             count(DISTINCT category) FILTER (WHERE event_type = 'play_start') AS category_diversity_30d
@@ -46,7 +48,7 @@ export function referenceSql(family: string, date: string): string {
         hist AS (SELECT user_id, sum(watch_seconds) AS total, min(event_timestamp) AS first_ts, max(event_timestamp) AS last_ts FROM h GROUP BY user_id)
         SELECT b.user_id, watch_time_1d, watch_time_7d, watch_time_30d, hist.total AS watch_time_total,
           video_count_1d, video_count_7d, video_count_30d, unique_videos_30d, session_count_7d, session_count_30d,
-          avg_session_duration_30d, completion_rate_30d, interaction_rate_30d, top_category_30d, top1.top_category_1d, category_diversity_30d,
+          events_per_session_7d, events_per_session_30d, avg_session_duration_30d, completion_rate_30d, interaction_rate_30d, top_category_30d, top1.top_category_1d, category_diversity_30d,
           (epoch_us(${asOf}) - epoch_us(hist.last_ts)) / 1e6 / 86400 AS days_since_last_event,
           (epoch_us(${asOf}) - epoch_us(hist.first_ts)) / 1e6 / 86400 AS days_since_first_event
         FROM base b JOIN sess USING (user_id) JOIN top USING (user_id) JOIN hist USING (user_id) LEFT JOIN top1 USING (user_id)`;
@@ -63,7 +65,10 @@ export function referenceSql(family: string, date: string): string {
             count(DISTINCT user_id) FILTER (WHERE ${window(7)} AND event_type = 'play_start') AS unique_viewers_7d,
             count(DISTINCT user_id) FILTER (WHERE event_type = 'play_start') AS unique_viewers_30d,
             count(*) FILTER (WHERE event_type = 'complete') AS completion_count_30d,
+            coalesce(sum(watch_seconds) FILTER (WHERE ${window(1)}), 0) AS watch_time_1d,
+            coalesce(sum(watch_seconds) FILTER (WHERE ${window(7)}), 0) AS watch_time_7d,
             sum(watch_seconds) AS watch_time_30d,
+            count(DISTINCT (user_id, session_id)) FILTER (WHERE event_type = 'play_start') AS viewer_sessions_30d,
             count(*) FILTER (WHERE event_type = 'like') AS like_count_30d,
             count(*) FILTER (WHERE event_type = 'share') AS share_count_30d,
             count(*) FILTER (WHERE event_type = 'play_start' AND ${window(14)} AND NOT ${window(7)}) AS p
@@ -72,14 +77,16 @@ export function referenceSql(family: string, date: string): string {
           SELECT video_id, count(*) AS returning_users FROM (
             SELECT video_id, user_id FROM plays GROUP BY video_id, user_id HAVING count(DISTINCT CAST(event_timestamp AS DATE)) >= 2)
           GROUP BY video_id),
-        total AS (SELECT video_id, count(*) AS view_count_total FROM h WHERE event_type = 'play_start' GROUP BY video_id)
+        total AS (SELECT video_id, count(*) FILTER (WHERE event_type = 'play_start') AS view_count_total, sum(watch_seconds) AS watch_time_total FROM h GROUP BY video_id)
         SELECT b.video_id, view_count_1d, view_count_7d, view_count_30d, coalesce(total.view_count_total, 0) AS view_count_total,
           unique_viewers_7d, unique_viewers_30d, completion_count_30d,
           completion_count_30d / nullif(view_count_30d, 0) AS completion_rate_30d,
-          watch_time_30d, watch_time_30d / nullif(view_count_30d, 0) AS avg_watch_time_30d,
+          watch_time_1d, watch_time_7d, watch_time_30d, total.watch_time_total,
+          watch_time_30d / nullif(view_count_30d, 0) AS avg_watch_time_30d,
           like_count_30d, share_count_30d,
           (view_count_7d - p) / greatest(p, 1) AS growth_rate_7d,
           coalesce(returners.returning_users, 0) / nullif(unique_viewers_30d, 0) AS return_rate_30d,
+          viewer_sessions_30d / nullif(unique_viewers_30d, 0) AS sessions_per_viewer_30d,
           CASE WHEN max(view_count_30d) OVER () = 0 THEN 0 ELSE ln(1 + view_count_30d) / ln(1 + max(view_count_30d) OVER ()) END AS popularity_score,
           view_count_7d / (view_count_7d + p + 1) AS trending_score
         FROM base b LEFT JOIN returners USING (video_id) LEFT JOIN total USING (video_id)`;
@@ -107,6 +114,7 @@ export function referenceSql(family: string, date: string): string {
           FROM s)
         SELECT f.session_id, user_id, session_start, session_end, duration_seconds, event_count, unique_event_types, play_count,
           unique_videos, unique_categories, watch_time, videos_completed, completion_rate, interaction_count,
+          interaction_count / nullif(play_count, 0) AS interaction_rate,
           duration_seconds / nullif(event_count - 1, 0) AS avg_seconds_between_events,
           dev.device_type,
           0.5 * least(watch_time / 3600, 1) + 0.3 * coalesce(least(completion_rate, 1), 0) + 0.2 * least(interaction_count / 3, 1) AS engagement_score,
@@ -133,11 +141,22 @@ export function referenceSql(family: string, date: string): string {
           SELECT user_id, h, row_number() OVER (PARTITION BY user_id ORDER BY count(*) DESC, h ASC) AS rn FROM w GROUP BY user_id, h) WHERE rn = 1),
         pd AS (SELECT user_id, dow AS preferred_day_of_week_30d FROM (
           SELECT user_id, isodow(event_timestamp) AS dow, row_number() OVER (PARTITION BY user_id ORDER BY count(*) DESC, isodow(event_timestamp) ASC) AS rn
-          FROM w GROUP BY user_id, isodow(event_timestamp)) WHERE rn = 1)
+          FROM w GROUP BY user_id, isodow(event_timestamp)) WHERE rn = 1),
+        pp AS (SELECT user_id, period AS preferred_time_period_30d FROM (
+          SELECT user_id, period, row_number() OVER (PARTITION BY user_id ORDER BY count(*) DESC, rank ASC) AS rn
+          FROM (SELECT user_id, CASE WHEN h >= 5 AND h < 12 THEN 'morning' WHEN h >= 12 AND h < 17 THEN 'afternoon'
+                  WHEN h >= 17 AND h < 22 THEN 'evening' ELSE 'night' END AS period,
+                CASE WHEN h >= 5 AND h < 12 THEN 1 WHEN h >= 12 AND h < 17 THEN 2 WHEN h >= 17 AND h < 22 THEN 3 ELSE 4 END AS rank FROM w)
+          GROUP BY user_id, period, rank) WHERE rn = 1),
+        latest AS (SELECT user_id, max(event_timestamp) AS ts FROM events WHERE event_timestamp < ${asOf} GROUP BY user_id)
         SELECT b.user_id, events_7d, events_30d, active_days_30d, events_30d / active_days_30d AS events_per_active_day_30d,
           morning_share_30d, afternoon_share_30d, evening_share_30d, night_share_30d, weekend_share_30d,
-          preferred_hour_30d, preferred_day_of_week_30d
-        FROM base b JOIN ph USING (user_id) JOIN pd USING (user_id)`;
+          preferred_hour_30d, preferred_day_of_week_30d, preferred_time_period_30d,
+          -- strftime's ISO 8601 fields (%u weekday, %V week), not the functions the family uses.
+          strftime(latest.ts, '%H')::BIGINT AS last_event_hour, strftime(latest.ts, '%u')::BIGINT AS last_event_day_of_week,
+          strftime(latest.ts, '%m')::BIGINT AS last_event_month, strftime(latest.ts, '%Y')::BIGINT AS last_event_year,
+          strftime(latest.ts, '%V')::BIGINT AS last_event_week_of_year
+        FROM base b JOIN ph USING (user_id) JOIN pd USING (user_id) JOIN pp USING (user_id) JOIN latest USING (user_id)`;
     default:
       throw new Error(`no reference for family '${family}'`);
   }

@@ -128,6 +128,26 @@ export interface FamilyDecl {
   sql(p: SqlParams): string;
 }
 
+/** A column statistical_features describes besides a family's numeric features: a SQL expression over the family's rows. */
+export interface StatisticsColumnDecl {
+  /** The row's `feature` key in statistical_features: not a feature name of the family (rows stay unique by (family, feature)). */
+  name: string;
+  /** An expression over a row of the family (its features by name, e.g. `ln(1 + watch_time_30d)`), described as DOUBLE. */
+  sql: string;
+  description: string;
+}
+
+/**
+ * Statistics of user-chosen columns of a family (src/features/statistics/): statistical_features gives
+ * each column a row (family, name) with the same statistics as the family's numeric features, computed
+ * by the same SQL. The family must be one statistical_features depends on.
+ */
+export interface StatisticsDecl {
+  family: string;
+  description: string;
+  columns: readonly StatisticsColumnDecl[];
+}
+
 export const DAY_SECONDS = 86_400;
 
 /**
@@ -148,6 +168,23 @@ export const CUMULATIVE: Partial<Record<string, Severity | 'off'>> = { psi: 'off
  * alerts; the counts it is computed from are checked.
  */
 export const SCALED_BY_DATE_MAXIMUM: Partial<Record<string, Severity | 'off'>> = { psi: 'off', ks: 'off', mean_change: 'off' };
+
+/**
+ * Checks for a calendar component of a date that moves with the feature date (the month, year or ISO
+ * week of a user's latest event): most rows hold the current one, so its distribution follows the
+ * calendar (a month's first days, a new year), not the data. Drift is measured and shown but never
+ * alerts, and a single value (one year for everyone) or a few rows of the month before (beyond IQR
+ * fences of width 0) are not warned of; ranges are still checked.
+ */
+export const CALENDAR: Partial<Record<string, Severity | 'off'>> = {
+  psi: 'off',
+  ks: 'off',
+  mean_change: 'off',
+  outliers: 'off',
+  skew: 'off',
+  zero_variance: 'off',
+  constant: 'off',
+};
 
 /**
  * Checks for a feature heavy-tailed by nature (counts of a few very active entities): values beyond

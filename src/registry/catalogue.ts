@@ -1,8 +1,10 @@
-// The feature catalogue: every family and every feature, with its window, type, range and meaning, and
-// every feature service with its features, rendered from the declarations into docs/features.md (`gold registry catalogue --out`), so that
-// the documentation cannot drift from the code (a test compares the two).
+// The feature catalogue: every family and every feature, with its window, type, range and meaning, the
+// columns statistical_features also describes, and every feature service with its features, rendered
+// from the declarations into docs/features.md (`gold registry catalogue --out`), so that the
+// documentation cannot drift from the code (a test compares the two).
 import type { FeatureServiceDecl } from '../features/services/types.js';
-import { CUMULATIVE, type FamilyDecl, type FeatureDecl } from '../features/types.js';
+import { STATISTICS } from '../features/statistics/index.js';
+import { CUMULATIVE, type FamilyDecl, type FeatureDecl, type StatisticsDecl } from '../features/types.js';
 
 const DAY = 86_400;
 
@@ -48,7 +50,11 @@ function renderService(svc: FeatureServiceDecl, families: readonly FamilyDecl[])
   ];
 }
 
-export function renderCatalogue(families: readonly FamilyDecl[], services: readonly FeatureServiceDecl[] = []): string {
+export function renderCatalogue(
+  families: readonly FamilyDecl[],
+  services: readonly FeatureServiceDecl[] = [],
+  statistics: readonly StatisticsDecl[] = STATISTICS,
+): string {
   const out = [
     '# Feature catalogue',
     '',
@@ -77,6 +83,16 @@ export function renderCatalogue(families: readonly FamilyDecl[], services: reado
       ...fam.features.map((f) => `| \`${f.name}\` | ${f.type} | ${windowOf(fam, f)} | ${rangeOf(f)} | ${f.nullable ? 'yes' : ''} | ${cell(f.description)} |`),
     );
     if (fam.rules?.length) out.push('', 'Rules every row holds:', '', ...fam.rules.map((r) => `- \`${r.name}\`: ${cell(r.description)}`));
+    const declared = statistics.filter((d) => fam.dependsOn.includes(d.family)).flatMap((d) => d.columns.map((c) => ({ family: d.family, ...c })));
+    if (fam.name === 'statistical_features' && declared.length)
+      out.push(
+        '',
+        'Columns it also describes, declared in `src/features/statistics/` (rows keyed by family and column name):',
+        '',
+        '| family | column | SQL | meaning |',
+        '| --- | --- | --- | --- |',
+        ...declared.map((c) => `| ${c.family} | \`${c.name}\` | \`${cell(c.sql)}\` | ${cell(c.description)} |`),
+      );
   }
   if (services.length > 0) {
     out.push(

@@ -153,7 +153,9 @@ describe('gold registry (CLI)', () => {
       ['item_features', 1, 1],
       ['user_features', 2, 2],
     ]);
-    expect((await gold(root, 'registry', 'list')).out).toMatch(/user_features\s+v2\s+18 features\s+owner new-owner/);
+    const userFeatureCount = (await import('../../src/features/families/index.js')).family('user_features').features.length;
+    expect(userFeatureCount).toBe(20); // 18 before issue 25 added events_per_session_7d and _30d
+    expect((await gold(root, 'registry', 'list')).out).toMatch(new RegExp(`user_features\\s+v2\\s+${userFeatureCount} features\\s+owner new-owner`));
 
     const show = await gold(root, 'registry', 'show', 'user_features', '--version', '1');
     expect(show.out).toMatch(/^user_features v1 \(initial/);

@@ -10,6 +10,7 @@ import { ensurePartials, partitionLocalFiles } from '../../src/features/partials
 import type { WindowPartial } from '../../src/features/partials/definitions.js';
 import { WINDOW_PARTIALS } from '../../src/features/partials/windows.js';
 import { REFERENCE_FAMILIES, referenceSql } from '../../src/features/reference.js';
+import { STATISTICS } from '../../src/features/statistics/index.js';
 import { committedFiles, type Lake, openLake, paths, readManifest } from '../../src/lake/index.js';
 import { addDays } from '../../src/shared/dates.js';
 import { compareRows } from '../support/compare.js';
@@ -39,6 +40,9 @@ async function expectMatchesReference(ctx: FeatureContext, db: Engine, dates: st
       await computeFamily(ctx, decl, date, runId);
       const actual = await stagedRows(ctx, db, fam, date, runId);
       const expected = await db.all(referenceSql(fam, date));
+      // The reference computes every declared feature (a feature it left out would compare as missing, not as a mismatch).
+      if (expected.length > 0)
+        expect(Object.keys(expected[0]!).sort(), fam).toEqual([...decl.keys.map((k) => k.name), ...decl.features.map((f) => f.name)].sort());
       const diff = compareRows(
         actual,
         expected,
@@ -98,10 +102,18 @@ describe.each([11, 22, 33])('incremental families equal the reference (seed %i)'
     for (const f of FAMILIES.filter((x) => x.name !== 'statistical_features')) await computeFamily(ctx, f, date, 'stats');
     await computeFamily(ctx, family('statistical_features'), date, 'stats');
     const stats = await stagedRows(ctx, db, 'statistical_features', date, 'stats');
-    const numeric = FAMILIES.filter((f) => f.name !== 'statistical_features').flatMap((f) =>
-      f.features.filter((x) => x.type === 'BIGINT' || x.type === 'DOUBLE').map((x) => `${f.name}:${x.name}`),
-    );
-    expect(stats.map((r) => `${r.family}:${r.feature}`).sort()).toEqual(numeric.sort());
+    const described = family('statistical_features').dependsOn.map((n) => family(n));
+    const numeric = described.flatMap((f) => f.features.filter((x) => x.type === 'BIGINT' || x.type === 'DOUBLE').map((x) => `${f.name}:${x.name}`));
+    const declared = STATISTICS.flatMap((d) => d.columns.map((c) => `${d.family}:${c.name}`));
+    expect(declared).toContain('user_features:log_watch_time_30d');
+    expect(stats.map((r) => `${r.family}:${r.feature}`).sort()).toEqual([...numeric, ...declared].sort());
+    // The declared example, against its values computed in JS from the family's rows.
+    const logWatch = (await stagedRows(ctx, db, 'user_features', date, 'stats')).map((r) => Math.log1p(r.watch_time_30d as number)).sort((a, b) => a - b);
+    const row = stats.find((r) => r.family === 'user_features' && r.feature === 'log_watch_time_30d')!;
+    expect(row.count).toBe(logWatch.length);
+    expect(row.mean as number).toBeCloseTo(logWatch.reduce((a, b) => a + b, 0) / logWatch.length, 9);
+    expect(row.min as number).toBeCloseTo(logWatch[0]!, 12);
+    expect(row.max as number).toBeCloseTo(logWatch.at(-1)!, 12);
     // Independent check in plain JS for one feature of each family.
     for (const [fam, feat] of [
       ['user_features', 'watch_time_30d'],

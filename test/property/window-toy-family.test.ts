@@ -76,12 +76,13 @@ describe('a family adding a windowed feature in its own file', () => {
     expect(sha(partialSql('user_window'))).not.toBe('6b1fed9818a9853b');
     expect(sha(partialSql('user_hour_window'))).toBe('95f7f676dff65f73');
     expect(sha(partialSql('user_category_window'))).toBe('29d8a163769209c7');
+    expect(sha(partialSql('video_window'))).toBe('176d99de8e4fa02c');
     const versions = Object.fromEntries(FAMILIES.map((f) => [f.name, familyCodeVersion(f)]));
-    expect(versions.user_features).not.toBe('a65ee4cf29b23c06');
-    expect(versions.temporal_features).not.toBe('b576d4ec767a02e9');
+    expect(versions.user_features).not.toBe('b9853ce27032faec');
+    expect(versions.temporal_features).not.toBe('6945b8d2e9cf3d95');
     expect(versions).toMatchObject({
-      item_features: 'c191e80528b5b638',
-      session_features: 'a6d7103ac2bd7976',
+      item_features: 'aa170eec5a5541d6',
+      session_features: '4de3f5ddae6d7954',
       user_embeddings: 'e250e7eed62f6ef7',
       video_embeddings: 'af76d95883a34bc3',
     });

@@ -2,7 +2,10 @@
 // numeric feature, and a constant column has no shape (stddev 0, no skewness or kurtosis).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
-import { statisticalFeatures } from '../../src/features/families/statistical-features.js';
+import { describedColumns, statisticalFeatures, statisticsSql } from '../../src/features/families/statistical-features.js';
+import { userFeatures } from '../../src/features/families/user-features.js';
+import { STATISTICS } from '../../src/features/statistics/index.js';
+import type { StatisticsDecl } from '../../src/features/types.js';
 import { toyFamily } from '../support/toy-family.js';
 
 const empty = toyFamily([{ name: 'x', type: 'DOUBLE', description: 'x' }], { name: 'empty_family' });
@@ -34,5 +37,43 @@ describe('statistical features', () => {
       expect(r.min).toBe(r.max);
     }
     expect(rows[1]!.mean as number).toBeCloseTo(0.7, 12);
+  });
+
+  it('describes a declared column by the same SQL as a feature holding its values', async () => {
+    await db.run('CREATE TABLE twice_family AS SELECT user_id, 2 * y AS y_twice FROM constant_family');
+    await db.run('INSERT INTO constant_family VALUES (6, 2.5, 4), (7, NULL, 5)');
+    await db.run("INSERT INTO twice_family VALUES ('6', 5.0), ('7', NULL)");
+    try {
+      const sql = statisticsSql([
+        { family: 'constant_family', feature: 'y_twice', expr: '(2 * y)' },
+        { family: 'twice_family', feature: 'y_twice', expr: 'y_twice' },
+      ]);
+      const [a, b] = await db.all(`SELECT * FROM (${sql}) ORDER BY family`);
+      expect({ ...a, family: undefined }).toEqual({ ...b, family: undefined });
+      expect(a).toMatchObject({ family: 'constant_family', feature: 'y_twice', count: 7, null_count: 1, min: 1.4, max: 5 });
+    } finally {
+      await db.run('DELETE FROM constant_family WHERE user_id IN (6, 7)');
+    }
+  });
+
+  it('refuses a declared column named like a feature or twice, and a family it does not describe', () => {
+    const decl = (family: string, ...names: string[]): StatisticsDecl => ({
+      family,
+      description: 'test',
+      columns: names.map((name) => ({ name, sql: '1', description: name })),
+    });
+    expect(() => describedColumns([userFeatures], [decl('user_features', 'watch_time_30d')])).toThrow(/watch_time_30d of user_features/);
+    expect(() => describedColumns([userFeatures], [decl('user_features', 'a', 'a')])).toThrow(/declared twice/);
+    expect(() => describedColumns([userFeatures], [decl('user_embeddings', 'a')])).toThrow(/describes only user_features/);
+  });
+
+  it('includes the declared example: ln(1 + watch_time_30d) of user_features', () => {
+    expect(STATISTICS.map((d) => d.family)).toContain('user_features');
+    const rows = describedColumns([userFeatures]);
+    expect(rows.map((r) => r.feature)).toEqual([...userFeatures.features.filter((f) => f.type !== 'VARCHAR').map((f) => f.name), 'log_watch_time_30d']);
+    expect(rows.at(-1)).toEqual({ family: 'user_features', feature: 'log_watch_time_30d', expr: '(ln(1 + watch_time_30d))' });
+    expect(statisticalFeatures.sql({ date: "DATE '2026-01-01'", asOf: "TIMESTAMP '2026-01-02'", dependencies: [userFeatures] })).toContain(
+      "'log_watch_time_30d' AS feature",
+    );
   });
 });

@@ -88,9 +88,22 @@ const WINDOW_STATES_BEFORE = {
       play_starts_30d: { expr: 'play_starts', type: 'BIGINT', days: 30 },
     },
   },
+  // Added by issue 25 (seed parity): item_features' watch time over 1 and 7 days.
+  video_window: {
+    from: 'video_day',
+    keys: ['video_id'],
+    sums: {
+      watch_seconds_1d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 1 },
+      watch_seconds_7d: { expr: 'watch_seconds', type: 'DECIMAL(38, 6)', days: 7 },
+    },
+  },
 };
 
-/** sha256 of partialSql, 16 hex digits: what build.ts records as a state's or link's sqlHash. */
+/**
+ * sha256 of partialSql, 16 hex digits: what build.ts records as a state's or link's sqlHash. Updated
+ * deliberately by issue 25 (seed parity): video_history also sums watch seconds (refolded from the
+ * daily partials), and video_session_day, video_session_link and video_window are new.
+ */
 const PARTIAL_SQL_BEFORE: Record<string, string> = {
   user_day: '032af17ec00a38ef',
   user_hour_day: '830b698d6a9cd2a9',
@@ -100,21 +113,27 @@ const PARTIAL_SQL_BEFORE: Record<string, string> = {
   video_day: '40db552a32eecbb1',
   session_day: 'ae3071e12caa413b',
   user_history: 'c06b708685c301c9',
-  video_history: '8004a3296c1eae88',
+  video_history: '24503426d9369e84',
+  video_session_day: '5473b6ee50bf0f4a',
+  video_session_link: '0b90aa845b5b167e',
   user_window: '6b1fed9818a9853b',
   user_hour_window: '95f7f676dff65f73',
   user_category_window: '29d8a163769209c7',
   user_video_link: '2fdf523bec850c6e',
   video_user_link: '6e9a6252c66c82b9',
+  video_window: '176d99de8e4fa02c',
   user_session_link: '1e1375060969a367',
 };
 
+// Updated deliberately when a family's features change (a new code version recomputes its gold on a
+// backfill): issue 25 (seed parity) added features to user, session, temporal and item features, and
+// statistical_features follows the families it describes and the statistics declarations.
 const CODE_VERSIONS_BEFORE: Record<string, string> = {
-  user_features: 'a65ee4cf29b23c06',
-  item_features: 'c191e80528b5b638',
-  session_features: 'a6d7103ac2bd7976',
-  temporal_features: 'b576d4ec767a02e9',
-  statistical_features: '59cf2fd7b193d17a',
+  user_features: 'b9853ce27032faec',
+  item_features: 'aa170eec5a5541d6',
+  session_features: '4de3f5ddae6d7954',
+  temporal_features: '6945b8d2e9cf3d95',
+  statistical_features: '7bd3e53deada04ca',
   user_embeddings: 'e250e7eed62f6ef7',
   video_embeddings: 'af76d95883a34bc3',
 };
@@ -211,7 +230,7 @@ describe('deriving window states', () => {
     try {
       await table('events', `SELECT ${SILVER_COLUMNS.map((c) => `NULL::${c.type} AS ${c.name}`).join(', ')}`);
       const withWindows = FAMILIES.filter((f) => f.windows);
-      expect(withWindows.map((f) => f.name)).toEqual(['user_features', 'temporal_features']);
+      expect(withWindows.map((f) => f.name)).toEqual(['user_features', 'item_features', 'temporal_features']);
       for (const f of withWindows) {
         const own = deriveWindowPartials([f]);
         for (const name of Object.keys(familyPartials(f)) as PartialName[]) {

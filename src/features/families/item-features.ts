@@ -13,7 +13,9 @@ export const itemFeatures: FamilyDecl = {
   windowDays: 30,
   // Audiences follow a power law (a few videos take most views): far values and a large skew are its shape.
   severity: HEAVY_TAILED,
-  partials: { video_day: 30, video_user_link: 30, video_history: 1 },
+  partials: { video_day: 30, video_user_link: 30, video_history: 1, video_session_link: 30 },
+  // video_window: watch seconds of the date and of the last 7 days (30 days come from video_day itself).
+  windows: [{ from: 'video_day', column: 'watch_seconds', op: 'sum', windows: [1, 7] }],
   dependsOn: [],
   features: [
     { ...count('view_count_1d', 'play_start events in the 1d window'), windowDays: 1 },
@@ -31,7 +33,10 @@ export const itemFeatures: FamilyDecl = {
       maxNullShare: 0.5,
       description: 'completion_count_30d / view_count_30d; null without views',
     },
+    { name: 'watch_time_1d', type: 'DOUBLE', min: 0, windowDays: 1, description: 'sum of watch_seconds in the 1d window' },
+    { name: 'watch_time_7d', type: 'DOUBLE', min: 0, windowDays: 7, description: 'sum of watch_seconds in the 7d window' },
     { name: 'watch_time_30d', type: 'DOUBLE', min: 0, description: 'sum of watch_seconds in 30d' },
+    { name: 'watch_time_total', type: 'DOUBLE', min: 0, severity: CUMULATIVE, description: 'sum of watch_seconds over all history' },
     {
       name: 'avg_watch_time_30d',
       type: 'DOUBLE',
@@ -59,6 +64,15 @@ export const itemFeatures: FamilyDecl = {
       description: 'users with play_start of the video on 2 or more distinct dates in 30d / unique_viewers_30d',
     },
     {
+      name: 'sessions_per_viewer_30d',
+      type: 'DOUBLE',
+      min: 1,
+      nullable: true,
+      maxNullShare: 0.5,
+      description:
+        'average sessions per viewer: distinct (user_id, session_id) pairs with a play_start of the video in 30d / unique_viewers_30d; null without viewers',
+    },
+    {
       name: 'popularity_score',
       type: 'DOUBLE',
       min: 0,
@@ -80,6 +94,11 @@ export const itemFeatures: FamilyDecl = {
       name: 'windows_nested',
       description: 'views 1d <= 7d <= 30d <= total; viewers 7d <= 30d',
       sql: 'view_count_1d <= view_count_7d AND view_count_7d <= view_count_30d AND view_count_30d <= view_count_total AND unique_viewers_7d <= unique_viewers_30d',
+    },
+    {
+      name: 'watch_time_nested',
+      description: 'watch time 1d <= 7d <= 30d <= total',
+      sql: 'watch_time_1d <= watch_time_7d + 1e-6 AND watch_time_7d <= watch_time_30d + 1e-6 AND watch_time_30d <= watch_time_total + 1e-6',
     },
     { name: 'viewers_le_views', description: 'distinct viewers never above views', sql: 'unique_viewers_30d <= view_count_30d' },
   ],
@@ -108,20 +127,29 @@ export const itemFeatures: FamilyDecl = {
       FROM (SELECT video_id, day, viewers, coalesce(prev_day, DATE '0001-01-01') AS prev, coalesce(prev2_day, DATE '0001-01-01') AS prev2
             FROM video_user_link WHERE day > ${date} - 30)
       GROUP BY video_id
+    ),
+    -- Distinct (user, session) pairs in 30d from the link partial, as unique_viewers_30d: a pair's first day in the window.
+    sessions AS (
+      SELECT video_id, sum(sessions) AS sessions_30d
+      FROM video_session_link WHERE day > ${date} - 30 AND coalesce(prev_day, DATE '0001-01-01') <= ${date} - 30 GROUP BY video_id
     )
     SELECT d.video_id,
       d.view_count_1d, d.view_count_7d, d.view_count_30d, h.play_starts AS view_count_total,
       coalesce(v.unique_viewers_7d, 0) AS unique_viewers_7d, coalesce(v.unique_viewers_30d, 0) AS unique_viewers_30d,
       d.completion_count_30d,
       CASE WHEN d.view_count_30d > 0 THEN d.completion_count_30d / d.view_count_30d END AS completion_rate_30d,
-      d.watch_time_30d,
+      coalesce(w.watch_seconds_1d, 0)::DOUBLE AS watch_time_1d, coalesce(w.watch_seconds_7d, 0)::DOUBLE AS watch_time_7d,
+      d.watch_time_30d, h.watch_seconds::DOUBLE AS watch_time_total,
       CASE WHEN d.view_count_30d > 0 THEN d.watch_time_30d / d.view_count_30d END AS avg_watch_time_30d,
       d.like_count_30d, d.share_count_30d,
       (d.view_count_7d - d.p) / greatest(d.p, 1) AS growth_rate_7d,
       CASE WHEN v.unique_viewers_30d > 0 THEN v.returning_30d / v.unique_viewers_30d END AS return_rate_30d,
+      CASE WHEN v.unique_viewers_30d > 0 THEN s.sessions_30d / v.unique_viewers_30d END AS sessions_per_viewer_30d,
       coalesce(ln(1 + d.view_count_30d) / nullif(ln(1 + max(d.view_count_30d) OVER ()), 0), 0) AS popularity_score,
       d.view_count_7d / (d.view_count_7d + d.p + 1) AS trending_score
     FROM days d
     JOIN video_history h USING (video_id)
-    LEFT JOIN viewers v USING (video_id)`,
+    LEFT JOIN viewers v USING (video_id)
+    LEFT JOIN video_window w USING (video_id)
+    LEFT JOIN sessions s USING (video_id)`,
 };

@@ -38,6 +38,14 @@ export const sessionFeatures: FamilyDecl = {
     },
     count('interaction_count', 'like + share + add_to_list events'),
     {
+      name: 'interaction_rate',
+      type: 'DOUBLE',
+      min: 0,
+      nullable: true,
+      maxNullShare: 0.9,
+      description: 'interaction_count / play_count (as user_features.interaction_rate_30d: per play start); null without play_start',
+    },
+    {
       name: 'avg_seconds_between_events',
       type: 'DOUBLE',
       min: 0,
@@ -98,6 +106,7 @@ export const sessionFeatures: FamilyDecl = {
     )
     SELECT session_id, user_id, session_start, session_end, duration_seconds, event_count, unique_event_types,
       play_count, unique_videos, unique_categories, watch_time, videos_completed, completion_rate, interaction_count,
+      CASE WHEN play_count > 0 THEN interaction_count / play_count END AS interaction_rate,
       CASE WHEN event_count > 1 THEN duration_seconds / (event_count - 1) END AS avg_seconds_between_events,
       -- most frequent device; the CASE tests names in alphabetical order, so ties go to the first name
       CASE greatest(n_mobile, n_tablet, n_tv, n_web)

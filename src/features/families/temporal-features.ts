@@ -1,11 +1,14 @@
 import { HOURS, WEEKDAYS } from '../partials/definitions.js';
-import { DAY_SECONDS, type FamilyDecl } from '../types.js';
+import { CALENDAR, DAY_SECONDS, type FamilyDecl } from '../types.js';
+
+/** The four day parts of the shares, in the order preferred_time_period_30d breaks ties in. */
+export const TIME_PERIODS = ['morning', 'afternoon', 'evening', 'night'] as const;
 
 const share = (name: string, description: string) => ({ name, type: 'DOUBLE', min: 0, max: 1, description }) as const;
 
 export const temporalFeatures: FamilyDecl = {
   name: 'temporal_features',
-  description: 'When a user watches: activity rhythm by UTC hour and weekday over 7 and 30 days.',
+  description: 'When a user watches: activity rhythm by UTC hour and weekday over 7 and 30 days, and the time of the latest event.',
   owner: 'ml-platform',
   version: 1,
   entity: 'user',
@@ -13,7 +16,7 @@ export const temporalFeatures: FamilyDecl = {
   ttlSeconds: 2 * DAY_SECONDS,
   windowDays: 30,
   // Listed though `windows` brings them: the code version hashes this declaration as written.
-  partials: { user_window: 1, user_hour_window: 1 },
+  partials: { user_window: 1, user_hour_window: 1, user_history: 1 },
   windows: [
     { from: 'user_day', column: 'events', op: 'sum', windows: [7, 30] },
     ...WEEKDAYS.map(
@@ -48,6 +51,25 @@ export const temporalFeatures: FamilyDecl = {
       max: 7,
       description: 'ISO weekday 1 (Monday) - 7 with the most events in 30d; ties: smallest',
     },
+    {
+      name: 'preferred_time_period_30d',
+      type: 'VARCHAR',
+      allowed: TIME_PERIODS,
+      description:
+        "day part with the most events in 30d, by UTC hour as the shares: 'morning' [5, 12), 'afternoon' [12, 17), 'evening' [17, 22), 'night' [22, 5); ties: the first in that order",
+    },
+    { name: 'last_event_hour', type: 'BIGINT', min: 0, max: 23, description: "UTC hour 0-23 of the user's latest event before as_of" },
+    { name: 'last_event_day_of_week', type: 'BIGINT', min: 1, max: 7, description: 'ISO weekday 1 (Monday) - 7 (UTC) of the latest event' },
+    { name: 'last_event_month', type: 'BIGINT', min: 1, max: 12, severity: CALENDAR, description: 'month 1-12 (UTC) of the latest event' },
+    { name: 'last_event_year', type: 'BIGINT', min: 1970, severity: CALENDAR, description: 'calendar year (UTC) of the latest event' },
+    {
+      name: 'last_event_week_of_year',
+      type: 'BIGINT',
+      min: 1,
+      max: 53,
+      severity: CALENDAR,
+      description: 'ISO 8601 week 1-53 (UTC) of the latest event; near 1 January it is a week of the ISO year, which can differ from last_event_year',
+    },
   ],
   rules: [
     {
@@ -77,6 +99,11 @@ export const temporalFeatures: FamilyDecl = {
         list_sum(by_hour[23:24]) + list_sum(by_hour[1:5]) AS night,
         list_position(by_hour, list_max(by_hour)) - 1 AS preferred_hour_30d
       FROM hours
+    ),
+    -- list_position finds the first of the largest: ties go to the earlier day part in TIME_PERIODS.
+    periods AS (
+      SELECT *, [${TIME_PERIODS.map((p) => `'${p}'`).join(', ')}][list_position([morning, afternoon, evening, night], greatest(morning, afternoon, evening, night))] AS preferred_time_period_30d
+      FROM parts
     )
     SELECT d.user_id, d.events_7d, d.events_30d, d.active_days_30d,
       d.events_30d / d.active_days_30d AS events_per_active_day_30d,
@@ -86,6 +113,10 @@ export const temporalFeatures: FamilyDecl = {
       h.night / d.events_30d AS night_share_30d,
       d.weekend_events / d.events_30d AS weekend_share_30d,
       h.preferred_hour_30d::BIGINT AS preferred_hour_30d,
-      list_position(d.by_weekday, list_max(d.by_weekday))::BIGINT AS preferred_day_of_week_30d
-    FROM days d JOIN parts h USING (user_id)`,
+      list_position(d.by_weekday, list_max(d.by_weekday))::BIGINT AS preferred_day_of_week_30d,
+      h.preferred_time_period_30d,
+      hour(l.last_ts)::BIGINT AS last_event_hour, isodow(l.last_ts)::BIGINT AS last_event_day_of_week,
+      month(l.last_ts)::BIGINT AS last_event_month, year(l.last_ts)::BIGINT AS last_event_year,
+      weekofyear(l.last_ts)::BIGINT AS last_event_week_of_year
+    FROM days d JOIN periods h USING (user_id) JOIN user_history l USING (user_id)`,
 };

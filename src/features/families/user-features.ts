@@ -21,6 +21,8 @@ export const userFeatures: FamilyDecl = {
     { from: 'user_day', column: 'play_starts', op: 'sum', windows: [1, 7, 30] },
     { from: 'user_day', column: 'completes', op: 'sum', windows: [30] },
     { from: 'user_day', column: 'interactions', op: 'sum', windows: [30] },
+    // The same sums as temporal_features' (shared, stored once, in the same place in user_window).
+    { from: 'user_day', column: 'events', op: 'sum', windows: [7, 30] },
     { from: 'user_category_day', column: 'watch_seconds', op: 'sum', windows: [30] },
     { from: 'user_category_day', column: 'events', op: 'sum', windows: [30] },
     { from: 'user_category_day', column: 'play_starts', op: 'sum', windows: [30] },
@@ -37,6 +39,15 @@ export const userFeatures: FamilyDecl = {
     count('unique_videos_30d', 'distinct video_id over play_start events in 30d'),
     { ...count('session_count_7d', 'distinct session_id over all events in 7d'), windowDays: 7 },
     count('session_count_30d', 'distinct session_id over all events in 30d'),
+    {
+      name: 'events_per_session_7d',
+      type: 'DOUBLE',
+      min: 1,
+      nullable: true,
+      windowDays: 7,
+      description: 'all events in 7d / session_count_7d; null without events in 7d',
+    },
+    { name: 'events_per_session_30d', type: 'DOUBLE', min: 1, description: 'all events in 30d / session_count_30d' },
     {
       name: 'avg_session_duration_30d',
       type: 'DOUBLE',
@@ -81,7 +92,7 @@ export const userFeatures: FamilyDecl = {
       SELECT user_id,
         watch_seconds_1d AS watch_time_1d, watch_seconds_7d AS watch_time_7d, watch_seconds_30d AS watch_time_30d,
         play_starts_1d AS video_count_1d, play_starts_7d AS video_count_7d, play_starts_30d AS video_count_30d,
-        completes_30d, interactions_30d
+        completes_30d, interactions_30d, events_7d, events_30d
       FROM user_window
     ),
     -- A pair's first day in a window is the one whose previous day (link partials) is before the window;
@@ -116,6 +127,8 @@ export const userFeatures: FamilyDecl = {
       d.video_count_1d, d.video_count_7d, d.video_count_30d,
       coalesce(v.unique_videos_30d, 0) AS unique_videos_30d,
       coalesce(s.session_count_7d, 0) AS session_count_7d, s.session_count_30d,
+      CASE WHEN s.session_count_7d > 0 THEN d.events_7d / s.session_count_7d END AS events_per_session_7d,
+      d.events_30d / s.session_count_30d AS events_per_session_30d,
       s.avg_session_duration_30d,
       CASE WHEN d.video_count_30d > 0 THEN d.completes_30d / d.video_count_30d END AS completion_rate_30d,
       CASE WHEN d.video_count_30d > 0 THEN d.interactions_30d / d.video_count_30d END AS interaction_rate_30d,

@@ -168,6 +168,16 @@ export const DAILY_PARTIALS = {
         count(*) AS events
       FROM events GROUP BY video_id`,
   },
+  video_session_day: {
+    kind: 'daily',
+    name: 'video_session_day',
+    description:
+      "per video, user, session and day with play starts: play starts (distinct sessions of a video's viewers over a window; play starts only, a fraction of the events)",
+    keys: ['video_id', 'user_id', 'session_id'],
+    measures: { play_starts: 'BIGINT' },
+    sql: `SELECT video_id, user_id, session_id, count(*) AS play_starts
+      FROM events WHERE event_type = 'play_start' GROUP BY ALL`,
+  },
   session_day: {
     kind: 'daily',
     name: 'session_day',
@@ -220,10 +230,10 @@ export const HISTORY_PARTIALS = {
   video_history: {
     kind: 'history',
     name: 'video_history',
-    description: 'per video, over all history up to the day: play starts',
+    description: 'per video, over all history up to the day: play starts, watch seconds',
     from: 'video_day',
-    sql: `SELECT video_id, sum(play_starts)::BIGINT AS play_starts
-      FROM (SELECT video_id, play_starts FROM previous UNION ALL SELECT video_id, play_starts FROM today)
+    sql: `SELECT video_id, sum(play_starts)::BIGINT AS play_starts, sum(watch_seconds)::DECIMAL(38, 6) AS watch_seconds
+      FROM (SELECT video_id, play_starts, watch_seconds FROM previous UNION ALL SELECT video_id, play_starts, watch_seconds FROM today)
       GROUP BY video_id`,
   },
 } as const satisfies Record<string, HistoryPartial>;
@@ -302,6 +312,17 @@ export const LINK_PARTIALS = {
     lookbackDays: 29,
     pairs: USER_VIDEO_PAIRS,
     sql: `SELECT video_id, before_days[1] AS prev_day, before_days[2] AS prev2_day, count(*) AS viewers FROM pairs GROUP BY ALL`,
+  },
+  video_session_link: {
+    kind: 'link',
+    name: 'video_session_link',
+    description:
+      "per video, day and previous day: the video's (user, session) pairs with play starts that day whose latest earlier day (within 29) with play starts was that previous day",
+    from: 'video_session_day',
+    lookbackDays: 29,
+    pairs: `SELECT t.video_id, t.user_id, t.session_id, max(b.day) AS prev_day
+      FROM today t LEFT JOIN before b USING (video_id, user_id, session_id) GROUP BY ALL`,
+    sql: `SELECT video_id, prev_day, count(*) AS sessions FROM pairs GROUP BY ALL`,
   },
   user_session_link: {
     kind: 'link',
