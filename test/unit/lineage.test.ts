@@ -7,7 +7,7 @@ import { loadSettings, SettingsError } from '../../src/config/settings.js';
 import type { Lake } from '../../src/lake/index.js';
 import { LakeNotFoundError } from '../../src/lake/lake.js';
 import { createLineageEmitter, type LineageEmitter, lineageEndpoint } from '../../src/lineage/emitter.js';
-import { lakeDataset, lineageRunId, type RunEvent, runEvent } from '../../src/lineage/events.js';
+import { lakeDataset, lineageRunId, type RunEvent, runEvent, withQuality } from '../../src/lineage/events.js';
 import { goldMetrics } from '../../src/monitoring/metrics.js';
 import type { DailyActivities, DailyReport } from '../../src/pipeline/types.js';
 import type { StepContext } from '../../src/steps/context.js';
@@ -199,6 +199,10 @@ describe('OpenLineage naming and ids', () => {
   it('the validator catches what is not OpenLineage', () => {
     const e = runEvent('START', { namespace: 'gold', job: 'gold.plan', runId: 'not-a-uuid', date: DATE });
     expect(openLineageErrors(e).join('\n')).toMatch(/uuid/);
+    // A facet is checked against its own schema, found by its _schemaURL.
+    const bad = withQuality(lakeDataset('/lake', 'staging/f'), { rows: 1.5, score: 1, passed: true, nulls: {} });
+    const ok = runEvent('COMPLETE', { namespace: 'gold', job: 'gold.validate.f', runId: lineageRunId('y'), date: DATE }, { inputs: [bad] });
+    expect(openLineageErrors(ok).join('\n')).toMatch(/dataQualityMetrics\/rowCount: must be integer/);
   });
 
   it('the endpoint is /api/v1/lineage unless the URL has a path', () => {
