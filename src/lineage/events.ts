@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FeatureSchema } from '../registry/schema.js';
+import { redactText } from '../shared/redact.js';
 
 export const OPENLINEAGE_SCHEMA_URL = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
 /** Who produced the events (a URI, as the spec asks). */
@@ -14,6 +15,7 @@ const FACET_SCHEMA = {
   parent: 'https://openlineage.io/spec/1-0-1/ParentRunFacet.json#/$defs/ParentRunFacet',
   nominalTime: 'https://openlineage.io/spec/1-0-1/NominalTimeRunFacet.json#/$defs/NominalTimeRunFacet',
   schema: 'https://openlineage.io/spec/facets/1-0-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet',
+  errorMessage: 'https://openlineage.io/spec/facets/1-0-0/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet',
   dataQualityMetrics: 'https://openlineage.io/spec/facets/1-0-2/DataQualityMetricsInputDatasetFacet.json#/$defs/DataQualityMetricsInputDatasetFacet',
   /** gold's own facet (the quality score of the validation report): documented in docs/lineage.md. */
   goldQuality: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/InputDatasetFacet',
@@ -125,8 +127,13 @@ export function withQuality(d: Dataset, q: QualitySummary): Dataset {
   };
 }
 
-/** A run event of `run`, at `time`. */
-export function runEvent(eventType: EventType, run: LineageRun, io: { inputs?: Dataset[]; outputs?: Dataset[] } = {}, time = new Date()): RunEvent {
+/** A run event of `run`, at `time`; a FAIL's error message (URLs in it redacted) goes in its errorMessage facet. */
+export function runEvent(
+  eventType: EventType,
+  run: LineageRun,
+  io: { inputs?: Dataset[]; outputs?: Dataset[]; error?: string } = {},
+  time = new Date(),
+): RunEvent {
   const next = new Date(`${run.date}T00:00:00Z`);
   next.setUTCDate(next.getUTCDate() + 1);
   const facets: Record<string, Facet> = {
@@ -138,6 +145,7 @@ export function runEvent(eventType: EventType, run: LineageRun, io: { inputs?: D
       job: { namespace: run.namespace, name: run.parent.job },
     });
   }
+  if (io.error !== undefined) facets.errorMessage = facet(FACET_SCHEMA.errorMessage, { message: redactText(io.error), programmingLanguage: 'TypeScript' });
   return {
     eventType,
     eventTime: time.toISOString(),

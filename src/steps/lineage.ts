@@ -55,7 +55,7 @@ export function withLineage(ctx: StepContext, rt: StepRuntime, acts: DailyActivi
   const workflowRunId = (fallback?: string) => rt.workflowRun()?.runId ?? fallback ?? 'standalone';
   const dailyRun = (wf: string, date: string): LineageRun => ({ namespace: lineage.namespace, job: DAILY_JOB, runId: lineageRunId(DAILY_JOB, wf), date });
 
-  async function emit(type: EventType, run: LineageRun, io: Io): Promise<void> {
+  async function emit(type: EventType, run: LineageRun, io: Io & { error?: string }): Promise<void> {
     try {
       await lineage.emit(runEvent(type, run, io), run.date);
     } catch (e) {
@@ -86,7 +86,8 @@ export function withLineage(ctx: StepContext, rt: StepRuntime, acts: DailyActivi
         result = await fn(a);
       } catch (e) {
         const cancelled = (e as Error)?.name === 'CancelledFailure' || (e as Error)?.name === 'AbortError';
-        await emit(cancelled ? 'ABORT' : 'FAIL', run, await ioOf(spec, a, undefined));
+        const io = await ioOf(spec, a, undefined);
+        await emit(cancelled ? 'ABORT' : 'FAIL', run, cancelled ? io : { ...io, error: e instanceof Error ? e.message : String(e) });
         throw e;
       }
       await emit('COMPLETE', run, await ioOf(spec, a, result));

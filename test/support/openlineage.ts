@@ -9,7 +9,13 @@ import addFormats from 'ajv-formats';
 
 const DIR = fileURLToPath(new URL('../fixtures/openlineage/', import.meta.url));
 const read = (f: string) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Record<string, unknown>;
-const FACETS = ['ParentRunFacet.json', 'NominalTimeRunFacet.json', 'SchemaDatasetFacet.json', 'DataQualityMetricsInputDatasetFacet.json'];
+const FACETS = [
+  'ParentRunFacet.json',
+  'NominalTimeRunFacet.json',
+  'SchemaDatasetFacet.json',
+  'DataQualityMetricsInputDatasetFacet.json',
+  'ErrorMessageRunFacet.json',
+];
 
 function makeAjv() {
   // `example` and `examples` are annotations the spec files use.

@@ -150,7 +150,9 @@ describe('OpenLineage events of the steps', () => {
     const lineage = capture();
     const acts = withLineage(ctx(lineage), IN_PROCESS, stubs({ commitFeatureFamily: new Error('disk full') }));
     await expect(localRun.run(WF, () => runAll(acts, 'failed'))).rejects.toThrow('disk full');
-    expect(lineage.events.filter((e) => e.job.name === 'gold.commit.user_features').map((e) => e.eventType)).toEqual(['START', 'FAIL']);
+    const commit = lineage.events.filter((e) => e.job.name === 'gold.commit.user_features');
+    expect(commit.map((e) => e.eventType)).toEqual(['START', 'FAIL']);
+    expect(commit[1]!.run.facets?.errorMessage).toMatchObject({ message: 'disk full', programmingLanguage: 'TypeScript' });
     const lineage2 = capture();
     const acts2 = withLineage(ctx(lineage2), IN_PROCESS, stubs());
     await localRun.run(WF, () => acts2.recordRun({ report: report('failed') }));
