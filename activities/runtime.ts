@@ -27,4 +27,8 @@ export const TEMPORAL_RUNTIME: StepRuntime = {
   keepAlive: withHeartbeat,
   lastCheckpoint: <T>() => Context.current().info.heartbeatDetails as T | undefined,
   checkpoint: (details) => Context.current().heartbeat(details),
+  workflowRun: () => {
+    const w = Context.current().info.workflowExecution;
+    return w && { runId: w.runId, workflowId: w.workflowId };
+  },
 };

@@ -2,7 +2,7 @@
 // and are validated once at start so that a bad value fails with a message naming it.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { redactUrl } from '../shared/redact.js';
+import { REDACTED, redactUrl } from '../shared/redact.js';
 
 /** A whole number written in decimal digits ('0x10' and '1e3' are refused, not read as 16 and 1000). */
 const decimal = z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(z.number().int());
@@ -46,6 +46,16 @@ const schema = z.object({
     .string()
     .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL')
     .optional(),
+  openlineageUrl: z
+    .string()
+    .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL')
+    .refine((v) => URL.canParse(v), 'must be a valid URL')
+    .optional(),
+  openlineageApiKey: z.string().regex(/^\S+$/, 'must not contain spaces').optional(),
+  openlineageNamespace: z.string().min(1),
+  openlineageLakeLog: z
+    .union([z.boolean(), z.enum(['0', '1', 'true', 'false'], 'must be 1, 0, true or false')])
+    .transform((v) => v === true || v === '1' || v === 'true'),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -72,7 +82,14 @@ export const SETTING_ENV: Record<keyof Settings, string> = {
   heavyTaskQueue: 'GOLD_HEAVY_TASK_QUEUE',
   alertWebhook: 'GOLD_ALERT_WEBHOOK',
   temporalUi: 'GOLD_TEMPORAL_UI',
+  openlineageUrl: 'GOLD_OPENLINEAGE_URL',
+  openlineageApiKey: 'GOLD_OPENLINEAGE_API_KEY',
+  openlineageNamespace: 'GOLD_OPENLINEAGE_NAMESPACE',
+  openlineageLakeLog: 'GOLD_OPENLINEAGE_LAKE_LOG',
 };
+
+/** Settings whose values are secrets: never shown, not even redacted. */
+const SECRET_SETTINGS: ReadonlySet<keyof Settings> = new Set(['openlineageApiKey']);
 
 /** The command-line flag that sets a setting, where there is one (shown when the bad value came from it). */
 const SETTING_FLAG: Partial<Record<keyof Settings, string>> = {
@@ -122,12 +139,17 @@ export function loadSettings(overrides: SettingsOverrides = {}, env: NodeJS.Proc
     alertWebhook: pick('alertWebhook'),
     // Unset: the dev server's UI of the local stack.
     temporalUi: pick('temporalUi'),
+    // Unset (and no lake log): no OpenLineage events.
+    openlineageUrl: pick('openlineageUrl'),
+    openlineageApiKey: pick('openlineageApiKey'),
+    openlineageNamespace: pick('openlineageNamespace') ?? 'gold',
+    openlineageLakeLog: pick('openlineageLakeLog') ?? '0',
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path[0] as keyof Settings;
-    const value = typeof raw[key] === 'string' ? redactUrl(raw[key]) : raw[key];
+    const value = SECRET_SETTINGS.has(key) ? REDACTED : typeof raw[key] === 'string' ? redactUrl(raw[key]) : raw[key];
     const from = overrides[key] !== undefined && overrides[key] !== '' ? `${SETTING_FLAG[key] ?? SETTING_ENV[key]}` : SETTING_ENV[key];
     throw new SettingsError(`invalid setting ${from}=${JSON.stringify(value)}: ${issue.message}`);
   }

@@ -28,6 +28,8 @@ export const paths = {
   serviceRegistry: (service: string) => `registry-services/${service}`,
   runs: (date: string) => `runs/feature_date=${date}`,
   smoke: (id: string) => `_doctor/${id}`,
+  /** OpenLineage events of one run (a UUID), one JSON line each, when GOLD_OPENLINEAGE_LAKE_LOG is on. */
+  lineage: (date: string, runUuid: string) => `lineage/feature_date=${date}/${safeSegment('lineage run id', runUuid)}.jsonl`,
   join: joinKey,
 } as const;
 

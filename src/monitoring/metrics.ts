@@ -71,6 +71,12 @@ function create(registry: Registry) {
       registers,
     }),
     errors: new Counter({ name: 'gold_errors_total', help: 'Errors by type', labelNames: ['type'] as const, registers }),
+    lineageEvents: new Counter({
+      name: 'gold_lineage_events_total',
+      help: 'OpenLineage events emitted, by transport (http, lake) and result (sent, failed)',
+      labelNames: ['transport', 'result'] as const,
+      registers,
+    }),
     alerts: new Counter({ name: 'gold_alerts_total', help: 'Alerts raised', labelNames: ['kind', 'severity'] as const, registers }),
     freshnessLagDays: new Gauge({
       name: 'gold_freshness_lag_days',

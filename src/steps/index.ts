@@ -6,13 +6,16 @@ import { bookkeepingSteps } from './bookkeeping.js';
 import { computeSteps } from './compute.js';
 import type { StepContext } from './context.js';
 import { landSteps } from './land.js';
+import { withLineage } from './lineage.js';
 import { planSteps } from './plan.js';
 import type { StepRuntime } from './runtime.js';
 
 export type PipelineSteps = DailyActivities & BackfillActivities;
 
 export function createSteps(ctx: StepContext, rt: StepRuntime): PipelineSteps {
-  return { ...planSteps(ctx, rt), ...computeSteps(ctx, rt), ...landSteps(ctx, rt), ...bookkeepingSteps(ctx, rt) };
+  const steps = { ...planSteps(ctx, rt), ...computeSteps(ctx, rt), ...landSteps(ctx, rt), ...bookkeepingSteps(ctx, rt) };
+  // OpenLineage events around the daily run's steps (none unless configured).
+  return { ...steps, ...withLineage(ctx, rt, steps) };
 }
 
 export { createStepContext, type StepContext } from './context.js';

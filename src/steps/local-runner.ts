@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { type DagHost, newReport, runDailyDag } from '../pipeline/daily-dag.js';
 import { ACTIVITY_GROUP, policyFor } from '../pipeline/policies.js';
 import type { DailyActivities, DailyInput, DailyReport } from '../pipeline/types.js';
+import { localRun } from './runtime.js';
 
 class LocalActivityError extends Error {
   constructor(
@@ -58,5 +59,5 @@ export async function runDailyLocal(acts: DailyActivities, input: DailyInput, lo
     isCancellation: () => false,
   };
   const report = newReport(input, host);
-  return runDailyDag(withLocalRetries(acts, input), input, host, report);
+  return localRun.run({ runId, workflowId: host.workflowId }, () => runDailyDag(withLocalRetries(acts, input), input, host, report));
 }
