@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
 import { ON_DEMAND_FEATURES } from '../../src/features/on-demand/index.js';
+import { FEATURE_SERVICES } from '../../src/features/services/index.js';
 import { openLake } from '../../src/lake/index.js';
 import { getHistoricalFeatures } from '../../src/offline/training-set.js';
 import { openOnlineStore } from '../../src/online/open.js';
 import { onlineViews } from '../../src/online/views.js';
+import { LakeNormalizationSource } from '../../src/serving/normalization-parameters.js';
 import { Catalog, getOnlineFeatures } from '../../src/serving/online-features.js';
+import { servedFeatureServices } from '../../src/serving/view-provider.js';
 import { addDays } from '../../src/shared/dates.js';
 import { runGold } from '../support/cli.js';
 import { tempDir } from '../support/env.js';
@@ -118,6 +121,65 @@ describe('on-demand features on the real pipeline', () => {
       expect([1, 2]).toContain([...hours][0]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('gives the training set of ranking_v2 (stored, normalized and on-demand features) what the server returns for it', async () => {
+    const lake = openLake(lakeDir, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
+    const engine = { threads: 1, memoryLimit: '1GB' };
+    const store = openOnlineStore('embedded', home);
+    try {
+      const of = async (ref: string, key: string) =>
+        [
+          ...new Set((await getHistoricalFeatures(lake, engine, { timeRange: { from: D2, to: D2 }, features: [ref] })).data!.map((r) => r[key] as string)),
+        ].sort();
+      const user = (await of('user_features:video_count_7d', 'user_id'))[0]!;
+      // One user and every candidate video (and one no view knows), in one request.
+      const videos = [...(await of('item_features:view_count_7d', 'video_id')), 'no_such_video'];
+      const entities = join(home, 'ranking-v2.csv');
+      writeFileSync(
+        entities,
+        [
+          'user_id,video_id,event_timestamp,video_category',
+          ...videos.map((v, i) => `${user},${v},${addDays(D2, 1)} 01:00:00,${['music', 'gaming', 'news'][i % 3]}`),
+        ].join('\n'),
+      );
+      const t = await getHistoricalFeatures(lake, engine, { entities, featureService: 'ranking_v2', fullFeatureNames: true });
+      const rows = t.data!;
+      const views = await onlineViews(lake);
+      const catalog = new Catalog({ views, featureServices: servedFeatureServices(FEATURE_SERVICES, views), onDemand: ON_DEMAND_FEATURES });
+      const res = await getOnlineFeatures(
+        store,
+        catalog,
+        {
+          feature_service: 'ranking_v2',
+          entities: { user_id: videos.map(() => user), video_id: videos },
+          request_data: {
+            video_category: videos.map((_, i) => ['music', 'gaming', 'news'][i % 3]),
+            request_time: videos.map(() => `${addDays(D2, 1)}T01:00:00Z`),
+          },
+          full_feature_names: true,
+        },
+        { maxEntities: 1000, normalization: new LakeNormalizationSource(lake, engine) },
+      );
+      const names = res.metadata.feature_names.slice(2);
+      expect(names).toEqual(t.columns.slice(4));
+      expect(names.slice(-3)).toEqual(['on_demand__user_video_cosine', 'on_demand__in_top_category', 'on_demand__request_hour_local']);
+      names.forEach((name, k) => {
+        const served = res.results[2 + k]!.values;
+        rows.forEach((r, i) => {
+          const a = served[i] as unknown;
+          const b = (r[name] ?? null) as unknown;
+          if (typeof a === 'number' && typeof b === 'number')
+            expect(Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)), `${name} row ${i}`).toBe(true);
+          else expect(a, `${name} row ${i}`).toEqual(b);
+        });
+      });
+      expect(rows.filter((r) => typeof r.on_demand__user_video_cosine === 'number').length).toBeGreaterThan(videos.length / 2);
+      expect(rows[rows.length - 1]!.on_demand__user_video_cosine).toBeNull();
+    } finally {
+      await store.close();
+      await lake.close();
     }
   });
 });
