@@ -486,7 +486,7 @@ export async function getOnlineFeatures(
   const started = performance.now();
   let results: OnlineReadResult[][];
   try {
-    results = await store.read(plan.reads, opts.now);
+    results = await readDistinct(store, plan.reads, opts.now);
   } catch (e) {
     throw new OnlineStoreReadError(`online store ${store.location} failed: ${(e as Error).message}`);
   }
@@ -494,6 +494,28 @@ export async function getOnlineFeatures(
   const response = buildResponse(plan, results);
   if (plan.outputs.some((o) => o.normalize)) await normalizeResponse(plan, results, response, opts.normalization);
   return response;
+}
+
+/**
+ * The store read with each view's repeated entity keys asked once (one user and 1,000 candidate
+ * videos read the user's record once), the results given back row for row.
+ */
+async function readDistinct(store: OnlineStore, reads: OnlineReadRequest[], now: number | undefined): Promise<OnlineReadResult[][]> {
+  const maps = reads.map((r) => {
+    const index = new Map<string, number>();
+    const of = r.entityKeys.map((k) => {
+      let i = index.get(k);
+      if (i === undefined) index.set(k, (i = index.size));
+      return i;
+    });
+    return { keys: [...index.keys()], of, repeated: index.size < r.entityKeys.length };
+  });
+  if (!maps.some((m) => m.repeated)) return store.read(reads, now);
+  const results = await store.read(
+    reads.map((r, i) => (maps[i]!.repeated ? { ...r, entityKeys: maps[i]!.keys } : r)),
+    now,
+  );
+  return results.map((rows, i) => (maps[i]!.repeated ? maps[i]!.of.map((j) => rows[j]!) : rows));
 }
 
 const DAY_MS = 86_400_000;

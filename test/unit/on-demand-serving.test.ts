@@ -76,4 +76,34 @@ describe('on-demand features served', () => {
       /request_data.request_time\[0\] must be an ISO time/,
     );
   });
+
+  it('scores one user against 1,000 candidates in one call, reading the user once', async () => {
+    const videos = Array.from({ length: 1000 }, (_, i) => `c${i}`);
+    const many = fakeStore({
+      user_embeddings: { u1: { vector: [0.5, -1, 2] } },
+      user_features: { u1: { top_category_30d: 'music' } },
+      video_embeddings: Object.fromEntries(videos.map((v, i) => [v, { vector: [Math.fround(Math.sin(i)), Math.fround(Math.cos(i)), 0.25] }])),
+    });
+    const res = await getOnlineFeatures(
+      many.store,
+      catalog,
+      {
+        features: ['on_demand:user_video_cosine', 'on_demand:in_top_category'],
+        entities: { user_id: videos.map(() => 'u1'), video_id: videos },
+        request_data: { video_category: videos.map((_, i) => (i % 2 ? 'music' : 'news')) },
+      },
+      { maxEntities: 1000 },
+    );
+    expect(many.calls).toHaveLength(1);
+    const sizes = Object.fromEntries(many.calls[0]!.map((r) => [r.view.name, r.entityKeys.length]));
+    expect(sizes).toEqual({ user_embeddings: 1, user_features: 1, video_embeddings: 1000 });
+    expect(res.results.map((c) => c.values.length)).toEqual([1000, 1000, 1000, 1000]);
+    const u = [0.5, -1, 2];
+    videos.forEach((_, i) => {
+      const v = [Math.fround(Math.sin(i)), Math.fround(Math.cos(i)), 0.25];
+      const dot = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k]!, 0);
+      expect(res.results[2]!.values[i]).toBe(dot(u, v) / (Math.sqrt(dot(u, u)) * Math.sqrt(dot(v, v))));
+    });
+    expect(res.results[3]!.values.slice(0, 4)).toEqual([false, true, false, true]);
+  });
 });
