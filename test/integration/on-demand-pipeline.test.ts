@@ -86,6 +86,16 @@ describe('on-demand features on the real pipeline', () => {
       'on_demand__request_hour_local',
     ]);
 
+    // A feature reading request data alone: no view read; request_time from an entity column.
+    const times = join(home, 'times.csv');
+    const instants = ['2024-03-31 00:30:00', '2024-03-31 01:30:00', '2024-10-27 00:30:00', '2024-10-27 01:30:00'];
+    writeFileSync(times, ['event_timestamp,request_time', ...instants.map((t) => `${addDays(D2, 1)} 00:30:00,${t}`)].join('\n'));
+    const local = await getHistoricalFeatures(lake, engine, { entities: times, features: ['on_demand:request_hour_local'] });
+    // Paris: summer time starts 2024-03-31 01:00 UTC and ends 2024-10-27 01:00 UTC.
+    expect(local.data!.map((r) => r.request_hour_local)).toEqual([1, 3, 2, 2]);
+    const hourOf = ON_DEMAND_FEATURES.find((f) => f.decl.name === 'request_hour_local')!;
+    expect(instants.map((t) => hourOf.evaluate({ request_time: Date.parse(`${t.replace(' ', 'T')}Z`) * 1000 }))).toEqual([1, 3, 2, 2]);
+
     const views = await onlineViews(lake);
     await lake.close();
     const store = openOnlineStore('embedded', home);
