@@ -66,6 +66,8 @@ export interface HistoricalFeaturesRequest {
    * feature's method, whatever this says.
    */
   normalize?: NormalizeMethod;
+  /** The on-demand features 'on_demand:<name>' refs may name (default: the declared ones, src/features/on-demand/). */
+  onDemand?: readonly OnDemandFeature[];
 }
 
 /** A normalized output column. */
@@ -184,7 +186,7 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
   if ((req.features === undefined) === (req.featureService === undefined))
     throw new TrainingSetInputError('give either features or a feature service (not both)');
   const allRefs = req.featureService !== undefined ? serviceRefs(req.featureService) : req.features!;
-  const onDemand = onDemandRefs(allRefs);
+  const onDemand = onDemandRefs(allRefs, req.onDemand ?? ON_DEMAND_FEATURES);
   const requested = parseFeatureRefs(
     allRefs.filter((r) => !r.trim().startsWith(`${ON_DEMAND}:`)),
     onDemand.length > 0,
@@ -262,15 +264,14 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
 }
 
 /** The on-demand features among the refs ('on_demand:<name>'), each once. */
-function onDemandRefs(refs: readonly string[]): OnDemandFeature[] {
+function onDemandRefs(refs: readonly string[], declared: readonly OnDemandFeature[]): OnDemandFeature[] {
   const out: OnDemandFeature[] = [];
   for (const raw of refs) {
     const ref = raw.trim();
     if (!ref.startsWith(`${ON_DEMAND}:`)) continue;
     const name = ref.slice(ON_DEMAND.length + 1);
-    const f = ON_DEMAND_FEATURES.find((x) => x.decl.name === name);
-    if (!f)
-      throw new TrainingSetInputError(`unknown on-demand feature '${name}' (declared: ${ON_DEMAND_FEATURES.map((x) => x.decl.name).join(', ') || 'none'})`);
+    const f = declared.find((x) => x.decl.name === name);
+    if (!f) throw new TrainingSetInputError(`unknown on-demand feature '${name}' (declared: ${declared.map((x) => x.decl.name).join(', ') || 'none'})`);
     if (out.includes(f)) throw new TrainingSetInputError(`feature reference '${ref}' is listed twice`);
     out.push(f);
   }
