@@ -187,6 +187,32 @@ describe('on-demand features on the real pipeline', () => {
       });
       expect(rows.filter((r) => typeof r.on_demand__user_video_cosine === 'number').length).toBeGreaterThan(videos.length / 2);
       expect(rows[rows.length - 1]!.on_demand__user_video_cosine).toBeNull();
+
+      // The command line sends request fields as the server's request_data.
+      const cli = await gold(
+        '--json',
+        'features',
+        'online',
+        '--entity',
+        `user_id=${user}`,
+        '--entity',
+        `video_id=${videos[0]}`,
+        '--features',
+        'on_demand:in_top_category,user_features:top_category_30d,on_demand:user_video_cosine',
+        '--request',
+        `video_category=${rows[0]!.user_features__top_category_30d}`,
+      );
+      expect(cli.code, cli.err).toBe(0);
+      const cliBody = JSON.parse(cli.out) as { metadata: { feature_names: string[] }; results: { values: unknown[] }[] };
+      expect(cliBody.metadata.feature_names).toEqual([
+        'user_id',
+        'video_id',
+        'user_features__top_category_30d',
+        'on_demand__in_top_category',
+        'on_demand__user_video_cosine',
+      ]);
+      expect(cliBody.results[3]!.values).toEqual([rows[0]!.user_features__top_category_30d === null ? null : true]);
+      expect(cliBody.results[4]!.values).toEqual([res.results[res.results.length - 3]!.values[0]]);
     } finally {
       await store.close();
       await lake.close();
