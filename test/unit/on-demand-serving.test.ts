@@ -6,6 +6,7 @@ import { ON_DEMAND_FEATURES } from '../../src/features/on-demand/index.js';
 import type { OnlineReadRequest, OnlineReadResult, OnlineStore } from '../../src/online/store.js';
 import { onlineViewOf } from '../../src/online/views.js';
 import { Catalog, FeatureRequestError, getOnlineFeatures } from '../../src/serving/online-features.js';
+import { createFeatureServer } from '../../src/serving/server.js';
 
 const views = FAMILIES.filter((f) => f.online !== false).map((f) => onlineViewOf(f, 1));
 const catalog = new Catalog({ views, onDemand: ON_DEMAND_FEATURES });
@@ -105,5 +106,36 @@ describe('on-demand features served', () => {
       expect(res.results[2]!.values[i]).toBe(dot(u, v) / (Math.sqrt(dot(u, u)) * Math.sqrt(dot(v, v))));
     });
     expect(res.results[3]!.values.slice(0, 4)).toEqual([false, true, false, true]);
+  });
+
+  it('are served over HTTP, listed in the OpenAPI document', async () => {
+    const app = createFeatureServer({ views, onDemand: ON_DEMAND_FEATURES, store });
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/get-online-features',
+        payload: {
+          features: ['on_demand:user_video_cosine', 'on_demand:in_top_category'],
+          entities: { user_id: ['u1', 'u1'], video_id: ['v1', 'v2'] },
+          request_data: { video_category: ['music', 'news'] },
+        },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json<{ metadata: { feature_names: string[] }; results: { values: unknown[] }[] }>();
+      expect(body.metadata.feature_names).toEqual(['user_id', 'video_id', 'user_video_cosine', 'in_top_category']);
+      expect(body.results[3]!.values).toEqual([true, false]);
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/get-online-features',
+        payload: { features: ['on_demand:in_top_category'], entities: { user_id: ['u1'] }, request_data: { video_category: [3] } },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json<{ message: string }>().message).toMatch(/request_data.video_category\[0\] must be a VARCHAR or null/);
+      const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).body;
+      expect(doc).toContain('on_demand:user_video_cosine');
+      expect(doc).toContain('request_data');
+    } finally {
+      await app.close();
+    }
   });
 });
