@@ -32,6 +32,14 @@ export interface ViewRows {
   normalize?: (NormalizeMethod | undefined)[];
   /** The temp table of normalization parameters by feature_timestamp (parametersColumn names its columns). */
   parametersTable?: string;
+  /** Per requested feature, whether it is read only as an input of on-demand features (not output). */
+  hidden?: boolean[];
+}
+
+/** A computed output column: a SQL expression over `v<i>.<feature>` (the matched view rows) and `m.<entity column>`. */
+export interface ComputedColumn {
+  name: string;
+  sql: string;
 }
 
 /** The column of the parameters table holding parameter `c` of the view's j-th requested feature. */
@@ -150,12 +158,13 @@ export function createMatchesSql(views: readonly ViewRows[], asKnownAt: boolean)
 }
 
 /** The training set: every entity row in input order, its own columns, then the requested features. */
-export function trainingSetSql(views: readonly ViewRows[]): string {
+export function trainingSetSql(views: readonly ViewRows[], computed: readonly ComputedColumn[] = []): string {
   const internal = [ROW_ORDINAL, EVENT_TIME, ...views.map((_, i) => matchColumn(i))];
   const select = [`m.* EXCLUDE (${internal.join(', ')})`];
   const joins: string[] = [];
   views.forEach((r, i) => {
     r.view.features.forEach((f, j) => {
+      if (r.hidden?.[j]) return;
       const method = r.normalize?.[j];
       const value = `v${i}.${sqlIdent(f.name)}`;
       const expr = method ? normalizeSql(method, value, (c) => `n${i}.${sqlIdent(parametersColumn(j, c))}`) : value;
@@ -164,5 +173,6 @@ export function trainingSetSql(views: readonly ViewRows[]): string {
     joins.push(`LEFT JOIN ${r.table} v${i} ON v${i}.rowid = m.${matchColumn(i)}`);
     if (r.parametersTable) joins.push(`LEFT JOIN ${r.parametersTable} n${i} ON n${i}.${FEATURE_TIME} = v${i}.${FEATURE_TIME}`);
   });
+  for (const c of computed) select.push(`${c.sql} AS ${sqlIdent(c.name)}`);
   return `SELECT ${select.join(', ')} FROM ${MATCH_TABLE} m ${joins.join(' ')} ORDER BY m.${ROW_ORDINAL}`;
 }

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { type Engine, type EngineOptions, type Row, sqlIdent, sqlList, sqlStr, withEngine } from '../engine/duckdb.js';
+import { ON_DEMAND, type OnDemandFeature } from '../features/on-demand/decl.js';
+import { ON_DEMAND_FEATURES } from '../features/on-demand/index.js';
 import { FEATURE_SERVICES } from '../features/services/index.js';
 import type { Lake } from '../lake/index.js';
 import { assertDate } from '../shared/dates.js';
@@ -24,6 +26,7 @@ import {
   unknownMethodMessage,
 } from './normalize.js';
 import {
+  type ComputedColumn,
   createMatchesSql,
   createViewRowsSql,
   FEATURE_TIME_COLUMN,
@@ -63,6 +66,8 @@ export interface HistoricalFeaturesRequest {
    * feature's method, whatever this says.
    */
   normalize?: NormalizeMethod;
+  /** The on-demand features 'on_demand:<name>' refs may name (default: the declared ones, src/features/on-demand/). */
+  onDemand?: readonly OnDemandFeature[];
 }
 
 /** A normalized output column. */
@@ -92,11 +97,12 @@ export interface HistoricalFeatures {
 // Snappy for training sets: read once or twice by a trainer, and about a third cheaper to write than ZSTD.
 const OUTPUT_FORMATS: Record<string, string> = { '.parquet': '(FORMAT parquet, COMPRESSION snappy)', '.csv': '(FORMAT csv, HEADER true)' };
 
-function outputNames(views: readonly FeatureView[], full: boolean): string[][] {
-  const names = views.map((v) => v.features.map((f) => (full ? `${v.family}__${f.name}` : f.name)));
+function outputNames(views: readonly FeatureView[], full: boolean, hidden: readonly boolean[][]): string[][] {
+  const names = views.map((v, i) => v.features.map((f, j) => (hidden[i]![j] ? `__od_${v.family}__${f.name}` : full ? `${v.family}__${f.name}` : f.name)));
   const seen = new Map<string, string>();
   views.forEach((v, i) =>
-    names[i]!.forEach((n) => {
+    names[i]!.forEach((n, j) => {
+      if (hidden[i]![j]) return;
       const other = seen.get(n.toLowerCase());
       if (other)
         throw new TrainingSetInputError(`feature name '${n}' is requested from both ${other} and ${v.family}: use full feature names (family__feature)`);
@@ -179,11 +185,28 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
   if (req.normalize !== undefined && !isNormalizeMethod(req.normalize)) throw new TrainingSetInputError(unknownMethodMessage(req.normalize));
   if ((req.features === undefined) === (req.featureService === undefined))
     throw new TrainingSetInputError('give either features or a feature service (not both)');
-  const refs = parseFeatureRefs(req.featureService !== undefined ? serviceRefs(req.featureService) : req.features!);
+  const allRefs = req.featureService !== undefined ? serviceRefs(req.featureService) : req.features!;
+  const onDemand = onDemandRefs(allRefs, req.onDemand ?? ON_DEMAND_FEATURES);
+  const requested = parseFeatureRefs(
+    allRefs.filter((r) => !r.trim().startsWith(`${ON_DEMAND}:`)),
+    onDemand.length > 0,
+  );
+  // The stored features on-demand features read, not requested themselves: read, not output.
+  const hiddenRefs = onDemand
+    .flatMap((f) => f.inputs)
+    .filter((i, k, all) => all.findIndex((x) => x.family === i.family && x.feature === i.feature) === k)
+    .filter((i) => !requested.some((r) => r.family === i.family && r.feature === i.feature))
+    .map((i) => ({ family: i.family, feature: i.feature }));
+  const refs = [...requested, ...hiddenRefs];
   const views = await resolveViews(lake, refs);
-  const methods = normalizations(views, refs, req.normalize);
+  const hidden = views.map((v) => v.features.map((f) => hiddenRefs.some((h) => h.family === v.family && h.feature === f.name)));
+  const methods = normalizations(views, requested, req.normalize).map((m, i) => m.map((x, j) => (hidden[i]![j] ? undefined : x)));
   const parametersView = methods.some((m) => m.some(Boolean)) ? await resolveParametersView(lake) : undefined;
-  const names = outputNames(views, req.fullFeatureNames === true);
+  const names = outputNames(views, req.fullFeatureNames === true, hidden);
+  const onDemandNames = onDemand.map((f) => (req.fullFeatureNames === true ? `${ON_DEMAND}__${f.decl.name}` : f.decl.name));
+  const outputs = [...names.flatMap((n, i) => n.filter((_, j) => !hidden[i]![j])), ...onDemandNames];
+  const clash = outputs.find((n, k) => outputs.findIndex((x) => x.toLowerCase() === n.toLowerCase()) !== k);
+  if (clash) throw new TrainingSetInputError(`feature name '${clash}' is requested twice: use full feature names (family__feature)`);
   const asKnownAt = req.asKnownAt === true;
   const read = new Set<string>();
   const statDates = new Map<number, Set<string>>();
@@ -195,10 +218,10 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
       const { from, to } = req.timeRange;
       const parts = await Promise.all(views.map((v) => readablePartitions(lake, v, from, to)));
       views.forEach((v, i) => note(v, parts[i]!));
-      entities = await loadRangeEntities(db, views, parts, names.flat());
+      entities = await loadRangeEntities(db, views, parts, outputs);
     } else {
       const keysByView = new Map(views.map((v) => [v.family, v.keys.map((k) => k.name)]));
-      entities = await loadEntities(db, req.entities!, keysByView, names.flat());
+      entities = await loadEntities(db, req.entities!, keysByView, outputs);
     }
     const viewRows: ViewRows[] = [];
     for (const [i, view] of views.entries()) {
@@ -210,6 +233,7 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
         files: parts.flatMap((p) => p.files),
         unionByName: new Set(parts.map((p) => p.schemaVersion)).size > 1,
         outputNames: names[i]!,
+        hidden: hidden[i]!,
       };
       for (const sql of createViewRowsSql(r, asKnownAt)) await db.run(sql);
       if (parametersView && methods[i]!.some(Boolean)) {
@@ -227,8 +251,8 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
     for (const [i, r] of viewRows.entries()) {
       if (r.parametersTable) normalization.push(...(await checkParameters(db, r, i, statDates.get(i)!)));
     }
-    const sql = trainingSetSql(viewRows);
-    const columns = [...entities.columns, ...names.flat()];
+    const sql = trainingSetSql(viewRows, onDemandColumns(onDemand, onDemandNames, views, entities.columns));
+    const columns = [...entities.columns, ...outputs];
     const result = { rows: entities.rows, partitionsRead: read.size, columns, normalization };
     if (req.out !== undefined) {
       await writeOutput(db, sql, req.out);
@@ -236,6 +260,46 @@ export async function getHistoricalFeatures(lake: Lake, engine: EngineOptions, r
     }
     const data = await db.all(sql);
     return { ...result, data, seconds: (performance.now() - t0) / 1000 };
+  });
+}
+
+/** The on-demand features among the refs ('on_demand:<name>'), each once. */
+function onDemandRefs(refs: readonly string[], declared: readonly OnDemandFeature[]): OnDemandFeature[] {
+  const out: OnDemandFeature[] = [];
+  for (const raw of refs) {
+    const ref = raw.trim();
+    if (!ref.startsWith(`${ON_DEMAND}:`)) continue;
+    const name = ref.slice(ON_DEMAND.length + 1);
+    const f = declared.find((x) => x.decl.name === name);
+    if (!f) throw new TrainingSetInputError(`unknown on-demand feature '${name}' (declared: ${declared.map((x) => x.decl.name).join(', ') || 'none'})`);
+    if (out.includes(f)) throw new TrainingSetInputError(`feature reference '${ref}' is listed twice`);
+    out.push(f);
+  }
+  return out;
+}
+
+/**
+ * The on-demand columns in SQL, over the matched stored values (unnormalized, as the server reads
+ * them; null for a row not matched) and the entity rows' columns for request fields; request_time
+ * defaults to the row's event_timestamp.
+ */
+function onDemandColumns(
+  features: readonly OnDemandFeature[],
+  names: readonly string[],
+  views: readonly FeatureView[],
+  entityColumns: readonly string[],
+): ComputedColumn[] {
+  return features.map((f, k) => {
+    const col = (name: string): string => {
+      const input = f.inputs.find((i) => i.name === name);
+      if (input) return `v${views.findIndex((v) => v.family === input.family)}.${sqlIdent(input.feature)}`;
+      if (entityColumns.includes(name)) return `m.${sqlIdent(name)}`;
+      if (name === 'request_time') return `m.${EVENT_TIME}`;
+      throw new TrainingSetInputError(
+        `on-demand feature '${f.decl.name}' reads the request field '${name}': the entity rows need a column of that name (columns: ${entityColumns.join(', ')})`,
+      );
+    };
+    return { name: names[k]!, sql: f.sql(col) };
   });
 }
 

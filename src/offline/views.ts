@@ -35,8 +35,8 @@ export interface ReadablePartition {
 
 const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z0-9_]+))?$/;
 
-export function parseFeatureRefs(refs: readonly string[]): FeatureRef[] {
-  if (refs.length === 0) throw new TrainingSetInputError('no features requested: give refs like user_features:watch_time_7d');
+export function parseFeatureRefs(refs: readonly string[], allowNone = false): FeatureRef[] {
+  if (refs.length === 0 && !allowNone) throw new TrainingSetInputError('no features requested: give refs like user_features:watch_time_7d');
   const seen = new Set<string>();
   return refs.map((raw) => {
     const ref = raw.trim();

@@ -1,7 +1,8 @@
 // The feature catalogue: every family and every feature, with its window, type, range and meaning, the
-// columns statistical_features also describes, and every feature service with its features, rendered
-// from the declarations into docs/features.md (`gold registry catalogue --out`), so that the
-// documentation cannot drift from the code (a test compares the two).
+// columns statistical_features also describes, the on-demand features, and every feature service with
+// its features, rendered from the declarations into docs/features.md (`gold registry catalogue --out`),
+// so that the documentation cannot drift from the code (a test compares the two).
+import type { OnDemandFeatureDecl } from '../features/on-demand/decl.js';
 import type { FeatureServiceDecl } from '../features/services/types.js';
 import { STATISTICS } from '../features/statistics/index.js';
 import { CUMULATIVE, type FamilyDecl, type FeatureDecl, type StatisticsDecl } from '../features/types.js';
@@ -31,7 +32,7 @@ function cell(text: string): string {
 }
 
 /** A service's refs with each feature's type and meaning, and its normalization. */
-function renderService(svc: FeatureServiceDecl, families: readonly FamilyDecl[]): string[] {
+function renderService(svc: FeatureServiceDecl, families: readonly FamilyDecl[], onDemand: readonly OnDemandFeatureDecl[]): string[] {
   return [
     '',
     `### ${svc.name}`,
@@ -44,6 +45,8 @@ function renderService(svc: FeatureServiceDecl, families: readonly FamilyDecl[])
     '| --- | --- | --- | --- |',
     ...svc.features.map((ref) => {
       const [fam, name, method] = ref.split(':') as [string, string, string | undefined];
+      const od = fam === 'on_demand' ? onDemand.find((x) => x.name === name) : undefined;
+      if (od) return `| [on_demand](#on-demand-features)\`:${name}\` | ${od.type} | | ${cell(od.description)} |`;
       const f = families.find((x) => x.name === fam)?.features.find((x) => x.name === name);
       return `| [${fam}](#${fam})\`:${name}\` | ${f?.type ?? ''} | ${method ?? ''} | ${cell(f?.description ?? '')} |`;
     }),
@@ -53,6 +56,7 @@ function renderService(svc: FeatureServiceDecl, families: readonly FamilyDecl[])
 export function renderCatalogue(
   families: readonly FamilyDecl[],
   services: readonly FeatureServiceDecl[] = [],
+  onDemand: readonly OnDemandFeatureDecl[] = [],
   statistics: readonly StatisticsDecl[] = STATISTICS,
 ): string {
   const out = [
@@ -105,7 +109,26 @@ export function renderCatalogue(
       '| --- | --- | --- | --- |',
       ...services.map((s) => `| [${s.name}](#${s.name}) | ${s.version} | ${s.owner} | ${s.features.length} |`),
     );
-    for (const svc of services) out.push(...renderService(svc, families));
+    for (const svc of services) out.push(...renderService(svc, families, onDemand));
+  }
+  if (onDemand.length > 0) {
+    out.push(
+      '',
+      '## On-demand features',
+      '',
+      `${onDemand.length} on-demand features (src/features/on-demand/, [on-demand](on-demand.md)): computed when asked for, by the feature server in JavaScript and by training sets in SQL, from one expression; requested as \`on_demand:<name>\`.`,
+      '',
+      '| feature | type | request fields | stored inputs | expression | meaning |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...onDemand.map(
+        (f) =>
+          `| \`${f.name}\` | ${f.type} | ${Object.entries(f.request ?? {})
+            .map(([n, t]) => `\`${n}\` ${t}`)
+            .join(', ')} | ${Object.entries(f.inputs ?? {})
+            .map(([n, r]) => `\`${n}\` = ${r}`)
+            .join(', ')} | \`${cell(f.expr)}\` | ${cell(f.description)} |`,
+      ),
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -12,9 +12,17 @@
 //           one result per name, each with one entry per entity row; statuses PRESENT, NULL_VALUE
 //           (present, value null), NOT_FOUND, OUTSIDE_MAX_AGE (older than the view's TTL: value null),
 //           NO_NORMALIZATION_PARAMETERS (normalized feature, value present, no parameters for its date: null).
+// On-demand features ('on_demand:<name>', src/features/on-demand/) are computed here from the stored
+// features they read (fetched in the same store call; a row not found or outside its TTL reads as
+// null) and from `request_data` (columnar like entities: { <request field>: [v0, v1, ...] };
+// TIMESTAMP fields as ISO strings; `request_time` defaults to the server's clock). Their columns come
+// after the stored features', with statuses PRESENT or NULL_VALUE and no event_timestamps.
 // Normalized values use the statistical_features parameters of the value's own feature date (the
 // date its event_timestamp is the as_of of), the same formulas as training sets (offline/normalize.ts).
 
+import type { Row as OnDemandRow } from '../features/on-demand/compile-js.js';
+import { ON_DEMAND, type OnDemandFeature } from '../features/on-demand/decl.js';
+import type { ExprType, Value } from '../features/on-demand/types.js';
 import {
   hasParameters,
   isNormalizable,
@@ -36,6 +44,8 @@ export interface ServingCatalog {
   views: OnlineViewSpec[];
   /** Named lists of feature refs ('view:feature'). */
   featureServices?: Record<string, string[]>;
+  /** On-demand features, requested as 'on_demand:<name>'. */
+  onDemand?: readonly OnDemandFeature[];
 }
 
 export type FeatureStatus = 'PRESENT' | 'NULL_VALUE' | 'NOT_FOUND' | 'OUTSIDE_MAX_AGE' | 'NO_NORMALIZATION_PARAMETERS';
@@ -87,8 +97,10 @@ const REF = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z0-9_]
 export class Catalog {
   readonly views = new Map<string, OnlineViewSpec>();
   readonly featureServices: Map<string, string[]>;
+  readonly onDemand = new Map<string, OnDemandFeature>();
 
   constructor(c: ServingCatalog) {
+    for (const f of c.onDemand ?? []) this.onDemand.set(f.decl.name, f);
     for (const v of c.views) {
       checkedView(v);
       if (this.views.has(v.name)) throw new Error(`feature view '${v.name}' is listed twice`);
@@ -97,11 +109,42 @@ export class Catalog {
     this.featureServices = new Map(Object.entries(c.featureServices ?? {}));
     for (const [name, refs] of this.featureServices) {
       try {
-        this.resolveRefs(refs);
+        this.splitRefs(refs);
       } catch (e) {
         throw new Error(`feature service '${name}': ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * The stored refs resolved (resolveRefs) and the on-demand features, with the stored features they
+   * read: each input's view must be served.
+   */
+  splitRefs(refs: readonly unknown[]): {
+    stored: { view: OnlineViewSpec; feature: string; normalize?: NormalizeMethod }[];
+    onDemand: { feature: OnDemandFeature; inputs: { view: OnlineViewSpec; feature: string }[] }[];
+  } {
+    const prefix = `${ON_DEMAND}:`;
+    const storedRefs = refs.filter((r) => !(typeof r === 'string' && r.startsWith(prefix)));
+    const seen = new Set<string>();
+    const onDemand = refs
+      .filter((r): r is string => typeof r === 'string' && r.startsWith(prefix))
+      .map((ref) => {
+        const name = ref.slice(prefix.length);
+        if (seen.has(name)) throw new FeatureRequestError(400, `feature reference '${ref}' is listed twice`);
+        seen.add(name);
+        const feature = this.onDemand.get(name);
+        if (!feature) throw new FeatureRequestError(404, `unknown on-demand feature '${name}' (known: ${[...this.onDemand.keys()].join(', ') || 'none'})`);
+        const inputs = feature.inputs.map((i) => {
+          const view = this.views.get(i.family);
+          if (!view || !view.features.some((f) => f.name === i.feature))
+            throw new FeatureRequestError(404, `on-demand feature '${name}' reads ${i.family}:${i.feature}, which this server does not serve`);
+          return { view, feature: i.feature };
+        });
+        return { feature, inputs };
+      });
+    const stored = storedRefs.length === 0 && onDemand.length > 0 ? [] : this.resolveRefs(storedRefs);
+    return { stored, onDemand };
   }
 
   /** Refs grouped by view, in order of first mention. */
@@ -137,6 +180,10 @@ export interface FeaturePlan {
   reads: OnlineReadRequest[];
   /** Per requested feature, in request order: its output name, where its values are in the reads, its normalization. */
   outputs: { name: string; read: number; position: number; normalize?: NormalizeMethod }[];
+  /** On-demand features, in request order, after the stored ones: where their stored inputs are in the reads. */
+  onDemand: { name: string; feature: OnDemandFeature; inputs: { read: number; position: number }[] }[];
+  /** The request fields' values, one array per field the on-demand features read, converted. */
+  requestData: Record<string, Value[]>;
 }
 
 function notNormalizable(view: string, f: { name: string; type: string }): string {
@@ -148,12 +195,15 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 /** Checks a request body against the catalog and turns it into store reads. */
-export function planRequest(catalog: Catalog, body: unknown, maxEntities: number): FeaturePlan {
+export function planRequest(catalog: Catalog, body: unknown, maxEntities: number, now: number = Date.now()): FeaturePlan {
   if (!isRecord(body)) throw new FeatureRequestError(400, 'the request body must be a JSON object with features (or feature_service) and entities');
-  const known = new Set(['features', 'feature_service', 'entities', 'full_feature_names', 'normalize']);
+  const known = new Set(['features', 'feature_service', 'entities', 'request_data', 'full_feature_names', 'normalize']);
   const extra = Object.keys(body).filter((k) => !known.has(k));
   if (extra.length > 0)
-    throw new FeatureRequestError(400, `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, full_feature_names, normalize)`);
+    throw new FeatureRequestError(
+      400,
+      `unknown field(s) ${extra.join(', ')} (expected features or feature_service, entities, request_data, full_feature_names, normalize)`,
+    );
   if (body.normalize !== undefined && !isNormalizeMethod(body.normalize))
     throw new FeatureRequestError(400, `'normalize': ${unknownMethodMessage(body.normalize)}`);
   const normalizeAll = body.normalize as NormalizeMethod | undefined;
@@ -174,14 +224,15 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
     if (!Array.isArray(body.features)) throw new FeatureRequestError(400, "'features' must be an array of 'view:feature' refs (or give 'feature_service')");
     refs = body.features;
   }
-  const resolved = catalog.resolveRefs(refs);
+  const { stored: resolved, onDemand } = catalog.splitRefs(refs);
+  const hidden = onDemand.flatMap((o) => o.inputs);
   if (body.full_feature_names !== undefined && typeof body.full_feature_names !== 'boolean')
     throw new FeatureRequestError(400, "'full_feature_names' must be true or false");
   const fullNames = body.full_feature_names === true;
 
   if (!isRecord(body.entities)) throw new FeatureRequestError(400, "'entities' must be an object mapping each entity key column to an array of values");
   const entities = body.entities;
-  const keyColumns = [...new Set(resolved.flatMap((r) => r.view.keys))];
+  const keyColumns = [...new Set([...resolved, ...hidden].flatMap((r) => r.view.keys))];
   const missing = keyColumns.filter((k) => entities[k] === undefined);
   if (missing.length > 0)
     throw new FeatureRequestError(400, `missing entity key column(s) ${missing.join(', ')} (the requested views are keyed by ${keyColumns.join(', ')})`);
@@ -204,12 +255,14 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
       if (problem) throw new FeatureRequestError(400, `entities.${k}[${i}] ${problem}`);
     });
   }
+  const requestData = planRequestData(body.request_data, onDemand, rows, now);
+  if (rows < 0) rows = Object.values(requestData)[0]?.length ?? 1;
   if (rows === 0) throw new FeatureRequestError(400, 'no entities given: the entity columns are empty');
 
   const reads: OnlineReadRequest[] = [];
   const readOf = new Map<OnlineViewSpec, number>();
   const outputs: FeaturePlan['outputs'] = [];
-  for (const { view, feature, normalize } of resolved) {
+  const readFor = (view: OnlineViewSpec): number => {
     let i = readOf.get(view);
     if (i === undefined) {
       i = reads.length;
@@ -224,16 +277,122 @@ export function planRequest(catalog: Catalog, body: unknown, maxEntities: number
       });
       reads.push({ view, entityKeys, features: [] });
     }
+    return i;
+  };
+  for (const { view, feature, normalize } of resolved) {
+    const i = readFor(view);
     const features = reads[i]!.features!;
     const type = view.features.find((f) => f.name === feature)!.type;
     const method = normalize ?? (normalizeAll !== undefined && isNormalizable(type) ? normalizeAll : undefined);
     outputs.push({ name: fullNames ? `${view.name}__${feature}` : feature, read: i, position: features.length, ...(method ? { normalize: method } : {}) });
     features.push(feature);
   }
-  const names = [...keyColumns, ...outputs.map((o) => o.name)];
+  const onDemandOutputs = onDemand.map(({ feature, inputs }) => ({
+    name: fullNames ? `${ON_DEMAND}__${feature.decl.name}` : feature.decl.name,
+    feature,
+    inputs: inputs.map(({ view, feature: f }) => {
+      const read = readFor(view);
+      const features = reads[read]!.features!;
+      let position = features.indexOf(f);
+      if (position < 0) position = features.push(f) - 1;
+      return { read, position };
+    }),
+  }));
+  const names = [...keyColumns, ...outputs.map((o) => o.name), ...onDemandOutputs.map((o) => o.name)];
   const clash = names.find((n, i) => names.indexOf(n) !== i);
   if (clash) throw new FeatureRequestError(400, `the name '${clash}' would appear twice in the response; set full_feature_names: true`);
-  return { keyColumns, entities: columns, rows, reads, outputs };
+  return { keyColumns, entities: columns, rows, reads, outputs, onDemand: onDemandOutputs, requestData };
+}
+
+/** Checks and converts `request_data` for the requested on-demand features; `rows` is -1 when no entity column gives it. */
+function planRequestData(given: unknown, onDemand: { feature: OnDemandFeature }[], rows: number, now: number): Record<string, Value[]> {
+  const fields = new Map<string, ExprType>();
+  for (const { feature } of onDemand) for (const r of feature.request) fields.set(r.name, r.type);
+  if (given !== undefined && !isRecord(given))
+    throw new FeatureRequestError(400, "'request_data' must be an object mapping each request field to an array of values");
+  const data = (given ?? {}) as Record<string, unknown>;
+  const unused = Object.keys(data).filter((k) => !fields.has(k));
+  if (unused.length > 0)
+    throw new FeatureRequestError(
+      400,
+      `request_data field(s) ${unused.join(', ')} are read by no requested on-demand feature (fields read: ${[...fields.keys()].join(', ') || 'none'})`,
+    );
+  let n = rows;
+  const out: Record<string, Value[]> = {};
+  for (const [name, type] of fields) {
+    let col = data[name];
+    if (col === undefined && name === 'request_time') col = null;
+    if (col === undefined) throw new FeatureRequestError(400, `missing request_data.${name} (${type}), read by the requested on-demand features`);
+    if (col === null) {
+      out[name] = [];
+      continue;
+    }
+    if (!Array.isArray(col)) throw new FeatureRequestError(400, `request_data.${name} must be an array of values, got ${jsonKind(col)}`);
+    if (n >= 0 && col.length !== n) throw new FeatureRequestError(400, `request_data.${name} has ${col.length} values for ${n} entity rows`);
+    n = col.length;
+    out[name] = col.map((v, i) => requestValue(v, type, `request_data.${name}[${i}]`));
+  }
+  // request_time not given: the server's clock, for every row.
+  for (const [name, values] of Object.entries(out))
+    if (values.length === 0 && (n !== 0 || rows < 0)) out[name] = new Array<Value>(Math.max(n, 1)).fill(Math.round(now) * 1000);
+  return out;
+}
+
+/** A request value of a declared type in the evaluator's representation (TIMESTAMP: microseconds). */
+function requestValue(v: unknown, type: ExprType, where: string): Value {
+  if (v === null) return null;
+  const bad = (): never => {
+    throw new FeatureRequestError(400, `${where} must be ${type === 'TIMESTAMP' ? 'an ISO time' : `a ${type}`} or null, got ${JSON.stringify(v)}`);
+  };
+  switch (type) {
+    case 'DOUBLE':
+      return typeof v === 'number' ? v : bad();
+    case 'BIGINT':
+      return Number.isSafeInteger(v) ? (v as number) : bad();
+    case 'BOOLEAN':
+      return typeof v === 'boolean' ? v : bad();
+    case 'VARCHAR':
+      return typeof v === 'string' ? v : bad();
+    case 'TIMESTAMP': {
+      const ms = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : Number.NaN;
+      return Number.isFinite(ms) ? ms * 1000 : bad();
+    }
+    case 'DOUBLE[]':
+    case 'FLOAT[]':
+      return Array.isArray(v) && v.every((x) => x === null || typeof x === 'number') ? (v as (number | null)[]) : bad();
+    case 'VARCHAR[]':
+      return Array.isArray(v) && v.every((x) => x === null || typeof x === 'string') ? (v as (string | null)[]) : bad();
+  }
+}
+
+/** A stored value as the evaluator reads it: TIMESTAMP as microseconds, typed arrays as arrays. */
+function storedValue(v: unknown): Value {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.getTime() * 1000;
+  if (typeof v === 'bigint') return Number(v);
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+  return v as Value;
+}
+
+/** The on-demand columns of a response, computed row by row from the stored inputs and the request data. */
+function onDemandColumns(plan: FeaturePlan, results: OnlineReadResult[][]): FeatureColumn[] {
+  const noTimestamps = new Array<null>(plan.rows).fill(null);
+  return plan.onDemand.map(({ feature, inputs }) => {
+    const values: Value[] = new Array(plan.rows);
+    const statuses: FeatureStatus[] = new Array(plan.rows);
+    for (let r = 0; r < plan.rows; r++) {
+      const row: Record<string, Value> = {};
+      feature.inputs.forEach((input, k) => {
+        const res = results[inputs[k]!.read]![r]!;
+        row[input.name] = res.status === 'present' ? storedValue(res.values[inputs[k]!.position]) : null;
+      });
+      for (const f of feature.request) row[f.name] = plan.requestData[f.name]![r] ?? null;
+      const v = feature.evaluate(row as OnDemandRow);
+      values[r] = v;
+      statuses[r] = v === null ? 'NULL_VALUE' : 'PRESENT';
+    }
+    return { values, statuses, event_timestamps: noTimestamps };
+  });
 }
 
 /** What a JSON value is, for messages: 'null', 'an array', 'an object', 'a string', ... */
@@ -287,7 +446,10 @@ export function buildResponse(plan: FeaturePlan, results: OnlineReadResult[][]):
     const statuses = hasNull ? rows.map((r, i) => (r.status === 'present' && values[i] === null ? 'NULL_VALUE' : STATUS[r.status])) : statusOf[read]!;
     return { values, statuses, event_timestamps: isoOf[read]! };
   });
-  return { metadata: { feature_names: [...plan.keyColumns, ...plan.outputs.map((o) => o.name)] }, results: [...entityColumns, ...featureColumns] };
+  return {
+    metadata: { feature_names: [...plan.keyColumns, ...plan.outputs.map((o) => o.name), ...plan.onDemand.map((o) => o.name)] },
+    results: [...entityColumns, ...featureColumns, ...onDemandColumns(plan, results)],
+  };
 }
 
 /** JSON.stringify of a response, serializing each shared statuses / event_timestamps array once (most of the bytes). */
@@ -320,11 +482,11 @@ export async function getOnlineFeatures(
     normalization?: NormalizationSource;
   },
 ): Promise<OnlineFeaturesResponse> {
-  const plan = planRequest(catalog, body, opts.maxEntities);
+  const plan = planRequest(catalog, body, opts.maxEntities, opts.now);
   const started = performance.now();
   let results: OnlineReadResult[][];
   try {
-    results = await store.read(plan.reads, opts.now);
+    results = await readDistinct(store, plan.reads, opts.now);
   } catch (e) {
     throw new OnlineStoreReadError(`online store ${store.location} failed: ${(e as Error).message}`);
   }
@@ -332,6 +494,28 @@ export async function getOnlineFeatures(
   const response = buildResponse(plan, results);
   if (plan.outputs.some((o) => o.normalize)) await normalizeResponse(plan, results, response, opts.normalization);
   return response;
+}
+
+/**
+ * The store read with each view's repeated entity keys asked once (one user and 1,000 candidate
+ * videos read the user's record once), the results given back row for row.
+ */
+async function readDistinct(store: OnlineStore, reads: OnlineReadRequest[], now: number | undefined): Promise<OnlineReadResult[][]> {
+  const maps = reads.map((r) => {
+    const index = new Map<string, number>();
+    const of = r.entityKeys.map((k) => {
+      let i = index.get(k);
+      if (i === undefined) index.set(k, (i = index.size));
+      return i;
+    });
+    return { keys: [...index.keys()], of, repeated: index.size < r.entityKeys.length };
+  });
+  if (!maps.some((m) => m.repeated)) return store.read(reads, now);
+  const results = await store.read(
+    reads.map((r, i) => (maps[i]!.repeated ? { ...r, entityKeys: maps[i]!.keys } : r)),
+    now,
+  );
+  return results.map((rows, i) => (maps[i]!.repeated ? maps[i]!.of.map((j) => rows[j]!) : rows));
 }
 
 const DAY_MS = 86_400_000;

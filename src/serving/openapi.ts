@@ -53,8 +53,9 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
           properties: {
             features: {
               type: 'array',
-              items: { type: 'string', enum: [...refs, ...normalizedRefs] },
-              description: "refs 'view:feature'; or give feature_service. 'view:feature:zscore' (minmax, robust) normalizes a numeric feature",
+              items: { type: 'string', enum: [...refs, ...normalizedRefs, ...[...catalog.onDemand.keys()].map((n) => `on_demand:${n}`)] },
+              description:
+                "refs 'view:feature'; or give feature_service. 'view:feature:zscore' (minmax, robust) normalizes a numeric feature; 'on_demand:name' is computed from stored features and request_data",
             },
             feature_service: { type: 'string', enum: [...catalog.featureServices.keys()] },
             entities: {
@@ -68,6 +69,15 @@ export function openApiDocument(catalog: Catalog, maxEntities: number): Record<s
                     items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }] },
                   },
                 ]),
+              ),
+              additionalProperties: false,
+            },
+            request_data: {
+              type: 'object',
+              description:
+                'columnar request fields read by the requested on-demand features, one value per entity row (TIMESTAMP fields as ISO times; request_time defaults to the server clock)',
+              properties: Object.fromEntries(
+                [...catalog.onDemand.values()].flatMap((f) => f.request.map((r) => [r.name, { type: 'array', description: r.type }])),
               ),
               additionalProperties: false,
             },

@@ -142,7 +142,7 @@ describe('normalization on the real pipeline', () => {
     expect(body.results[2 + z]!.values.some((v) => (v as number) < 0)).toBe(true);
 
     const unknown = await gold('training-set', '--entities', entities, '--feature-service', 'nope', '--out', out);
-    expect(unknown.err).toMatch(/unknown feature service 'nope' \(declared: ranking_v1, candidate_retrieval_v1\)/);
+    expect(unknown.err).toMatch(/unknown feature service 'nope' \(declared: ranking_v1, candidate_retrieval_v1, ranking_v2\)/);
     const both = await gold(
       'training-set',
       '--entities',
@@ -156,6 +156,6 @@ describe('normalization on the real pipeline', () => {
     );
     expect(both.err).toMatch(/give --features REFS or --feature-service NAME/);
     const unknownOnline = await gold('features', 'online', '--entity', 'user_id=x', '--feature-service', 'nope');
-    expect(unknownOnline.err).toMatch(/unknown feature service 'nope' \(served: ranking_v1, candidate_retrieval_v1;/);
+    expect(unknownOnline.err).toMatch(/unknown feature service 'nope' \(served: ranking_v1, candidate_retrieval_v1, ranking_v2;/);
   });
 });

@@ -2,6 +2,7 @@
 // compatibility rules for them (pure).
 import { describe, expect, it } from 'vitest';
 import { FAMILIES } from '../../src/features/families/index.js';
+import { ON_DEMAND_FEATURES } from '../../src/features/on-demand/index.js';
 import { FEATURE_SERVICES, featureService } from '../../src/features/services/index.js';
 import { checkService, checkServices, type FeatureServiceDecl, InvalidFeatureServiceError } from '../../src/features/services/types.js';
 import { onlineViewOf } from '../../src/online/views.js';
@@ -19,17 +20,17 @@ const svc = (features: string[], over: Partial<FeatureServiceDecl> = {}): Featur
 });
 
 describe('feature service declarations', () => {
-  it('ship ranking_v1 and candidate_retrieval_v1, valid against the families', () => {
-    expect(FEATURE_SERVICES.map((s) => s.name)).toEqual(['ranking_v1', 'candidate_retrieval_v1']);
+  it('ship ranking_v1, candidate_retrieval_v1 and ranking_v2, valid against the families and on-demand features', () => {
+    expect(FEATURE_SERVICES.map((s) => s.name)).toEqual(['ranking_v1', 'candidate_retrieval_v1', 'ranking_v2']);
     expect(featureService('ranking_v1').features).toContain('user_features:watch_time_7d:zscore');
-    expect(() => featureService('nope')).toThrow(/unknown feature service 'nope' \(known: ranking_v1, candidate_retrieval_v1\)/);
+    expect(() => featureService('nope')).toThrow(/unknown feature service 'nope' \(known: ranking_v1, candidate_retrieval_v1, ranking_v2\)/);
     expect(checkService(featureService('ranking_v1'), FAMILIES)[0]).toEqual({ family: 'user_features', feature: 'watch_time_7d', normalize: 'zscore' });
   });
 
   it('are served with their methods by a catalog of the online views', () => {
     const views = FAMILIES.filter((f) => f.online !== false).map((f) => onlineViewOf(f, 1));
-    const catalog = new Catalog({ views, featureServices: servedFeatureServices(FEATURE_SERVICES, views) });
-    expect([...catalog.featureServices.keys()]).toEqual(['ranking_v1', 'candidate_retrieval_v1']);
+    const catalog = new Catalog({ views, featureServices: servedFeatureServices(FEATURE_SERVICES, views), onDemand: ON_DEMAND_FEATURES });
+    expect([...catalog.featureServices.keys()]).toEqual(['ranking_v1', 'candidate_retrieval_v1', 'ranking_v2']);
     expect(catalog.resolveRefs(catalog.featureServices.get('ranking_v1')!)[0]).toMatchObject({ feature: 'watch_time_7d', normalize: 'zscore' });
     // A service reading a view not served (its family never registered) is left out, not a failed start.
     expect(
@@ -80,5 +81,15 @@ describe('diffServices', () => {
     expect(diff(['f:a2', 'f:b:zscore'])).toMatchObject({ change: 'breaking', removed: ['f:a'], added: ['f:a2'] });
     expect(diff(['f:a', 'f:b'])).toMatchObject({ change: 'breaking', methodChanged: [['f:b:zscore', 'f:b']] });
     expect(diff(['f:a:robust', 'f:b:zscore'])).toMatchObject({ change: 'breaking', methodChanged: [['f:a', 'f:a:robust']] });
+  });
+});
+
+describe('feature services with on-demand features', () => {
+  it('accept declared on-demand refs and refuse unknown or normalized ones', () => {
+    expect(checkService(featureService('ranking_v2'), FAMILIES, ON_DEMAND_FEATURES).slice(-1)).toEqual([
+      { family: 'on_demand', feature: 'request_hour_local' },
+    ]);
+    expect(() => checkService(svc(['on_demand:nope']), FAMILIES, ON_DEMAND_FEATURES)).toThrow(/'on_demand:nope' names no declared on-demand feature/);
+    expect(() => checkService(svc(['on_demand:user_video_cosine:zscore']), FAMILIES, ON_DEMAND_FEATURES)).toThrow(/on-demand features are not normalized/);
   });
 });

@@ -18,6 +18,19 @@ export interface OnlineQuery {
   featureService?: string;
   /** Normalize every numeric feature (refs 'view:feature:method' set one feature's). */
   normalize?: NormalizeMethod;
+  /** Request fields of on-demand features, as text (one value per entity row), converted to their declared types. */
+  requestData?: Record<string, string[]>;
+}
+
+/** A request field's text as the JSON value its declared type takes ('null' is null; numbers, booleans and arrays as JSON). */
+function requestJson(text: string, type: string | undefined): unknown {
+  if (text === 'null') return null;
+  if (type === undefined || type === 'VARCHAR' || type === 'TIMESTAMP') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`--request value '${text}' is not a ${type} (numbers, true/false and arrays as JSON)`);
+  }
 }
 
 function parseMethod(v: string): NormalizeMethod {
@@ -62,10 +75,22 @@ export async function readOnlineFeatures(s: Settings, q: OnlineQuery): Promise<{
         entities: q.entities,
         full_feature_names: true,
         ...(q.normalize ? { normalize: q.normalize } : {}),
+        ...(q.requestData
+          ? {
+              request_data: Object.fromEntries(
+                Object.entries(q.requestData).map(([k, vs]) => {
+                  const type = [...catalog.onDemand.values()].flatMap((f) => f.request).find((r) => r.name === k)?.type;
+                  return [k, vs.map((v) => requestJson(v, type))];
+                }),
+              ),
+            }
+          : {}),
       },
       { maxEntities: Number.MAX_SAFE_INTEGER, normalization: new LakeNormalizationSource(lake, engineOptions(s)) },
     );
-    return { response, refs: features };
+    // On-demand columns come after the stored features' in the response.
+    const onDemandRef = (r: string) => r.startsWith('on_demand:');
+    return { response, refs: [...features.filter((r) => !onDemandRef(r)), ...features.filter(onDemandRef)] };
   } finally {
     await store.close();
     await lake.close();
@@ -114,20 +139,37 @@ export function registerOnline(program: Command): void {
     )
     .option('--feature-service <name>', 'the features of a feature service (with the normalization its refs declare), instead of --features')
     .option(
+      '--request <KEY=VALUE>',
+      "a request field of on-demand features ('on_demand:name' refs), one per entity row; repeat (e.g. --request video_category=music --request request_time=2024-07-01T20:00:00Z)",
+      collectEntity,
+    )
+    .option(
       '--normalize <method>',
       "normalize every numeric feature (zscore, minmax or robust) with the statistical_features parameters of the value's feature date (as training sets do)",
       parseMethod,
     )
     .action(
-      action(async (opts: { entity?: Record<string, string[]>; features?: string[]; featureService?: string; normalize?: NormalizeMethod }, cmd: Command) => {
-        if (!opts.entity) throw new CliError('give the entity to read with --entity KEY=VALUE, as in --entity user_id=u123');
-        const { response, refs } = await readOnlineFeatures(settingsFrom(cmd), {
-          entities: opts.entity,
-          features: opts.features,
-          ...(opts.featureService !== undefined ? { featureService: opts.featureService } : {}),
-          ...(opts.normalize ? { normalize: opts.normalize } : {}),
-        });
-        output(cmd, response, () => render(response, refs));
-      }),
+      action(
+        async (
+          opts: {
+            entity?: Record<string, string[]>;
+            features?: string[];
+            featureService?: string;
+            normalize?: NormalizeMethod;
+            request?: Record<string, string[]>;
+          },
+          cmd: Command,
+        ) => {
+          if (!opts.entity) throw new CliError('give the entity to read with --entity KEY=VALUE, as in --entity user_id=u123');
+          const { response, refs } = await readOnlineFeatures(settingsFrom(cmd), {
+            entities: opts.entity,
+            features: opts.features,
+            ...(opts.featureService !== undefined ? { featureService: opts.featureService } : {}),
+            ...(opts.normalize ? { normalize: opts.normalize } : {}),
+            ...(opts.request ? { requestData: opts.request } : {}),
+          });
+          output(cmd, response, () => render(response, refs));
+        },
+      ),
     );
 }

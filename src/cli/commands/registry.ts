@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { FAMILIES, family } from '../../features/families/index.js';
+import { ON_DEMAND_FEATURES } from '../../features/on-demand/index.js';
 import { FEATURE_SERVICES, featureService } from '../../features/services/index.js';
 import { renderCatalogue } from '../../registry/catalogue.js';
 import { describeDiff, diffSchemas } from '../../registry/diff.js';
@@ -46,7 +47,11 @@ export function registerRegistry(program: Command): void {
     .option('--out <file>', 'write it to this file instead of stdout')
     .action(
       action(async (opts: { out?: string }) => {
-        const text = renderCatalogue(FAMILIES, FEATURE_SERVICES);
+        const text = renderCatalogue(
+          FAMILIES,
+          FEATURE_SERVICES,
+          ON_DEMAND_FEATURES.map((f) => f.decl),
+        );
         if (opts.out) await writeFile(opts.out, text);
         else process.stdout.write(text);
       }),

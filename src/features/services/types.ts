@@ -2,6 +2,7 @@
 // reads, online (`POST /get-online-features {"feature_service": name}`) and offline (`gold training-set
 // --feature-service name`), so that both read the same features with the same normalization.
 import { isNormalizable, isNormalizeMethod, NORMALIZE_METHODS, type NormalizeMethod } from '../../offline/normalize.js';
+import { ON_DEMAND, type OnDemandFeature } from '../on-demand/decl.js';
 import type { FamilyDecl } from '../types.js';
 
 export interface FeatureServiceDecl {
@@ -13,7 +14,10 @@ export interface FeatureServiceDecl {
   version: number;
   description: string;
   owner: string;
-  /** 'family:feature', or 'family:feature:method' (zscore, minmax, robust) to serve and train on it normalized. */
+  /**
+   * 'family:feature', or 'family:feature:method' (zscore, minmax, robust) to serve and train on it
+   * normalized, or 'on_demand:name' for an on-demand feature (src/features/on-demand/).
+   */
   features: readonly string[];
 }
 
@@ -39,7 +43,7 @@ export function refKey(ref: string): string {
  * Checks a declaration against the family declarations: a lower-case name, a whole version >= 1, at
  * least one ref, every ref naming a declared family and feature once, a method only on a numeric feature.
  */
-export function checkService(decl: FeatureServiceDecl, families: readonly FamilyDecl[]): ServiceRef[] {
+export function checkService(decl: FeatureServiceDecl, families: readonly FamilyDecl[], onDemand: readonly OnDemandFeature[] = []): ServiceRef[] {
   const where = `feature service '${decl.name}'`;
   if (!/^[a-z][a-z0-9_]*$/.test(decl.name)) throw new InvalidFeatureServiceError(`${where}: the name must be lower-case letters, digits and '_'`);
   if (!Number.isInteger(decl.version) || decl.version < 1)
@@ -53,6 +57,14 @@ export function checkService(decl: FeatureServiceDecl, families: readonly Family
     const key = `${familyName}:${featureName}`;
     if (seen.has(key)) throw new InvalidFeatureServiceError(`${where}: feature '${key}' is listed twice`);
     seen.add(key);
+    if (familyName === ON_DEMAND) {
+      if (!onDemand.some((f) => f.decl.name === featureName))
+        throw new InvalidFeatureServiceError(
+          `${where}: '${ref}' names no declared on-demand feature (on-demand features: ${onDemand.map((f) => f.decl.name).join(', ') || 'none'})`,
+        );
+      if (method !== undefined) throw new InvalidFeatureServiceError(`${where}: '${ref}': on-demand features are not normalized`);
+      return { family: familyName, feature: featureName };
+    }
     const fam = families.find((f) => f.name === familyName);
     if (!fam) throw new InvalidFeatureServiceError(`${where}: '${ref}' names no declared family (families: ${families.map((f) => f.name).join(', ')})`);
     const feature = fam.features.find((f) => f.name === featureName);
@@ -71,10 +83,14 @@ export function checkService(decl: FeatureServiceDecl, families: readonly Family
 }
 
 /** Checks every declaration, and that no two share a name. */
-export function checkServices(services: readonly FeatureServiceDecl[], families: readonly FamilyDecl[]): readonly FeatureServiceDecl[] {
+export function checkServices(
+  services: readonly FeatureServiceDecl[],
+  families: readonly FamilyDecl[],
+  onDemand: readonly OnDemandFeature[] = [],
+): readonly FeatureServiceDecl[] {
   const names = new Set<string>();
   for (const s of services) {
-    checkService(s, families);
+    checkService(s, families, onDemand);
     if (names.has(s.name)) throw new InvalidFeatureServiceError(`feature service '${s.name}' is declared twice`);
     names.add(s.name);
   }
