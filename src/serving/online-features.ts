@@ -137,7 +137,7 @@ export class Catalog {
         if (!feature) throw new FeatureRequestError(404, `unknown on-demand feature '${name}' (known: ${[...this.onDemand.keys()].join(', ') || 'none'})`);
         const inputs = feature.inputs.map((i) => {
           const view = this.views.get(i.family);
-          if (!view || !view.features.some((f) => f.name === i.feature))
+          if (!view?.features.some((f) => f.name === i.feature))
             throw new FeatureRequestError(404, `on-demand feature '${name}' reads ${i.family}:${i.feature}, which this server does not serve`);
           return { view, feature: i.feature };
         });

@@ -35,7 +35,7 @@ export function servedFeatureServices(services: readonly FeatureServiceDecl[], v
     const [family, name] = ref.split(':') as [string, string];
     if (family !== ON_DEMAND) return served.has(family);
     const f = ON_DEMAND_FEATURES.find((x) => x.decl.name === name);
-    return f !== undefined && f.inputs.every((i) => served.has(i.family));
+    return f?.inputs.every((i) => served.has(i.family)) === true;
   };
   return Object.fromEntries(services.filter((s) => s.features.every(isServed)).map((s) => [s.name, [...s.features]]));
 }
