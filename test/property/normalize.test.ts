@@ -4,6 +4,7 @@
 // BIGINT values (BIGINT cast to DOUBLE; JSON parsing of the online record rounds the same way).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
+import { mulberry32 } from '../../src/features/embeddings/prng.js';
 import {
   hasParameters,
   hasParametersSql,
@@ -13,17 +14,6 @@ import {
   normalizeValue,
   PARAMETER_COLUMNS,
 } from '../../src/offline/normalize.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL = [0, -0, 1, -1, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308, Number.NaN, Infinity, -Infinity];
 
@@ -84,7 +74,7 @@ describe('normalization in SQL and in TypeScript', () => {
   afterAll(() => db.close());
 
   it.each([1, 2, 3])('gives the same bits for every method (seed %i)', async (seed) => {
-    const r = rng(seed);
+    const r = mulberry32(seed);
     const cases = Array.from({ length: 1500 }, () => randomCase(r));
     const rows = cases.map(
       (c, i) =>

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
+import { mulberry32 } from '../../src/features/embeddings/prng.js';
 import type { Row as OnDemandRow } from '../../src/features/on-demand/compile-js.js';
 import { checkOnDemandFeatures, type OnDemandFeatureDecl } from '../../src/features/on-demand/decl.js';
 import type { Value } from '../../src/features/on-demand/types.js';
@@ -72,16 +73,6 @@ const DECLS: OnDemandFeatureDecl[] = [
 ];
 const FEATURES = checkOnDemandFeatures(DECLS, [USERS, VIDEOS]);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const CATS = ['music', 'news', "it's", ''];
 
@@ -129,7 +120,7 @@ describe('on-demand features in training sets and in JavaScript', () => {
   afterAll(() => db.close());
 
   it.each([1, 2, 3])('agree row by row, missing entities included (seed %i)', async (seed) => {
-    const r = rng(seed);
+    const r = mulberry32(seed);
     const lake = openLake(tempDir(), { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
     await registerFamily(lake, USERS);
     await registerFamily(lake, VIDEOS);

@@ -5,21 +5,11 @@
 // exactly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/duckdb.js';
+import { mulberry32 } from '../../src/features/embeddings/prng.js';
 import { compileJs, type Row } from '../../src/features/on-demand/compile-js.js';
 import { compileSql } from '../../src/features/on-demand/compile-sql.js';
 import { check, parse } from '../../src/features/on-demand/expression.js';
 import type { ExprType, ResultType, Value } from '../../src/features/on-demand/types.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES: Record<string, ExprType> = {
   d1: 'DOUBLE',
@@ -210,7 +200,7 @@ describe('on-demand expressions in JavaScript and in DuckDB SQL', () => {
   afterAll(() => db.close());
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('agree on random expressions and values (seed %i)', async (seed) => {
-    const r = rng(seed);
+    const r = mulberry32(seed);
     const types: ResultType[] = ['DOUBLE', 'DOUBLE', 'BIGINT', 'BOOLEAN', 'VARCHAR'];
     const exprs = Array.from({ length: 100 }, () => {
       const type = pick(r, types);
@@ -221,7 +211,7 @@ describe('on-demand expressions in JavaScript and in DuckDB SQL', () => {
   });
 
   it('agree on every construct at its edges', async () => {
-    const r = rng(99);
+    const r = mulberry32(99);
     const exprs: { text: string; type: ResultType }[] = [
       { text: 'd1 / d2', type: 'DOUBLE' },
       { text: 'LN(d1)', type: 'DOUBLE' },
