@@ -5,46 +5,21 @@
 // entity and date, for the three methods. And a feature service (ranking_v1, user and video features,
 // some normalized by its refs): its training set equals what the server returns for the same
 // (user, video) pairs at the same point in time.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, sqlStr } from '../../src/engine/duckdb.js';
 import { userFeatures } from '../../src/features/families/user-features.js';
 import { featureService } from '../../src/features/services/index.js';
-import { openLake } from '../../src/lake/index.js';
 import { isNormalizable, NORMALIZE_METHODS } from '../../src/offline/normalize.js';
 import type { OnlineFeaturesResponse } from '../../src/serving/online-features.js';
 import { addDays } from '../../src/shared/dates.js';
-import { runGold } from '../support/cli.js';
-import { tempDir } from '../support/env.js';
-import { writeRandomSilver } from '../support/silver-fixture.js';
+import { pipelineFixture } from '../support/pipeline-fixture.js';
 
-const START = addDays(new Date().toISOString().slice(0, 10), -4);
-const D1 = addDays(START, 1);
-const D2 = addDays(START, 2);
 const numeric = userFeatures.features.filter((f) => isNormalizable(f.type)).map((f) => f.name);
 
 describe('normalization on the real pipeline', () => {
-  const home = tempDir('gold-normalize-home-');
-  const lakeDir = join(home, 'lake');
-  const gold = (...args: string[]) => runGold('--lake', lakeDir, '--online-store', 'embedded', '--log-level', 'error', ...args);
-
-  beforeAll(async () => {
-    vi.stubEnv('GOLD_HOME', home);
-    const lake = openLake(lakeDir, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
-    const db = await Engine.create({ threads: 1, memoryLimit: '1GB' });
-    await writeRandomSilver(lake, db, { seed: 25, start: START, days: 3, sessions: 300, users: 30, videos: 20, emptyDays: [] });
-    db.close();
-    await lake.close();
-    for (const date of [D1, D2]) {
-      const r = await gold('run', 'daily', '--local', '--date', date);
-      expect(r.code, r.err).toBe(0);
-    }
-  });
-  afterAll(() => {
-    vi.unstubAllEnvs();
-    rmSync(home, { recursive: true, force: true });
-  });
+  const { home, D1, D2, gold } = pipelineFixture('normalize', 25);
 
   it.each(NORMALIZE_METHODS)('serves each user the normalized value of its training-set row (%s)', async (method) => {
     const out = join(home, `set-${method}.parquet`);

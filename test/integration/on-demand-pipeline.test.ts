@@ -4,10 +4,9 @@
 // columns and the entity rows' request columns) and the same rows through the feature server's
 // request path (JavaScript over the stored values read in the same call and request_data): equal,
 // doubles within 1e-12 relative, nulls (missing entities included) the same.
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Engine } from '../../src/engine/duckdb.js';
+import { describe, expect, it } from 'vitest';
 import { ON_DEMAND_FEATURES } from '../../src/features/on-demand/index.js';
 import { FEATURE_SERVICES } from '../../src/features/services/index.js';
 import { openLake } from '../../src/lake/index.js';
@@ -18,35 +17,11 @@ import { LakeNormalizationSource } from '../../src/serving/normalization-paramet
 import { Catalog, getOnlineFeatures } from '../../src/serving/online-features.js';
 import { servedFeatureServices } from '../../src/serving/view-provider.js';
 import { addDays } from '../../src/shared/dates.js';
-import { runGold } from '../support/cli.js';
 import { tempDir } from '../support/env.js';
-import { writeRandomSilver } from '../support/silver-fixture.js';
-
-const START = addDays(new Date().toISOString().slice(0, 10), -4);
-const D1 = addDays(START, 1);
-const D2 = addDays(START, 2);
+import { pipelineFixture } from '../support/pipeline-fixture.js';
 
 describe('on-demand features on the real pipeline', () => {
-  const home = tempDir('gold-on-demand-home-');
-  const lakeDir = join(home, 'lake');
-  const gold = (...args: string[]) => runGold('--lake', lakeDir, '--online-store', 'embedded', '--log-level', 'error', ...args);
-
-  beforeAll(async () => {
-    vi.stubEnv('GOLD_HOME', home);
-    const lake = openLake(lakeDir, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
-    const db = await Engine.create({ threads: 1, memoryLimit: '1GB' });
-    await writeRandomSilver(lake, db, { seed: 31, start: START, days: 3, sessions: 300, users: 30, videos: 20, emptyDays: [] });
-    db.close();
-    await lake.close();
-    for (const date of [D1, D2]) {
-      const r = await gold('run', 'daily', '--local', '--date', date);
-      expect(r.code, r.err).toBe(0);
-    }
-  });
-  afterAll(() => {
-    vi.unstubAllEnvs();
-    rmSync(home, { recursive: true, force: true });
-  });
+  const { home, lakeDir, D2, gold } = pipelineFixture('on-demand', 31);
 
   it('gives the training set the values the server computes for the same rows', async () => {
     const lake = openLake(lakeDir, { s3CacheDir: tempDir(), s3CacheMaxBytes: 1e9 });
